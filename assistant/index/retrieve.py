@@ -1,0 +1,124 @@
+"""Hybrid retrieval: dense (FAISS cosine) and BM25 candidates fused by reciprocal rank fusion,
+filtered (year range, document kind), capped per paper, every result carrying its cosine similarity."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from assistant.errors import AssistantError
+from assistant.index.bm25 import BM25Index
+from assistant.index.chunking import lexical_text
+from assistant.index.embedding import Embedder
+from assistant.index.models import Passage
+from assistant.index.store import IndexStore
+from assistant.settings import Settings
+
+MODES = ("hybrid", "dense", "bm25")
+
+
+def rrf_fuse(rankings: Sequence[Sequence[int]], k: int = 60) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion: score(d) = Σ 1/(k + rank_r(d)), ranks 1-based. Ties keep first-seen order."""
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+    return sorted(scores.items(), key=lambda kv: -kv[1])
+
+
+def cap_per_group(items: Sequence[int], group_of: Sequence[str], cap: int, limit: int) -> list[int]:
+    """Keep ranked items, at most ``cap`` per group, until ``limit`` items are kept."""
+    seen: dict[str, int] = {}
+    out: list[int] = []
+    for i in items:
+        g = group_of[i]
+        if seen.get(g, 0) < cap:
+            seen[g] = seen.get(g, 0) + 1
+            out.append(i)
+            if len(out) >= limit:
+                break
+    return out
+
+
+class HybridRetriever:
+    def __init__(self, store: IndexStore, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.store = store
+        self.settings = settings
+        self._embedder = embedder
+        chunks = store.chunks
+        docs = store.docs
+        self.paper_of = [c.paper_id for c in chunks]
+        self.doc_of = [docs[c.doc_id] for c in chunks]
+        self.bm25 = BM25Index([lexical_text(self.doc_of[i].title, c) for i, c in enumerate(chunks)])
+        self.hidden = self._hidden_rows() if settings.prefer_full_text else np.zeros(len(chunks), dtype=bool)
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = Embedder(self.settings.embedder, self.settings.embed_batch_size)
+        return self._embedder
+
+    def _hidden_rows(self) -> np.ndarray:
+        with_full = {d.paper_id for d in self.store.docs.values() if d.kind == "full-text"}
+        return np.array([d.kind == "evidence-note" and d.paper_id in with_full for d in self.doc_of], dtype=bool)
+
+    def _allowed(self, year_range: tuple[int, int] | None, kinds: Sequence[str] | None) -> np.ndarray | None:
+        mask = ~self.hidden
+        if year_range:
+            lo, hi = year_range
+            mask &= np.array([d.year is not None and lo <= d.year <= hi for d in self.doc_of], dtype=bool)
+        if kinds:
+            ks = set(kinds)
+            mask &= np.array([d.kind in ks for d in self.doc_of], dtype=bool)
+        return None if mask.all() else mask
+
+    def dense_ranking(self, qvec: np.ndarray, n: int, allowed: np.ndarray | None) -> list[int]:
+        if allowed is None:
+            scores, ids = self.store.faiss.search(qvec.reshape(1, -1).astype(np.float32), min(n, len(self.paper_of)))
+            return [int(i) for i in ids[0] if i >= 0]
+        rows = np.flatnonzero(allowed)
+        sims = self.store.vectors[rows] @ qvec
+        top = np.argsort(-sims, kind="stable")[:n]
+        return [int(rows[i]) for i in top]
+
+    def bm25_ranking(self, query: str, n: int, allowed: np.ndarray | None) -> tuple[list[int], np.ndarray]:
+        scores = self.bm25.scores(query)
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0.0)
+        n = min(n, len(scores))
+        if n == 0:
+            return [], scores
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [int(i) for i in top if scores[i] > 0], scores
+
+    def search(self, query: str, k: int = 5, *, mode: str | None = None, year_range: tuple[int, int] | None = None,
+               kinds: Sequence[str] | None = None, qvec: np.ndarray | None = None) -> list[Passage]:
+        mode = mode or self.settings.retrieval
+        if mode not in MODES:
+            raise AssistantError(f"unknown retrieval mode {mode!r}: use one of {', '.join(MODES)}")
+        if not query.strip() or not self.paper_of:
+            return []
+        allowed = self._allowed(year_range, kinds)
+        n = self.settings.candidates
+        if qvec is None:
+            qvec = self.embedder.encode_query(query)
+        dense = self.dense_ranking(qvec, n, allowed) if mode in ("hybrid", "dense") else []
+        lexical, bm25_scores = self.bm25_ranking(query, n, allowed) if mode in ("hybrid", "bm25") else ([], None)
+        if mode == "hybrid":
+            fused = rrf_fuse([dense, lexical], self.settings.rrf_k)
+        elif mode == "dense":
+            fused = [(i, float(self.store.vectors[i] @ qvec)) for i in dense]
+        else:
+            fused = [(i, float(bm25_scores[i])) for i in lexical]  # type: ignore[index]
+        score_of = dict(fused)
+        kept = cap_per_group([i for i, _ in fused], self.paper_of, self.settings.per_paper_cap, k)
+        out = []
+        for rank, i in enumerate(kept, start=1):
+            out.append(Passage(
+                chunk=self.store.chunks[i], doc=self.doc_of[i], score=score_of[i],
+                dense_score=float(self.store.vectors[i] @ qvec),
+                bm25_score=None if bm25_scores is None else float(bm25_scores[i]), rank=rank,
+            ))
+        return out

@@ -1,0 +1,67 @@
+"""Lexical tokenizer for BM25 that keeps biomedical tokens whole and folds their spelling variants.
+
+IL-1β / IL-1beta / IL1B → ``il1beta``; TNF-α / TNF-alpha / TNFa → ``tnfalpha``; 10 Hz / 10-Hz → ``10hz``;
+Iba-1 → ``iba1``; NR2B / GluN2B → ``nmdar2b``; NF-κB → ``nfkappab``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_GREEK = {
+    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "κ": "kappa", "μ": "mu", "θ": "theta",
+    "ε": "epsilon", "λ": "lambda", "σ": "sigma", "τ": "tau", "ω": "omega", "ß": "beta",
+}
+_HZ = re.compile(r"(\d+(?:\.\d+)?)\s*-?\s*hz\b")
+_TOKEN = re.compile(r"[a-z0-9]+(?:[-/.][a-z0-9]+)*")
+_SYNONYMS = {
+    "il1b": "il1beta", "il1a": "il1alpha", "tnfa": "tnfalpha", "tnf": "tnfalpha", "nr2b": "nmdar2b",
+    "glun2b": "nmdar2b", "grin2b": "nmdar2b", "nfkb": "nfkappab", "ifng": "ifngamma", "tgfb": "tgfbeta",
+    "tgfb1": "tgfbeta1", "microglial": "microglia", "astrocytic": "astrocyte", "astrocytes": "astrocyte",
+    "neuropathic": "neuropathic", "ganglia": "ganglion", "dorsal": "dorsal", "ccis": "cci",
+    "transcranial": "transcranial", "hertz": "hz",
+}
+_NO_PLURAL = frozenset({"nnos", "inos", "enos", "nos", "sos", "bus", "mas", "this", "was", "has", "its", "ms"})
+_STOP = frozenset(
+    "a an and are as at be by can did do does for from had has have how in into is it its of on or that the "
+    "their then there these they this those to was were what when where which while who whom why will with "
+    "after before between during than about also both each other such not no".split()
+)
+
+
+def fold(text: str) -> str:
+    """Lower-case, map Greek letters to names, unify dashes and frequency spellings."""
+    t = unicodedata.normalize("NFKC", text).lower()
+    for g, name in _GREEK.items():
+        t = t.replace(g, name)
+    t = re.sub(r"[\u2010-\u2015\u2212]", "-", t)
+    return _HZ.sub(r"\1hz", t)
+
+
+def _canonical(token: str) -> str:
+    tok = token.strip(".-/")
+    if re.search(r"\d", tok) and "/" not in tok:
+        tok = tok.replace("-", "").replace(".", "") if not re.fullmatch(r"\d+\.\d+(hz)?", tok) else tok
+    elif "-" in tok:
+        joined = tok.replace("-", "")
+        if joined in _SYNONYMS or len(joined) <= 8:
+            tok = joined
+    if len(tok) > 3 and tok.endswith("s") and not tok.endswith(("ss", "us", "is")) \
+            and tok not in _NO_PLURAL and not re.search(r"\d", tok):
+        tok = tok[:-1]
+    return _SYNONYMS.get(tok, tok)
+
+
+def tokenize(text: str) -> list[str]:
+    """Tokens for BM25 (query and documents use the same function)."""
+    out: list[str] = []
+    for raw in _TOKEN.findall(fold(text)):
+        parts = [raw]
+        if "/" in raw:  # 'tnf-alpha/il-6' → two tokens
+            parts = raw.split("/")
+        for p in parts:
+            tok = _canonical(p)
+            if tok and tok not in _STOP and (len(tok) > 1 or tok.isdigit()):
+                out.append(tok)
+    return out

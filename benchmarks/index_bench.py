@@ -1,0 +1,134 @@
+"""Index benchmark (printed, not asserted).
+
+1. Build throughput: the full pipeline (read → chunk → embed → write) in chunks/s beside raw
+   ``SentenceTransformer.encode`` on the same texts, in the same run (target: pipeline ≥ 85 % of raw).
+2. Hybrid search latency p50/p95 at 1k, 10k and 100k chunks (synthetic vectors and texts; the query vector
+   is given, so this measures retrieval; query encoding is timed separately).
+
+Run: .venv/bin/python benchmarks/index_bench.py [--docs 30] [--sizes 1000,10000,100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+
+from assistant.corpus.models import DocumentMeta  # noqa: E402
+from assistant.index.builder import build_index  # noqa: E402
+from assistant.index.chunking import embedding_text  # noqa: E402
+from assistant.index.embedding import Embedder  # noqa: E402
+from assistant.index.models import Chunk  # noqa: E402
+from assistant.index.retrieve import HybridRetriever  # noqa: E402
+from assistant.index.store import IndexData, IndexStore, build_faiss, load_version  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
+
+VOCAB = ("rtms microglia astrocyte spinal cord dorsal root ganglion il1beta tnfalpha il6 il10 bdnf gfap iba1 nnos "
+         "mglur5 nmdar2b cci sni rat mouse cortex m1 dlpfc 10hz 1hz 20hz sessions pain threshold allodynia "
+         "hyperalgesia cytokine inflammation neuropathic stimulation motor sham patients trial").split()
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def synthetic_corpus(root: Path, docs: int) -> None:
+    rng = np.random.default_rng(0)
+    (root / "digest").mkdir(parents=True)
+    for d in range(docs):
+        paras = []
+        for _ in range(10):
+            sents = [" ".join(rng.choice(VOCAB, 18)).capitalize() + "." for _ in range(8)]
+            paras.append(" ".join(sents))
+        body = "\n\n".join(f"## Part {i}\n{p}" for i, p in enumerate(paras))
+        (root / "digest" / f"doc{d}.md").write_text(
+            f"---\nid: doc{d}\ntitle: Synthetic study {d}\nauthors: [Bench AB]\nyear: 2020\ndoi: 10.0/{d}\n---\n{body}\n")
+
+
+def bench_build(docs: int) -> None:
+    emb = Embedder()
+    _ = emb.model  # load once, outside both timings
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        synthetic_corpus(root / "corpus", docs)
+        s = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+        t0 = time.perf_counter()
+        summary = build_index(s, progress=False, embedder=emb)
+        pipe_s = time.perf_counter() - t0
+        data = load_version(Path(summary.path))
+        titles = {d.doc_id: d.title for d in data.documents}
+        texts = [embedding_text(titles[c.doc_id], c) for c in data.chunks]
+        t0 = time.perf_counter()
+        emb.model.encode(texts, batch_size=s.embed_batch_size, normalize_embeddings=True)
+        raw_s = time.perf_counter() - t0
+    n = summary.chunks
+    print(f"build: {n} chunks from {docs} documents")
+    print(f"  pipeline   {n / pipe_s:7.1f} chunks/s  ({pipe_s:.1f} s, read+chunk+embed+write)")
+    print(f"  raw encode {n / raw_s:7.1f} chunks/s  ({raw_s:.1f} s, SentenceTransformer.encode)")
+    print(f"  ratio      {raw_s / pipe_s * 100:6.1f} % of raw encode throughput (target >= 85 %)")
+
+
+def synthetic_store(n: int, dim: int = 384, kind: str = "flat") -> IndexStore:
+    rng = np.random.default_rng(1)
+    vecs = rng.standard_normal((n, dim)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    n_docs = max(1, n // 20)
+    docs = [DocumentMeta(doc_id=f"d{i}#text", paper_id=f"d{i}", title=f"Doc {i}", year=2000 + i % 24)
+            for i in range(n_docs)]
+    words = rng.choice(VOCAB, (n, 40))
+    chunks = [Chunk(chunk_id=f"c{i}", doc_id=f"d{i % n_docs}#text", paper_id=f"d{i % n_docs}", ord=i, section="",
+                    char_start=0, char_end=1, text=" ".join(words[i])) for i in range(n)]
+    data = IndexData(docs, chunks, vecs, {})
+    return IndexStore(data, build_faiss(vecs, kind), Path("."))
+
+
+def bench_search(sizes: list[int], queries: int = 100) -> None:
+    rng = np.random.default_rng(2)
+    print("hybrid search latency (RRF of FAISS + BM25, cap per paper, k=5; query vector given)")
+    for n in sizes:
+        for kind in ("flat", "hnsw") if n >= 100_000 else ("flat",):
+            store = synthetic_store(n, kind=kind)
+            r = HybridRetriever(store, Settings(faiss_index=kind))
+            qs = [" ".join(rng.choice(VOCAB, 6)) for _ in range(queries)]
+            qv = rng.standard_normal((queries, 384)).astype(np.float32)
+            qv /= np.linalg.norm(qv, axis=1, keepdims=True)
+            r.search(qs[0], 5, qvec=qv[0])
+            times = []
+            for q, v in zip(qs, qv, strict=True):
+                t0 = time.perf_counter()
+                r.search(q, 5, qvec=v)
+                times.append((time.perf_counter() - t0) * 1000)
+            print(f"  {n:>7,} chunks [{kind:4}]  p50 {statistics.median(times):6.2f} ms  p95 {pct(times, 95):6.2f} ms"
+                  "  (target p95 <= 20 ms at 100k)")
+    emb = Embedder()
+    emb.encode_query("warm up")
+    t = []
+    for q in ("rTMS IL-1β spinal cord", "Which glial markers does rTMS reduce?", "10 Hz M1 CCI rats BDNF"):
+        for _ in range(10):
+            t0 = time.perf_counter()
+            emb.encode_query(q)
+            t.append((time.perf_counter() - t0) * 1000)
+    print(f"  query encoding (MiniLM, CPU): p50 {statistics.median(t):.1f} ms  p95 {pct(t, 95):.1f} ms")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--docs", type=int, default=30)
+    ap.add_argument("--sizes", default="1000,10000,100000")
+    ap.add_argument("--skip-build", action="store_true")
+    args = ap.parse_args()
+    if not args.skip_build:
+        bench_build(args.docs)
+    bench_search([int(x) for x in args.sizes.split(",")])
+
+
+if __name__ == "__main__":
+    main()
