@@ -31,9 +31,13 @@ from assistant.index.retrieve import HybridRetriever  # noqa: E402
 from assistant.index.store import IndexData, IndexStore, build_faiss, load_version  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
-VOCAB = ("rtms microglia astrocyte spinal cord dorsal root ganglion il1beta tnfalpha il6 il10 bdnf gfap iba1 nnos "
-         "mglur5 nmdar2b cci sni rat mouse cortex m1 dlpfc 10hz 1hz 20hz sessions pain threshold allodynia "
-         "hyperalgesia cytokine inflammation neuropathic stimulation motor sham patients trial").split()
+VOCAB = [
+    "rtms", "microglia", "astrocyte", "spinal", "cord", "dorsal", "root", "ganglion", "il1beta", "tnfalpha",
+    "il6", "il10", "bdnf", "gfap", "iba1", "nnos", "mglur5", "nmdar2b", "cci", "sni", "rat", "mouse",
+    "cortex", "m1", "dlpfc", "10hz", "1hz", "20hz", "sessions", "pain", "threshold", "allodynia",
+    "hyperalgesia", "cytokine", "inflammation", "neuropathic", "stimulation", "motor", "sham", "patients",
+    "trial",
+]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -50,7 +54,8 @@ def synthetic_corpus(root: Path, docs: int) -> None:
             paras.append(" ".join(sents))
         body = "\n\n".join(f"## Part {i}\n{p}" for i, p in enumerate(paras))
         (root / "digest" / f"doc{d}.md").write_text(
-            f"---\nid: doc{d}\ntitle: Synthetic study {d}\nauthors: [Bench AB]\nyear: 2020\ndoi: 10.0/{d}\n---\n{body}\n")
+            f"---\nid: doc{d}\ntitle: Synthetic study {d}\nauthors: [Bench AB]\nyear: 2020\n"
+            f"doi: 10.0/{d}\n---\n{body}\n")
 
 
 def bench_build(docs: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import platform
@@ -61,10 +62,8 @@ def corpus_files(settings: Settings) -> dict[str, str]:
 def _library_versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for pkg in ("sentence-transformers", "faiss-cpu", "bm25s", "numpy", "torch", "pypdf"):
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            pass
     return out
 
 
@@ -92,52 +91,64 @@ def build_index(settings: Settings, rebuild: bool = False, progress: bool = True
 
     embedder = embedder or Embedder(settings.embedder, settings.embed_batch_size)
     chunker = Chunker(embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens)
-    cache = EmbeddingCache(settings.index_dir / "embed_cache.sqlite", settings.embedder)
 
     docs: list[DocumentMeta] = []
     chunks: list[Chunk] = []
-    vec_parts: list[np.ndarray] = []
+    vectors_by_row: list[np.ndarray | None] = []
+    pending: list[tuple[int, str]] = []  # (row, embedding text) still to embed
+    new_doc_rows: list[list[int]] = []
     seen_ids: set[str] = set()
+    for rel, sha in tqdm(sorted(files.items()), desc="reading", unit="file", disable=not progress):
+        prev = old_by_source.get(rel)
+        if prev is not None and prev[0].sha256 == sha and prev[0].doc_id not in seen_ids:
+            meta, rows = prev
+            docs.append(meta)
+            seen_ids.add(meta.doc_id)
+            for r in rows:
+                chunks.append(old.chunks[r])  # type: ignore[union-attr]
+                vectors_by_row.append(old.vectors[r])  # type: ignore[union-attr]
+            summary.reused_documents += 1
+            continue
+        try:
+            doc = read_document(root / rel)
+        except ReaderError as exc:
+            summary.skipped.append((rel, str(exc)))
+            log.warning("skipped %s: %s", rel, exc)
+            continue
+        doc.source = rel
+        doc.sha256 = sha
+        if doc.doc_id in seen_ids:
+            summary.skipped.append((rel, f"duplicate document id {doc.doc_id} (already indexed from another file)"))
+            continue
+        doc_chunks = chunker.chunk_document(doc)
+        if not doc_chunks:
+            summary.skipped.append((rel, "no text to index"))
+            continue
+        seen_ids.add(doc.doc_id)
+        docs.append(doc.meta())
+        rows = []
+        for c in doc_chunks:
+            rows.append(len(chunks))
+            pending.append((len(chunks), embedding_text(doc.title, c)))
+            chunks.append(c)
+            vectors_by_row.append(None)
+        new_doc_rows.append(rows)
+
+    # One batched pass over every new chunk (cached vectors are reused, never re-embedded).
+    cache = EmbeddingCache(settings.index_dir / "embed_cache.sqlite", settings.embedder)
     try:
-        for rel, sha in tqdm(sorted(files.items()), desc="indexing", unit="file", disable=not progress):
-            prev = old_by_source.get(rel)
-            if prev is not None and prev[0].sha256 == sha and prev[0].doc_id not in seen_ids:
-                meta, rows = prev
-                docs.append(meta)
-                seen_ids.add(meta.doc_id)
-                chunks.extend(old.chunks[r] for r in rows)  # type: ignore[union-attr]
-                if rows:
-                    vec_parts.append(old.vectors[rows])  # type: ignore[union-attr]
-                summary.reused_documents += 1
-                continue
-            try:
-                doc = read_document(root / rel)
-            except ReaderError as exc:
-                summary.skipped.append((rel, str(exc)))
-                log.warning("skipped %s: %s", rel, exc)
-                continue
-            doc.source = rel
-            doc.sha256 = sha
-            if doc.doc_id in seen_ids:
-                summary.skipped.append((rel, f"duplicate document id {doc.doc_id} (already indexed from another file)"))
-                continue
-            doc_chunks = chunker.chunk_document(doc)
-            if not doc_chunks:
-                summary.skipped.append((rel, "no text to index"))
-                continue
-            texts = [embedding_text(doc.title, c) for c in doc_chunks]
-            vecs, n_new = embed_with_cache(embedder, cache, texts, desc=f"embedding {Path(rel).name}")
-            seen_ids.add(doc.doc_id)
-            docs.append(_meta(doc))
-            chunks.extend(doc_chunks)
-            vec_parts.append(vecs)
-            summary.embedded_documents += 1 if n_new else 0
-            summary.embedded_chunks += n_new
+        vecs, encoded = embed_with_cache(embedder, cache, [t for _, t in pending], desc="embedding",
+                                       progress=progress)
     finally:
         cache.close()
+    for (row, _), v in zip(pending, vecs, strict=True):
+        vectors_by_row[row] = v
+    summary.embedded_chunks = len(encoded)
+    encoded_rows = {pending[i][0] for i in encoded}
+    summary.embedded_documents = sum(1 for rows in new_doc_rows if encoded_rows.intersection(rows))
 
     summary.removed_documents = len(set(old_by_source) - set(files)) if old is not None else 0
-    vectors = np.concatenate(vec_parts) if vec_parts else np.zeros((0, 384), dtype=np.float32)
+    vectors = np.stack(vectors_by_row).astype(np.float32) if vectors_by_row else np.zeros((0, 384), np.float32)
     manifest = {
         "index_params": settings.index_params(),
         "index_hash": settings.index_hash(),

@@ -118,17 +118,17 @@ class EmbeddingCache:
 
 
 def embed_with_cache(embedder: Embedder, cache: EmbeddingCache | None, texts: Sequence[str],
-                     desc: str = "embedding") -> tuple[np.ndarray, int]:
-    """Vectors for ``texts``; only texts missing from the cache are encoded. Returns (vectors, n_encoded)."""
+                     desc: str = "embedding", progress: bool = True) -> tuple[np.ndarray, list[int]]:
+    """Vectors for ``texts``; only texts missing from the cache are encoded. Returns (vectors, encoded indices)."""
     if not texts:
-        return np.zeros((0, 384), dtype=np.float32), 0
+        return np.zeros((0, 384), dtype=np.float32), []
     keys = [cache.key(t) for t in texts] if cache else [str(i) for i in range(len(texts))]
     found = cache.get_many(keys) if cache else {}
     todo = [i for i, k in enumerate(keys) if k not in found]
     new: dict[str, np.ndarray] = {}
     if todo:
         bs = embedder.batch_size
-        with tqdm(total=len(todo), desc=desc, unit="chunk", disable=len(todo) < 2 * bs) as bar:
+        with tqdm(total=len(todo), desc=desc, unit="chunk", disable=not progress or len(todo) < 2 * bs) as bar:
             for s in range(0, len(todo), bs):
                 idx = todo[s:s + bs]
                 vecs = embedder.encode([texts[i] for i in idx])
@@ -138,4 +138,4 @@ def embed_with_cache(embedder: Embedder, cache: EmbeddingCache | None, texts: Se
         if cache:
             cache.put_many(new)
     allv = {**found, **new}
-    return np.stack([allv[k] for k in keys]).astype(np.float32), len(todo)
+    return np.stack([allv[k] for k in keys]).astype(np.float32), todo

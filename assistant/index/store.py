@@ -155,7 +155,8 @@ class IndexStore:
         manifest = json.loads((path / "manifest.json").read_text())
         diffs = manifest_differences(manifest, settings)
         if diffs:
-            raise IndexMismatchError("the index was built with other settings (" + "; ".join(diffs) + f"): {REBUILD_HINT}")
+            raise IndexMismatchError(
+                "the index was built with other settings (" + "; ".join(diffs) + f"): {REBUILD_HINT}")
         data = load_version(path)
         if not data.chunks and not allow_empty:
             raise EmptyIndexError(f"the index in {settings.index_dir} holds no passages: add documents to "

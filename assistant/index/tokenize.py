@@ -23,11 +23,13 @@ _SYNONYMS = {
     "transcranial": "transcranial", "hertz": "hz",
 }
 _NO_PLURAL = frozenset({"nnos", "inos", "enos", "nos", "sos", "bus", "mas", "this", "was", "has", "its", "ms"})
-_STOP = frozenset(
-    "a an and are as at be by can did do does for from had has have how in into is it its of on or that the "
-    "their then there these they this those to was were what when where which while who whom why will with "
-    "after before between during than about also both each other such not no".split()
-)
+_STOP = frozenset([
+    "a", "an", "and", "are", "as", "at", "be", "by", "can", "did", "do", "does", "for", "from", "had", "has",
+    "have", "how", "in", "into", "is", "it", "its", "of", "on", "or", "that", "the", "their", "then",
+    "there", "these", "they", "this", "those", "to", "was", "were", "what", "when", "where", "which",
+    "while", "who", "whom", "why", "will", "with", "after", "before", "between", "during", "than", "about",
+    "also", "both", "each", "other", "such", "not", "no",
+])
 
 
 def fold(text: str) -> str:

@@ -1,0 +1,75 @@
+"""`evidence`: the marker evidence table from the digest notes, as a rich table or CSV."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from assistant.api import Assistant
+from assistant.cli import app
+from assistant.corpus.evidence import normalise_change, to_csv
+from assistant.errors import CorpusError
+from assistant.settings import Settings
+
+_CHANGE_STYLE = {"up": "red", "down": "green", "unchanged": "dim"}
+
+
+def _join(*parts: str, sep: str = ", ") -> str:
+    return sep.join(p for p in parts if p)
+
+
+def _render(rows: list[dict[str, Any]], console: Console) -> None:
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+    wide = console.width >= 120
+    table.add_column("Note", no_wrap=wide, overflow="fold", max_width=None if wide else 20)
+    table.add_column("Study", ratio=1, min_width=8)
+    table.add_column("Pain model", ratio=2, min_width=12)
+    table.add_column("Stimulation", ratio=2, min_width=12)
+    table.add_column("Marker", no_wrap=True)
+    table.add_column("Tissue", min_width=6)
+    table.add_column("Change", no_wrap=True, min_width=6)
+    for r in rows:
+        change = r["change"]
+        table.add_row(
+            r["note_id"],
+            _join(r["study_type"], r["species"]),
+            r["pain_model"],
+            _join(r["target"], r["frequency"], sep="; "),
+            r["marker"] or "-",
+            r["tissue"] or "-",
+            f"[{_CHANGE_STYLE[change]}]{change}[/]" if change in _CHANGE_STYLE else "-",
+        )
+    notes = len({r["note_id"] for r in rows})
+    table.caption = f"{len(rows)} row(s) from {notes} note(s); --csv adds authors, year, title, DOI, PMID"
+    console.print(table)
+
+
+@app.command("evidence")
+def evidence(
+    marker: str | None = typer.Option(None, "--marker", help="Marker, any spelling: TNF-α, TNF-alpha, IL1B, Iba-1 ..."),
+    tissue: str | None = typer.Option(None, "--tissue", help='Tissue, e.g. "spinal cord", brain, DRG, blood.'),
+    change: str | None = typer.Option(None, "--change", help="Direction after rTMS: up, down or unchanged."),
+    study_type: str | None = typer.Option(None, "--study-type",
+                                          help='Study type (contained match): "animal study", review ...'),
+    as_csv: bool = typer.Option(False, "--csv", help="Print CSV instead of a table."),
+) -> None:
+    """Markers reported in the evidence notes, with direction of change, tissue and study details."""
+    if change is not None:
+        try:
+            change = normalise_change(change)
+        except CorpusError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--change") from None
+    rows = Assistant(Settings()).evidence(marker=marker, tissue=tissue, change=change, study_type=study_type)
+    if as_csv:
+        sys.stdout.write(to_csv(rows))
+        return
+    console = Console()
+    if not rows:
+        console.print("no evidence rows match these filters (try another marker spelling or fewer filters)")
+        return
+    _render(rows, console)

@@ -1,0 +1,99 @@
+"""Pick the reader for a file (by extension, then by sniffing) and list the readable files of a corpus."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from assistant.corpus.models import Document
+from assistant.corpus.readers.common import reader_error
+from assistant.corpus.readers.jats import is_jats_root, jats_documents
+from assistant.corpus.readers.markdown import read_markdown
+from assistant.corpus.readers.pdf import read_pdf
+from assistant.corpus.readers.pubmed import is_pubmed_root, pubmed_documents
+from assistant.corpus.readers.sidecar import apply_sidecar
+from assistant.corpus.readers.xmlsafe import local, parse_xml
+
+__all__ = ["SUPPORTED_SUFFIXES", "iter_corpus_files", "read_document", "read_documents"]
+
+PDF_SUFFIXES = {".pdf"}
+XML_SUFFIXES = {".xml", ".nxml"}
+TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
+SUPPORTED_SUFFIXES = PDF_SUFFIXES | XML_SUFFIXES | TEXT_SUFFIXES
+_SKIP_NAMES = {"manifest.yaml"}
+_TEMP_SUFFIXES = (".tmp", ".part", "~")
+
+
+def read_document(path: Path) -> Document:
+    """The Document in ``path`` (for a PubMed set or PMC article set: its first article)."""
+    return read_documents(path)[0]
+
+
+def read_documents(path: Path) -> list[Document]:
+    """Every Document in ``path``: one for most files, one per article for PubMed / PMC article sets.
+
+    A single-document file with a provenance sidecar ``<name>.json`` (written by the fetcher and by
+    ``corpus add``) gets its ``retrieved_at``, ``extra['provenance']`` and any bibliographic field the file
+    itself lacks from there; for PDFs, whose own metadata is guesswork, the sidecar's values win.
+    """
+    path = Path(path)
+    docs = _read_any(path)
+    if len(docs) == 1:
+        apply_sidecar(docs[0], path)
+    return docs
+
+
+def _read_any(path: Path) -> list[Document]:
+    if not path.is_file():
+        raise reader_error(path, "no such file (or not a regular file)", "check the path")
+    suffix = path.suffix.lower()
+    if suffix in PDF_SUFFIXES:
+        return [read_pdf(path)]
+    if suffix in XML_SUFFIXES:
+        return _read_xml(path)
+    if suffix in TEXT_SUFFIXES:
+        return [read_markdown(path)]
+    with path.open("rb") as fh:
+        head = fh.read(1024)
+    if head.lstrip().startswith(b"%PDF-"):
+        return [read_pdf(path)]
+    raise reader_error(path, f"unsupported file type '{path.suffix or '(no extension)'}'",
+                       "convert it to PDF, JATS/PubMed XML, Markdown or UTF-8 .txt, or move it out of the corpus")
+
+
+def _read_xml(path: Path) -> list[Document]:
+    data = path.read_bytes()
+    root = parse_xml(data, path)
+    readers: list[tuple[Callable[..., bool], Callable[..., list[Document]]]] = [
+        (is_jats_root, jats_documents), (is_pubmed_root, pubmed_documents)]
+    for accepts, read in readers:
+        if accepts(root):
+            return read(root, path, data)
+    raise reader_error(path, f"unknown XML type (root element <{local(root)}>)",
+                       "give JATS full text (<article>/<pmc-articleset>) or PubMed XML (<PubmedArticleSet>)")
+
+
+def iter_corpus_files(root: Path) -> list[Path]:
+    """Candidate documents under ``root``, sorted and recursive.
+
+    Skipped: hidden files and folders, README.md of ``root`` and of ``root/digest``, ``*.json`` provenance
+    sidecars, ``manifest.yaml``, and temporary files (``*.tmp``, ``*.part``, ``*~``) from interrupted writes.
+    Everything else is returned, unknown types included, so the caller can report them instead of silently
+    ignoring a file the user added.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    readme_dirs = {root, root / "digest"}
+    out = []
+    for p in root.rglob("*"):
+        rel = p.relative_to(root)
+        if any(part.startswith(".") for part in rel.parts) or not p.is_file():
+            continue
+        name = p.name.lower()
+        if (name == "readme.md" and p.parent in readme_dirs) or name in _SKIP_NAMES or name.endswith(".json"):
+            continue
+        if name.endswith(_TEMP_SUFFIXES):
+            continue
+        out.append(p)
+    return sorted(out)

@@ -1,0 +1,81 @@
+"""Safe XML parsing for the JATS and PubMed readers.
+
+defusedxml refuses entity declarations (billion laughs, XXE) and never fetches external resources;
+a DOCTYPE that only *names* an external DTD (as PMC and PubMed efetch output does) is allowed, because
+expat does not load it. Namespaces are stripped from tag names so Europe PMC, PMC and namespaced JATS
+variants look the same to the readers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from xml.etree.ElementTree import Element, ParseError
+
+import defusedxml.ElementTree as DET
+from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
+
+from assistant.corpus.readers.common import clean_inline, reader_error
+
+__all__ = ["Element", "attr", "child", "children", "local", "parse_xml", "text_of"]
+
+
+def parse_xml(data: bytes, path: Path | str) -> Element:
+    """Parse ``data`` safely; every failure becomes a ReaderError naming ``path``."""
+    if not data.strip():
+        raise reader_error(path, "empty XML file", "re-download it or remove it from the corpus")
+    try:
+        root = DET.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+    except (EntitiesForbidden, ExternalReferenceForbidden, DTDForbidden) as exc:
+        raise reader_error(path, f"unsafe XML refused ({type(exc).__name__}: entity declarations and external "
+                                 "references are not allowed)",
+                           "use the plain XML as served by PubMed / PMC / Europe PMC") from None
+    except DefusedXmlException as exc:
+        raise reader_error(path, f"unsafe XML refused ({type(exc).__name__})",
+                           "use the plain XML as served by PubMed / PMC / Europe PMC") from None
+    except ParseError as exc:
+        raise reader_error(path, f"malformed XML ({exc})", "re-download the file or fix the markup") from None
+    for el in root.iter():
+        if isinstance(el.tag, str) and "}" in el.tag:
+            el.tag = el.tag.rsplit("}", 1)[1]
+    return root
+
+
+def local(el: Element) -> str:
+    """Tag name without namespace (comments and processing instructions give '')."""
+    return el.tag if isinstance(el.tag, str) else ""
+
+
+def attr(el: Element, name: str) -> str | None:
+    """Attribute by local name, whatever its namespace ('href' finds 'xlink:href')."""
+    if name in el.attrib:
+        return el.attrib[name]
+    for key, value in el.attrib.items():
+        if key.rsplit("}", 1)[-1] == name:
+            return value
+    return None
+
+
+def children(el: Element | None, *names: str) -> Iterator[Element]:
+    """Direct children with one of the given local names (all element children when none given)."""
+    if el is None:
+        return
+    for c in el:
+        tag = local(c)
+        if tag and (not names or tag in names):
+            yield c
+
+
+def child(el: Element | None, *path: str) -> Element | None:
+    """Follow a path of direct-child local names; None as soon as a step is missing."""
+    cur = el
+    for name in path:
+        cur = next(children(cur, name), None)
+        if cur is None:
+            return None
+    return cur
+
+
+def text_of(el: Element | None) -> str:
+    """All text below ``el``, whitespace-collapsed ('' for None)."""
+    return "" if el is None else clean_inline("".join(el.itertext()))
