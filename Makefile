@@ -4,13 +4,15 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip --disable-pip-version-check
+HOST ?= 127.0.0.1
+PORT ?= 7860
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: run test install install-dev install-llm models browser index lint bench clean
 
 run: install install-llm models index
-	$(BIN)/rtms-assistant search "rTMS IL-1β spinal cord" --k 3
+	$(BIN)/rtms-assistant serve --host $(HOST) --port $(PORT)
 
 test: install install-dev install-llm browser
 	$(BIN)/ruff check assistant tests benchmarks

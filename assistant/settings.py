@@ -36,8 +36,11 @@ class Settings(BaseSettings):
                               description="*index* Max word pieces per chunk (MiniLM truncates at 256).")
     chunk_overlap_tokens: int = Field(40, ge=0, le=128, description="*index* Overlap between adjacent chunks.")
     embed_batch_size: int = Field(32, ge=1, description="Chunks per embedding batch.")
-    faiss_index: Literal["flat", "hnsw"] = Field(
-        "flat", description="*index* FAISS index type: exact 'flat' (to ~1e5 chunks) or approximate 'hnsw'.")
+    faiss_index: Literal["auto", "flat", "hnsw"] = Field(
+        "auto", description="*index* FAISS index type: exact 'flat', approximate 'hnsw', or 'auto' "
+                            "(flat below hnsw_from_chunks chunks, hnsw from there on).")
+    hnsw_from_chunks: int = Field(
+        50_000, ge=1, description="*index* With faiss_index=auto, use HNSW from this many chunks on.")
 
     # --- retrieval ---------------------------------------------------------------------------
     top_k: int = Field(5, ge=1, le=20, description="Passages given to the answer engine.")
@@ -61,12 +64,29 @@ class Settings(BaseSettings):
     openai_api_key: str = Field("not-needed", description="API key for the OpenAI-compatible server.")
     openai_timeout_s: float = Field(60.0, gt=0, description="Timeout per request to the server (seconds).")
     judge: Judge = Field("lexical", description="Citation judge: 'llm' (small model yes/no) or 'lexical'.")
-    judge_model: Path | None = Field(None, description="GGUF for the LLM judge; default: the assembled "
-                                                      "Qwen2.5-Coder-0.5B-Instruct in RTMS_HOME, else the answer model.")
+    judge_model: Path | None = Field(
+        None, description="GGUF for the LLM judge; default: the assembled Qwen2.5-Coder-0.5B-Instruct in "
+                          "RTMS_HOME, else the answer model.")
     unsupported: Literal["flag", "drop"] = Field("flag", description="What to do with unsupported sentences.")
     refusal_threshold: float = Field(0.30, description="Refuse without calling the LLM when the best passage's "
                                                       "cosine similarity is below this (calibrated by eval).")
     max_question_chars: int = Field(1000, ge=10, description="Longest question accepted.")
+    llm_passage_chars: int = Field(520, ge=100, description="Longest excerpt of a passage put in an LLM prompt (its "
+                                                          "best-matching sentences); short prompts answer faster.")
+    judge_min_overlap: float = Field(0.6, ge=0.0, le=1.0, description="Lexical judge: weighted share of a sentence's "
+                                                                      "key terms its passage must contain.")
+    extractive_min_coverage: float = Field(0.4, ge=0.0, le=1.0, description="Extractive backend: refuse when no "
+                                           "sentence covers this weighted share of the question's key terms.")
+    extractive_max_sentences: int = Field(3, ge=1, le=10, description="Extractive backend: sentences per answer.")
+    repair_citations: bool = Field(True, description="Add the marker of the one passage that supports an uncited "
+                                                     "sentence (flagged 'citations-added').")
+    unverified_fallback: bool = Field(True, description="When no sentence of an LLM answer can be verified, answer "
+                                                        "extractively instead (flagged 'extractive-fallback').")
+    llm_fallback: Literal["extractive", "error"] = Field(
+        "extractive", description="When llama-cpp-python or the default model is not installed: answer extractively "
+                                  "(flagged) or fail with the install instructions.")
+    rewrite: Literal["llm", "heuristic"] = Field("llm", description="Follow-up rewriting: by the answer LLM (falls "
+                                                                    "back to the heuristic) or heuristic only.")
 
     # --- fetching ----------------------------------------------------------------------------
     contact_email: str = Field("", description="Contact email sent to NCBI, Crossref and Unpaywall.")
@@ -106,6 +126,7 @@ class Settings(BaseSettings):
             "chunk_tokens": self.chunk_tokens,
             "chunk_overlap_tokens": self.chunk_overlap_tokens,
             "faiss_index": self.faiss_index,
+            "hnsw_from_chunks": self.hnsw_from_chunks,
             "chunker_version": 1,
             "tokenizer_version": 1,
         }

@@ -160,7 +160,8 @@ def build_index(settings: Settings, rebuild: bool = False, progress: bool = True
         "libraries": _library_versions(),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    path = write_version(settings.index_dir, IndexData(docs, chunks, vectors, manifest), settings.faiss_index)
+    path = write_version(settings.index_dir, IndexData(docs, chunks, vectors, manifest), settings.faiss_index,
+                         settings.hnsw_from_chunks)
     summary.documents, summary.chunks = len(docs), len(chunks)
     summary.seconds = round(time.perf_counter() - t0, 2)
     summary.path = str(path)

@@ -1,0 +1,120 @@
+"""Markdown export of a conversation with one numbered bibliography.
+
+Each answer numbers its passages 1..k on its own; the export renumbers the cited passages across the whole
+conversation (same passage → same number) so the reference list at the end is one list.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from assistant.web.history import MARKER_RE
+from assistant.web.render import kind_label, location, marker_numbers
+
+if TYPE_CHECKING:
+    from assistant.index.models import Passage
+    from assistant.web.session import Turn
+
+
+def reference_line(p: Passage) -> str:
+    """'Bai et al. 2023. Title. Front Immunol. https://doi.org/… · PMID … — Results, p. 4 (Evidence note)'."""
+    d = p.doc
+    bits = [d.short_label() + ".", (d.title.rstrip(".") + ".") if d.title else ""]
+    if d.journal:
+        bits.append(d.journal.rstrip(".") + ".")
+    ids = []
+    if d.doi:
+        ids.append(f"https://doi.org/{d.doi}")
+    if d.pmid:
+        ids.append(f"PMID {d.pmid}")
+    if d.pmcid:
+        ids.append(d.pmcid)
+    line = " ".join(b for b in bits if b)
+    if ids:
+        line += " " + " · ".join(ids)
+    where = location(p)
+    return line + (f" — {where}" if where else "") + f" ({kind_label(d.kind)})"
+
+
+def _md_escape_inline(text: str) -> str:
+    return re.sub(r"([*_`<>])", r"\\\1", text)
+
+
+class _Bibliography:
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = {}
+        self.passages: list[Passage] = []
+
+    def number(self, p: Passage) -> int:
+        key = p.chunk.chunk_id
+        if key not in self.numbers:
+            self.passages.append(p)
+            self.numbers[key] = len(self.passages)
+        return self.numbers[key]
+
+
+def _renumber(text: str, local: dict[int, Passage], bib: _Bibliography) -> str:
+    def repl(m: re.Match[str]) -> str:
+        nums = marker_numbers(m.group(1))
+        if not nums or not all(n in local for n in nums):
+            return ""  # a marker that points nowhere is dropped, never exported
+        return "".join(f"[{bib.number(local[n])}]" for n in nums)
+
+    return MARKER_RE.sub(repl, text)
+
+
+def conversation_markdown(turns: Sequence[Turn], now: datetime | None = None) -> str:
+    """The whole conversation as Markdown: questions, answers with renumbered markers, references."""
+    now = now or datetime.now(UTC)
+    bib = _Bibliography()
+    out = ["# rtms-assistant conversation", "",
+           f"Exported {now.strftime('%Y-%m-%d %H:%M UTC')}. Markers [n] refer to the references at the end.", ""]
+    kept = [t for t in turns if t.error is None and t.question]  # failed turns are not part of the record
+    for i, t in enumerate(kept, start=1):
+        out += [f"## {i}. {_md_escape_inline(t.question)}", ""]
+        a = t.answer
+        if a is None:
+            if t.partial.strip():
+                out += [MARKER_RE.sub("", t.partial).strip(), ""]
+            out += ["*(stopped before the answer was complete; not checked against sources)*", ""]
+            continue
+        if not a.answerable:
+            out += [f"*No answer:* {a.answer}", ""]
+            continue
+        local: dict[int, Passage] = {n: p for n, p in enumerate(a.passages, start=1)}
+        local.update({c.n: c.passage for c in a.citations})
+        out += [_renumber(a.answer, local, bib).strip(), ""]
+        unsupported = [s.text.strip() for s in a.sentences if s.supported is False and s.text.strip()]
+        if unsupported:
+            out += ["*Not supported by the cited passages:* " + " / ".join(f"“{s}”" for s in unsupported), ""]
+        meta = [f"backend {a.backend}" if a.backend else "", a.model]
+        if a.query and a.query.strip() != a.question.strip():
+            meta.append(f"searched as “{a.query}”")
+        meta_line = "; ".join(m for m in meta if m)
+        if meta_line:
+            out += [f"<sub>{meta_line}</sub>", ""]
+    out += ["## References", ""]
+    if bib.passages:
+        out += [f"{n}. {reference_line(p)}" for n, p in enumerate(bib.passages, start=1)]
+    else:
+        out.append("No passages were cited.")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def write_export(markdown: str, folder: Path | None = None, now: datetime | None = None) -> Path:
+    """Write the export to ``folder`` (a fresh temp folder by default) atomically; return its path."""
+    now = now or datetime.now(UTC)
+    folder = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="rtms-export-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"rtms-conversation-{now.strftime('%Y%m%d-%H%M%S')}.md"
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(markdown)
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,332 @@
+"""HTML for the chat: answers with clickable ``[n]`` markers, source cards, the sources panel, status line.
+
+Everything here is pure (strings in, strings out) so it can be unit-tested without a browser. All text from
+the corpus or the user is HTML-escaped. Chat bubbles are single-line HTML blocks: a blank line would end the
+block and hand the rest to the Markdown renderer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+from assistant.web.history import MARKER_RE
+
+if TYPE_CHECKING:
+    from assistant.answer.models import Answer, Citation
+    from assistant.index.models import Passage
+    from assistant.web.session import Turn
+
+KIND_LABELS = {
+    "full-text": "Full text",
+    "abstract": "Abstract",
+    "evidence-note": "Evidence note",
+    "pdf": "PDF",
+    "text": "Text",
+}
+
+
+# Answer.flags worth telling the reader about, in plain words.
+FLAG_NOTES = {
+    "llm-unavailable": "The selected model is not available here, so this answer was extracted from the passages "
+                       "without an LLM. Install the model (`make run`) or pick another backend under Settings.",
+    "extractive-fallback": "The model's own answer could not be checked against the passages; the sentences shown "
+                           "are taken from the passages instead.",
+    "below-threshold": "No passage was close enough to the question to answer from.",
+    "no-passages": "The search returned no passages.",
+}
+
+
+# --- small pieces --------------------------------------------------------------------------------
+def cite_id(turn_no: int, n: int) -> str:
+    """DOM id of the source card for marker ``[n]`` of answer ``turn_no`` (both 1-based)."""
+    return f"src-{turn_no}-{n}"
+
+
+def passage_id(turn_no: int, n: int) -> str:
+    """DOM id of an uncited retrieved passage."""
+    return f"psg-{turn_no}-{n}"
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind.replace("-", " ").capitalize() if kind else "Text")
+
+
+def doi_url(doi: str | None) -> str | None:
+    return f"https://doi.org/{doi}" if doi else None
+
+
+def pubmed_url(pmid: str | None) -> str | None:
+    return f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if pmid else None
+
+
+def pmc_url(pmcid: str | None) -> str | None:
+    return f"https://pmc.ncbi.nlm.nih.gov/articles/{pmcid}/" if pmcid else None
+
+
+def location(p: Passage) -> str:
+    """'Results > Spinal cord, p. 4' — where in the document the passage sits."""
+    parts = []
+    if p.chunk.section:
+        parts.append(p.chunk.section)
+    if p.chunk.page is not None:
+        parts.append(f"p. {p.chunk.page}")
+    return ", ".join(parts)
+
+
+def marker_numbers(group: str) -> list[int]:
+    """Numbers inside one marker: '2' → [2]; '1, 3' → [1, 3]; '2-4' → [2, 3, 4]."""
+    out: list[int] = []
+    for part in group.replace(";", ",").split(","):
+        part = part.strip().replace("–", "-")
+        if "-" in part:
+            a, _, b = part.partition("-")
+            lo, hi = int(a), int(b)
+            out += list(range(lo, hi + 1)) if 0 < hi - lo < 50 else [lo, hi]
+        elif part:
+            out.append(int(part))
+    return out
+
+
+def link_markers(text: str, targets: dict[int, str]) -> str:
+    """Turn ``[n]`` markers in already-escaped ``text`` into links to the DOM ids in ``targets``.
+
+    A marker with a number missing from ``targets`` stays plain text (never a link that points nowhere)."""
+
+    def repl(m: Any) -> str:
+        nums = marker_numbers(m.group(1))
+        if not nums or not all(n in targets for n in nums):
+            return m.group(0)
+        return "".join(f'<a class="cite" href="#{targets[n]}" title="Show source {n}">[{n}]</a>' for n in nums)
+
+    return MARKER_RE.sub(repl, text)
+
+
+def marker_targets(answer: Answer, turn_no: int) -> dict[int, str]:
+    """Marker number → DOM id of its card: cited passages first, other numbered passages as fallback."""
+    targets = {i: passage_id(turn_no, i) for i in range(1, len(answer.passages) + 1)}
+    cited_chunks = {c.passage.chunk.chunk_id for c in answer.citations}
+    for i, p in enumerate(answer.passages, start=1):
+        if p.chunk.chunk_id in cited_chunks:
+            targets.pop(i, None)
+    targets.update({c.n: cite_id(turn_no, c.n) for c in answer.citations})
+    return targets
+
+
+def _text_html(text: str) -> str:
+    return escape(text).replace("\n", "<br>")
+
+
+def _cited_numbers(answer: Answer) -> dict[int, Citation]:
+    return {c.n: c for c in answer.citations}
+
+
+def _unsupported_spans(text: str, answer: Answer) -> list[tuple[int, int]]:
+    """Character spans of the sentences the judge found unsupported (located in ``text``)."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for s in answer.sentences:
+        if s.supported is not False or not s.text.strip():
+            continue
+        i = text.find(s.text.strip(), pos)
+        if i < 0:
+            i = text.find(s.text.strip())
+        if i >= 0:
+            spans.append((i, i + len(s.text.strip())))
+            pos = i + len(s.text.strip())
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and a < merged[-1][1]:
+            continue
+        merged.append((a, b))
+    return merged
+
+
+# --- chat bubbles --------------------------------------------------------------------------------
+def answer_body_html(answer: Answer, turn_no: int) -> str:
+    """The answer text: escaped, unsupported sentences marked, ``[n]`` linked to the source cards."""
+    text = answer.answer
+    valid = marker_targets(answer, turn_no)
+    pieces, pos = [], 0
+    for a, b in _unsupported_spans(text, answer):
+        pieces.append(link_markers(_text_html(text[pos:a]), valid))
+        pieces.append('<span class="unsupported" title="The cited passage does not support this sentence">'
+                      + link_markers(_text_html(text[a:b]), valid) + "</span>")
+        pos = b
+    pieces.append(link_markers(_text_html(text[pos:]), valid))
+    return "".join(pieces)
+
+
+def _cite_chips(answer: Answer, turn_no: int) -> str:
+    chips = []
+    for c in sorted(answer.citations, key=lambda c: c.n):
+        flag = {True: "", False: " ✗", None: ""}[c.supported]
+        chips.append(f'<a class="cite chip" href="#{cite_id(turn_no, c.n)}">[{c.n}] '
+                     f"{escape(c.passage.doc.short_label())} · {escape(kind_label(c.passage.doc.kind))}{flag}</a>")
+    return " ".join(chips)
+
+
+def _footer(answer: Answer, turn_no: int) -> str:
+    bits = [escape(answer.backend or "")]
+    if answer.model:
+        bits.append(escape(answer.model))
+    total = answer.timings.get("total_s")
+    if total:
+        bits.append(f"{total:.1f} s")
+    if answer.query and answer.query.strip() != answer.question.strip():
+        bits.append(f"searched: “{escape(answer.query)}”")
+    return " · ".join(b for b in bits if b)
+
+
+def answer_html(answer: Answer, turn_no: int) -> str:
+    """Chat bubble for a finished answer (or a refusal)."""
+    notes = "".join(f'<div class="answer-flag">{escape(FLAG_NOTES[f])}</div>' for f in answer.flags
+                    if f in FLAG_NOTES)
+    if not answer.answerable:
+        n = len(answer.passages)
+        offer = (f" The {n} closest passage{'s' if n != 1 else ''} are listed under <b>Sources</b> for browsing."
+                 if n else "")
+        return (f'<div class="rtms-answer refused"><span class="badge refused">No answer</span> '
+                f"{_text_html(answer.answer)}<span class=\"hint\">{offer}</span>{notes}"
+                f'<div class="answer-meta">{_footer(answer, turn_no)}</div></div>')
+    chips = _cite_chips(answer, turn_no)
+    flags = notes
+    if "unsupported-sentences" in answer.flags or any(s.supported is False for s in answer.sentences):
+        flags += '<div class="answer-flag">Underlined sentences are not supported by the passage they cite.</div>'
+    if not answer.citations:
+        flags += '<div class="answer-flag">This answer cites no passage.</div>'
+    return (f'<div class="rtms-answer"><div class="answer-text">{answer_body_html(answer, turn_no)}'
+            f"</div>{flags}" + (f'<div class="cite-list">Sources: {chips}</div>' if chips else "")
+            + f'<div class="answer-meta">{_footer(answer, turn_no)}</div></div>')
+
+
+def partial_html(text: str, stopped: bool = False) -> str:
+    """Chat bubble while an answer streams in (markers stay plain until the answer is checked)."""
+    if stopped:
+        body = _text_html(text) if text.strip() else ""
+        return (f'<div class="rtms-answer stopped">{body}<div class="answer-flag">Stopped — '
+                "this partial answer was not checked against its sources.</div></div>")
+    if not text.strip():
+        return '<div class="rtms-answer streaming"><span class="thinking">Searching the corpus…</span></div>'
+    return f'<div class="rtms-answer streaming">{_text_html(text)}<span class="cursor">▍</span></div>'
+
+
+def error_html(message: str) -> str:
+    """Chat bubble for an error: the message only, never a traceback."""
+    return (f'<div class="rtms-answer error"><span class="badge error">Error</span> {_text_html(message)}</div>')
+
+
+def chat_messages(turns: Sequence[Turn]) -> list[dict[str, str]]:
+    """The Chatbot value (Gradio 6 messages format) for a conversation."""
+    out: list[dict[str, str]] = []
+    for i, t in enumerate(turns, start=1):
+        if t.question:  # an empty question gets only its error bubble
+            out.append({"role": "user", "content": escape(t.question)})
+        if t.error is not None:
+            out.append({"role": "assistant", "content": error_html(t.error)})
+        elif t.answer is not None:
+            out.append({"role": "assistant", "content": answer_html(t.answer, i)})
+        else:
+            out.append({"role": "assistant", "content": partial_html(t.partial, stopped=t.stopped)})
+    return out
+
+
+# --- source cards and the sources panel ----------------------------------------------------------
+def _supported_badge(supported: bool | None) -> str:
+    if supported is True:
+        return '<span class="flag ok" title="The judge found the citing sentences supported">✓ supported</span>'
+    if supported is False:
+        return '<span class="flag bad" title="The judge found a citing sentence unsupported">✗ not supported</span>'
+    return '<span class="flag unk" title="Not checked">unchecked</span>'
+
+
+def source_card_html(p: Passage, n: int, dom_id: str, supported: bool | None = None, *, cited: bool = True,
+                     open_: bool = False) -> str:
+    """One source: bibliography, where the passage sits, links, kind badge, verdict and the passage text."""
+    d = p.doc
+    links = []
+    for label, url in (("DOI", doi_url(d.doi)), ("PubMed", pubmed_url(d.pmid)), ("PMC", pmc_url(d.pmcid))):
+        if url:
+            links.append(f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer">{label}</a>')
+    authors = ", ".join(d.authors[:6]) + (", et al." if len(d.authors) > 6 else "")
+    journal = f"<i>{escape(d.journal)}</i>" if d.journal else ""
+    where = location(p)
+    meta = " · ".join(x for x in (escape(authors), journal, str(d.year or "n.d.")) if x)
+    flag = _supported_badge(supported) if cited else '<span class="flag unk">not cited</span>'
+    cls = "src-card" + ("" if cited else " uncited") + (" unsupported" if supported is False else "")
+    return (f'<details class="{cls}" id="{dom_id}"{" open" if open_ else ""}>'
+            f'<summary><span class="n">[{n}]</span> <span class="who">{escape(d.short_label())}</span> '
+            f'<span class="badge kind kind-{escape(d.kind)}">{escape(kind_label(d.kind))}</span> {flag}'
+            f'<div class="title">{escape(d.title or "(untitled)")}</div>'
+            + (f'<div class="where">{escape(where)}</div>' if where else "") + "</summary>"
+            f'<div class="meta">{meta}</div>'
+            + (f'<div class="links">{" ".join(links)}</div>' if links else "")
+            + f'<blockquote class="passage">{_text_html(p.chunk.text)}</blockquote>'
+            f'<div class="score">rank {p.rank} · score {p.score:.4f}'
+            + (f" · cosine {p.dense_score:.3f}" if p.dense_score is not None else "")
+            + (f" · BM25 {p.bm25_score:.2f}" if p.bm25_score is not None else "")
+            + f" · chunk {escape(p.chunk.chunk_id)}</div></details>")
+
+
+def turn_sources_html(turn: Turn, turn_no: int, latest: bool = False) -> str:
+    """The sources of one turn: cited cards first, then the other retrieved passages."""
+    head = f'<div class="turn-head">Q{turn_no}: {escape(turn.question)}</div>'
+    a = turn.answer
+    if a is None:
+        note = "stopped before the answer was checked" if turn.stopped else "answering…"
+        return f'<section class="turn" id="turn-{turn_no}">{head}<div class="note">{note}</div></section>'
+    cited = _cited_numbers(a)
+    cards = [source_card_html(c.passage, n, cite_id(turn_no, n), c.supported, open_=False)
+             for n, c in sorted(cited.items())]
+    cited_chunks = {c.passage.chunk.chunk_id for c in cited.values()}
+    others = [(i, p) for i, p in enumerate(a.passages, start=1) if p.chunk.chunk_id not in cited_chunks]
+    other_cards = "".join(source_card_html(p, i, passage_id(turn_no, i), cited=False) for i, p in others)
+    body = "".join(cards)
+    if not a.answerable:
+        body = ('<div class="note">No answer. The closest passages are below; none was strong enough to '
+                "answer from.</div>" + other_cards)
+    elif others:
+        body += (f'<details class="more"><summary>Other retrieved passages ({len(others)})</summary>'
+                 f"{other_cards}</details>")
+    elif not cards:
+        body = '<div class="note">No passages.</div>'
+    return f'<section class="turn{" latest" if latest else ""}" id="turn-{turn_no}">{head}{body}</section>'
+
+
+def sources_panel_html(turns: Sequence[Turn]) -> str:
+    """All turns' sources, latest first (so markers of earlier answers still find their cards)."""
+    shown = [(i, t) for i, t in enumerate(turns, start=1) if t.error is None]  # errors have no sources
+    if not shown:
+        return ('<div class="rtms-sources empty">Sources appear here. Click a marker such as [1] in an answer '
+                "to open the passage behind it.</div>")
+    sections = [turn_sources_html(t, i, latest=(i == len(turns))) for i, t in shown]
+    return '<div class="rtms-sources">' + "".join(reversed(sections)) + "</div>"
+
+
+# --- status line ---------------------------------------------------------------------------------
+def model_label(backend: str, settings: Any) -> str:
+    """What generates answers for ``backend``, for the status line."""
+    if backend == "extractive":
+        return "no LLM (extractive)"
+    if backend == "openai":
+        return f"{settings.openai_model} at {settings.openai_base_url}"
+    m = getattr(settings, "llm_model", None)
+    return m.name if m else "default GGUF (Qwen2.5-Coder-1.5B-Instruct Q4_K_M)"
+
+
+def status_html(status: dict[str, Any] | None, backend: str, model: str, error: str | None = None) -> str:
+    """One line: backend, model, documents and chunks indexed, staleness."""
+    parts = [f"Backend: <b>{escape(backend)}</b>", f"model: {escape(model)}"]
+    if error:
+        parts.append(f'<span class="warn">index: {escape(error)}</span>')
+    elif status is None or not status.get("exists", True):
+        parts.append('<span class="warn">no index: run <code>rtms-assistant index build</code></span>')
+    else:
+        parts.append(f"{status.get('documents', '?')} documents, {status.get('chunks', '?')} chunks indexed")
+        if status.get("stale"):
+            reasons = "; ".join(str(r) for r in status.get("reasons", [])[:2])
+            parts.append(f'<span class="warn">index stale ({escape(reasons)}): run '
+                         "<code>rtms-assistant index build</code></span>")
+    return '<div class="rtms-status">' + " · ".join(parts) + "</div>"

