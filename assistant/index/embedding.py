@@ -83,7 +83,19 @@ class Embedder:
                                  show_progress_bar=progress, convert_to_numpy=True)
         return np.asarray(vecs, dtype=np.float32)
 
+    @cached_property
+    def query_encoder(self):  # type: ignore[no-untyped-def]
+        """NumPy encoder for single queries (no torch import); None if the model is not BERT-style."""
+        from assistant.index.query_encoder import NumpySentenceEncoder
+
+        try:
+            return NumpySentenceEncoder(self.path)
+        except (ValueError, FileNotFoundError, KeyError):
+            return None
+
     def encode_query(self, text: str) -> np.ndarray:
+        if "model" not in self.__dict__ and self.query_encoder is not None:
+            return self.query_encoder.encode(text)
         return self.encode([text])[0]
 
 
