@@ -1,0 +1,132 @@
+"""Check a generated answer against its passages: markers in range, every sentence judged, unsupported ones
+flagged or dropped, missing markers repaired when one passage clearly supports the sentence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from assistant.answer.citations import (
+    add_markers,
+    clean_markers,
+    is_refusal,
+    parse_markers,
+    render_reference,
+    split_sentences,
+    strip_markers,
+)
+from assistant.answer.judge import Judge, LexicalJudge
+from assistant.answer.models import Citation, SentenceCheck
+from assistant.answer.terms import term_set
+from assistant.index.models import Passage
+
+UNSUPPORTED_TAG = "[unsupported]"
+MAX_JUDGED_MARKERS = 3  # as in ALCE: a sentence is judged against its first three citations
+MIN_REPAIR_TERMS = 3
+
+
+@dataclass
+class CheckResult:
+    text: str
+    sentences: list[SentenceCheck] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    refusal: bool = False
+
+    @property
+    def supported_count(self) -> int:
+        return sum(1 for s in self.sentences if s.supported)
+
+
+def _tag(sentence: str) -> str:
+    """Mark a sentence as unsupported, before its final punctuation."""
+    s = sentence.rstrip()
+    if s and s[-1] in ".!?":
+        return f"{s[:-1].rstrip()} {UNSUPPORTED_TAG}{s[-1]}"
+    return f"{s} {UNSUPPORTED_TAG}"
+
+
+def _judge_sentence(claim: str, markers: list[int], evidence: list[str], judge: Judge) -> list[int]:
+    """Markers whose passage supports ``claim`` (alone, or all cited passages together)."""
+    judged = markers[:MAX_JUDGED_MARKERS]
+    ok = [n for n in judged if judge.supports(claim, evidence[n - 1])]
+    if not ok and len(judged) > 1 and judge.supports(claim, "\n".join(evidence[n - 1] for n in judged)):
+        ok = judged
+    return ok
+
+
+def _repair(claim: str, evidence: list[str], judge: Judge, lexical: LexicalJudge) -> int | None:
+    """Passage number that supports an uncited claim: the lexically closest passage, confirmed by the judge."""
+    if len(term_set(claim)) < MIN_REPAIR_TERMS:  # too little content to pin on one passage
+        return None
+    scores = [(lexical.score(claim, ev), n) for n, ev in enumerate(evidence, 1)]
+    score, n = max(scores)
+    if score <= 0:
+        return None
+    return n if judge.supports(claim, evidence[n - 1]) else None
+
+
+def check_answer(raw: str, passages: list[Passage], evidence: list[str], judge: Judge,
+                 unsupported: str = "flag", repair: bool = True) -> CheckResult:
+    """Validate ``raw`` (LLM or extractive output) against ``passages``; ``evidence`` are their sanitised texts
+    (what the model saw, and what counts as support)."""
+    k = len(passages)
+    lexical = judge.fallback if isinstance(getattr(judge, "fallback", None), LexicalJudge) else None
+    if lexical is None:
+        lexical = judge if isinstance(judge, LexicalJudge) else LexicalJudge().fit(evidence)
+    raw = raw.strip()
+    if not raw:
+        return CheckResult(text="", flags=["empty-output"])
+    if is_refusal(raw):
+        return CheckResult(text=raw, refusal=True)
+
+    flags: list[str] = []
+    if not [n for n in parse_markers(raw) if 1 <= n <= k]:
+        flags.append("no-citations")
+    checks: list[SentenceCheck] = []
+    out_sentences: list[str] = []
+    for sent in split_sentences(raw):
+        if is_refusal(sent):
+            flags.append("partial-refusal")
+            continue
+        text, markers, dropped = clean_markers(sent, k)
+        claim = strip_markers(text)
+        if not claim:
+            continue
+        check = SentenceCheck(text=claim, markers=markers, dropped_markers=dropped)
+        if not term_set(claim):  # glue without content ("Sure.") is neither checked nor cited
+            checks.append(check)
+            out_sentences.append(text)
+            continue
+        if markers:
+            check.supported_markers = _judge_sentence(claim, markers, evidence, judge)
+        elif repair and (n := _repair(claim, evidence, judge, lexical)) is not None:
+            text = add_markers(text, [n])
+            check.markers = [n]
+            check.supported_markers = [n]
+            check.repaired = True
+            flags.append("citations-added")
+        check.supported = bool(check.supported_markers)
+        checks.append(check)
+        if check.supported:
+            out_sentences.append(text)
+        elif unsupported == "flag":
+            out_sentences.append(_tag(text))
+    if any(c.dropped_markers for c in checks):
+        flags.append("out-of-range-markers-removed")
+    if any(c.supported is False for c in checks):
+        flags.append("unsupported-sentences-dropped" if unsupported == "drop" else "unsupported-sentences")
+
+    text = " ".join(out_sentences)
+    # citations: every marker left in the text, in order; supported if some sentence is supported through it
+    kept_checks = [c for c in checks if c.supported or unsupported == "flag" or c.supported is None]
+    order: list[int] = []
+    for c in kept_checks:
+        order.extend(n for n in c.markers if n not in order)
+    citations = []
+    for n in order:
+        supported = any(n in c.supported_markers for c in kept_checks if n in c.markers)
+        citations.append(Citation(n=n, passage=passages[n - 1], supported=supported))
+    references = [render_reference(c.n, c.passage) for c in citations]
+    return CheckResult(text=text, sentences=checks, citations=citations, references=references,
+                       flags=list(dict.fromkeys(flags)))

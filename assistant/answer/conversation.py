@@ -1,0 +1,126 @@
+"""Conversation history and follow-up rewriting.
+
+History is a list of ``{"role": "user" | "assistant", "content": str}`` messages (content may also arrive as a
+list of content blocks, as Gradio sends it). A follow-up ("and in which tissue?") is rewritten into a standalone
+query before retrieval: by the LLM when one is at hand, else by merging the previous question's key words.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from assistant.answer.citations import is_refusal
+from assistant.answer.prompts import rewrite_messages
+from assistant.answer.terms import STOPWORDS, term_set, terms
+from assistant.errors import AssistantError, QuestionError
+
+log = logging.getLogger(__name__)
+
+_LEADING = re.compile(r"^\s*(?:and|but|so|also|then|ok(?:ay)?|well|now)\b[\s,]*", re.I)
+_FOLLOWUP_START = re.compile(r"^\s*(?:and|but|also|then|what about|how about|what else|same|which of (?:them|these)|"
+                             r"in which|in what|at what|for how|how long|how many|how often)\b", re.I)
+_ANAPHORA = re.compile(r"\b(?:it|its|they|them|their|this|that|these|those|there|such|same|the latter|the former|"
+                       r"he|she|his|her)\b", re.I)
+MAX_CONTEXT_WORDS = 8
+
+
+def _content_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return str(content.get("text") or content.get("content") or "")
+    if isinstance(content, list):
+        return " ".join(_content_text(c) for c in content).strip()
+    return "" if content is None else str(content)
+
+
+def normalise_history(history: list[Any] | None) -> list[dict[str, str]]:
+    """Messages as ``{"role", "content": str}``; other roles and empty messages are skipped."""
+    if not history:
+        return []
+    if not isinstance(history, list):
+        raise QuestionError("history must be a list of {'role': 'user'|'assistant', 'content': ...} messages.")
+    out: list[dict[str, str]] = []
+    for i, msg in enumerate(history):
+        if isinstance(msg, (list, tuple)) and len(msg) == 2:  # legacy (user, assistant) pairs
+            out += [{"role": "user", "content": _content_text(msg[0])},
+                    {"role": "assistant", "content": _content_text(msg[1])}]
+            continue
+        if not isinstance(msg, dict) or "role" not in msg:
+            raise QuestionError(f"history item {i} is not a {{'role': ..., 'content': ...}} message.")
+        role = str(msg["role"])
+        text = _content_text(msg.get("content")).strip()
+        if role in ("user", "assistant") and text:
+            out.append({"role": role, "content": text})
+    return out
+
+
+def is_follow_up(question: str, has_previous: bool) -> bool:
+    """A short or context-dependent question asked after an earlier one."""
+    if not has_previous:
+        return False
+    n_terms = len(term_set(question))
+    if n_terms <= 2 or _FOLLOWUP_START.search(question):
+        return True
+    return bool(_ANAPHORA.search(question)) and n_terms <= 6
+
+
+def _key_words(text: str) -> list[str]:
+    """Surface words of ``text`` that carry a key term (kept as written, for both BM25 and the embedder)."""
+    text = re.sub(r"\([^)]*\)", lambda m: " " + m.group(0)[1:-1] + " ", text)
+    words: list[str] = []
+    seen: set[str] = set()
+    for w in re.findall(r"[\w][\w\-\u03b1-\u03c9\u0391-\u03a9./]*[\w\u03b1-\u03c9]|\w", text):
+        ts = [t for t in terms(w) if t not in STOPWORDS]
+        if ts and ts[0] not in seen:
+            seen.add(ts[0])
+            words.append(w)
+    return words
+
+
+def heuristic_rewrite(question: str, previous: str) -> str:
+    """``"and in which tissue?"`` + ``"Which cytokines does rTMS reduce?"`` →
+    ``"In which tissue? (cytokines rTMS reduce)"``."""
+    follow = _LEADING.sub("", question).strip() or question.strip()
+    follow = follow[0].upper() + follow[1:]
+    have = term_set(follow)
+    extra = [w for w in _key_words(previous) if not (term_set(w) & have)][:MAX_CONTEXT_WORDS]
+    return f"{follow} ({' '.join(extra)})" if extra else follow
+
+
+def _standalone_chain(user_questions: list[str]) -> str:
+    """The last earlier question, itself resolved against the ones before it."""
+    resolved = ""
+    for q in user_questions:
+        resolved = heuristic_rewrite(q, resolved) if resolved and is_follow_up(q, True) else q
+    return resolved
+
+
+def _clean_llm_rewrite(out: str, question: str, context: str) -> str | None:
+    line = out.strip().splitlines()[0].strip() if out.strip() else ""
+    line = re.sub(r"^(?:standalone question|question|rewritten)\s*:\s*", "", line, flags=re.I).strip().strip('"')
+    if not 5 <= len(line) <= 300 or is_refusal(line):
+        return None
+    if not term_set(line) & (term_set(question) | term_set(context)):
+        return None
+    return line
+
+
+def rewrite(question: str, history: list[dict[str, str]], llm: Any = None) -> str:
+    """Standalone query for ``question`` given normalised ``history`` (``llm``: optional, with ``generate``)."""
+    users = [m["content"] for m in history if m["role"] == "user"]
+    if not is_follow_up(question, bool(users)):
+        return question
+    context = _standalone_chain(users)
+    if llm is not None:
+        try:
+            out = llm.generate(rewrite_messages(question, [*users[-2:-1], context]), stream=False, max_tokens=60)
+            cleaned = _clean_llm_rewrite(str(out), question, context)
+            if cleaned:
+                return cleaned
+            log.info("LLM rewrite unusable (%r); using the heuristic", out)
+        except AssistantError as exc:
+            log.warning("LLM rewrite failed (%s); using the heuristic", exc)
+    return heuristic_rewrite(question, context)

@@ -1,0 +1,197 @@
+"""The answer engine: question (+ history) → standalone query → passages → refusal gate → generation →
+citation check → Answer.
+
+``stream`` yields text deltas as the backend produces them, then the complete, checked ``Answer`` last. The
+checked text can differ from the streamed one (out-of-range markers removed, unsupported sentences flagged or
+dropped), so interfaces should replace what they streamed with ``Answer.answer`` at the end.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from assistant.answer import conversation
+from assistant.answer.check import CheckResult, check_answer
+from assistant.answer.extractive import ExtractiveBackend
+from assistant.answer.judge import Judge, LexicalJudge, LLMJudge
+from assistant.answer.llm import LLM, make_llm
+from assistant.answer.models import REFUSAL, Answer
+from assistant.answer.prompts import answer_messages, sanitize, snippet
+from assistant.errors import ConfigError, ModelError, QuestionError
+from assistant.index.models import Passage
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("llama-cpp", "openai", "extractive")
+SearchFn = Callable[..., list[Passage]]
+
+
+class AnswerEngine:
+    """Holds the backends (created lazily, one per name) and the judge; safe to reuse across questions."""
+
+    def __init__(self, settings: Settings, search: SearchFn, llms: dict[str, LLM] | None = None,
+                 judge: Judge | None = None) -> None:
+        self.settings = settings
+        self.search = search
+        self._llms: dict[str, LLM] = dict(llms or {})
+        self._unavailable: dict[str, str] = {}
+        self._judge = judge
+        self.extractive = ExtractiveBackend(max_sentences=settings.extractive_max_sentences,
+                                            min_coverage=settings.extractive_min_coverage)
+
+    # --- components ----------------------------------------------------------------------------
+    def llm(self, backend: str) -> LLM | None:
+        """The LLM for ``backend``; None when it is unavailable and settings allow the extractive fallback."""
+        if backend not in self._llms and backend not in self._unavailable:
+            try:
+                self._llms[backend] = make_llm(backend, self.settings)
+            except ModelError as exc:
+                missing = "not installed" in str(exc) or "does not exist" in str(exc)
+                if self.settings.llm_fallback == "error" or not missing or backend != "llama-cpp":
+                    raise
+                log.warning("%s; answering extractively", exc)
+                self._unavailable[backend] = str(exc)
+        return self._llms.get(backend)
+
+    @property
+    def judge(self) -> Judge:
+        if self._judge is None:
+            self._judge = self._make_judge()
+        return self._judge
+
+    def _make_judge(self) -> Judge:
+        lexical = LexicalJudge(self.settings.judge_min_overlap)
+        if self.settings.judge != "llm":
+            return lexical
+        from assistant.answer.llm import LlamaCppBackend, llama_cpp_available
+        from assistant.answer.model_files import answer_model_path, judge_model_path
+
+        if not llama_cpp_available():
+            log.warning("judge=llm but llama-cpp-python is not installed: using the lexical judge")
+            return lexical
+        path = judge_model_path(self.settings)
+        if path is None:
+            try:
+                path = answer_model_path(self.settings)
+            except ModelError as exc:
+                log.warning("no judge model (%s): using the lexical judge", exc)
+                return lexical
+        judge_settings = self.settings.model_copy(update={"llm_temperature": 0.0, "llm_context": 2048})
+        return LLMJudge(LlamaCppBackend(path, judge_settings), lexical)
+
+    # --- public API ----------------------------------------------------------------------------
+    def ask(self, question: str, history: list[dict[str, Any]] | None = None, backend: str | None = None,
+            k: int | None = None) -> Answer:
+        answer: Answer | None = None
+        for item in self.stream(question, history=history, backend=backend, k=k):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, history: list[dict[str, Any]] | None = None, backend: str | None = None,
+               k: int | None = None) -> Iterator[str | Answer]:
+        s = self.settings
+        question = self._validate(question)
+        name = backend or s.backend
+        if name not in BACKENDS:
+            raise ConfigError(f"unknown backend {name!r}: use one of {', '.join(BACKENDS)}.")
+        k = k or s.top_k
+        t0 = time.perf_counter()
+        timings: dict[str, float] = {}
+        flags: list[str] = []
+        llm = self.llm(name) if name != "extractive" else None
+        if name != "extractive" and llm is None:
+            flags.append("llm-unavailable")
+            name = "extractive"
+
+        hist = conversation.normalise_history(history)
+        rewriter = llm if s.rewrite == "llm" else None
+        query = conversation.rewrite(question, hist, rewriter)
+        timings["rewrite_s"] = time.perf_counter() - t0
+
+        t_r = time.perf_counter()
+        passages = list(self.search(query, k))[:k]
+        timings["retrieve_s"] = time.perf_counter() - t_r
+        base = dict(question=question, query=query, passages=passages, backend=name,
+                    model=getattr(llm, "model", "") if llm else "", settings_hash=s.settings_hash())
+
+        best = max((p.dense_score for p in passages if p.dense_score is not None), default=None)
+        if not passages or (best is not None and best < s.refusal_threshold):
+            flags.append("no-passages" if not passages else "below-threshold")
+            yield REFUSAL
+            refusal = Answer(answer=REFUSAL, answerable=False, flags=flags, **base)
+            yield self._finish(refusal, t0, timings, time.perf_counter())
+            return
+
+        evidence, removed = zip(*(sanitize(p.chunk.text) for p in passages), strict=True)
+        evidence = list(evidence)
+        if any(removed):
+            flags.append("instructions-in-passages-removed")
+        judge = self.judge.fit(evidence)
+
+        first: float | None = None
+        parts: list[str] = []
+        if llm is None:
+            raw = self.extractive.compose(query, evidence, focus=question if query != question else None)
+            first = time.perf_counter()
+            parts.append(raw)
+            yield raw
+        else:
+            prompt_texts = [snippet(t, query, s.llm_passage_chars) for t in evidence]
+            t_g = time.perf_counter()
+            for delta in llm.generate(answer_messages(query, prompt_texts, passages), stream=True):
+                if first is None:
+                    first = time.perf_counter()
+                parts.append(delta)
+                yield delta
+            timings["generate_s"] = time.perf_counter() - t_g
+        raw = "".join(parts)
+
+        t_c = time.perf_counter()
+        result = check_answer(raw, passages, evidence, judge, unsupported=s.unsupported, repair=s.repair_citations)
+        if llm is not None and not result.refusal and result.supported_count == 0 and s.unverified_fallback:
+            flags += result.flags + ["extractive-fallback"]
+            fallback = self.extractive.compose(query, evidence, focus=question if query != question else None)
+            result = check_answer(fallback, passages, evidence, judge, unsupported=s.unsupported, repair=False)
+            yield "\n\n[no verifiable sentence in the model's answer; extracted from the passages instead]\n"
+        timings["check_s"] = time.perf_counter() - t_c
+
+        answer = self._assemble(result, raw, flags, base, judge)
+        yield self._finish(answer, t0, timings, first or time.perf_counter())
+
+    # --- helpers -------------------------------------------------------------------------------
+    def _validate(self, question: str) -> str:
+        if not isinstance(question, str) or not question.strip():
+            raise QuestionError("the question is empty: ask something about rTMS, neuropathic pain or "
+                                "neuroinflammation.")
+        q = " ".join(question.split())
+        if len(q) > self.settings.max_question_chars:
+            raise QuestionError(f"the question has {len(q)} characters; the limit is "
+                                f"{self.settings.max_question_chars} (RTMS_MAX_QUESTION_CHARS): shorten it.")
+        return q
+
+    @staticmethod
+    def _assemble(result: CheckResult, raw: str, flags: list[str], base: dict[str, Any], judge: Judge) -> Answer:
+        flags = list(dict.fromkeys(flags + result.flags))
+        if result.refusal:
+            flags.append("llm-refused" if base["backend"] != "extractive" else "insufficient-coverage")
+        if result.refusal or not result.text.strip():
+            if not result.refusal:
+                flags.append("nothing-verifiable")
+            return Answer(answer=REFUSAL, answerable=False, raw_answer=raw, flags=flags, judge=judge.name,
+                          sentences=result.sentences, **base)
+        return Answer(answer=result.text, answerable=True, citations=result.citations, references=result.references,
+                      sentences=result.sentences, raw_answer=raw, flags=flags, judge=judge.name, **base)
+
+    @staticmethod
+    def _finish(answer: Answer, t0: float, timings: dict[str, float], first: float) -> Answer:
+        now = time.perf_counter()
+        answer.timings = {"retrieve_s": round(timings.get("retrieve_s", 0.0), 4),
+                          "first_token_s": round(first - t0, 4), "total_s": round(now - t0, 4),
+                          **{key: round(v, 4) for key, v in timings.items() if key != "retrieve_s"}}
+        return answer

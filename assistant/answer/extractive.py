@@ -1,0 +1,102 @@
+"""The ``extractive`` backend: no LLM. Picks the passage sentences that best cover the question and cites each.
+
+Deterministic and fast. A sentence's score combines the IDF-weighted share of the query's key terms it contains
+(rarer terms among the candidate sentences weigh more, as in the lexical judge) with the plain share of the
+question it covers, nudged by its passage's rank. When the best sentence covers too little of the question
+(``extractive_min_coverage``), the answer is the refusal phrase.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from assistant.answer.citations import add_markers, split_sentences
+from assistant.answer.models import REFUSAL
+from assistant.answer.terms import term_set
+
+MIN_SENTENCE_CHARS = 25
+CONTEXT_WEIGHT = 0.35
+ANSWER_TYPE_WEIGHT = 0.3
+ANSWER_TYPES = term_set("tissue frequency dose region area cell type model protocol target duration intensity "
+                        "marker mechanism pathway outcome effect level site time session kind")
+
+
+@dataclass
+class Candidate:
+    n: int  # passage number, 1-based
+    pos: int  # sentence position in the passage
+    text: str
+    terms: set[str]
+    score: float = 0.0
+    coverage: float = 0.0
+
+
+def _candidates(texts: list[str]) -> list[Candidate]:
+    out: list[Candidate] = []
+    for n, text in enumerate(texts, 1):
+        for pos, sent in enumerate(split_sentences(text)):
+            if len(sent) < MIN_SENTENCE_CHARS or sent.startswith("[text addressed"):
+                continue
+            out.append(Candidate(n, pos, sent, term_set(sent)))
+    return out
+
+
+def _redundant(c: set[str], seen: set[str]) -> bool:
+    """Most of the sentence's terms were already said (overlapping chunks, notes restating a paper)."""
+    return bool(c) and len(c & seen) / len(c) > 0.7
+
+
+class ExtractiveBackend:
+    name = "extractive"
+    model = ""
+
+    def __init__(self, max_sentences: int = 3, min_coverage: float = 0.4, max_chars: int = 900) -> None:
+        self.max_sentences = max_sentences
+        self.min_coverage = min_coverage
+        self.max_chars = max_chars
+
+    def compose(self, query: str, texts: list[str], focus: str | None = None) -> str:
+        """Answer text with ``[n]`` markers (n = position in ``texts``), or REFUSAL.
+
+        ``focus``: the user's own words when ``query`` is a rewritten follow-up; the terms merged in from earlier
+        questions then weigh less than the ones the user just asked about.
+        """
+        q = term_set(query)
+        focus_terms = term_set(focus) if focus else q
+        cands = _candidates(texts)
+        if not q or not cands:
+            return REFUSAL
+        n_c = len(cands)
+        df = {t: sum(1 for c in cands if t in c.terms) for t in q}
+        ctx = {t: 1.0 if t in focus_terms else CONTEXT_WEIGHT for t in q}
+        # ranking: rarer terms weigh more (they discriminate between sentences)
+        rank_w = {t: (1.0 + math.log((n_c + 1) / (df[t] + 1)) if df[t] else 1.0) * ctx[t] for t in q}
+        # answerability: plain share of the question's terms. Words naming the kind of answer wanted ("tissue",
+        # "dose") count less, and in a follow-up the user's new words that no passage holds are ignored: the topic
+        # came from the earlier turn and the answer names instances (spinal cord, 10 Hz), not the category word.
+        ans_w = {t: 0.0 if focus and t in focus_terms and not df[t] else
+                 ctx[t] * (ANSWER_TYPE_WEIGHT if t in ANSWER_TYPES else 1.0) for t in q}
+        rank_total, ans_total = sum(rank_w.values()), sum(ans_w.values()) or 1.0
+        for c in cands:
+            c.coverage = sum(ans_w[t] for t in q & c.terms) / ans_total
+            c.score = sum(rank_w[t] for t in q & c.terms) / rank_total + c.coverage + 0.02 / c.n - 0.001 * c.pos
+        cands.sort(key=lambda c: -c.score)
+        best = cands[0]
+        if best.coverage < self.min_coverage:
+            return REFUSAL
+        chosen = [best]
+        covered = q & best.terms
+        said = set(best.terms)
+        size = len(best.text)
+        for c in cands[1:]:
+            if len(chosen) >= self.max_sentences or c.score < 0.5 * best.score or c.coverage < self.min_coverage:
+                break
+            if _redundant(c.terms, said) or size + len(c.text) > self.max_chars:
+                continue
+            if (q & c.terms) - covered or c.score >= 0.8 * best.score:
+                chosen.append(c)
+                covered |= q & c.terms
+                said |= c.terms
+                size += len(c.text)
+        return " ".join(add_markers(c.text, [c.n]) for c in chosen)

@@ -1,0 +1,106 @@
+"""Judges decide whether an evidence passage supports one answer sentence.
+
+* ``LexicalJudge`` — fast, deterministic: weighted share of the claim's key terms found in the evidence, where a
+  term's weight grows with its rarity among the retrieved passages (a term every passage shares says little; a
+  term none holds is probably invented). A salient token (number, IL-6, 10hz, TNF-alpha) missing from the
+  evidence fails the claim outright.
+* ``LLMJudge`` — a small GGUF model asked yes/no; falls back to the lexical judge when the model errs.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Protocol
+
+from assistant.answer.terms import is_salient, term_set
+from assistant.errors import AssistantError
+
+log = logging.getLogger(__name__)
+
+
+class Judge(Protocol):
+    name: str
+
+    def fit(self, texts: list[str]) -> Judge:
+        """A judge prepared for the passages of one answer (term statistics); returns a new object."""
+        ...
+
+    def supports(self, claim: str, evidence: str) -> bool: ...
+
+
+class LexicalJudge:
+    name = "lexical"
+
+    def __init__(self, min_overlap: float = 0.6) -> None:
+        self.min_overlap = min_overlap
+        self._df: dict[str, int] = {}
+        self._n = 0
+
+    def fit(self, texts: list[str]) -> LexicalJudge:
+        """A judge with term statistics from ``texts`` (a new object: the engine may serve several threads)."""
+        fitted = LexicalJudge(self.min_overlap)
+        fitted._n = len(texts)
+        for t in texts:
+            for term in term_set(t):
+                fitted._df[term] = fitted._df.get(term, 0) + 1
+        return fitted
+
+    def weight(self, term: str) -> float:
+        return 1.0 + math.log((self._n + 1) / (self._df.get(term, 0) + 1))
+
+    def score(self, claim: str, evidence: str) -> float:
+        """Weighted share of the claim's terms present in the evidence (0..1); 0 if a salient term is missing."""
+        claim_terms = term_set(claim)
+        if not claim_terms:
+            return 1.0
+        ev = term_set(evidence)
+        if any(is_salient(t) and t not in ev for t in claim_terms):
+            return 0.0
+        total = sum(self.weight(t) for t in claim_terms)
+        return sum(self.weight(t) for t in claim_terms if t in ev) / total
+
+    def supports(self, claim: str, evidence: str) -> bool:
+        return self.score(claim, evidence) >= self.min_overlap
+
+
+JUDGE_SYSTEM = ("You check citations. Given a passage and a claim, answer 'yes' if the passage states or directly "
+                "implies the claim, otherwise 'no'. Answer with one word: yes or no.")
+
+
+class LLMJudge:
+    """Yes/no verdicts from a small chat model; verdicts are cached per (claim, evidence)."""
+
+    def __init__(self, llm: object, fallback: LexicalJudge, max_evidence_chars: int = 1500) -> None:
+        self.llm = llm
+        self.fallback = fallback
+        self.max_evidence_chars = max_evidence_chars
+        self.name = f"llm:{getattr(llm, 'model', 'model')}"
+        self._cache: dict[tuple[str, str], bool] = {}
+
+    def fit(self, texts: list[str]) -> LLMJudge:
+        fitted = LLMJudge(self.llm, self.fallback.fit(texts), self.max_evidence_chars)
+        fitted._cache = self._cache  # verdicts do not depend on the other passages
+        return fitted
+
+    def supports(self, claim: str, evidence: str) -> bool:
+        key = (claim, evidence)
+        if key in self._cache:
+            return self._cache[key]
+        messages = [
+            {"role": "system", "content": JUDGE_SYSTEM},
+            {"role": "user", "content": f"Passage:\n{evidence[: self.max_evidence_chars]}\n\nClaim: {claim}\n\n"
+                                        "Does the passage support the claim? Answer yes or no."},
+        ]
+        try:
+            out = str(self.llm.generate(messages, stream=False, max_tokens=3))  # type: ignore[attr-defined]
+        except AssistantError as exc:
+            log.warning("LLM judge failed (%s); using the lexical judge", exc)
+            return self.fallback.supports(claim, evidence)
+        word = out.strip().lower().lstrip("*'\"").split()
+        if not word or word[0].rstrip(".,!") not in {"yes", "no"}:
+            verdict = self.fallback.supports(claim, evidence)
+        else:
+            verdict = word[0].startswith("yes")
+        self._cache[key] = verdict
+        return verdict

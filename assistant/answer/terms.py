@@ -1,0 +1,87 @@
+"""Key terms of a sentence for lexical matching (extractive selection, lexical judge, follow-up merging).
+
+Uses the index tokenizer's folding (Greek letters → names, dashes, "10 Hz" → ``10hz``) so IL-1β and IL-1beta
+match, then drops function words and applies a light suffix stemmer so "reduced", "reduces" and "reduction"
+meet. Tokens with digits or Greek-letter names (IL-6, 10hz, TNF-alpha, NF-kB) are *salient*: a claim that
+names one the evidence lacks is not supported.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.index.tokenize import fold
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*")
+_JOIN_PREFIXES = {"pro", "anti", "non", "pre", "post", "co", "re", "sub", "inter", "intra", "over", "up", "down"}
+_GREEK_NAMES = ("alpha", "beta", "gamma", "delta", "kappa", "theta", "mu")
+_ALIASES = {
+    "il1b": "il1beta", "il1a": "il1alpha", "tnfa": "tnfalpha", "tnf": "tnfalpha", "nfkb": "nfkappab",
+    "nr2b": "nmdar2b", "glun2b": "nmdar2b", "grin2b": "nmdar2b", "ifng": "ifngamma", "tgfb": "tgfbeta",
+    "tgfb1": "tgfbeta1", "hertz": "hz", "microglial": "microglia", "astrocytic": "astrocyte",
+    "downregulat": "reduc", "decreas": "reduc", "lower": "reduc", "suppress": "reduc", "inhibit": "reduc",
+    "upregulat": "increas", "elevat": "increas",
+}
+_STOPWORDS_TEXT = """a about above after again against all also am an and any are as at be because been before
+being below
+between both but by can could did do does doing done during each either few for from further had has have
+having he her here hers him his how i if in into is it its itself just me more most my no nor not now of off
+on once only or other our ours out over own same she should so some such than that the their theirs them
+then there these they this those through to too under until up very was we were what when where which while
+who whom whose why will with would you your yours
+please tell explain describe list give know according paper papers study studies passage passages
+corpus evidence answer question show shown shows happen happens happened happening occur occurs occurred"""
+STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+_SUFFIXES = ("ational", "ations", "ation", "ingly", "ings", "ing", "ions", "ion", "ities", "ity", "ies", "ied",
+             "ed", "es", "ly", "s", "e")
+
+
+def stem(tok: str) -> str:
+    """A deliberately light stemmer: enough for reduce/reduced/reduction, never touches salient tokens."""
+    if not tok.isalpha():
+        return tok
+    if len(tok) <= 4:
+        return tok[:-1] if len(tok) == 4 and tok.endswith("s") and not tok.endswith(("ss", "us", "is")) else tok
+    for suf in _SUFFIXES:
+        if tok.endswith(suf) and len(tok) - len(suf) >= 4:
+            tok = tok[: -len(suf)]
+            break
+    if tok.endswith("ct") and len(tok) > 5:  # reduct(ion) → reduc
+        tok = tok[:-1]
+    return tok
+
+
+def _pieces(raw: str) -> list[str]:
+    raw = raw.strip(".-")
+    if not raw:
+        return []
+    if re.search(r"\d", raw) or raw.endswith(_GREEK_NAMES):
+        if re.fullmatch(r"\d+(\.\d+)?", raw):
+            return [raw]
+        return [raw.replace("-", "").replace(".", "")]
+    parts = [p for p in re.split(r"[-.]", raw) if p]
+    if len(parts) > 1 and (parts[0] in _JOIN_PREFIXES or len(parts[-1]) <= 2):
+        return ["".join(parts)]
+    return parts
+
+
+def terms(text: str) -> list[str]:
+    """Normalised content terms of ``text`` in order (duplicates kept)."""
+    out: list[str] = []
+    for raw in _TOKEN.findall(fold(text)):
+        for piece in _pieces(raw):
+            if piece in STOPWORDS or (len(piece) < 2 and not piece.isdigit()):
+                continue
+            tok = _ALIASES.get(piece, piece)
+            tok = stem(tok)
+            out.append(_ALIASES.get(tok, tok))
+    return out
+
+
+def term_set(text: str) -> set[str]:
+    return set(terms(text))
+
+
+def is_salient(term: str) -> bool:
+    """Numbers, gene/protein-like tokens with digits, Greek-suffixed names: must match exactly."""
+    return bool(re.search(r"\d", term)) or term.endswith(_GREEK_NAMES)

@@ -1,0 +1,138 @@
+"""`ask` (one question) and `chat` (a terminal conversation with streaming and follow-ups)."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.markup import escape
+from rich.text import Text
+
+from assistant.answer.models import Answer
+from assistant.api import Assistant
+from assistant.cli import app
+from assistant.errors import AssistantError
+
+console = Console()
+
+CHAT_HELP = "/sources  passages behind the last answer · /new  start over · /quit  leave"
+
+
+class BackendChoice(StrEnum):
+    llama_cpp = "llama-cpp"
+    openai = "openai"
+    extractive = "extractive"
+
+
+def _load() -> Assistant:
+    return Assistant.load()
+
+
+def _stream_answer(a: Any, question: str, history: list[dict[str, str]] | None, backend: str | None,
+                   k: int | None) -> Answer:
+    """Show the text live while it streams, then replace it with the checked answer."""
+    shown = Text()
+    answer: Answer | None = None
+    with Live(shown, console=console, refresh_per_second=12, transient=True) as live:
+        for item in a.stream(question, history=history, backend=backend, k=k):
+            if isinstance(item, Answer):
+                answer = item
+            else:
+                shown.append(item, style="dim")
+                live.update(shown)
+    assert answer is not None
+    return answer
+
+
+def print_answer(ans: Answer) -> None:
+    console.print(Text(ans.answer))
+    if ans.references:
+        console.print("\n[bold]References[/bold]")
+        for line in ans.references:
+            console.print(Text(line), highlight=False)
+    meta = [f"backend {ans.backend}" + (f" ({ans.model})" if ans.model else ""),
+            f"first token {ans.timings.get('first_token_s', 0):.1f} s", f"total {ans.timings.get('total_s', 0):.1f} s"]
+    if ans.query != ans.question:
+        meta.insert(0, f"searched: {ans.query!r}")
+    console.print(f"\n[dim]{escape(' · '.join(meta))}[/dim]")
+    if ans.flags:
+        console.print(f"[yellow]flags: {escape(', '.join(ans.flags))}[/yellow]")
+
+
+def print_sources(ans: Answer | None) -> None:
+    if ans is None or not ans.passages:
+        console.print("[dim]no passages yet[/dim]")
+        return
+    cited = {c.n: c for c in ans.citations}
+    for n, p in enumerate(ans.passages, 1):
+        c = cited.get(n)
+        status = ("[green]cited, supported[/green]" if c and c.supported else
+                  "[red]cited, not supported[/red]" if c else "[dim]not cited[/dim]")
+        dense = f"{p.dense_score:.2f}" if p.dense_score is not None else "–"
+        console.print(f"\n[bold][{n}][/bold] {status} · cosine {dense} · {escape(p.doc.short_label())}"
+                      f" · {escape(p.doc.title)}")
+        loc = ", ".join(x for x in (p.chunk.section, f"p. {p.chunk.page}" if p.chunk.page else "") if x)
+        if loc:
+            console.print(f"    [dim]{escape(loc)} · {escape(p.chunk.chunk_id)}[/dim]")
+        console.print(Text(p.chunk.text), highlight=False)
+
+
+@app.command("ask")
+def ask(
+    question: str = typer.Argument(..., help="The question, in quotes."),
+    backend: BackendChoice = typer.Option(None, "--backend", "-b", help="Answer backend (default: RTMS_BACKEND)."),
+    as_json: bool = typer.Option(False, "--json", help="Print Answer.to_dict() as JSON."),
+    k: int = typer.Option(None, "--k", "-k", help="Passages given to the backend (default: RTMS_TOP_K)."),
+) -> None:
+    """Answer one question with cited passages (or refuse), then print the reference list."""
+    a = _load()
+    b = backend.value if backend else None
+    if as_json:
+        print(json.dumps(a.ask(question, backend=b, k=k).to_dict(), indent=2, ensure_ascii=False))
+        return
+    print_answer(_stream_answer(a, question, None, b, k))
+
+
+@app.command("chat")
+def chat(
+    backend: BackendChoice = typer.Option(None, "--backend", "-b", help="Answer backend (default: RTMS_BACKEND)."),
+    k: int = typer.Option(None, "--k", "-k", help="Passages given to the backend (default: RTMS_TOP_K)."),
+) -> None:
+    """A terminal conversation: answers stream, follow-up questions keep their context."""
+    a = _load()
+    b = backend.value if backend else None
+    history: list[dict[str, str]] = []
+    last: Answer | None = None
+    console.print(f"[bold]rtms-assistant chat[/bold] — {CHAT_HELP}")
+    while True:
+        try:
+            line = console.input("\n[bold cyan]you>[/bold cyan] ").strip()
+        except (EOFError, KeyboardInterrupt):
+            console.print()
+            return
+        if not line:
+            continue
+        cmd = line.lower()
+        if cmd in ("/quit", "/exit", "/q"):
+            return
+        if cmd == "/new":
+            history, last = [], None
+            console.print("[dim]new conversation[/dim]")
+            continue
+        if cmd == "/sources":
+            print_sources(last)
+            continue
+        if cmd.startswith("/"):
+            console.print(f"[yellow]unknown command {escape(line)}[/yellow] — {CHAT_HELP}")
+            continue
+        try:
+            last = _stream_answer(a, line, history, b, k)
+        except AssistantError as exc:
+            console.print(f"[red]error:[/red] {escape(str(exc))}")
+            continue
+        print_answer(last)
+        history += [{"role": "user", "content": line}, {"role": "assistant", "content": last.answer}]

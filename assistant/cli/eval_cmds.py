@@ -1,0 +1,137 @@
+"""`eval run`, `eval compare` and `eval calibrate`."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from assistant.cli import app
+from assistant.settings import PROJECT_ROOT, Settings
+
+eval_app = typer.Typer(help="Score answers, citations, refusals and retrieval on eval/questions.jsonl.",
+                       no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+console = Console()
+
+
+@eval_app.command("run")
+def eval_run(
+    backend: str | None = typer.Option(None, help="llama-cpp | openai | extractive (default: RTMS_BACKEND)."),
+    retrieval: str = typer.Option("hybrid", help="hybrid | dense | bm25 | none (closed book: no passages)."),
+    limit: int | None = typer.Option(None, min=1, help="Only N questions, taken round-robin across question types."),
+    out: Path | None = typer.Option(None, help="Run folder (default: eval/runs/<backend>-<retrieval>-<date>). "
+                                               "An existing folder of the same configuration is resumed."),
+    questions: Path | None = typer.Option(None, help="Question file (default: eval/questions.jsonl)."),
+    judge: str | None = typer.Option(None, help="Citation judge: lexical | llm (default: RTMS_JUDGE)."),
+    no_plots: bool = typer.Option(False, "--no-plots", help="Skip the PNG plots."),
+) -> None:
+    """Answer the question set and write results.jsonl, report.json, report.md and plots."""
+    from assistant.api import Assistant
+    from assistant.eval.dataset import load_questions
+    from assistant.eval.report import markdown_table
+    from assistant.eval.runner import run_eval
+
+    settings = Settings()
+    backend = backend or settings.backend
+    qs = load_questions(questions)
+    out = out or PROJECT_ROOT / "eval" / "runs" / f"{backend}-{retrieval}-{datetime.now():%Y%m%d}"
+    report = run_eval(Assistant.load(settings), qs, out, backend=backend, retrieval=retrieval, limit=limit,
+                      judge=judge, make_plots=not no_plots)
+    print(markdown_table([("all", report["overall"])]))
+    console.print(f"judge: {report['config']['judge']}; report in {out}/report.md")
+
+
+@eval_app.command("compare")
+def eval_compare(
+    dirs: list[Path] = typer.Argument(..., help="Run folders made by `eval run`."),
+    out: Path | None = typer.Option(None, help="Also write compare.md and comparison plots to this folder."),
+    markdown: bool = typer.Option(False, "--markdown", help="Print the markdown table instead of a rich table."),
+) -> None:
+    """Put eval runs side by side."""
+    from assistant.eval.compare import compare, rich_table
+
+    res = compare(dirs, out)
+    if markdown:
+        print(res["markdown"])
+    else:
+        console.print(rich_table(res["rows"]))
+        console.print("citation judge(s): " + ", ".join(sorted({r["config"]["judge"] for r in res["reports"]})))
+    if out:
+        console.print(f"wrote {out}/compare.md and plots")
+
+
+@eval_app.command("report")
+def eval_report(run: Path = typer.Argument(..., help="A run folder made by `eval run`.")) -> None:
+    """Rebuild report.json, report.md and the plots of a run from its results.jsonl."""
+    from assistant.eval.report import markdown_table
+    from assistant.eval.runner import rebuild_report
+
+    report = rebuild_report(run)
+    print(markdown_table([("all", report["overall"])]))
+    console.print(f"judge: {report['config']['judge']}; report in {run}/report.md")
+
+
+@eval_app.command("rescore")
+def eval_rescore(
+    run: Path = typer.Argument(..., help="A run folder made by `eval run`."),
+    out: Path = typer.Option(..., help="New folder for the rescored run."),
+    judge: str = typer.Option("llm", help="Citation judge: llm | lexical."),
+) -> None:
+    """Judge a finished run's citations again with another judge (answers are not regenerated)."""
+    from assistant.eval.judges import make_judge
+    from assistant.eval.report import markdown_table
+    from assistant.eval.runner import rescore
+
+    settings = Settings()
+    report = rescore(run, out, make_judge(judge, settings))
+    print(markdown_table([("all", report["overall"])]))
+    console.print(f"judge: {report['config']['judge']}; report in {out}/report.md")
+
+
+@eval_app.command("calibrate")
+def eval_calibrate(
+    run: Path = typer.Argument(..., help="A run folder, best made with RTMS_REFUSAL_THRESHOLD=0."),
+    signal: str = typer.Option("dense", help="dense (best cosine, the engine's gate) | bm25 (what-if)."),
+    start: float | None = typer.Option(None, help="Lowest threshold (default 0.20 dense, 0 bm25)."),
+    stop: float | None = typer.Option(None, help="Highest threshold (default 0.80 dense, 10 bm25)."),
+    step: float | None = typer.Option(None, help="Step (default 0.025 dense, 0.5 bm25)."),
+    max_wrong_refusal: float = typer.Option(0.10, help="Largest acceptable wrong-refusal rate."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Sweep the refusal threshold over the recorded best-passage cosines (no re-run)."""
+    from assistant.eval import calibrate
+    from assistant.eval.compare import load_run
+    from assistant.eval.runner import read_results
+
+    if signal not in calibrate.SIGNALS:
+        raise typer.BadParameter(f"use one of {', '.join(calibrate.SIGNALS)}", param_hint="--signal")
+    dense = signal == "dense"
+    start = start if start is not None else (0.20 if dense else 0.0)
+    stop = stop if stop is not None else (0.80 if dense else 10.0)
+    step = step if step is not None else (0.025 if dense else 0.5)
+    report = load_run(run)
+    records = read_results(run)
+    settings = report["config"].get("settings", {})
+    top_k = int(settings.get("top_k", 5))
+    run_t = float(settings["refusal_threshold"]) if "refusal_threshold" in settings else None
+    n = int(round((stop - start) / step)) + 1
+    rows = calibrate.sweep(records, [start + i * step for i in range(n)], top_k=top_k, run_threshold=run_t,
+                           signal=signal)
+    chosen = calibrate.choose_threshold(rows, max_wrong_refusal)
+    auc = calibrate.auc(records, top_k, signal)
+    if as_json:
+        print(json.dumps({"signal": signal, "auc": auc, "rows": rows, "chosen": chosen, "run_threshold": run_t},
+                         indent=2))
+        return
+    print(calibrate.markdown(rows, chosen))
+    if auc is not None:
+        console.print(f"{signal}: AUC answerable vs unanswerable = {auc:.3f} (0.5 = no separation)")
+    if chosen:
+        console.print(f"chosen threshold {chosen['threshold']:.3f}: refusal {100 * chosen['refusal_rate']:.1f} %, "
+                      f"wrong refusal {100 * chosen['wrong_refusal_rate']:.1f} %")
+    else:
+        console.print(f"no threshold keeps wrong refusals ≤ {100 * max_wrong_refusal:.0f} %")

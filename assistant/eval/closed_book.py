@@ -1,0 +1,49 @@
+"""Closed-book baseline: the LLM answers without any passage (retrieval mode 'none').
+
+The Assistant has no closed-book switch, so the eval asks the answer layer's LLM directly with a
+prompt of its own. The extractive backend has nothing to extract from without passages: it refuses.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from assistant.answer.models import REFUSAL, Answer
+from assistant.settings import Settings
+
+CLOSED_BOOK_SYSTEM = (
+    "You are a research assistant for the literature on repetitive transcranial magnetic stimulation (rTMS), "
+    "neuropathic pain and neuroinflammation. Answer the question from your own knowledge in one to three "
+    f"short sentences. If you do not know the answer, reply exactly: {REFUSAL}"
+)
+
+
+def _messages(question: str, history: list[dict[str, str]]) -> list[dict[str, str]]:
+    msgs = [{"role": "system", "content": CLOSED_BOOK_SYSTEM}]
+    msgs += [{"role": t["role"], "content": t["content"]} for t in history]
+    msgs.append({"role": "user", "content": question})
+    return msgs
+
+
+def closed_book(settings: Settings, question: str, history: list[dict[str, str]], backend: str,
+                llm: Any = None) -> Answer:
+    """An Answer with no passages and no citations; refused when the model says it does not know."""
+    t0 = time.perf_counter()
+    if backend == "extractive":
+        return Answer(question=question, query=question, answer=REFUSAL, answerable=False, backend=backend,
+                      flags=["closed-book"], settings_hash=settings.settings_hash(),
+                      timings={"retrieve_s": 0.0, "first_token_s": 0.0, "total_s": time.perf_counter() - t0})
+    if llm is None:
+        from assistant.answer.llm import make_llm
+
+        llm = make_llm(backend, settings)
+    text = str(llm.generate(_messages(question, history), stream=False)).strip()
+    from assistant.answer.citations import is_refusal
+
+    refused = not text or is_refusal(text)
+    total = time.perf_counter() - t0
+    return Answer(question=question, query=question, answer=REFUSAL if refused else text, answerable=not refused,
+                  backend=backend, model=str(getattr(llm, "model", "")), flags=["closed-book"],
+                  settings_hash=settings.settings_hash(),
+                  timings={"retrieve_s": 0.0, "first_token_s": total, "total_s": total})

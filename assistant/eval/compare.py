@@ -1,0 +1,78 @@
+"""Put several run folders side by side: a markdown table, a rich table and comparison plots."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import AssistantError
+from assistant.eval.plots import config_label, plot_accuracy_by_type, plot_citations, plot_latency
+from assistant.eval.report import TABLE_COLUMNS, _fmt, markdown_table
+from assistant.eval.runner import read_results
+
+
+class RunFolderError(AssistantError):
+    """A folder given to compare is not a finished eval run."""
+
+
+def load_run(path: Path | str) -> dict[str, Any]:
+    p = Path(path)
+    rp = p / "report.json"
+    if not rp.is_file():
+        raise RunFolderError(f"{p} has no report.json: run `rtms-assistant eval run --out {p}` first")
+    return json.loads(rp.read_text(encoding="utf-8"))
+
+
+def _labels(reports: Sequence[dict[str, Any]], dirs: Sequence[Path]) -> list[str]:
+    labels = [config_label(r) for r in reports]
+    if len(set(labels)) < len(labels):  # same configuration twice: tell them apart by folder
+        labels = [f"{label} ({d.name})" for label, d in zip(labels, dirs, strict=True)]
+    return labels
+
+
+def compare(dirs: Sequence[Path | str], out_dir: Path | str | None = None) -> dict[str, Any]:
+    """Load the runs; return rows (label, overall metrics) and the markdown table. With ``out_dir``,
+    also write compare.md and the comparison plots there."""
+    paths = [Path(d) for d in dirs]
+    reports = [load_run(p) for p in paths]
+    labels = _labels(reports, paths)
+    rows = [(label, r["overall"]) for label, r in zip(labels, reports, strict=True)]
+    judges = sorted({r["config"].get("judge", "?") for r in reports})
+    md = "\n".join([
+        markdown_table(rows, "configuration"),
+        "",
+        f"Citation judge: {', '.join(judges)}. Runs: "
+        + "; ".join(f"{label} = {p} ({r['date'][:10]}, {r['n_results']}/{r['n_questions']} questions)"
+                    for label, p, r in zip(labels, paths, reports, strict=True)),
+    ])
+    result: dict[str, Any] = {"labels": labels, "rows": rows, "markdown": md, "reports": reports}
+    if out_dir:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "compare.md").write_text("# Eval comparison\n\n" + md + "\n", encoding="utf-8")
+        configs = list(zip(labels, reports, strict=True))
+        result["plots"] = [
+            plot_accuracy_by_type(configs, out / "accuracy_by_type.png"),
+            plot_citations(configs, out / "citations.png"),
+            plot_latency([(label, read_results(p)) for label, p in zip(labels, paths, strict=True)],
+                         out / "latency.png"),
+        ]
+    return result
+
+
+def rich_table(rows: Sequence[tuple[str, dict[str, Any]]]) -> Any:
+    from rich.table import Table
+
+    table = Table(title="Eval runs side by side")
+    table.add_column("configuration", style="bold")
+    for name, _, _ in TABLE_COLUMNS:
+        table.add_column(name, justify="right")
+    table.add_column("median s", justify="right")
+    table.add_column("p95 s", justify="right")
+    for label, s in rows:
+        lat = s.get("latency_total") or {}
+        table.add_row(label, *[_fmt(s.get(key), pct) for _, key, pct in TABLE_COLUMNS],
+                      _fmt(lat.get("median_s"), False), _fmt(lat.get("p95_s"), False))
+    return table

