@@ -58,7 +58,8 @@ class DocumentMeta(Bibliography):
     source: str = Field("", description="path or URL the text was read from")
     sha256: str = Field("", description="sha256 of the source file's bytes")
     retrieved_at: str | None = None
-    extra: dict[str, Any] = Field(default_factory=dict, description="reader-specific fields, e.g. a note's front matter")
+    extra: dict[str, Any] = Field(default_factory=dict,
+                                  description="reader-specific fields, e.g. a note's front matter")
 
 
 class Document(DocumentMeta):
