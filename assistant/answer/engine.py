@@ -4,6 +4,12 @@ citation check → Answer.
 ``stream`` yields text deltas as the backend produces them, then the complete, checked ``Answer`` last. The
 checked text can differ from the streamed one (out-of-range markers removed, unsupported sentences flagged or
 dropped), so interfaces should replace what they streamed with ``Answer.answer`` at the end.
+
+Flags an Answer can carry: ``below-threshold`` / ``no-passages`` (refused before generation), ``llm-refused``,
+``insufficient-coverage`` (extractive refusal), ``nothing-verifiable``, ``no-citations``, ``citations-added``,
+``out-of-range-markers-removed``, ``unsupported-sentences`` / ``unsupported-sentences-dropped``,
+``partial-refusal``, ``empty-output``, ``extractive-fallback``, ``llm-unavailable``,
+``instructions-in-passages-removed``.
 """
 
 from __future__ import annotations
