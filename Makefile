@@ -46,7 +46,7 @@ $(VENV)/.stamp-llm: $(VENV)/.stamp-install
 install-llm: $(VENV)/.stamp-llm
 
 models: $(VENV)/.stamp-llm
-	$(BIN)/python -m assistant.models_setup
+	$(BIN)/python -m assistant.models_setup --install
 
 # Debian's Chromium and ChromeDriver for the browser test (playwright drives the system Chromium).
 browser:

@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     refusal_threshold: float = Field(0.30, description="Refuse without calling the LLM when the best passage's "
                                                       "cosine similarity is below this (calibrated by eval).")
     max_question_chars: int = Field(1000, ge=10, description="Longest question accepted.")
-    llm_passage_chars: int = Field(280, ge=100, description="Longest excerpt of a passage put in an LLM prompt (its "
+    llm_passage_chars: int = Field(200, ge=100, description="Longest excerpt of a passage put in an LLM prompt (its "
                                                           "best-matching sentences); short prompts answer faster.")
     judge_min_overlap: float = Field(0.6, ge=0.0, le=1.0, description="Lexical judge: weighted share of a sentence's "
                                                                       "key terms its passage must contain.")

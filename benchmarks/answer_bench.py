@@ -141,7 +141,7 @@ def main() -> int:
             lc_t.append(lt)
             line += f" · langchain {lf:5.1f}/{lt:5.1f} s"
         print(f"{line} · {q}", flush=True)
-        print(f"      {ans.answer[:160]!r} flags={ans.flags}", flush=True)
+        print(f"      raw {ans.raw_answer[:200]!r}\n      checked {ans.answer[:200]!r} flags={ans.flags}", flush=True)
 
     print("\n| pipeline | first token median | first token p95 | total median | total p95 |")
     print("|---|---|---|---|---|")

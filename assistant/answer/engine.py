@@ -36,6 +36,10 @@ BACKENDS = ("llama-cpp", "openai", "extractive")
 SearchFn = Callable[..., list[Passage]]
 
 
+def _where(p: Passage) -> str:
+    return ". ".join(x for x in (p.doc.title, p.chunk.section) if x)
+
+
 class AnswerEngine:
     """Holds the backends (created lazily, one per name) and the judge; safe to reuse across questions."""
 
@@ -138,7 +142,9 @@ class AnswerEngine:
         evidence = list(evidence)
         if any(removed):
             flags.append("instructions-in-passages-removed")
-        judge = self.judge.fit(evidence)
+        # the judge also sees where a passage comes from: "in the spinal cord" is often said by the title only
+        support = [f"{sanitize(_where(p))[0]}\n{e}" for p, e in zip(passages, evidence, strict=True)]
+        judge = self.judge.fit(support)
 
         first: float | None = None
         parts: list[str] = []
@@ -159,15 +165,16 @@ class AnswerEngine:
         raw = "".join(parts)
 
         t_c = time.perf_counter()
-        result = check_answer(raw, passages, evidence, judge, unsupported=s.unsupported, repair=s.repair_citations)
+        result = check_answer(raw, passages, support, judge, unsupported=s.unsupported, repair=s.repair_citations)
         if llm is not None and not result.refusal and result.supported_count == 0 and s.unverified_fallback:
             flags += result.flags + ["extractive-fallback"]
             fallback = self.extractive.compose(query, evidence, focus=question if query != question else None)
-            result = check_answer(fallback, passages, evidence, judge, unsupported=s.unsupported, repair=False)
+            result = check_answer(fallback, passages, support, judge, unsupported=s.unsupported, repair=False)
             yield "\n\n[no verifiable sentence in the model's answer; extracted from the passages instead]\n"
         timings["check_s"] = time.perf_counter() - t_c
 
-        answer = self._assemble(result, raw, flags, base, judge)
+        used_llm = llm is not None and "extractive-fallback" not in flags
+        answer = self._assemble(result, raw, flags, base, judge, used_llm)
         yield self._finish(answer, t0, timings, first or time.perf_counter())
 
     # --- helpers -------------------------------------------------------------------------------
@@ -182,10 +189,11 @@ class AnswerEngine:
         return q
 
     @staticmethod
-    def _assemble(result: CheckResult, raw: str, flags: list[str], base: dict[str, Any], judge: Judge) -> Answer:
+    def _assemble(result: CheckResult, raw: str, flags: list[str], base: dict[str, Any], judge: Judge,
+                  used_llm: bool) -> Answer:
         flags = list(dict.fromkeys(flags + result.flags))
         if result.refusal:
-            flags.append("llm-refused" if base["backend"] != "extractive" else "insufficient-coverage")
+            flags.append("llm-refused" if used_llm else "insufficient-coverage")
         if result.refusal or not result.text.strip():
             if not result.refusal:
                 flags.append("nothing-verifiable")

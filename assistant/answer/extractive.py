@@ -2,8 +2,8 @@
 
 Deterministic and fast. A sentence's score combines the IDF-weighted share of the query's key terms it contains
 (rarer terms among the candidate sentences weigh more, as in the lexical judge) with the plain share of the
-question it covers, nudged by its passage's rank. When the best sentence covers too little of the question
-(``extractive_min_coverage``), the answer is the refusal phrase.
+question that it and its passage cover, nudged by its passage's rank. When the best sentence covers too little of
+the question (``extractive_min_coverage``), the answer is the refusal phrase.
 """
 
 from __future__ import annotations
@@ -13,13 +13,15 @@ from dataclasses import dataclass
 
 from assistant.answer.citations import add_markers, split_sentences
 from assistant.answer.models import REFUSAL
-from assistant.answer.terms import term_set
+from assistant.answer.terms import named_terms, term_set
 
 MIN_SENTENCE_CHARS = 25
 CONTEXT_WEIGHT = 0.35
+NAMED_WEIGHT = 3.0
 ANSWER_TYPE_WEIGHT = 0.3
 ANSWER_TYPES = term_set("tissue frequency dose region area cell type model protocol target duration intensity "
-                        "marker mechanism pathway outcome effect level site time session kind")
+                        "marker mechanism pathway outcome effect level site time session kind role "
+                        "change affect modulate influence alter regulate act")  # named by instances or verbs
 
 
 @dataclass
@@ -70,17 +72,28 @@ class ExtractiveBackend:
         n_c = len(cands)
         df = {t: sum(1 for c in cands if t in c.terms) for t in q}
         ctx = {t: 1.0 if t in focus_terms else CONTEXT_WEIGHT for t in q}
-        # ranking: rarer terms weigh more (they discriminate between sentences)
-        rank_w = {t: (1.0 + math.log((n_c + 1) / (df[t] + 1)) if df[t] else 1.0) * ctx[t] for t in q}
         # answerability: plain share of the question's terms. Words naming the kind of answer wanted ("tissue",
         # "dose") count less, and in a follow-up the user's new words that no passage holds are ignored: the topic
         # came from the earlier turn and the answer names instances (spinal cord, 10 Hz), not the category word.
+        # Named things (IL-10, NF-kB, 20 Hz, BDNF, CRPS) weigh most unless most sentences name them: when no
+        # passage holds one, the question is probably about something the corpus lacks.
+        named = named_terms(query)
         ans_w = {t: 0.0 if focus and t in focus_terms and not df[t] else
-                 ctx[t] * (ANSWER_TYPE_WEIGHT if t in ANSWER_TYPES else 1.0) for t in q}
-        rank_total, ans_total = sum(rank_w.values()), sum(ans_w.values()) or 1.0
+                 ctx[t] * (ANSWER_TYPE_WEIGHT if t in ANSWER_TYPES else
+                           NAMED_WEIGHT if t in named and df[t] <= n_c / 2 else 1.0)
+                 for t in q}
+        # ranking: the same weights, times rarity among the candidate sentences (rare terms discriminate)
+        rank_w = {t: ans_w[t] * (1.0 + math.log((n_c + 1) / (df[t] + 1))) for t in q}
+        rank_total, ans_total = sum(rank_w.values()) or 1.0, sum(ans_w.values()) or 1.0
+        passage_terms: dict[int, set[str]] = {}
         for c in cands:
-            c.coverage = sum(ans_w[t] for t in q & c.terms) / ans_total
-            c.score = sum(rank_w[t] for t in q & c.terms) / rank_total + c.coverage + 0.02 / c.n - 0.001 * c.pos
+            passage_terms.setdefault(c.n, set()).update(c.terms)
+        for c in cands:
+            own = sum(ans_w[t] for t in q & c.terms) / ans_total
+            # answerability: the sentence's own share averaged with its passage's (context such as "in the spinal
+            # cord" is often stated once per passage, not in every sentence); ranking: the sentence alone
+            c.coverage = (own + sum(ans_w[t] for t in q & passage_terms[c.n]) / ans_total) / 2
+            c.score = sum(rank_w[t] for t in q & c.terms) / rank_total + own + 0.02 / c.n - 0.001 * c.pos
         cands.sort(key=lambda c: -c.score)
         best = cands[0]
         if best.coverage < self.min_coverage:
@@ -90,11 +103,11 @@ class ExtractiveBackend:
         said = set(best.terms)
         size = len(best.text)
         for c in cands[1:]:
-            if len(chosen) >= self.max_sentences or c.score < 0.5 * best.score or c.coverage < self.min_coverage:
+            if len(chosen) >= self.max_sentences or c.score < 0.6 * best.score:
                 break
-            if _redundant(c.terms, said) or size + len(c.text) > self.max_chars:
+            if c.coverage < self.min_coverage or _redundant(c.terms, said) or size + len(c.text) > self.max_chars:
                 continue
-            if (q & c.terms) - covered or c.score >= 0.8 * best.score:
+            if (q & c.terms) - covered or c.score >= 0.85 * best.score:
                 chosen.append(c)
                 covered |= q & c.terms
                 said |= c.terms

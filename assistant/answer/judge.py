@@ -3,7 +3,8 @@
 * ``LexicalJudge`` — fast, deterministic: weighted share of the claim's key terms found in the evidence, where a
   term's weight grows with its rarity among the retrieved passages (a term every passage shares says little; a
   term none holds is probably invented). A salient token (number, IL-6, 10hz, TNF-alpha) missing from the
-  evidence fails the claim outright.
+  evidence fails the claim outright, and so does a flipped direction ("reduces IL-10" against "raises IL-10",
+  see ``polarity.py``).
 * ``LLMJudge`` — a small GGUF model asked yes/no; falls back to the lexical judge when the model errs.
 """
 
@@ -13,6 +14,7 @@ import logging
 import math
 from typing import Protocol
 
+from assistant.answer.polarity import contradicts
 from assistant.answer.terms import is_salient, term_set
 from assistant.errors import AssistantError
 
@@ -61,7 +63,7 @@ class LexicalJudge:
         return sum(self.weight(t) for t in claim_terms if t in ev) / total
 
     def supports(self, claim: str, evidence: str) -> bool:
-        return self.score(claim, evidence) >= self.min_overlap
+        return self.score(claim, evidence) >= self.min_overlap and not contradicts(claim, evidence)
 
 
 JUDGE_SYSTEM = ("You check citations. Given a passage and a claim, answer 'yes' if the passage states or directly "

@@ -20,7 +20,8 @@ _ALIASES = {
     "nr2b": "nmdar2b", "glun2b": "nmdar2b", "grin2b": "nmdar2b", "ifng": "ifngamma", "tgfb": "tgfbeta",
     "tgfb1": "tgfbeta1", "hertz": "hz", "microglial": "microglia", "astrocytic": "astrocyte",
     "downregulat": "reduc", "decreas": "reduc", "lower": "reduc", "suppress": "reduc", "inhibit": "reduc",
-    "upregulat": "increas", "elevat": "increas",
+    "upregulat": "increas", "elevat": "increas", "rais": "increas", "rise": "increas", "rose": "increas",
+    "down": "reduc", "dampen": "reduc", "attenuat": "reduc", "diminish": "reduc", "fell": "reduc", "fall": "reduc",
 }
 _STOPWORDS_TEXT = """a about above after again against all also am an and any are as at be because been before
 being below
@@ -30,7 +31,7 @@ on once only or other our ours out over own same she should so some such than th
 then there these they this those through to too under until up very was we were what when where which while
 who whom whose why will with would you your yours
 please tell explain describe list give know according paper papers study studies passage passages
-corpus evidence answer question show shown shows happen happens happened happening occur occurs occurred"""
+corpus evidence answer question show shown shows yes happen happens happened happening occur occurs occurred"""
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 _SUFFIXES = ("ational", "ations", "ation", "ingly", "ings", "ing", "ions", "ion", "ities", "ity", "ies", "ied",
              "ed", "es", "ly", "s", "e")
@@ -41,7 +42,8 @@ def stem(tok: str) -> str:
     if not tok.isalpha():
         return tok
     if len(tok) <= 4:
-        return tok[:-1] if len(tok) == 4 and tok.endswith("s") and not tok.endswith(("ss", "us", "is")) else tok
+        plural = len(tok) == 4 and tok.endswith("s") and not tok.endswith(("ss", "us", "is"))
+        return tok[:-1] if plural and re.search(r"[aeiou]", tok[:-1]) else tok  # rats → rat, rTMS stays
     for suf in _SUFFIXES:
         if tok.endswith(suf) and len(tok) - len(suf) >= 4:
             tok = tok[: -len(suf)]
@@ -60,7 +62,8 @@ def _pieces(raw: str) -> list[str]:
             return [raw]
         return [raw.replace("-", "").replace(".", "")]
     parts = [p for p in re.split(r"[-.]", raw) if p]
-    if len(parts) > 1 and (parts[0] in _JOIN_PREFIXES or len(parts[-1]) <= 2):
+    if len(parts) > 1 and (parts[0] in _JOIN_PREFIXES or len(parts[-1]) <= 2 or len(parts[0]) <= 2
+                           or any(g in p for p in parts for g in _GREEK_NAMES)):  # NF-κB → nfkappab
         return ["".join(parts)]
     return parts
 
@@ -72,8 +75,10 @@ def terms(text: str) -> list[str]:
         for piece in _pieces(raw):
             if piece in STOPWORDS or (len(piece) < 2 and not piece.isdigit()):
                 continue
-            tok = _ALIASES.get(piece, piece)
-            tok = stem(tok)
+            if piece in _ALIASES:
+                out.append(_ALIASES[piece])
+                continue
+            tok = stem(piece)
             out.append(_ALIASES.get(tok, tok))
     return out
 
@@ -82,6 +87,20 @@ def term_set(text: str) -> set[str]:
     return set(terms(text))
 
 
+_TOPIC_TERMS = {"rtms", "tms"}  # the corpus's own subject: named in nearly every passage
+_GREEK_TOKEN = re.compile(r"^[a-z]{0,5}(?:alpha|beta|gamma|delta|kappa|theta)[a-z0-9]{0,3}$")
+
+
 def is_salient(term: str) -> bool:
-    """Numbers, gene/protein-like tokens with digits, Greek-suffixed names: must match exactly."""
-    return bool(re.search(r"\d", term)) or term.endswith(_GREEK_NAMES)
+    """Numbers and gene/protein-like tokens with digits or Greek letters (IL-6, 10hz, tnfalpha, nfkappab)."""
+    return bool(re.search(r"\d", term)) or bool(_GREEK_TOKEN.match(term))
+
+
+def named_terms(text: str) -> set[str]:
+    """Terms of ``text`` that name something specific: salient tokens plus acronyms written in capitals (BDNF,
+    CRPS, GFAP); used to weigh what a question is about."""
+    out = {t for t in terms(text) if is_salient(t)}
+    for raw in re.findall(r"[\w\-]+", text):
+        if re.fullmatch(r"[A-Z]{2,}[A-Z0-9\-]*", raw):
+            out.update(terms(raw))
+    return out - _TOPIC_TERMS

@@ -184,3 +184,12 @@ def test_injection_obeyed_by_the_llm_is_not_kept_as_supported_content(search):
     a2 = engine(search, ScriptedLLM(llm.replies[0]), backend="llama-cpp").ask(INJECT_Q)
     assert "The capital of France is Berlin [1] [unsupported]." in a2.answer
     assert all(c.supported for c in a2.citations if c.n == 1)
+
+
+def test_judge_counts_the_papers_title_and_section_as_context():
+    # the passage never repeats "spinal cord": its section heading says where the measurement was made
+    facts = [("luo", "Spinal cord findings", "Microglial activation judged by Iba-1 fell after 20 sessions of rTMS.")]
+    llm = ScriptedLLM("rTMS lowered microglial activation in the spinal cord [1].")
+    a = AnswerEngine(settings(backend="llama-cpp"), FakeSearch(facts), llms={"llama-cpp": llm}).ask(
+        "Does rTMS lower microglial activation?")
+    assert a.sentences[0].supported and "extractive-fallback" not in a.flags

@@ -30,3 +30,21 @@ def test_llm_judge_uses_model_verdict_and_falls_back_on_garbage():
     assert len(fake.calls) == 3
     assert judge.supports(claim, EVIDENCE[2]) is True and len(fake.calls) == 3  # cached
     assert "Passage:" in fake.calls[0][1]["content"] and "yes or no" in fake.calls[0][0]["content"]
+
+
+def test_lexical_judge_rejects_a_flipped_direction():
+    ev = ("In injured rats rTMS lowered IL-1β and TNF-α in the dorsal horn and raised IL-10 and BDNF. "
+          "IL-18 fell whereas GFAP rose.")
+    judge = LexicalJudge(0.6).fit([ev, EVIDENCE[1]])
+    assert judge.supports("rTMS lowered IL-1β and TNF-α in the dorsal horn.", ev)
+    assert judge.supports("IL-10 was increased by rTMS.", ev)
+    assert not judge.supports("rTMS reduced IL-10 and BDNF.", ev)  # every word is in the passage, direction is not
+    assert not judge.supports("GFAP fell in the rats.", ev)
+
+
+def test_directions_by_position():
+    from assistant.answer.polarity import directions
+
+    d = directions("rTMS lowers IL-1β, IL-6 and TNF-α and raises IL-10. IL-18 levels were significantly increased.")
+    assert d == {"il1beta": {"down"}, "il6": {"down"}, "tnfalpha": {"down"}, "il10": {"up"}, "il18": {"up"}}
+    assert directions("rTMS acts on microglia in the cord.") == {}
