@@ -37,12 +37,14 @@ def sweep(records: Sequence[dict[str, Any]], thresholds: Sequence[float], top_k:
           run_threshold: float | None = None, signal: str = "dense") -> list[dict[str, Any]]:
     """Refusal rate, wrong-refusal rate, key-fact accuracy and LitQA precision at each threshold.
 
-    Thresholds below ``run_threshold`` (the one the run used) are marked ``exact=False``: questions the
-    run refused by threshold might have been answered there, and their answers are unknown. (For the
-    BM25 what-if every row is exact only when the run's cosine threshold refused nothing.)
+    Thresholds below ``run_threshold`` (the one the run used) are marked ``exact=False`` when the run's
+    gate refused some question ('below-threshold' flag): those might have been answered there, and their
+    answers are unknown. The same holds for every row of the BM25 what-if.
     """
     rows = []
     recs = [r for r in records if not r.get("error")]
+    # when the run's own gate refused nothing, every simulated threshold is exact
+    run_gated = any("below-threshold" in (r.get("flags") or []) for r in recs)
     for t in thresholds:
         outcome = []
         for r in recs:
@@ -60,7 +62,7 @@ def sweep(records: Sequence[dict[str, Any]], thresholds: Sequence[float], top_k:
             "wrong_refusal_rate": ref["wrong_refusal_rate"],
             "key_fact_accuracy": metrics.mean(float(c) for c in answerable) if answerable else None,
             "accuracy": lit["accuracy"], "precision": lit["precision"], "coverage": lit["coverage"],
-            "exact": run_threshold is None or (t >= run_threshold if signal == "dense" else run_threshold <= 0),
+            "exact": run_threshold is None or not run_gated or (signal == "dense" and t >= run_threshold),
         })
     return rows
 

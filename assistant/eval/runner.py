@@ -209,8 +209,9 @@ def rescore(run_dir: Path | str, out_dir: Path | str, judge: Any, assistant: Ass
         rows.append(r)
     write_atomic(out / RESULTS, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     write_atomic(out / CONFIG, json.dumps(config, indent=2, ensure_ascii=False))
-    questions = load_questions()
-    return write_reports(out, rows, questions[: config.get("n_questions") or len(questions)], config, assistant)
+    selected = select(load_questions(), config.get("limit"))
+    ids = {q.id for q in selected}
+    return write_reports(out, [r for r in rows if r["id"] in ids], selected, config, assistant)
 
 
 def answer_record(q: Question, ans: Answer, wall_s: float, sources: list[str] | None = None) -> dict[str, Any]:

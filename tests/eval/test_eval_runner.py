@@ -235,3 +235,21 @@ def test_cli_compare_calibrate_and_report(tmp_path: Path) -> None:
     assert res.exit_code != 0
     res = runner.invoke(app, ["eval", "compare", str(tmp_path / "nothing")])
     assert res.exit_code != 0
+
+
+def test_sweep_marks_rows_inexact_only_when_the_run_gate_refused_something() -> None:
+    def rec(gold: bool, answered: bool, cos: float, bm25: float, flags: list[str]) -> dict[str, Any]:
+        return {"gold": {"answerable": gold}, "answered": answered, "key_fact_hits": [answered] if gold else [],
+                "best_dense": cos, "retrieved": [{"dense_score": cos, "bm25_score": bm25}], "flags": flags}
+
+    recs = [rec(True, True, 0.6, 5.0, []), rec(False, True, 0.5, 1.0, []), rec(True, False, 0.25, 0.5, [])]
+    rows = calibrate.sweep(recs, [0.2, 0.55], run_threshold=0.3)
+    assert all(r["exact"] for r in rows)
+    assert rows[1]["refusal_rate"] == 1.0 and rows[1]["wrong_refusal_rate"] == 0.5
+    bm = calibrate.sweep(recs, [2.0], run_threshold=0.3, signal="bm25")
+    assert bm[0]["refusal_rate"] == 1.0 and bm[0]["key_fact_accuracy"] == 0.5 and bm[0]["exact"]
+    recs[2]["flags"] = ["below-threshold"]
+    rows = calibrate.sweep(recs, [0.2, 0.55], run_threshold=0.3)
+    assert [r["exact"] for r in rows] == [False, True]
+    assert not calibrate.sweep(recs, [2.0], run_threshold=0.3, signal="bm25")[0]["exact"]
+    assert calibrate.auc(recs, signal="bm25") == 0.5  # answerable 5.0 and 0.5 against unanswerable 1.0
