@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import re
 
+from assistant.corpus.markers import GENE_ALIASES
 from assistant.index.tokenize import fold
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*")
 _JOIN_PREFIXES = {"pro", "anti", "non", "pre", "post", "co", "re", "sub", "inter", "intra", "over", "up", "down"}
 _GREEK_NAMES = ("alpha", "beta", "gamma", "delta", "kappa", "theta", "mu")
 _ALIASES = {
-    "il1b": "il1beta", "il1a": "il1alpha", "tnfa": "tnfalpha", "tnf": "tnfalpha", "nfkb": "nfkappab",
-    "nr2b": "nmdar2b", "glun2b": "nmdar2b", "grin2b": "nmdar2b", "ifng": "ifngamma", "tgfb": "tgfbeta",
+    **GENE_ALIASES, "tgfb": "tgfbeta",
     "tgfb1": "tgfbeta1", "hertz": "hz", "microglial": "microglia", "astrocytic": "astrocyte",
     "downregulat": "reduc", "decreas": "reduc", "lower": "reduc", "suppress": "reduc", "inhibit": "reduc",
     "upregulat": "increas", "elevat": "increas", "rais": "increas", "rise": "increas", "rose": "increas",

@@ -25,8 +25,9 @@ _GREEK = {"ß": "beta", "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta
 # Long names shortened inside the key, so 'interleukin-1 beta' == 'IL-1β'.
 _WORDS = (("tumornecrosisfactor", "tnf"), ("interleukin", "il"), ("interferon", "ifn"))
 
-# Whole-key synonyms: single-letter Greek abbreviations and alternative gene/subunit names.
-_ALIASES = {
+# Folded spellings of the same marker (Greek spelled out, separators removed) → one key. Shared with the
+# BM25 tokenizer and the answer layer's key terms, so all three treat 'IL1B' and 'IL-1β' alike.
+GENE_ALIASES: dict[str, str] = {
     "tnf": "tnfalpha",
     "tnfa": "tnfalpha",
     "il1b": "il1beta",
@@ -34,9 +35,14 @@ _ALIASES = {
     "ifng": "ifngamma",
     "nfkb": "nfkappab",
     "nr2b": "nmdar2b",
-    "nmdanr2b": "nmdar2b",
     "glun2b": "nmdar2b",
     "grin2b": "nmdar2b",
+}
+
+# Whole-key synonyms: the shared aliases plus long names and alternative gene/subunit names.
+_ALIASES = {
+    **GENE_ALIASES,
+    "nmdanr2b": "nmdar2b",
     "nmdar2b": "nmdar2b",
     "bendorphin": "betaendorphin",
     "ionizedcalciumbindingadaptermolecule1": "iba1",

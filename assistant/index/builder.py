@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import platform
 import time
@@ -168,17 +169,11 @@ def build_index(settings: Settings, rebuild: bool = False, progress: bool = True
     return summary
 
 
-def _meta(doc: Document) -> DocumentMeta:
-    return doc.meta()
-
-
 def index_status(settings: Settings) -> dict[str, Any]:
     """What is indexed, with which settings, and whether it is stale (and why)."""
     path = current_version(settings.index_dir)
     if path is None:
         return {"exists": False, "stale": True, "reasons": ["no index built yet"], "index_dir": str(settings.index_dir)}
-    import json
-
     manifest = json.loads((path / "manifest.json").read_text())
     reasons = manifest_differences(manifest, settings)
     try:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from assistant.corpus.markers import GENE_ALIASES
+
 _GREEK = {
     "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "κ": "kappa", "μ": "mu", "θ": "theta",
     "ε": "epsilon", "λ": "lambda", "σ": "sigma", "τ": "tau", "ω": "omega", "ß": "beta",
@@ -16,8 +18,7 @@ _GREEK = {
 _HZ = re.compile(r"(\d+(?:\.\d+)?)\s*-?\s*hz\b")
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-/.][a-z0-9]+)*")
 _SYNONYMS = {
-    "il1b": "il1beta", "il1a": "il1alpha", "tnfa": "tnfalpha", "tnf": "tnfalpha", "nr2b": "nmdar2b",
-    "glun2b": "nmdar2b", "grin2b": "nmdar2b", "nfkb": "nfkappab", "ifng": "ifngamma", "tgfb": "tgfbeta",
+    **GENE_ALIASES, "tgfb": "tgfbeta",
     "tgfb1": "tgfbeta1", "microglial": "microglia", "astrocytic": "astrocyte", "astrocytes": "astrocyte",
     "neuropathic": "neuropathic", "ganglia": "ganglion", "dorsal": "dorsal", "ccis": "cci",
     "transcranial": "transcranial", "hertz": "hz",
