@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from assistant.corpus.fetch import crossref, europepmc
 from assistant.corpus.fetch.cache import load_api_json, save_api_json
@@ -34,12 +36,13 @@ def resolve_reference_list(client: PoliteClient, review: ManifestEntry, cache_di
     if review.pmid:
         name = f"europepmc-references-MED-{review.pmid}"
         try:
-            pages = None if refresh else load_api_json(cache_dir, name)
-            if pages is None:
-                pages = europepmc.fetch_reference_pages(client, review.pmid)
-                if pages:
-                    save_api_json(cache_dir, name, pages,
-                                  europepmc.references_url(client.settings.europepmc_url, review.pmid))
+            pmid = review.pmid
+
+            def fetch_pages() -> tuple[Any, str] | None:
+                pages = europepmc.fetch_reference_pages(client, pmid)
+                return (pages, europepmc.references_url(client.settings.europepmc_url, pmid)) if pages else None
+
+            pages = _cached_api_json(cache_dir, name, refresh, fetch_pages)
             epmc = europepmc.parse_reference_pages(pages or [])
         except (HTTPStatusError, MalformedResponse) as exc:
             out.problems.append(f"Europe PMC reference list: {exc}")
@@ -47,12 +50,13 @@ def resolve_reference_list(client: PoliteClient, review: ManifestEntry, cache_di
     if review.doi:
         name = f"crossref-work-{review.doi}"
         try:
-            msg = None if refresh else load_api_json(cache_dir, name)
-            if msg is None:
-                got = crossref.fetch_work(client, review.doi)
-                msg = got[0] if got else None
-                if got:
-                    save_api_json(cache_dir, name, msg, got[1].url)
+            doi = review.doi
+
+            def fetch_work() -> tuple[Any, str] | None:
+                got = crossref.fetch_work(client, doi)
+                return (got[0], got[1].url) if got else None
+
+            msg = _cached_api_json(cache_dir, name, refresh, fetch_work)
             cr = crossref.references_from_work(msg or {})
         except (HTTPStatusError, MalformedResponse) as exc:
             out.problems.append(f"Crossref reference list: {exc}")
@@ -63,6 +67,18 @@ def resolve_reference_list(client: PoliteClient, review: ManifestEntry, cache_di
     elif cr:
         out.refs, out.source = cr, "crossref"
     return out
+
+
+def _cached_api_json(cache_dir: Path, name: str, refresh: bool,
+                     fetch: Callable[[], tuple[Any, str] | None]) -> Any:
+    """The raw answer kept in the cache under ``name``; else ``fetch()`` it (data, url) and keep it."""
+    data = None if refresh else load_api_json(cache_dir, name)
+    if data is None:
+        got = fetch()
+        if got is not None:
+            data, url = got
+            save_api_json(cache_dir, name, data, url)
+    return data
 
 
 def _surname(authors: list[str]) -> str:
