@@ -70,8 +70,12 @@ class Settings(BaseSettings):
     unsupported: Literal["flag", "drop"] = Field("flag", description="What to do with unsupported sentences.")
     refusal_threshold: float = Field(0.30, description="Refuse without calling the LLM when the best passage's "
                                                       "cosine similarity is below this (calibrated by eval).")
+    refusal_bm25_threshold: float = Field(0.8, ge=0.0, description="Also refuse without calling the LLM when the "
+                                          "best passage's BM25 score, in units of the corpus's largest IDF, is "
+                                          "below this (0 = off; hybrid and bm25 retrieval only; calibrated by "
+                                          "`eval calibrate --signal bm25`).")
     max_question_chars: int = Field(1000, ge=10, description="Longest question accepted.")
-    llm_passage_chars: int = Field(200, ge=100, description="Longest excerpt of a passage put in an LLM prompt (its "
+    llm_passage_chars: int = Field(450, ge=100, description="Longest excerpt of a passage put in an LLM prompt (its "
                                                           "best-matching sentences); short prompts answer faster.")
     judge_min_overlap: float = Field(0.6, ge=0.0, le=1.0, description="Lexical judge: weighted share of a sentence's "
                                                                       "key terms its passage must contain.")
@@ -82,6 +86,9 @@ class Settings(BaseSettings):
                                                      "sentence (flagged 'citations-added').")
     unverified_fallback: bool = Field(True, description="When no sentence of an LLM answer can be verified, answer "
                                                         "extractively instead (flagged 'extractive-fallback').")
+    refusal_fallback: bool = Field(True, description="When the LLM declines although retrieval passed both refusal "
+                                   "gates, give the verified extractive answer instead, if its coverage check "
+                                   "passes (flagged 'llm-refused' and 'extractive-fallback').")
     llm_fallback: Literal["extractive", "error"] = Field(
         "extractive", description="When llama-cpp-python or the default model is not installed: answer extractively "
                                   "(flagged) or fail with the install instructions.")

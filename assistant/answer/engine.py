@@ -5,7 +5,8 @@ citation check → Answer.
 checked text can differ from the streamed one (out-of-range markers removed, unsupported sentences flagged or
 dropped), so interfaces should replace what they streamed with ``Answer.answer`` at the end.
 
-Flags an Answer can carry: ``below-threshold`` / ``no-passages`` (refused before generation), ``llm-refused``,
+Flags an Answer can carry: ``below-threshold`` / ``below-bm25-threshold`` / ``no-passages`` (refused before
+generation), ``llm-refused``,
 ``insufficient-coverage`` (extractive refusal), ``nothing-verifiable``, ``no-citations``, ``citations-added``,
 ``out-of-range-markers-removed``, ``unsupported-sentences`` / ``unsupported-sentences-dropped``,
 ``partial-refusal``, ``empty-output``, ``extractive-fallback``, ``llm-unavailable``,
@@ -21,6 +22,7 @@ from typing import Any
 
 from assistant.answer import conversation
 from assistant.answer.check import CheckResult, check_answer
+from assistant.answer.citations import is_refusal
 from assistant.answer.extractive import ExtractiveBackend
 from assistant.answer.judge import Judge, LexicalJudge, LLMJudge
 from assistant.answer.llm import LLM, make_llm
@@ -130,9 +132,9 @@ class AnswerEngine:
         base = dict(question=question, query=query, passages=passages, backend=name,
                     model=getattr(llm, "model", "") if llm else "", settings_hash=s.settings_hash())
 
-        best = max((p.dense_score for p in passages if p.dense_score is not None), default=None)
-        if not passages or (best is not None and best < s.refusal_threshold):
-            flags.append("no-passages" if not passages else "below-threshold")
+        gate = self._gate(passages)
+        if gate:
+            flags.append(gate)
             yield REFUSAL
             refusal = Answer(answer=REFUSAL, answerable=False, flags=flags, **base)
             yield self._finish(refusal, t0, timings, time.perf_counter())
@@ -166,11 +168,15 @@ class AnswerEngine:
 
         t_c = time.perf_counter()
         result = check_answer(raw, passages, support, judge, unsupported=s.unsupported, repair=s.repair_citations)
-        if llm is not None and not result.refusal and result.supported_count == 0 and s.unverified_fallback:
-            flags += result.flags + ["extractive-fallback"]
+        unverified = not result.refusal and result.supported_count == 0 and s.unverified_fallback
+        declined = result.refusal and s.refusal_fallback
+        if llm is not None and (unverified or declined):
             fallback = self.extractive.compose(query, evidence, focus=question if query != question else None)
-            result = check_answer(fallback, passages, support, judge, unsupported=s.unsupported, repair=False)
-            yield "\n\n[no verifiable sentence in the model's answer; extracted from the passages instead]\n"
+            if not (declined and is_refusal(fallback)):
+                flags += result.flags + (["llm-refused"] if declined else []) + ["extractive-fallback"]
+                result = check_answer(fallback, passages, support, judge, unsupported=s.unsupported, repair=False)
+                why = "the model declined" if declined else "no verifiable sentence in the model's answer"
+                yield f"\n\n[{why}; extracted from the passages instead]\n"
         timings["check_s"] = time.perf_counter() - t_c
 
         used_llm = llm is not None and "extractive-fallback" not in flags
@@ -178,6 +184,20 @@ class AnswerEngine:
         yield self._finish(answer, t0, timings, first or time.perf_counter())
 
     # --- helpers -------------------------------------------------------------------------------
+    def _gate(self, passages: list[Passage]) -> str | None:
+        """Why to refuse before generation (a flag), or None: no passages, or the best passage's cosine or BM25
+        score under its calibrated threshold (BM25 separates in-corpus from out-of-corpus questions better)."""
+        if not passages:
+            return "no-passages"
+        s = self.settings
+        dense = max((p.dense_score for p in passages if p.dense_score is not None), default=None)
+        if dense is not None and dense < s.refusal_threshold:
+            return "below-threshold"
+        lexical = max((p.bm25_rel for p in passages if p.bm25_rel is not None), default=None)
+        if lexical is not None and s.refusal_bm25_threshold > 0 and lexical < s.refusal_bm25_threshold:
+            return "below-bm25-threshold"
+        return None
+
     def _validate(self, question: str) -> str:
         if not isinstance(question, str) or not question.strip():
             raise QuestionError("the question is empty: ask something about rTMS, neuropathic pain or "

@@ -94,11 +94,12 @@ def eval_rescore(
 
 @eval_app.command("calibrate")
 def eval_calibrate(
-    run: Path = typer.Argument(..., help="A run folder, best made with RTMS_REFUSAL_THRESHOLD=0."),
-    signal: str = typer.Option("dense", help="dense (best cosine, the engine's gate) | bm25 (what-if)."),
+    run: Path = typer.Argument(..., help="A run folder, best made with RTMS_REFUSAL_THRESHOLD=0 and "
+                                         "RTMS_REFUSAL_BM25_THRESHOLD=0."),
+    signal: str = typer.Option("dense", help="dense (best cosine) | bm25 (best BM25 in units of the largest IDF)."),
     start: float | None = typer.Option(None, help="Lowest threshold (default 0.20 dense, 0 bm25)."),
-    stop: float | None = typer.Option(None, help="Highest threshold (default 0.80 dense, 10 bm25)."),
-    step: float | None = typer.Option(None, help="Step (default 0.025 dense, 0.5 bm25)."),
+    stop: float | None = typer.Option(None, help="Highest threshold (default 0.80 dense, 2.5 bm25)."),
+    step: float | None = typer.Option(None, help="Step (default 0.025 dense, 0.1 bm25)."),
     max_wrong_refusal: float = typer.Option(0.10, help="Largest acceptable wrong-refusal rate."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -111,13 +112,14 @@ def eval_calibrate(
         raise typer.BadParameter(f"use one of {', '.join(calibrate.SIGNALS)}", param_hint="--signal")
     dense = signal == "dense"
     start = start if start is not None else (0.20 if dense else 0.0)
-    stop = stop if stop is not None else (0.80 if dense else 10.0)
-    step = step if step is not None else (0.025 if dense else 0.5)
+    stop = stop if stop is not None else (0.80 if dense else 2.5)
+    step = step if step is not None else (0.025 if dense else 0.1)
     report = load_run(run)
     records = read_results(run)
     settings = report["config"].get("settings", {})
     top_k = int(settings.get("top_k", 5))
-    run_t = float(settings["refusal_threshold"]) if "refusal_threshold" in settings else None
+    key = "refusal_threshold" if dense else "refusal_bm25_threshold"
+    run_t = float(settings[key]) if key in settings else None
     n = int(round((stop - start) / step)) + 1
     rows = calibrate.sweep(records, [start + i * step for i in range(n)], top_k=top_k, run_threshold=run_t,
                            signal=signal)

@@ -14,16 +14,19 @@ from typing import Any
 from assistant.eval import metrics
 
 SIGNALS = ("dense", "bm25")
-"""Gate signals that can be swept: the best passage's cosine (what the engine uses) or its BM25 score
-(a what-if: the engine has no BM25 gate)."""
+"""Gate signals that can be swept: the best passage's cosine or its relative BM25 score (BM25 divided by the
+corpus's largest IDF; older runs without it fall back to the raw BM25 score). The engine gates on both."""
+GATE_FLAGS = {"dense": "below-threshold", "bm25": "below-bm25-threshold"}
 
 
 def best_score(record: dict[str, Any], top_k: int | None = None, signal: str = "dense") -> float | None:
     """The best ``signal`` score among the first ``top_k`` passages (the ones the engine saw)."""
     if signal == "dense" and record.get("best_dense") is not None:
         return float(record["best_dense"])
-    key = "dense_score" if signal == "dense" else "bm25_score"
     retrieved = record.get("retrieved") or []
+    key = "dense_score" if signal == "dense" else "bm25_rel"
+    if signal == "bm25" and not any("bm25_rel" in p for p in retrieved):
+        key = "bm25_score"
     scores = [p[key] for p in retrieved[:top_k] if p.get(key) is not None]
     return max(scores) if scores else None
 
@@ -37,14 +40,14 @@ def sweep(records: Sequence[dict[str, Any]], thresholds: Sequence[float], top_k:
           run_threshold: float | None = None, signal: str = "dense") -> list[dict[str, Any]]:
     """Refusal rate, wrong-refusal rate, key-fact accuracy and LitQA precision at each threshold.
 
-    Thresholds below ``run_threshold`` (the one the run used) are marked ``exact=False`` when the run's
-    gate refused some question ('below-threshold' flag): those might have been answered there, and their
-    answers are unknown. The same holds for every row of the BM25 what-if.
+    Thresholds below ``run_threshold`` (the run's own threshold for this signal) are marked ``exact=False``
+    when the run's gate on this signal refused some question: those might have been answered there, and
+    their answers are unknown.
     """
     rows = []
     recs = [r for r in records if not r.get("error")]
-    # when the run's own gate refused nothing, every simulated threshold is exact
-    run_gated = any("below-threshold" in (r.get("flags") or []) for r in recs)
+    # when the run's own gate on this signal refused nothing, every simulated threshold is exact
+    run_gated = any(GATE_FLAGS[signal] in (r.get("flags") or []) for r in recs)
     for t in thresholds:
         outcome = []
         for r in recs:
@@ -62,7 +65,7 @@ def sweep(records: Sequence[dict[str, Any]], thresholds: Sequence[float], top_k:
             "wrong_refusal_rate": ref["wrong_refusal_rate"],
             "key_fact_accuracy": metrics.mean(float(c) for c in answerable) if answerable else None,
             "accuracy": lit["accuracy"], "precision": lit["precision"], "coverage": lit["coverage"],
-            "exact": run_threshold is None or not run_gated or (signal == "dense" and t >= run_threshold),
+            "exact": not run_gated or (run_threshold is not None and t >= run_threshold),
         })
     return rows
 

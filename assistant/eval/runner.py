@@ -119,7 +119,8 @@ def _retrieved(assistant: Assistant, query: str, mode: str) -> list[dict[str, An
     return [{"rank": p.rank, "paper_id": p.doc.paper_id, "doc_id": p.doc.doc_id, "chunk_id": p.chunk.chunk_id,
              "score": round(p.score, 6),
              "dense_score": None if p.dense_score is None else round(p.dense_score, 4),
-             "bm25_score": None if p.bm25_score is None else round(p.bm25_score, 4)} for p in passages]
+             "bm25_score": None if p.bm25_score is None else round(p.bm25_score, 4),
+             "bm25_rel": None if p.bm25_rel is None else round(p.bm25_rel, 4)} for p in passages]
 
 
 def note_paper_ids(assistant: Assistant) -> dict[str, str]:
@@ -217,7 +218,7 @@ def rescore(run_dir: Path | str, out_dir: Path | str, judge: Any, assistant: Ass
 def answer_record(q: Question, ans: Answer, wall_s: float, sources: list[str] | None = None) -> dict[str, Any]:
     d = ans.to_dict()
     passages = [{k: p[k] for k in ("rank", "paper_id", "doc_id", "chunk_id", "kind", "score", "dense_score",
-                                   "bm25_score", "text")} for p in d["passages"]]
+                                   "bm25_score", "bm25_rel", "text")} for p in d["passages"]]
     dense = [p["dense_score"] for p in passages if p["dense_score"] is not None]
     return {
         "id": q.id, "type": q.type, "question": q.question, "history": q.history_dicts(),

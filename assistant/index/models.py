@@ -34,6 +34,8 @@ class Passage(BaseModel):
     score: float = Field(description="fused score (RRF) or the single retriever's score")
     dense_score: float | None = Field(None, description="cosine similarity to the query")
     bm25_score: float | None = None
+    bm25_rel: float | None = Field(None, description="BM25 score divided by the corpus's largest IDF "
+                                                     "(comparable across corpus sizes)")
     rank: int = Field(1, description="1-based rank in the result list")
 
     def to_dict(self) -> dict[str, object]:
@@ -42,6 +44,7 @@ class Passage(BaseModel):
             "rank": self.rank, "score": round(self.score, 6),
             "dense_score": None if self.dense_score is None else round(self.dense_score, 4),
             "bm25_score": None if self.bm25_score is None else round(self.bm25_score, 4),
+            "bm25_rel": None if self.bm25_rel is None else round(self.bm25_rel, 4),
             "chunk_id": self.chunk.chunk_id, "doc_id": d.doc_id, "paper_id": d.paper_id, "kind": d.kind,
             "title": d.title, "authors": d.authors, "first_author": d.first_author, "year": d.year,
             "journal": d.journal, "doi": d.doi, "pmid": d.pmid, "pmcid": d.pmcid,

@@ -119,6 +119,7 @@ class HybridRetriever:
             out.append(Passage(
                 chunk=self.store.chunks[i], doc=self.doc_of[i], score=score_of[i],
                 dense_score=float(self.store.vectors[i] @ qvec),
-                bm25_score=None if bm25_scores is None else float(bm25_scores[i]), rank=rank,
+                bm25_score=None if bm25_scores is None else float(bm25_scores[i]),
+                bm25_rel=None if bm25_scores is None else self.bm25.relative(float(bm25_scores[i])), rank=rank,
             ))
         return out

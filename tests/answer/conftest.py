@@ -56,6 +56,7 @@ class FakeSearch:
 
     facts: list[tuple[str, str, str]] = field(default_factory=lambda: list(FACTS))
     calls: list[tuple[str, int]] = field(default_factory=list)
+    bm25_rel: float | None = None  # relative BM25 score given to every passage (None: not computed)
 
     def __call__(self, query: str, k: int = 5) -> list[Passage]:
         self.calls.append((query, k))
@@ -65,8 +66,11 @@ class FakeSearch:
             overlap = len(q & term_set(text)) / max(1, len(q))
             scored.append((overlap, key, section, text))
         scored.sort(key=lambda t: -t[0])
-        return [make_passage(key, sec, text, rank=i, dense=round(ov, 3))
-                for i, (ov, key, sec, text) in enumerate(scored[:k], 1)]
+        out = [make_passage(key, sec, text, rank=i, dense=round(ov, 3))
+               for i, (ov, key, sec, text) in enumerate(scored[:k], 1)]
+        for p in out:
+            p.bm25_rel = self.bm25_rel
+        return out
 
 
 class ScriptedLLM:

@@ -15,7 +15,7 @@ from .conftest import FakeSearch, ScriptedLLM
 
 
 def settings(**kw) -> Settings:
-    return Settings(backend=kw.pop("backend", "extractive"), refusal_threshold=0.3, top_k=4, **kw)
+    return Settings(**{"backend": "extractive", "refusal_threshold": 0.3, "top_k": 4, **kw})
 
 
 def engine(search, llm=None, **kw) -> AnswerEngine:
@@ -117,9 +117,31 @@ def test_unsupported_sentences_dropped_when_configured(search):
 
 def test_llm_refusal_phrase_gives_answerable_false(search):
     llm = ScriptedLLM(REFUSAL)
-    a = engine(search, llm, backend="llama-cpp").ask("Which cytokines did rTMS lower in rats?")
+    a = engine(search, llm, backend="llama-cpp", refusal_fallback=False).ask("Which cytokines did rTMS lower in rats?")
     assert len(llm.calls) == 1
     assert not a.answerable and a.answer == REFUSAL and a.citations == []
+    assert "llm-refused" in a.flags
+
+
+def test_llm_refusal_with_relevant_passages_falls_back_to_verified_extraction(search):
+    a = engine(search, ScriptedLLM(REFUSAL), backend="llama-cpp").ask("Which cytokines did rTMS lower in rats?")
+    assert a.answerable and {"llm-refused", "extractive-fallback"} <= set(a.flags)
+    assert "IL-1β" in a.answer and all(s.supported for s in a.sentences)
+    # when extraction finds nothing that covers the question either, the model's refusal stands
+    b = engine(FakeSearch(), ScriptedLLM(REFUSAL), backend="llama-cpp", refusal_threshold=0.0).ask(
+        "Does zebrafish larval swimming change with lithium?")
+    assert not b.answerable and b.answer == REFUSAL and "extractive-fallback" not in b.flags
+
+
+def test_weak_lexical_match_is_refused_before_the_llm(search):
+    weak = FakeSearch(bm25_rel=0.3)
+    llm = ScriptedLLM("Ketamine at 0.35 mg/kg [1].")
+    a = AnswerEngine(settings(backend="llama-cpp", refusal_threshold=0.0), weak, llms={"llama-cpp": llm}).ask(
+        "Which cytokines did rTMS lower in rats?")
+    assert not a.answerable and "below-bm25-threshold" in a.flags and llm.calls == []
+    off = AnswerEngine(settings(refusal_threshold=0.0, refusal_bm25_threshold=0.0), weak).ask(
+        "Which cytokines did rTMS lower in rats?")
+    assert off.answerable
 
 
 def test_llm_without_markers_gets_repaired_citations_and_flags(search):

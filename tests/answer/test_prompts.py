@@ -33,4 +33,6 @@ def test_prompt_starts_with_the_fixed_system_prompt_and_delimits_passages():
     assert m1[0] == m2[0] == {"role": "system", "content": SYSTEM_PROMPT}  # identical prefix → cache reuse
     user = m1[1]["content"]
     assert user.index('<passage id="1" source="Bai 2023">') < user.index('<passage id="2" source="Luo 2021">')
-    assert user.count("</passage>") == 2 and user.index("Question: Which cytokines?") > user.index("</passage>")
+    # the question comes before the passages (what to look for) and again after them (what to answer)
+    assert user.count("</passage>") == 2 and user.startswith("Question: Which cytokines?")
+    assert user.rindex("Question: Which cytokines?") > user.rindex("</passage>")

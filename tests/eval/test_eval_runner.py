@@ -251,5 +251,10 @@ def test_sweep_marks_rows_inexact_only_when_the_run_gate_refused_something() -> 
     recs[2]["flags"] = ["below-threshold"]
     rows = calibrate.sweep(recs, [0.2, 0.55], run_threshold=0.3)
     assert [r["exact"] for r in rows] == [False, True]
-    assert not calibrate.sweep(recs, [2.0], run_threshold=0.3, signal="bm25")[0]["exact"]
     assert calibrate.auc(recs, signal="bm25") == 0.5  # answerable 5.0 and 0.5 against unanswerable 1.0
+    # the dense gate is held fixed in a BM25 sweep; only the BM25 gate's own refusals make lower rows inexact
+    assert calibrate.sweep(recs, [2.0], run_threshold=0.8, signal="bm25")[0]["exact"]
+    recs[2]["flags"] = ["below-bm25-threshold"]
+    assert [r["exact"] for r in calibrate.sweep(recs, [0.5, 1.0], run_threshold=0.8, signal="bm25")] == [False, True]
+    recs[1]["retrieved"][0]["bm25_rel"] = 0.2  # relative scores win over raw ones once a run records them
+    assert calibrate.best_score(recs[1], signal="bm25") == 0.2

@@ -18,3 +18,18 @@ def test_cap_per_group_limits_one_paper():
     groups = ["a", "a", "a", "b", "a", "c"]
     assert cap_per_group(range(6), groups, cap=2, limit=10) == [0, 1, 3, 5]
     assert cap_per_group(range(6), groups, cap=1, limit=2) == [0, 3]
+
+
+def test_relative_bm25_is_comparable_across_corpus_sizes() -> None:
+    from assistant.index.bm25 import BM25Index
+
+    def best(n_chunks: int) -> tuple[float, float]:
+        filler = [f"cortical stimulation session {i} reduced pain ratings" for i in range(n_chunks - 1)]
+        index = BM25Index(filler + ["microglial interleukin fell after stimulation"])
+        raw = float(index.scores("interleukin").max())
+        return raw, index.relative(raw)
+
+    small, large = best(8), best(800)
+    assert large[0] > 2 * small[0]  # raw BM25 grows with log(corpus size) ...
+    assert abs(small[1] - large[1]) < 0.1 * large[1]  # ... the relative score does not
+    assert 0.2 < large[1] < 1.0  # one rare term matched once scores below one unit
