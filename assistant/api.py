@@ -63,13 +63,16 @@ class Assistant:
         return self._engine
 
     def ask(self, question: str, history: list[dict[str, Any]] | None = None,
-            backend: str | None = None, k: int | None = None) -> Answer:
-        return self.engine.ask(question, history=history, backend=backend, k=k)
+            backend: str | None = None, k: int | None = None, retrieval: str | None = None) -> Answer:
+        """A checked, cited Answer. ``retrieval`` (hybrid|dense|bm25|none) overrides the settings for this
+        question; 'none' answers closed book, without passages or citations."""
+        return self.engine.ask(question, history=history, backend=backend, k=k, retrieval=retrieval)
 
     def stream(self, question: str, history: list[dict[str, Any]] | None = None,
-               backend: str | None = None, k: int | None = None) -> Iterator[str | Answer]:
+               backend: str | None = None, k: int | None = None,
+               retrieval: str | None = None) -> Iterator[str | Answer]:
         """Yield text deltas, then the complete Answer as the last item."""
-        return self.engine.stream(question, history=history, backend=backend, k=k)
+        return self.engine.stream(question, history=history, backend=backend, k=k, retrieval=retrieval)
 
     # --- corpus ----------------------------------------------------------------------------
     def evidence(self, marker: str | None = None, tissue: str | None = None, change: str | None = None,

@@ -23,6 +23,7 @@ from typing import Any
 from assistant.answer import conversation
 from assistant.answer.check import CheckResult, check_answer
 from assistant.answer.citations import is_refusal
+from assistant.answer.closed_book import closed_book
 from assistant.answer.extractive import ExtractiveBackend
 from assistant.answer.judge import Judge, LexicalJudge, LLMJudge
 from assistant.answer.llm import LLM, make_llm
@@ -35,6 +36,7 @@ from assistant.settings import Settings
 log = logging.getLogger(__name__)
 
 BACKENDS = ("llama-cpp", "openai", "extractive")
+RETRIEVAL_MODES = ("hybrid", "dense", "bm25", "none")
 SearchFn = Callable[..., list[Passage]]
 
 
@@ -97,21 +99,25 @@ class AnswerEngine:
 
     # --- public API ----------------------------------------------------------------------------
     def ask(self, question: str, history: list[dict[str, Any]] | None = None, backend: str | None = None,
-            k: int | None = None) -> Answer:
+            k: int | None = None, retrieval: str | None = None) -> Answer:
         answer: Answer | None = None
-        for item in self.stream(question, history=history, backend=backend, k=k):
+        for item in self.stream(question, history=history, backend=backend, k=k, retrieval=retrieval):
             if isinstance(item, Answer):
                 answer = item
         assert answer is not None
         return answer
 
     def stream(self, question: str, history: list[dict[str, Any]] | None = None, backend: str | None = None,
-               k: int | None = None) -> Iterator[str | Answer]:
+               k: int | None = None, retrieval: str | None = None) -> Iterator[str | Answer]:
+        """``retrieval`` overrides the settings' mode for this question; 'none' answers closed book."""
         s = self.settings
         question = self._validate(question)
         name = backend or s.backend
         if name not in BACKENDS:
             raise ConfigError(f"unknown backend {name!r}: use one of {', '.join(BACKENDS)}.")
+        mode = retrieval or s.retrieval
+        if mode not in RETRIEVAL_MODES:
+            raise ConfigError(f"unknown retrieval mode {mode!r}: use one of {', '.join(RETRIEVAL_MODES)}.")
         k = k or s.top_k
         t0 = time.perf_counter()
         timings: dict[str, float] = {}
@@ -122,14 +128,20 @@ class AnswerEngine:
             name = "extractive"
 
         hist = conversation.normalise_history(history)
+        if mode == "none":
+            closed = closed_book(s, question, hist, name, llm)
+            yield closed.answer
+            yield closed
+            return
         rewriter = llm if s.rewrite == "llm" else None
         query = conversation.rewrite(question, hist, rewriter)
         timings["rewrite_s"] = time.perf_counter() - t0
 
         t_r = time.perf_counter()
-        passages = list(self.search(query, k))[:k]
+        found = self.search(query, k, mode=retrieval) if retrieval else self.search(query, k)
+        passages = list(found)[:k]
         timings["retrieve_s"] = time.perf_counter() - t_r
-        base = dict(question=question, query=query, passages=passages, backend=name,
+        base = dict(question=question, query=query, passages=passages, backend=name, retrieval=mode,
                     model=getattr(llm, "model", "") if llm else "", settings_hash=s.settings_hash())
 
         gate = self._gate(passages)

@@ -53,6 +53,7 @@ class Answer(BaseModel):
     model: str = ""
     judge: str = ""
     settings_hash: str = ""
+    retrieval: str = Field("", description="retrieval mode used: hybrid, dense, bm25, or none (closed book)")
     timings: dict[str, float] = Field(default_factory=lambda: {"retrieve_s": 0.0, "first_token_s": 0.0, "total_s": 0.0})
 
     def to_dict(self) -> dict[str, Any]:
@@ -65,5 +66,5 @@ class Answer(BaseModel):
             "passages": [p.to_dict() for p in self.passages],
             "flags": self.flags, "raw_answer": self.raw_answer,
             "backend": self.backend, "model": self.model, "judge": self.judge,
-            "settings_hash": self.settings_hash, "timings": self.timings,
+            "settings_hash": self.settings_hash, "retrieval": self.retrieval, "timings": self.timings,
         }

@@ -32,13 +32,20 @@ def _load() -> Assistant:
     return Assistant.load()
 
 
+class RetrievalChoice(StrEnum):
+    hybrid = "hybrid"
+    dense = "dense"
+    bm25 = "bm25"
+    none = "none"
+
+
 def _stream_answer(a: Any, question: str, history: list[dict[str, str]] | None, backend: str | None,
-                   k: int | None) -> Answer:
+                   k: int | None, retrieval: str | None = None) -> Answer:
     """Show the text live while it streams, then replace it with the checked answer."""
     shown = Text()
     answer: Answer | None = None
     with Live(shown, console=console, refresh_per_second=12, transient=True) as live:
-        for item in a.stream(question, history=history, backend=backend, k=k):
+        for item in a.stream(question, history=history, backend=backend, k=k, retrieval=retrieval):
             if isinstance(item, Answer):
                 answer = item
             else:
@@ -87,14 +94,17 @@ def ask(
     backend: BackendChoice = typer.Option(None, "--backend", "-b", help="Answer backend (default: RTMS_BACKEND)."),
     as_json: bool = typer.Option(False, "--json", help="Print Answer.to_dict() as JSON."),
     k: int = typer.Option(None, "--k", "-k", help="Passages given to the backend (default: RTMS_TOP_K)."),
+    retrieval: RetrievalChoice = typer.Option(None, "--retrieval", "-r", help="hybrid | dense | bm25 | none "
+                                              "(closed book: the model alone, no citations); default: RTMS_RETRIEVAL."),
 ) -> None:
     """Answer one question with cited passages (or refuse), then print the reference list."""
     a = _load()
     b = backend.value if backend else None
+    r = retrieval.value if retrieval else None
     if as_json:
-        print(json.dumps(a.ask(question, backend=b, k=k).to_dict(), indent=2, ensure_ascii=False))
+        print(json.dumps(a.ask(question, backend=b, k=k, retrieval=r).to_dict(), indent=2, ensure_ascii=False))
         return
-    print_answer(_stream_answer(a, question, None, b, k))
+    print_answer(_stream_answer(a, question, None, b, k, r))
 
 
 @app.command("chat")

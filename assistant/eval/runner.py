@@ -97,23 +97,6 @@ def _check_config(out_dir: Path, config: dict[str, Any]) -> None:
     write_atomic(path, json.dumps(config, indent=2, ensure_ascii=False))
 
 
-def configured_assistant(assistant: Assistant, retrieval: str) -> Assistant:
-    """The same index with the retrieval mode of this run (a new Assistant; the caller's is untouched)."""
-    from assistant.api import Assistant as _Assistant
-
-    if retrieval == "none" or retrieval == assistant.settings.retrieval:
-        return assistant
-    settings = assistant.settings.model_copy(update={"retrieval": retrieval})
-    return _Assistant(settings, store=assistant.store)
-
-
-def closed_book_answer(assistant: Assistant, q: Question, backend: str) -> Answer:
-    """The LLM without passages. The extractive backend has nothing to extract from, so it refuses."""
-    from assistant.eval.closed_book import closed_book
-
-    return closed_book(assistant.settings, q.question, q.history_dicts(), backend)
-
-
 def _retrieved(assistant: Assistant, query: str, mode: str) -> list[dict[str, Any]]:
     passages = assistant.search(query, RETRIEVAL_K, mode=mode)
     return [{"rank": p.rank, "paper_id": p.doc.paper_id, "doc_id": p.doc.doc_id, "chunk_id": p.chunk.chunk_id,
@@ -281,11 +264,13 @@ def run_eval(assistant: Assistant, questions: Sequence[Question], out_dir: Path 
     backend = backend or assistant.settings.backend
     if judge is None or isinstance(judge, str):
         judge = make_judge(judge or assistant.settings.judge, assistant.settings)
-    asst = configured_assistant(assistant, retrieval)
+    asst = assistant
+    # the hash of the settings this run answers with (the retrieval mode is a per-question override)
+    run_settings = asst.settings if retrieval == "none" else asst.settings.model_copy(update={"retrieval": retrieval})
     selected = select(questions, limit)
     config = {
         "backend": backend, "retrieval": retrieval, "judge": metrics.judge_name(judge),
-        "settings_hash": asst.settings.settings_hash(), "questions_hash": questions_hash(questions),
+        "settings_hash": run_settings.settings_hash(), "questions_hash": questions_hash(questions),
         "n_questions": len(selected), "limit": limit, "top_k": asst.settings.top_k,
     }
     _check_config(out, config)
@@ -300,10 +285,7 @@ def run_eval(assistant: Assistant, questions: Sequence[Question], out_dir: Path 
     for q in bar:
         t0 = time.perf_counter()
         try:
-            if retrieval == "none":
-                ans = closed_book_answer(asst, q, backend)
-            else:
-                ans = asst.ask(q.question, history=q.history_dicts() or None, backend=backend)
+            ans = asst.ask(q.question, history=q.history_dicts() or None, backend=backend, retrieval=retrieval)
         except (LLMError, QuestionError) as exc:
             log.warning("question %s failed: %s", q.id, exc)
             _append(results_path, {"id": q.id, "type": q.type, "question": q.question, "error": str(exc),

@@ -57,9 +57,11 @@ class FakeSearch:
     facts: list[tuple[str, str, str]] = field(default_factory=lambda: list(FACTS))
     calls: list[tuple[str, int]] = field(default_factory=list)
     bm25_rel: float | None = None  # relative BM25 score given to every passage (None: not computed)
+    modes: list[str | None] = field(default_factory=list)
 
-    def __call__(self, query: str, k: int = 5) -> list[Passage]:
+    def __call__(self, query: str, k: int = 5, mode: str | None = None) -> list[Passage]:
         self.calls.append((query, k))
+        self.modes.append(mode)
         q = term_set(query)
         scored = []
         for key, section, text in self.facts:

@@ -8,7 +8,7 @@ import pytest
 
 from assistant.answer.engine import AnswerEngine
 from assistant.answer.models import REFUSAL, Answer
-from assistant.errors import QuestionError
+from assistant.errors import ConfigError, QuestionError
 from assistant.settings import Settings
 
 from .conftest import FakeSearch, ScriptedLLM
@@ -215,3 +215,19 @@ def test_judge_counts_the_papers_title_and_section_as_context():
     a = AnswerEngine(settings(backend="llama-cpp"), FakeSearch(facts), llms={"llama-cpp": llm}).ask(
         "Does rTMS lower microglial activation?")
     assert a.sentences[0].supported and "extractive-fallback" not in a.flags
+
+
+def test_retrieval_mode_can_be_chosen_per_question_and_none_answers_closed_book(search):
+    llm = ScriptedLLM("Ketamine at 0.35 mg/kg.")
+    e = engine(search, llm, backend="llama-cpp")
+    closed = e.ask("What is the recommended ketamine dose for complex regional pain syndrome?", retrieval="none")
+    assert closed.answerable and closed.answer == "Ketamine at 0.35 mg/kg." and closed.retrieval == "none"
+    assert closed.passages == [] and closed.citations == [] and "closed-book" in closed.flags
+    assert search.calls == [] and len(llm.calls) == 1  # no retrieval, one model call
+    dense = engine(search).ask("Which cytokines did rTMS lower in rats?", retrieval="dense")
+    assert search.modes[-1] == "dense" and dense.retrieval == "dense"
+    default = engine(search).ask("Which cytokines did rTMS lower in rats?")
+    assert search.modes[-1] is None and default.retrieval == "hybrid"  # the settings' mode, not overridden
+    assert not engine(search).ask("Which cytokines?", retrieval="none").answerable  # extractive: nothing to extract
+    with pytest.raises(ConfigError, match="retrieval mode"):
+        engine(search).ask("Which cytokines?", retrieval="sparse")

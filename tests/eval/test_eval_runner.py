@@ -48,8 +48,11 @@ class FakeAssistant:
         self.settings = Settings(backend="extractive", retrieval="hybrid")
         self.store = FakeStore()
         self.asked: list[str] = []
+        self.modes: list[str | None] = []
+        self.searched: list[str] = []
 
     def search(self, query: str, k: int | None = None, *, mode: str | None = None, **_: Any) -> list[Passage]:
+        self.searched.append(query)
         if "unknown" in query:
             return [passage("doi:10.1000/gamma", 1, 0.21), passage("doi:10.1000/beta", 2, 0.18)]
         if "trial" in query:
@@ -57,8 +60,12 @@ class FakeAssistant:
         return [passage("doi:10.1000/alpha", 1, 0.71), passage("doi:10.1000/gamma", 2, 0.35)]
 
     def ask(self, question: str, history: list[dict[str, Any]] | None = None, backend: str | None = None,
-            k: int | None = None) -> Answer:
+            k: int | None = None, retrieval: str | None = None) -> Answer:
         self.asked.append(question)
+        self.modes.append(retrieval)
+        if retrieval == "none":  # as the extractive backend does closed book: nothing to extract from
+            return Answer(question=question, query=question, answer=REFUSAL, answerable=False, flags=["closed-book"],
+                          backend="extractive", retrieval="none")
         ps = self.search(question)
         if "unknown" in question:
             return Answer(question=question, query=question, answer=REFUSAL, answerable=False, passages=ps,
@@ -162,7 +169,7 @@ def test_other_configuration_in_same_folder_is_refused(tmp_path: Path) -> None:
 def test_closed_book_extractive_refuses_everything(tmp_path: Path) -> None:
     fa = FakeAssistant()
     rep = run_eval(fa, QS, tmp_path, retrieval="none", judge=lexical, progress=False, make_plots=False)
-    assert fa.asked == []
+    assert len(fa.asked) == len(QS) and set(fa.modes) == {"none"} and fa.searched == []
     o = rep["overall"]
     assert o["litqa_coverage"] == 0.0 and o["refusal_rate"] == 1.0 and o["wrong_refusal_rate"] == 1.0
     assert o["recall@5"] is None  # nothing retrieved in closed book

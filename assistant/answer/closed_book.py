@@ -1,7 +1,7 @@
-"""Closed-book baseline: the LLM answers without any passage (retrieval mode 'none').
+"""Closed book (retrieval mode 'none'): the LLM answers from its own knowledge, without passages.
 
-The Assistant has no closed-book switch, so the eval asks the answer layer's LLM directly with a
-prompt of its own. The extractive backend has nothing to extract from without passages: it refuses.
+A baseline for evaluation and a way to see what the model would say unaided; such answers carry no citations
+and the flag 'closed-book'. The extractive backend has nothing to extract from without passages: it refuses.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def closed_book(settings: Settings, question: str, history: list[dict[str, str]]
     t0 = time.perf_counter()
     if backend == "extractive":
         return Answer(question=question, query=question, answer=REFUSAL, answerable=False, backend=backend,
-                      flags=["closed-book"], settings_hash=settings.settings_hash(),
+                      flags=["closed-book"], settings_hash=settings.settings_hash(), retrieval="none",
                       timings={"retrieve_s": 0.0, "first_token_s": 0.0, "total_s": time.perf_counter() - t0})
     if llm is None:
         from assistant.answer.llm import make_llm
@@ -45,5 +45,5 @@ def closed_book(settings: Settings, question: str, history: list[dict[str, str]]
     total = time.perf_counter() - t0
     return Answer(question=question, query=question, answer=REFUSAL if refused else text, answerable=not refused,
                   backend=backend, model=str(getattr(llm, "model", "")), flags=["closed-book"],
-                  settings_hash=settings.settings_hash(),
+                  settings_hash=settings.settings_hash(), retrieval="none",
                   timings={"retrieve_s": 0.0, "first_token_s": total, "total_s": total})
