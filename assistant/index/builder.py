@@ -52,12 +52,25 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+_HASHES: dict[tuple[str, int, int], str] = {}
+"""sha256 by (resolved path, size, mtime_ns): the web UI asks for the index status after every answer, and
+re-reading every PDF each time would cost seconds on a large corpus. An edit changes size or mtime."""
+
+
+def cached_sha256(path: Path) -> str:
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _HASHES:
+        _HASHES[key] = file_sha256(path)
+    return _HASHES[key]
+
+
 def corpus_files(settings: Settings) -> dict[str, str]:
     """source path (relative to the corpus folder) → sha256, for every readable-looking corpus file."""
     root = settings.corpus_dir
     if not root.exists():
         return {}
-    return {str(p.relative_to(root)): file_sha256(p) for p in iter_corpus_files(root)}
+    return {str(p.relative_to(root)): cached_sha256(p) for p in iter_corpus_files(root)}
 
 
 def _library_versions() -> dict[str, str]:

@@ -167,3 +167,23 @@ def test_no_pickle_in_index(small_corpus, tmp_path, embedder):
     v = current_version(s.index_dir)
     np.load(v / "vectors.npy", allow_pickle=False)  # raises if pickled objects were stored
     assert not list(s.index_dir.rglob("*.pkl")) and not list(s.index_dir.rglob("*.pickle"))
+
+
+def test_corpus_file_hashes_are_reused_until_a_file_changes(tmp_path, monkeypatch) -> None:
+    import os
+
+    from assistant.index import builder
+    from assistant.settings import Settings
+
+    (tmp_path / "a.md").write_text("# A\n\nrTMS lowered IL-6.\n")
+    (tmp_path / "b.md").write_text("# B\n\nrTMS raised IL-10.\n")
+    calls: list[str] = []
+    real = builder.file_sha256
+    monkeypatch.setattr(builder, "file_sha256", lambda p: calls.append(p.name) or real(p))
+    s = Settings(corpus_dir=tmp_path, index_dir=tmp_path / "index")
+    first = builder.corpus_files(s)
+    assert builder.corpus_files(s) == first and sorted(calls) == ["a.md", "b.md"]  # second call: no re-read
+    (tmp_path / "a.md").write_text("# A\n\nrTMS lowered IL-1β.\n")
+    os.utime(tmp_path / "a.md", ns=(1, 1))  # a different mtime even on a coarse-clock filesystem
+    changed = builder.corpus_files(s)
+    assert calls[2:] == ["a.md"] and changed["a.md"] != first["a.md"] and changed["b.md"] == first["b.md"]
