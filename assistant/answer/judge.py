@@ -66,8 +66,10 @@ class LexicalJudge:
         return self.score(claim, evidence) >= self.min_overlap and not contradicts(claim, evidence)
 
 
-JUDGE_SYSTEM = ("You check citations. Given a passage and a claim, answer 'yes' if the passage states or directly "
-                "implies the claim, otherwise 'no'. Answer with one word: yes or no.")
+# Framing matters for small models: with "Passage / Claim / Does the passage support the claim?" the 0.5B model
+# answered "no" to everything; "Text / Statement / Is the statement true according to the text?" separates
+# supported from unsupported pairs for both the 0.5B and the 1.5B model (measured on hand-labelled pairs).
+JUDGE_SYSTEM = "You are a strict fact checker. Reply with yes or no."
 
 
 class LLMJudge:
@@ -91,8 +93,8 @@ class LLMJudge:
             return self._cache[key]
         messages = [
             {"role": "system", "content": JUDGE_SYSTEM},
-            {"role": "user", "content": f"Passage:\n{evidence[: self.max_evidence_chars]}\n\nClaim: {claim}\n\n"
-                                        "Does the passage support the claim? Answer yes or no."},
+            {"role": "user", "content": f"Text: {evidence[: self.max_evidence_chars]}\n\nStatement: {claim}\n\n"
+                                        "Is the statement true according to the text? Reply yes or no."},
         ]
         try:
             out = str(self.llm.generate(messages, stream=False, max_tokens=3))  # type: ignore[attr-defined]
