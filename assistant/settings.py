@@ -151,3 +151,20 @@ class Settings(BaseSettings):
 
 def get_settings(**overrides: object) -> Settings:
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+_SHOWN_DEFAULTS = {"home": "~/.cache/rtms-assistant", "corpus_dir": "./corpus", "index_dir": "./index"}
+
+
+def markdown_table() -> str:
+    """The configuration table of README.md, generated from the fields (a test keeps the README in step)."""
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = _SHOWN_DEFAULTS.get(name, "(unset)" if field.default is None else str(field.default))
+        desc = (field.description or "").replace("|", "\\|")
+        lines.append(f"| `RTMS_{name.upper()}` | `{default}` | {desc} |".replace("| `(unset)` |", "| (unset) |"))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown_table())
