@@ -31,9 +31,11 @@ KIND_LABELS = {
 FLAG_NOTES = {
     "llm-unavailable": "The selected model is not available here, so this answer was extracted from the passages "
                        "without an LLM. Install the model (`make run`) or pick another backend under Settings.",
-    "extractive-fallback": "The model's own answer could not be checked against the passages; the sentences shown "
-                           "are taken from the passages instead.",
+    "extractive-fallback": "The sentences shown are taken from the passages directly, because the model declined "
+                           "or its own answer could not be checked against them.",
     "below-threshold": "No passage was close enough to the question to answer from.",
+    "below-bm25-threshold": "No passage shares enough of the question's specific terms to answer from.",
+    "closed-book": "Answered by the model alone, without passages: nothing here is checked against the corpus.",
     "no-passages": "The search returned no passages.",
 }
 

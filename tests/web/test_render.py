@@ -67,6 +67,10 @@ def test_flags_are_explained_in_plain_words():
     r = refusal()
     r.flags = ["below-threshold"]
     assert "close enough" in render.answer_html(r, 1)
+    r.flags = ["below-bm25-threshold"]
+    assert "specific terms" in render.answer_html(r, 1)
+    a.flags = ["llm-refused", "extractive-fallback"]
+    assert "the model declined" in render.answer_html(a, 1)
 
 
 def test_source_card_shows_bibliography_links_kind_flag_and_passage():
