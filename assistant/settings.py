@@ -74,6 +74,9 @@ class Settings(BaseSettings):
                                           "best passage's BM25 score, in units of the corpus's largest IDF, is "
                                           "below this (0 = off; hybrid and bm25 retrieval only; calibrated by "
                                           "`eval calibrate --signal bm25`).")
+    refusal_missing_terms: bool = Field(True, description="Also refuse without calling the LLM when the question "
+                                        "names a marker or value (IL-17, P2X4, 20 Hz) that no retrieved passage "
+                                        "mentions.")
     max_question_chars: int = Field(1000, ge=10, description="Longest question accepted.")
     llm_passage_chars: int = Field(450, ge=100, description="Longest excerpt of a passage put in an LLM prompt (its "
                                                           "best-matching sentences); short prompts answer faster.")

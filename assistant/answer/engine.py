@@ -5,8 +5,8 @@ citation check → Answer.
 checked text can differ from the streamed one (out-of-range markers removed, unsupported sentences flagged or
 dropped), so interfaces should replace what they streamed with ``Answer.answer`` at the end.
 
-Flags an Answer can carry: ``below-threshold`` / ``below-bm25-threshold`` / ``no-passages`` (refused before
-generation), ``llm-refused``,
+Flags an Answer can carry: ``below-threshold`` / ``below-bm25-threshold`` / ``question-term-missing`` /
+``no-passages`` (refused before generation), ``llm-refused``,
 ``insufficient-coverage`` (extractive refusal), ``nothing-verifiable``, ``no-citations``, ``citations-added``,
 ``out-of-range-markers-removed``, ``unsupported-sentences`` / ``unsupported-sentences-dropped``,
 ``partial-refusal``, ``empty-output``, ``extractive-fallback``, ``llm-unavailable``,
@@ -29,6 +29,7 @@ from assistant.answer.judge import Judge, LexicalJudge, LLMJudge
 from assistant.answer.llm import LLM, make_llm
 from assistant.answer.models import REFUSAL, Answer
 from assistant.answer.prompts import answer_messages, sanitize, snippet
+from assistant.answer.terms import missing_named_terms
 from assistant.errors import ConfigError, ModelError, QuestionError
 from assistant.index.models import Passage
 from assistant.settings import Settings
@@ -144,7 +145,7 @@ class AnswerEngine:
         base = dict(question=question, query=query, passages=passages, backend=name, retrieval=mode,
                     model=getattr(llm, "model", "") if llm else "", settings_hash=s.settings_hash())
 
-        gate = self._gate(passages)
+        gate = self._gate(question, passages)  # the user's words: a rewrite may add names
         if gate:
             flags.append(gate)
             yield REFUSAL
@@ -196,9 +197,10 @@ class AnswerEngine:
         yield self._finish(answer, t0, timings, first or time.perf_counter())
 
     # --- helpers -------------------------------------------------------------------------------
-    def _gate(self, passages: list[Passage]) -> str | None:
-        """Why to refuse before generation (a flag), or None: no passages, or the best passage's cosine or BM25
-        score under its calibrated threshold (BM25 separates in-corpus from out-of-corpus questions better)."""
+    def _gate(self, question: str, passages: list[Passage]) -> str | None:
+        """Why to refuse before generation (a flag), or None: no passages; the best passage's cosine or BM25
+        score under its calibrated threshold (BM25 separates in-corpus from out-of-corpus questions better); or
+        a specific name in the question (IL-17, P2X4) that no passage mentions."""
         if not passages:
             return "no-passages"
         s = self.settings
@@ -208,6 +210,9 @@ class AnswerEngine:
         lexical = max((p.bm25_rel for p in passages if p.bm25_rel is not None), default=None)
         if lexical is not None and s.refusal_bm25_threshold > 0 and lexical < s.refusal_bm25_threshold:
             return "below-bm25-threshold"
+        texts = [f"{_where(p)}\n{p.chunk.text}" for p in passages]
+        if s.refusal_missing_terms and missing_named_terms(question, texts):
+            return "question-term-missing"
         return None
 
     def _validate(self, question: str) -> str:

@@ -104,3 +104,23 @@ def named_terms(text: str) -> set[str]:
         if re.fullmatch(r"[A-Z]{2,}[A-Z0-9\-]*", raw):
             out.update(terms(raw))
     return out - _TOPIC_TERMS
+
+
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_QUANTITY = re.compile(r"\d+(?:\.\d+)?[a-z]{0,3}")  # 10, 20hz, 5mg: passages may give values in other words
+
+
+def missing_named_terms(question: str, texts: list[str]) -> set[str]:
+    """Specific names in the question (IL-17, P2X4, CX3CR1, TNF-α; not years, numbers or quantities such as
+    20 Hz, which passages may phrase otherwise or keep in the bibliography) that none of ``texts`` mentions.
+
+    A question about a marker the passages never name cannot be answered from them, however similar they are;
+    the model would otherwise answer about the nearest marker it does see.
+    """
+    wanted = {t for t in terms(question) if is_salient(t) and not _QUANTITY.fullmatch(t) and not _YEAR.fullmatch(t)}
+    wanted -= _TOPIC_TERMS
+    if not wanted:
+        return set()
+    seen = set().union(*(term_set(t) for t in texts)) if texts else set()
+    flat = re.sub(r"[\s\-.]+", "", fold(" ".join(texts)))  # "20 Hz" / "IL-17" written apart or joined
+    return {t for t in wanted if t not in seen and t not in flat}

@@ -35,6 +35,8 @@ FLAG_NOTES = {
                            "or its own answer could not be checked against them.",
     "below-threshold": "No passage was close enough to the question to answer from.",
     "below-bm25-threshold": "No passage shares enough of the question's specific terms to answer from.",
+    "question-term-missing": "The question names something (a marker, receptor or value) that none of the "
+                             "retrieved passages mentions.",
     "closed-book": "Answered by the model alone, without passages: nothing here is checked against the corpus.",
     "no-passages": "The search returned no passages.",
 }

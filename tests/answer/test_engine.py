@@ -231,3 +231,13 @@ def test_retrieval_mode_can_be_chosen_per_question_and_none_answers_closed_book(
     assert not engine(search).ask("Which cytokines?", retrieval="none").answerable  # extractive: nothing to extract
     with pytest.raises(ConfigError, match="retrieval mode"):
         engine(search).ask("Which cytokines?", retrieval="sparse")
+
+
+def test_question_naming_a_marker_absent_from_every_passage_is_refused_before_the_llm(search):
+    llm = ScriptedLLM("IL-1β fell in the spinal dorsal horn [1].")
+    e = engine(search, llm, backend="llama-cpp", refusal_threshold=0.0)
+    a = e.ask("Does rTMS lower IL-17 in the spinal cord of CCI rats?")
+    assert not a.answerable and a.flags == ["question-term-missing"] and llm.calls == []
+    b = engine(search, llm, backend="llama-cpp", refusal_threshold=0.0, refusal_missing_terms=False).ask(
+        "Does rTMS lower IL-17 in the spinal cord of CCI rats?")
+    assert "question-term-missing" not in b.flags and len(llm.calls) == 1

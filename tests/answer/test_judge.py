@@ -29,7 +29,8 @@ def test_llm_judge_uses_model_verdict_and_falls_back_on_garbage():
     assert judge.supports("Serum BDNF rose after rTMS.", EVIDENCE[3]) is True  # garbage → lexical fallback
     assert len(fake.calls) == 3
     assert judge.supports(claim, EVIDENCE[2]) is True and len(fake.calls) == 3  # cached
-    assert "Passage:" in fake.calls[0][1]["content"] and "yes or no" in fake.calls[0][0]["content"]
+    user = fake.calls[0][1]["content"]
+    assert user.startswith("Text: ") and "Statement: " in user and "yes or no" in fake.calls[0][0]["content"]
 
 
 def test_lexical_judge_rejects_a_flipped_direction():
