@@ -65,8 +65,8 @@ class Settings(BaseSettings):
     openai_timeout_s: float = Field(60.0, gt=0, description="Timeout per request to the server (seconds).")
     judge: Judge = Field("lexical", description="Citation judge: 'llm' (small model yes/no) or 'lexical'.")
     judge_model: Path | None = Field(
-        None, description="GGUF for the LLM judge; default: the assembled Qwen2.5-Coder-0.5B-Instruct in "
-                          "RTMS_HOME, else the answer model.")
+        None, description="GGUF for the LLM judge; default: the answer model. The assembled, faster "
+                          "Qwen2.5-Coder-0.5B in RTMS_HOME/models is too weak on real passages (see eval/README.md).")
     unsupported: Literal["flag", "drop"] = Field("flag", description="What to do with unsupported sentences.")
     refusal_threshold: float = Field(0.30, description="Refuse without calling the LLM when the best passage's "
                                                       "cosine similarity is below this (calibrated by eval).")

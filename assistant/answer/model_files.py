@@ -185,7 +185,7 @@ def answer_model_path(settings: Settings) -> Path:
 
 
 def judge_model_path(settings: Settings) -> Path | None:
-    """The GGUF for the LLM judge, or None when no small model is available (the caller falls back)."""
+    """The GGUF set in RTMS_JUDGE_MODEL, or None: the caller then uses the answer model."""
     if settings.judge_model:
         path = Path(settings.judge_model).expanduser()
         if not path.is_file():
@@ -193,10 +193,9 @@ def judge_model_path(settings: Settings) -> Path | None:
                              f"or unset it.")
         _check_gguf_magic(path, "RTMS_JUDGE_MODEL")
         return path
-    dest = default_path(settings, JUDGE_MODEL)
-    if not dest.is_file() and missing_parts(JUDGE_MODEL):
-        return None
-    return ensure(JUDGE_MODEL, settings)
+    # the 0.5B model separates short claim/passage pairs but called most supported citations of real
+    # answers unsupported (eval/README.md), so by default the answer model judges
+    return None
 
 
 def smollm2_path() -> Path | None:
