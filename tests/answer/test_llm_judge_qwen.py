@@ -1,6 +1,8 @@
 """The LLM citation judge with the real Qwen2.5-Coder-0.5B GGUF (assembled by `make run`; skipped where it is not).
 
-Guards the judge prompt: an earlier framing made this model answer "no" to every pair.
+Guards the judge prompt: an earlier framing made this model answer "no" to every pair. On short pairs like these
+the 0.5B model is right; on the long passages of real answers it is not (eval/README.md), which is why the
+default LLM judge is the answer model.
 """
 
 from __future__ import annotations
