@@ -103,8 +103,13 @@ def main() -> int:
     ap.add_argument("--questions", type=int, default=len(QUESTIONS))
     ap.add_argument("--k", type=int, default=None, help="passages per answer (default: RTMS_TOP_K)")
     ap.add_argument("--no-langchain", action="store_true", help="only time rtms-assistant")
+    ap.add_argument("--gates", action="store_true", help="keep the pre-generation refusal gates on")
     args = ap.parse_args()
-    settings = Settings(backend="llama-cpp")
+    # the refusal gates answer some questions in milliseconds without the LLM; timing generation against
+    # LangChain needs the same work on both sides, so they are off here (--gates keeps them)
+    gates = {} if args.gates else {"refusal_threshold": 0.0, "refusal_bm25_threshold": 0.0,
+                                   "refusal_missing_terms": False}
+    settings = Settings(backend="llama-cpp", **gates)
     k = args.k or settings.top_k
     questions = QUESTIONS[: args.questions]
 
