@@ -98,12 +98,8 @@ def _check_config(out_dir: Path, config: dict[str, Any]) -> None:
 
 
 def _retrieved(assistant: Assistant, query: str, mode: str) -> list[dict[str, Any]]:
-    passages = assistant.search(query, RETRIEVAL_K, mode=mode)
-    return [{"rank": p.rank, "paper_id": p.doc.paper_id, "doc_id": p.doc.doc_id, "chunk_id": p.chunk.chunk_id,
-             "score": round(p.score, 6),
-             "dense_score": None if p.dense_score is None else round(p.dense_score, 4),
-             "bm25_score": None if p.bm25_score is None else round(p.bm25_score, 4),
-             "bm25_rel": None if p.bm25_rel is None else round(p.bm25_rel, 4)} for p in passages]
+    keys = ("rank", "paper_id", "doc_id", "chunk_id", "score", "dense_score", "bm25_score", "bm25_rel")
+    return [{k: d[k] for k in keys} for d in (p.to_dict() for p in assistant.search(query, RETRIEVAL_K, mode=mode))]
 
 
 def note_paper_ids(assistant: Assistant) -> dict[str, str]:
@@ -264,28 +260,28 @@ def run_eval(assistant: Assistant, questions: Sequence[Question], out_dir: Path 
     backend = backend or assistant.settings.backend
     if judge is None or isinstance(judge, str):
         judge = make_judge(judge or assistant.settings.judge, assistant.settings)
-    asst = assistant
     # the hash of the settings this run answers with (the retrieval mode is a per-question override)
-    run_settings = asst.settings if retrieval == "none" else asst.settings.model_copy(update={"retrieval": retrieval})
+    run_settings = (assistant.settings if retrieval == "none"
+                    else assistant.settings.model_copy(update={"retrieval": retrieval}))
     selected = select(questions, limit)
     config = {
         "backend": backend, "retrieval": retrieval, "judge": metrics.judge_name(judge),
         "settings_hash": run_settings.settings_hash(), "questions_hash": questions_hash(questions),
-        "n_questions": len(selected), "limit": limit, "top_k": asst.settings.top_k,
+        "n_questions": len(selected), "limit": limit, "top_k": assistant.settings.top_k,
     }
     _check_config(out, config)
-    notes = note_paper_ids(asst)
+    notes = note_paper_ids(assistant)
     done = {r["id"] for r in read_results(out)}
     todo = [q for q in selected if q.id not in done]
     results_path = out / RESULTS
     _repair(results_path)
     if todo:
-        warm_up(asst, backend, retrieval)
+        warm_up(assistant, backend, retrieval)
     bar = tqdm(todo, desc=f"eval {backend}/{retrieval}", unit="q", disable=not progress)
     for q in bar:
         t0 = time.perf_counter()
         try:
-            ans = asst.ask(q.question, history=q.history_dicts() or None, backend=backend, retrieval=retrieval)
+            ans = assistant.ask(q.question, history=q.history_dicts() or None, backend=backend, retrieval=retrieval)
         except (LLMError, QuestionError) as exc:
             log.warning("question %s failed: %s", q.id, exc)
             _append(results_path, {"id": q.id, "type": q.type, "question": q.question, "error": str(exc),
@@ -297,10 +293,10 @@ def run_eval(assistant: Assistant, questions: Sequence[Question], out_dir: Path 
             continue
         wall = time.perf_counter() - t0
         row = answer_record(q, ans, wall, resolve_sources(q.sources, notes))
-        row["retrieved"] = [] if retrieval == "none" else _retrieved(asst, ans.query or q.question, retrieval)
+        row["retrieved"] = [] if retrieval == "none" else _retrieved(assistant, ans.query or q.question, retrieval)
         row.update(score_answer(q, ans, judge))
         _append(results_path, row)
         bar.set_postfix(correct=row["correct"])
     ids = {q.id for q in selected}
     records = [r for r in read_results(out) if r["id"] in ids]
-    return write_reports(out, records, selected, config, asst, make_plots=make_plots)
+    return write_reports(out, records, selected, config, assistant, make_plots=make_plots)
