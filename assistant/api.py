@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
-    from assistant.answer.models import Answer
+    from assistant.answer.models import Answer, Evidence
     from assistant.index.models import Passage
     from assistant.index.store import IndexStore
 
@@ -48,10 +48,11 @@ class Assistant:
         return self._retriever
 
     def search(self, query: str, k: int | None = None, *, mode: str | None = None,
-               year_range: tuple[int, int] | None = None, kinds: list[str] | None = None) -> list[Passage]:
-        """Ranked passages for ``query`` (hybrid by default)."""
+               year_range: tuple[int, int] | None = None, kinds: list[str] | None = None,
+               papers: list[str] | None = None) -> list[Passage]:
+        """Ranked passages for ``query`` (hybrid by default); ``papers`` restricts the search to those ids."""
         return self.retriever.search(query, k or self.settings.top_k, mode=mode,
-                                     year_range=year_range, kinds=kinds)
+                                     year_range=year_range, kinds=kinds, papers=papers)
 
     # --- answers ---------------------------------------------------------------------------
     @property
@@ -63,16 +64,25 @@ class Assistant:
         return self._engine
 
     def ask(self, question: str, history: list[dict[str, Any]] | None = None,
-            backend: str | None = None, k: int | None = None, retrieval: str | None = None) -> Answer:
+            backend: str | None = None, k: int | None = None, retrieval: str | None = None,
+            passages: list[Passage] | None = None) -> Answer:
         """A checked, cited Answer. ``retrieval`` (hybrid|dense|bm25|none) overrides the settings for this
-        question; 'none' answers closed book, without passages or citations."""
-        return self.engine.ask(question, history=history, backend=backend, k=k, retrieval=retrieval)
+        question; 'none' answers closed book, without passages or citations. ``passages`` answers from the
+        given passages instead of searching (e.g. ``passages_of(paper_id)``)."""
+        return self.engine.ask(question, history=history, backend=backend, k=k, retrieval=retrieval,
+                               passages=passages)
 
     def stream(self, question: str, history: list[dict[str, Any]] | None = None,
                backend: str | None = None, k: int | None = None,
-               retrieval: str | None = None) -> Iterator[str | Answer]:
-        """Yield text deltas, then the complete Answer as the last item."""
-        return self.engine.stream(question, history=history, backend=backend, k=k, retrieval=retrieval)
+               retrieval: str | None = None, passages: list[Passage] | None = None) -> Iterator[Evidence | str | Answer]:
+        """Yield the Evidence (passages and chosen sentences) first, then text deltas, then the complete Answer
+        as the last item."""
+        return self.engine.stream(question, history=history, backend=backend, k=k, retrieval=retrieval,
+                                  passages=passages)
+
+    def passages_of(self, paper_id: str) -> list[Passage]:
+        """Every chunk of one paper (by paper_id or doc_id) as Passages, in document order."""
+        return self.retriever.passages_of(paper_id)
 
     # --- corpus ----------------------------------------------------------------------------
     def evidence(self, marker: str | None = None, tissue: str | None = None, change: str | None = None,

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     corpus_dir: Path = Field(PROJECT_ROOT / "corpus",
                              description="Corpus folder: digest/, cache/ (fetched texts), user/ (added PDFs).")
     index_dir: Path = Field(PROJECT_ROOT / "index", description="Where the built index lives.")
+    pubmedqa_dir: Path = Field(PROJECT_ROOT.parent / "shared" / "benchmarks" / "pubmedqa",
+                               description="PubMedQA data folder for `eval pubmedqa` (contexts.jsonl, dev.jsonl; "
+                                           "kept outside the repository, see eval/README.md).")
 
     # --- embedding and chunking (index) ------------------------------------------------------
     embedder: str = Field("all-MiniLM-L6-v2",
@@ -95,6 +98,22 @@ class Settings(BaseSettings):
     llm_fallback: Literal["extractive", "error"] = Field(
         "extractive", description="When llama-cpp-python or the default model is not installed: answer extractively "
                                   "(flagged) or fail with the install instructions.")
+    prompt_evidence: Literal["sentences", "excerpts"] = Field(
+        "sentences", description="What the LLM sees: the selected evidence sentences grouped by paper, or an "
+                                 "excerpt of every passage (llm_passage_chars each).")
+    evidence_sentences: int = Field(8, ge=1, le=30, description="Most evidence sentences selected per question.")
+    evidence_tokens: int = Field(260, ge=40, description="Token budget of the evidence sentences (about 4 "
+                                                        "characters a token).")
+    constrained_output: bool = Field(True, description="Constrain llama.cpp's output with a grammar: sentences "
+                                     "ending in in-range markers, a Yes/No first word for yes/no questions.")
+    llm_may_refuse: bool = Field(False, description="Offer the model the refusal phrase; off, refusal is left to "
+                                 "the gates and the citation check.")
+    complete_answers: bool = Field(True, description="Add the verified evidence sentence for a named thing the "
+                                   "question asks about that the model's answer left out (flagged "
+                                   "'evidence-added').")
+    refusal_dense_overrule: float = Field(0.6, ge=0.0, le=1.0, description="A best-passage cosine above "
+                                          "this overrules the BM25 refusal gate (questions worded unlike the "
+                                          "corpus).")
     rewrite: Literal["llm", "heuristic"] = Field("llm", description="Follow-up rewriting: by the answer LLM (falls "
                                                                     "back to the heuristic) or heuristic only.")
 
@@ -139,6 +158,7 @@ class Settings(BaseSettings):
             "hnsw_from_chunks": self.hnsw_from_chunks,
             "chunker_version": 1,
             "tokenizer_version": 1,
+            "reader_version": 2,  # 2: structured abstracts as labelled sections, not "LABEL: text" paragraphs
         }
 
     def index_hash(self) -> str:
@@ -147,7 +167,7 @@ class Settings(BaseSettings):
 
     def settings_hash(self) -> str:
         """Hash of everything that can change an answer (recorded on every Answer and eval report)."""
-        skip = {"home", "corpus_dir", "index_dir", "openai_api_key", "contact_email", "ncbi_api_key"}
+        skip = {"home", "corpus_dir", "index_dir", "pubmedqa_dir", "openai_api_key", "contact_email", "ncbi_api_key"}
         data = {k: str(v) for k, v in self.model_dump().items() if k not in skip}
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -156,7 +176,8 @@ def get_settings(**overrides: object) -> Settings:
     return Settings(**overrides)  # type: ignore[arg-type]
 
 
-_SHOWN_DEFAULTS = {"home": "~/.cache/rtms-assistant", "corpus_dir": "./corpus", "index_dir": "./index"}
+_SHOWN_DEFAULTS = {"home": "~/.cache/rtms-assistant", "corpus_dir": "./corpus", "index_dir": "./index",
+                   "pubmedqa_dir": "../shared/benchmarks/pubmedqa"}
 
 
 def markdown_table() -> str:

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from assistant.answer.citations import is_refusal
-from assistant.answer.prompts import rewrite_messages
+from assistant.answer.prompts import resolve_messages, rewrite_messages
 from assistant.answer.terms import STOPWORDS, term_set, terms
 from assistant.errors import AssistantError, QuestionError
 
@@ -36,13 +36,14 @@ def _content_text(content: Any) -> str:
     return "" if content is None else str(content)
 
 
-def normalise_history(history: list[Any] | None) -> list[dict[str, str]]:
-    """Messages as ``{"role", "content": str}``; other roles and empty messages are skipped."""
+def normalise_history(history: list[Any] | None) -> list[dict[str, Any]]:
+    """Messages as ``{"role", "content": str}`` (assistant messages may keep ``paper_ids``: the papers their
+    answer cited); other roles and empty messages are skipped."""
     if not history:
         return []
     if not isinstance(history, list):
         raise QuestionError("history must be a list of {'role': 'user'|'assistant', 'content': ...} messages.")
-    out: list[dict[str, str]] = []
+    out: list[dict[str, Any]] = []
     for i, msg in enumerate(history):
         if isinstance(msg, (list, tuple)) and len(msg) == 2:  # legacy (user, assistant) pairs
             out += [{"role": "user", "content": _content_text(msg[0])},
@@ -53,7 +54,11 @@ def normalise_history(history: list[Any] | None) -> list[dict[str, str]]:
         role = str(msg["role"])
         text = _content_text(msg.get("content")).strip()
         if role in ("user", "assistant") and text:
-            out.append({"role": role, "content": text})
+            item: dict[str, Any] = {"role": role, "content": text}
+            papers = msg.get("paper_ids")
+            if role == "assistant" and isinstance(papers, list) and all(isinstance(p, str) for p in papers):
+                item["paper_ids"] = list(papers)  # the papers that answer cited: candidates for "that study"
+            out.append(item)
     return out
 
 
@@ -124,3 +129,50 @@ def rewrite(question: str, history: list[dict[str, str]], llm: Any = None) -> st
         except AssistantError as exc:
             log.warning("LLM rewrite failed (%s); using the heuristic", exc)
     return heuristic_rewrite(question, context)
+
+
+def mentions_context(question: str) -> bool:
+    """Words that point back into the conversation (it, that study, the same experiment, and …)."""
+    return bool(_FOLLOWUP_START.search(question) or _ANAPHORA.search(question))
+
+
+def _clean_resolution(out: str, question: str) -> str | None:
+    """The model's standalone question, if it kept what the user asked (at least half the question's terms)."""
+    line = out.strip().splitlines()[0].strip() if out.strip() else ""
+    line = re.sub(r"^(?:rewritten question|standalone question|question)\s*:\s*", "", line, flags=re.I)
+    line = line.strip().strip('"').strip()
+    if not 5 <= len(line) <= 400 or is_refusal(line):
+        return None
+    asked = term_set(question)
+    if asked and len(asked & term_set(line)) < len(asked) / 2:
+        return None
+    return line
+
+
+def resolve(question: str, history: list[dict[str, Any]], llm: Any = None) -> str:
+    """``question`` made standalone against the conversation: every question asked with history is resolved.
+
+    With an LLM at hand it rewrites the question given the last turns (answers included: "both of them" may
+    name what the previous answer listed); without one, or when its rewrite drops what the user asked, a
+    question that points back ("that study", "and in which tissue?") gets the earlier key words merged in.
+    """
+    users = [m["content"] for m in history if m["role"] == "user"]
+    if not users:
+        return question
+    if llm is not None:
+        try:
+            out = llm.generate(resolve_messages(question, history), stream=False, max_tokens=80)
+            cleaned = _clean_resolution(str(out), question)
+            if cleaned:
+                return cleaned
+            log.info("LLM resolution unusable (%r); using the heuristic", out)
+        except AssistantError as exc:
+            log.warning("LLM resolution failed (%s); using the heuristic", exc)
+    if is_follow_up(question, True) or mentions_context(question):
+        return heuristic_rewrite(question, _standalone_chain(users))
+    return question
+
+
+def previous_answer(history: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The last assistant message, if the conversation has one."""
+    return next((m for m in reversed(history) if m["role"] == "assistant"), None)

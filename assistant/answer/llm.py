@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -67,8 +68,20 @@ def _load_llama(path: Path, n_ctx: int, threads: int) -> tuple[Any, threading.Lo
         return _LLAMAS[key]
 
 
+@functools.lru_cache(maxsize=64)
+def _grammar(text: str) -> Any:
+    from llama_cpp import LlamaGrammar
+
+    try:
+        return LlamaGrammar.from_string(text, verbose=False)
+    except ValueError as exc:
+        raise LLMError(f"llama.cpp rejected the output grammar ({exc}); set RTMS_CONSTRAINED_OUTPUT=false "
+                       "and report the problem.") from exc
+
+
 class LlamaCppBackend:
     name = "llama-cpp"
+    supports_grammar = True
 
     def __init__(self, model_path: Path, settings: Settings) -> None:
         self.path = Path(model_path)
@@ -88,10 +101,13 @@ class LlamaCppBackend:
         self.generate(messages, stream=False, max_tokens=1)
 
     def generate(self, messages: list[Message], stream: bool = False,
-                 max_tokens: int | None = None) -> str | Iterator[str]:
+                 max_tokens: int | None = None, grammar: str | None = None) -> str | Iterator[str]:
+        """``grammar``: GBNF text constraining the output (see grammar.py)."""
         llama, lock = self._ensure()
-        kwargs = {"messages": messages, "max_tokens": max_tokens or self.settings.llm_max_tokens,
-                  "temperature": self.settings.llm_temperature, "seed": 0}
+        kwargs: dict[str, Any] = {"messages": messages, "max_tokens": max_tokens or self.settings.llm_max_tokens,
+                                  "temperature": self.settings.llm_temperature, "seed": 0}
+        if grammar:
+            kwargs["grammar"] = _grammar(grammar)
         if not stream:
             with lock:
                 out = llama.create_chat_completion(**kwargs)

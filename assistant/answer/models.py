@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -12,10 +12,45 @@ REFUSAL = "The corpus does not contain enough evidence to answer this question."
 """The constant refusal phrase (also what the LLM is told to say when the passages do not answer)."""
 
 
+Verdict = Literal["yes", "no", "mixed", "insufficient"]
+"""Answer to a yes/no question: the model's constrained first word, checked against the evidence."""
+
+
+class EvidenceSentence(BaseModel):
+    """One sentence chosen from a retrieved passage as evidence for the question."""
+
+    id: int = Field(description="1-based number of the sentence in the evidence list shown to the model")
+    n: int = Field(description="number of its passage, 1..k (the citation marker)")
+    chunk_id: str
+    text: str
+    start: int = Field(description="start offset of the sentence in the passage's chunk text")
+    end: int = Field(description="end offset (exclusive) in the passage's chunk text")
+    score: float = 0.0
+
+
+class Evidence(BaseModel):
+    """What ``stream`` yields before any model token: the passages and the sentences chosen from them."""
+
+    question: str
+    query: str = Field(description="what was searched (the question resolved against the conversation)")
+    passages: list[Passage] = Field(default_factory=list)
+    sentences: list[EvidenceSentence] = Field(default_factory=list)
+    yes_no: bool = Field(False, description="the question asks whether something is so (a verdict will follow)")
+    refused: str | None = Field(None, description="the refusal gate's flag when no answer will follow")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"question": self.question, "query": self.query, "yes_no": self.yes_no, "refused": self.refused,
+                "sentences": [s.model_dump() for s in self.sentences],
+                "passages": [p.to_dict() for p in self.passages]}
+
+
 class Citation(BaseModel):
     n: int = Field(description="marker number as shown in the answer text, 1..k")
     passage: Passage
     supported: bool | None = Field(None, description="judge verdict for the sentences citing it; None = unjudged")
+    highlights: list[tuple[int, int]] = Field(
+        default_factory=list, description="character spans of the passage's chunk text that back the answer "
+                                          "sentences citing it (the evidence sentences, for highlighting)")
 
     def to_dict(self) -> dict[str, Any]:
         p, d = self.passage, self.passage.doc
@@ -23,7 +58,7 @@ class Citation(BaseModel):
             "n": self.n, "chunk_id": p.chunk.chunk_id, "doc_id": d.doc_id, "paper_id": d.paper_id,
             "kind": d.kind, "title": d.title, "authors": d.authors, "year": d.year, "journal": d.journal,
             "doi": d.doi, "pmid": d.pmid, "section": p.chunk.section, "page": p.chunk.page,
-            "text": p.chunk.text, "supported": self.supported,
+            "text": p.chunk.text, "supported": self.supported, "highlights": [list(h) for h in self.highlights],
         }
 
 
@@ -36,6 +71,7 @@ class SentenceCheck(BaseModel):
     dropped_markers: list[int] = Field(default_factory=list, description="out-of-range markers removed")
     supported_markers: list[int] = Field(default_factory=list, description="markers whose passage supports it")
     repaired: bool = Field(False, description="the marker was added by the checker (the model gave none)")
+    evidence_ids: list[int] = Field(default_factory=list, description="evidence sentences (ids) that back it")
 
 
 class Answer(BaseModel):
@@ -54,16 +90,20 @@ class Answer(BaseModel):
     judge: str = ""
     settings_hash: str = ""
     retrieval: str = Field("", description="retrieval mode used: hybrid, dense, bm25, or none (closed book)")
+    verdict: Verdict | None = Field(None, description="for a yes/no question: yes, no, mixed (the cited studies "
+                                                      "disagree) or insufficient; None for other questions")
+    evidence: list[EvidenceSentence] = Field(default_factory=list, description="the evidence sentences selected")
     timings: dict[str, float] = Field(default_factory=lambda: {"retrieve_s": 0.0, "first_token_s": 0.0, "total_s": 0.0})
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question, "query": self.query, "answer": self.answer,
-            "answerable": self.answerable,
+            "answerable": self.answerable, "verdict": self.verdict,
             "citations": [c.to_dict() for c in self.citations],
             "references": self.references,
             "sentences": [s.model_dump() for s in self.sentences],
             "passages": [p.to_dict() for p in self.passages],
+            "evidence": [e.model_dump() for e in self.evidence],
             "flags": self.flags, "raw_answer": self.raw_answer,
             "backend": self.backend, "model": self.model, "judge": self.judge,
             "settings_hash": self.settings_hash, "retrieval": self.retrieval, "timings": self.timings,

@@ -63,8 +63,22 @@ class HybridRetriever:
         with_full = {d.paper_id for d in self.store.docs.values() if d.kind == "full-text"}
         return np.array([d.kind == "evidence-note" and d.paper_id in with_full for d in self.doc_of], dtype=bool)
 
-    def _allowed(self, year_range: tuple[int, int] | None, kinds: Sequence[str] | None) -> np.ndarray | None:
+    def passages_of(self, paper_id: str) -> list[Passage]:
+        """Every chunk of one paper (``paper_id`` or ``doc_id``), in document order, scored 1.0."""
+        rows = [i for i, c in enumerate(self.store.chunks) if paper_id in (c.paper_id, c.doc_id)]
+        if not rows:
+            raise AssistantError(f"no paper {paper_id!r} in the index: `rtms-assistant search` or `corpus list` "
+                                 "shows the paper ids it holds.")
+        rows.sort(key=lambda i: (self.store.chunks[i].doc_id, self.store.chunks[i].ord))
+        return [Passage(chunk=self.store.chunks[i], doc=self.doc_of[i], score=1.0, rank=r)
+                for r, i in enumerate(rows, start=1)]
+
+    def _allowed(self, year_range: tuple[int, int] | None, kinds: Sequence[str] | None,
+                 papers: Sequence[str] | None = None) -> np.ndarray | None:
         mask = ~self.hidden
+        if papers:
+            ps = set(papers)
+            mask &= np.array([p in ps for p in self.paper_of], dtype=bool)
         if year_range:
             lo, hi = year_range
             mask &= np.array([d.year is not None and lo <= d.year <= hi for d in self.doc_of], dtype=bool)
@@ -94,13 +108,15 @@ class HybridRetriever:
         return [int(i) for i in top if scores[i] > 0], scores
 
     def search(self, query: str, k: int = 5, *, mode: str | None = None, year_range: tuple[int, int] | None = None,
-               kinds: Sequence[str] | None = None, qvec: np.ndarray | None = None) -> list[Passage]:
+               kinds: Sequence[str] | None = None, qvec: np.ndarray | None = None,
+               papers: Sequence[str] | None = None) -> list[Passage]:
+        """Ranked passages; ``papers`` restricts the search to those paper ids."""
         mode = mode or self.settings.retrieval
         if mode not in MODES:
             raise AssistantError(f"unknown retrieval mode {mode!r}: use one of {', '.join(MODES)}")
         if not query.strip() or not self.paper_of:
             return []
-        allowed = self._allowed(year_range, kinds)
+        allowed = self._allowed(year_range, kinds, papers)
         n = self.settings.candidates
         if qvec is None:
             qvec = self.embedder.encode_query(query)

@@ -59,12 +59,15 @@ class FakeSearch:
     bm25_rel: float | None = None  # relative BM25 score given to every passage (None: not computed)
     modes: list[str | None] = field(default_factory=list)
 
-    def __call__(self, query: str, k: int = 5, mode: str | None = None) -> list[Passage]:
+    def __call__(self, query: str, k: int = 5, mode: str | None = None,
+                 papers: list[str] | None = None) -> list[Passage]:
         self.calls.append((query, k))
         self.modes.append(mode)
         q = term_set(query)
         scored = []
         for key, section, text in self.facts:
+            if papers and make_passage(key, section, text).chunk.paper_id not in papers:
+                continue
             overlap = len(q & term_set(text)) / max(1, len(q))
             scored.append((overlap, key, section, text))
         scored.sort(key=lambda t: -t[0])

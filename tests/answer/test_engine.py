@@ -7,7 +7,7 @@ import json
 import pytest
 
 from assistant.answer.engine import AnswerEngine
-from assistant.answer.models import REFUSAL, Answer
+from assistant.answer.models import REFUSAL, Answer, Evidence
 from assistant.errors import ConfigError, QuestionError
 from assistant.settings import Settings
 
@@ -100,9 +100,10 @@ def test_llm_answer_out_of_range_dropped_unsupported_flagged_supported_kept(sear
     assert "unsupported-sentences" in a.flags
     assert {c.n for c in a.citations} == {bai, luo}
     assert all(1 <= c.n <= len(a.passages) for c in a.citations)
-    # prompt: numbered passages, labelled as data, question last
+    # prompt: evidence sentences under numbered papers, labelled as data, question last
     user = llm.calls[-1][1]["content"]
-    assert '<passage id="1"' in user and user.rstrip().endswith("like [1].") and q in user
+    assert user.startswith("Evidence:\n[") and user.rstrip().endswith("like [1].") and q in user
+    assert f"[{bai}] Bai 2023" in user and "- In rats with chronic constriction injury" in user
 
 
 def test_unsupported_sentences_dropped_when_configured(search):
@@ -136,9 +137,13 @@ def test_llm_refusal_with_relevant_passages_falls_back_to_verified_extraction(se
 def test_weak_lexical_match_is_refused_before_the_llm(search):
     weak = FakeSearch(bm25_rel=0.3)
     llm = ScriptedLLM("Ketamine at 0.35 mg/kg [1].")
-    a = AnswerEngine(settings(backend="llama-cpp", refusal_threshold=0.0), weak, llms={"llama-cpp": llm}).ask(
-        "Which cytokines did rTMS lower in rats?")
+    a = AnswerEngine(settings(backend="llama-cpp", refusal_threshold=0.0, refusal_dense_overrule=1.0), weak,
+                     llms={"llama-cpp": llm}).ask("Which cytokines did rTMS lower in rats?")
     assert not a.answerable and "below-bm25-threshold" in a.flags and llm.calls == []
+    # a strong dense match (this fake's cosine is the question's term overlap) overrules a weak lexical one
+    strong = AnswerEngine(settings(refusal_threshold=0.0, refusal_dense_overrule=0.5), weak).ask(
+        "Which cytokines did rTMS lower in rats?")
+    assert strong.answerable and "below-bm25-threshold" not in strong.flags
     off = AnswerEngine(settings(refusal_threshold=0.0, refusal_bm25_threshold=0.0), weak).ask(
         "Which cytokines did rTMS lower in rats?")
     assert off.answerable
@@ -165,8 +170,10 @@ def test_llm_garbage_is_flagged_and_answered_with_what_can_be_verified(search):
 def test_stream_yields_deltas_then_the_answer(search):
     reply = "10 Hz rTMS lowered IL-1β and TNF-α in the spinal dorsal horn [1]."
     items = list(engine(search, ScriptedLLM(reply), backend="llama-cpp").stream("Which cytokines did rTMS lower?"))
-    assert isinstance(items[-1], Answer)
-    deltas = items[:-1]
+    assert isinstance(items[0], Evidence) and isinstance(items[-1], Answer)
+    assert items[0].passages == items[-1].passages and items[0].sentences and items[0].refused is None
+    assert any("IL-1β" in e.text for e in items[0].sentences)
+    deltas = items[1:-1]
     assert len(deltas) > 1 and all(isinstance(d, str) for d in deltas)
     assert "".join(deltas) == reply
     t = items[-1].timings
@@ -237,7 +244,8 @@ def test_question_naming_a_marker_absent_from_every_passage_is_refused_before_th
     llm = ScriptedLLM("IL-1β fell in the spinal dorsal horn [1].")
     e = engine(search, llm, backend="llama-cpp", refusal_threshold=0.0)
     a = e.ask("Does rTMS lower IL-17 in the spinal cord of CCI rats?")
-    assert not a.answerable and a.flags == ["question-term-missing"] and llm.calls == []
+    assert not a.answerable and "question-term-missing" in a.flags and llm.calls == []
+    assert a.verdict == "insufficient"  # a yes/no question refused: no verdict can be given
     b = engine(search, llm, backend="llama-cpp", refusal_threshold=0.0, refusal_missing_terms=False).ask(
         "Does rTMS lower IL-17 in the spinal cord of CCI rats?")
     assert "question-term-missing" not in b.flags and len(llm.calls) == 1

@@ -1,0 +1,79 @@
+"""Backends that write an answer from a Turn's evidence, all behind one interface: ``compose(turn) -> deltas``.
+
+``LLMComposer`` prompts a language model with the evidence sentences (or passage excerpts) and, where the
+backend supports it, constrains its output with a grammar; ``ExtractiveComposer`` picks passage sentences
+without a model. Stages never ask which one they hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+from assistant.answer import verdict
+from assistant.answer.citations import is_refusal
+from assistant.answer.extractive import ExtractiveBackend
+from assistant.answer.grammar import answer_grammar
+from assistant.answer.llm import LLM
+from assistant.answer.prompts import answer_messages, evidence_messages, snippet
+from assistant.answer.turn import Turn
+from assistant.settings import Settings
+
+
+class Composer(Protocol):
+    name: str
+    model: str
+    uses_llm: bool
+
+    def compose(self, turn: Turn) -> Iterator[str]: ...
+
+
+class ExtractiveComposer:
+    """Verified passage sentences; for a yes/no question the verdict word comes from their wording."""
+
+    name = "extractive"
+    model = ""
+    uses_llm = False
+
+    def __init__(self, settings: Settings) -> None:
+        self.backend = ExtractiveBackend(max_sentences=settings.extractive_max_sentences,
+                                         min_coverage=settings.extractive_min_coverage)
+
+    def compose(self, turn: Turn) -> Iterator[str]:
+        text = self.backend.compose(turn.query, turn.texts, focus=turn.focus)
+        if turn.yes_no and not is_refusal(text):
+            from assistant.answer.citations import split_sentences
+
+            word = "Yes" if verdict.lean(split_sentences(text)) == "yes" else "No"
+            text = f"{word}. {text}"
+        yield text
+
+
+class LLMComposer:
+    """An LLM writing from the evidence; grammar-constrained on llama.cpp."""
+
+    uses_llm = True
+
+    def __init__(self, llm: LLM, settings: Settings, name: str | None = None) -> None:
+        self.llm = llm
+        self.settings = settings
+        self.name = name or getattr(llm, "name", "llm")
+        self.model = str(getattr(llm, "model", ""))
+
+    def messages(self, turn: Turn) -> list[dict[str, str]]:
+        s = self.settings
+        if s.prompt_evidence == "sentences" and turn.evidence:
+            return evidence_messages(turn.query, turn.evidence, turn.passages, yes_no=turn.yes_no)
+        excerpts = [snippet(t, turn.query, s.llm_passage_chars) for t in turn.texts]
+        return answer_messages(turn.query, excerpts, turn.passages)
+
+    def grammar(self, turn: Turn) -> str | None:
+        if not self.settings.constrained_output or not getattr(self.llm, "supports_grammar", False):
+            return None
+        return answer_grammar(len(turn.passages), yes_no=turn.yes_no, allow_refusal=self.settings.llm_may_refuse)
+
+    def compose(self, turn: Turn) -> Iterator[str]:
+        grammar = self.grammar(turn)
+        kwargs = {"grammar": grammar} if grammar else {}
+        out = self.llm.generate(self.messages(turn), stream=True, **kwargs)
+        yield from ([out] if isinstance(out, str) else out)

@@ -1,0 +1,38 @@
+"""GBNF grammars for llama.cpp's constrained decoding: the output is always well-formed.
+
+An answer is one to three sentences, each starting with a word and ending with one to three in-range markers
+before its full stop ("rTMS lowered IL-1β [1]."), optionally preceded by the verdict word for a yes/no question
+("Yes. …"), or, when the model may decline, exactly the refusal phrase. Bare markers, markers out of range and
+broken brackets cannot be produced.
+"""
+
+from __future__ import annotations
+
+from assistant.answer.models import REFUSAL
+
+
+def _alt(options: list[str]) -> str:
+    return " | ".join(f'"{o}"' for o in options)
+
+
+def answer_grammar(k: int, yes_no: bool = False, allow_refusal: bool = False, max_sentences: int = 3) -> str:
+    """GBNF for an answer citing passages ``1..k``."""
+    k = max(1, k)
+    more = "".join(' (" " sentence' for _ in range(max_sentences - 1)) + ")?" * (max_sentences - 1)
+    lines = [
+        f"root ::= {'answer | refusal' if allow_refusal else 'answer'}",
+        f"answer ::= {'verdict ' if yes_no else ''}sentence{more}",
+        'sentence ::= [A-Za-z0-9(\\"\u03b1-\u03c9] text " " marker marker? marker? "."',
+        "text ::= [^\\[\\]\\n]{8,400}",
+        f"marker ::= \"[\" ({_alt([str(i) for i in range(1, k + 1)])}) \"]\"",
+    ]
+    if yes_no:
+        lines.append('verdict ::= ("Yes" | "No") ". "')
+    if allow_refusal:
+        lines.append(f'refusal ::= "{REFUSAL}"')
+    return "\n".join(lines) + "\n"
+
+
+def verdict_grammar() -> str:
+    """One word: for closed-book yes/no questions."""
+    return 'root ::= ("Yes" | "No") "." [^\\n]{0,300}\n'

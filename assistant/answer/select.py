@@ -1,0 +1,139 @@
+"""Evidence selection: from the retrieved passages, the few sentences that answer the question.
+
+Each passage is split into sentences with their character offsets (so a citation can point at, and the UI can
+highlight, the exact sentence). A sentence scores by the IDF-weighted share of the question's key terms it holds
+(named things such as IL-1β or 10 Hz weigh most), plus a little of what its passage holds around it (context such
+as "in the spinal cord" is often said once per passage) and of its passage's rank. Selection is greedy under a
+sentence cap and a token budget, with diversity: every paper whose passage covers part of the question gets its
+best sentence before any paper gets a second one (comparisons and multi-hop questions need several papers).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from assistant.answer.citations import split_sentences
+from assistant.answer.models import EvidenceSentence
+from assistant.answer.terms import named_terms, term_set
+from assistant.index.models import Passage
+
+MIN_SENTENCE_CHARS = 20
+NAMED_WEIGHT = 3.0
+CONTEXT_WEIGHT = 0.3
+CHARS_PER_TOKEN = 4.0
+
+
+@dataclass
+class Span:
+    n: int  # passage number, 1-based
+    start: int
+    end: int
+    text: str
+    terms: set[str]
+    score: float = 0.0
+
+
+def sentence_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, sentence) for each sentence of ``text``; offsets index into ``text`` itself."""
+    out: list[tuple[int, int, str]] = []
+    pos = 0
+    for sent in split_sentences(text):
+        i = text.find(sent, pos)
+        if i < 0:  # the splitter normalised something (bullets): locate by the first words
+            i = text.find(sent[:20], pos)
+        if i < 0:
+            continue
+        out.append((i, i + len(sent), sent))
+        pos = i + len(sent)
+    return out
+
+
+def _spans(passages: list[Passage], texts: list[str]) -> list[Span]:
+    spans: list[Span] = []
+    for n, (p, text) in enumerate(zip(passages, texts, strict=True), 1):
+        if text != p.chunk.text:  # sanitised: offsets must still point into the chunk, so split the original
+            bad = {s for _, _, s in sentence_spans(p.chunk.text)} - {s for _, _, s in sentence_spans(text)}
+        else:
+            bad = set()
+        for start, end, sent in sentence_spans(p.chunk.text):
+            if len(sent) < MIN_SENTENCE_CHARS or sent in bad:  # sentences the sanitiser touched are not evidence
+                continue
+            spans.append(Span(n, start, end, sent, term_set(sent)))
+    return spans
+
+
+def tokens(text: str) -> int:
+    return int(math.ceil(len(text) / CHARS_PER_TOKEN))
+
+
+def select_evidence(question: str, passages: list[Passage], texts: list[str] | None = None,
+                    max_sentences: int = 8, token_budget: int = 260, focus: str | None = None) -> list[EvidenceSentence]:
+    """The evidence sentences for ``question`` (the resolved query), in passage order.
+
+    ``texts``: the sanitised passage texts (sentences they lost are skipped); ``focus``: the user's own words of a
+    follow-up (weighted fully; words merged in from the conversation weigh less).
+    """
+    texts = texts if texts is not None else [p.chunk.text for p in passages]
+    spans = _spans(passages, texts)
+    q = term_set(question)
+    if not spans or not q:
+        return []
+    focus_terms = term_set(focus) if focus else q
+    named = named_terms(question)
+    n_s = len(spans)
+    df = {t: sum(1 for s in spans if t in s.terms) for t in q}
+    weight = {t: (NAMED_WEIGHT if t in named else 1.0) * (1.0 if t in focus_terms else 0.5)
+              * (1.0 + math.log((n_s + 1) / (df[t] + 1))) for t in q}
+    total = sum(weight.values()) or 1.0
+    around: dict[int, set[str]] = {}
+    for s in spans:
+        around.setdefault(s.n, set()).update(s.terms)
+    for s in spans:
+        own = sum(weight[t] for t in q & s.terms) / total
+        ctx = sum(weight[t] for t in q & around[s.n]) / total
+        s.score = own + CONTEXT_WEIGHT * ctx + 0.05 / s.n
+    ranked = sorted((s for s in spans if q & s.terms), key=lambda s: -s.score)
+    if not ranked:
+        return []
+    best = ranked[0].score
+    chosen: list[Span] = []
+    used = 0
+    papers_done: set[str] = set()
+    paper = {n: p.chunk.paper_id for n, p in enumerate(passages, 1)}
+
+    def take(s: Span) -> bool:
+        nonlocal used
+        cost = tokens(s.text)
+        if len(chosen) >= max_sentences or (chosen and used + cost > token_budget):
+            return False
+        if any(c.n == s.n and c.start == s.start for c in chosen):
+            return False
+        chosen.append(s)
+        used += cost
+        return True
+
+    # first pass: the best sentence of every paper that covers a fair share of the question
+    for s in ranked:
+        if paper[s.n] not in papers_done and s.score >= 0.35 * best:
+            if take(s):
+                papers_done.add(paper[s.n])
+    # second pass: more sentences by score, while they still add something
+    for s in ranked:
+        if s.score < 0.5 * best:
+            break
+        take(s)
+    chosen.sort(key=lambda s: (s.n, s.start))
+    return [EvidenceSentence(id=i, n=s.n, chunk_id=passages[s.n - 1].chunk.chunk_id, text=s.text, start=s.start,
+                             end=s.end, score=round(s.score, 4)) for i, s in enumerate(chosen, 1)]
+
+
+def best_sentences_for(claim: str, n: int, evidence: list[EvidenceSentence]) -> list[EvidenceSentence]:
+    """The evidence sentences of passage ``n`` that share the most key terms with ``claim`` (for highlighting)."""
+    claim_terms = term_set(claim)
+    mine = [e for e in evidence if e.n == n]
+    if not mine or not claim_terms:
+        return mine[:1]
+    scored = [(len(claim_terms & term_set(e.text)), e) for e in mine]
+    top = max(s for s, _ in scored)
+    return [e for s, e in scored if s == top and s > 0] or mine[:1]

@@ -1,0 +1,304 @@
+"""The answer pipeline as small stages over one ``Turn``:
+
+validate → resolve conversation → retrieve → gate → select evidence → generate → verify → fallback →
+complete → verdict → assemble.
+
+Each stage reads what earlier ones filled in and is testable alone with hand-built passages.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+from assistant.answer import conversation, verdict
+from assistant.answer.check import CheckResult, check_answer
+from assistant.answer.citations import add_markers, is_refusal, strip_markers
+from assistant.answer.composers import Composer
+from assistant.answer.judge import Judge
+from assistant.answer.models import REFUSAL, Answer, Citation, Evidence
+from assistant.answer.prompts import sanitize
+from assistant.answer.select import best_sentences_for, select_evidence, sentence_spans
+from assistant.answer.terms import missing_named_terms, named_terms, term_set
+from assistant.answer.turn import Turn
+from assistant.errors import QuestionError
+from assistant.index.models import Passage
+from assistant.index.retrieve import cap_per_group
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_ADDED = 2  # evidence sentences the completion stage may add to an answer
+
+
+class Retriever(Protocol):
+    def __call__(self, query: str, k: int = 5, *, mode: str | None = None,
+                 papers: list[str] | None = None) -> list[Passage]: ...
+
+
+def where(p: Passage) -> str:
+    return ". ".join(x for x in (p.doc.title, p.chunk.section) if x)
+
+
+# --- validate ----------------------------------------------------------------------------------------
+def validate(question: Any, settings: Settings) -> str:
+    if not isinstance(question, str) or not question.strip():
+        raise QuestionError("the question is empty: ask something about rTMS, neuropathic pain or "
+                            "neuroinflammation.")
+    q = " ".join(question.split())
+    if len(q) > settings.max_question_chars:
+        raise QuestionError(f"the question has {len(q)} characters; the limit is {settings.max_question_chars} "
+                            "(RTMS_MAX_QUESTION_CHARS): shorten it.")
+    return q
+
+
+# --- resolve conversation ----------------------------------------------------------------------------
+def resolve(turn: Turn, rewriter: Any = None) -> None:
+    """``turn.query``: the question made standalone against the conversation (the question itself without)."""
+    turn.query = conversation.resolve(turn.question, turn.history, rewriter) if turn.history else turn.question
+
+
+# --- retrieve ----------------------------------------------------------------------------------------
+def fuse(lists: list[list[Passage]], k: int, cap: int, rrf_k: int = 60) -> list[Passage]:
+    """Reciprocal rank fusion of passage lists by chunk, capped per paper; a chunk keeps its best scores."""
+    score: dict[str, float] = {}
+    best: dict[str, Passage] = {}
+    for ranking in lists:
+        for rank, p in enumerate(ranking, 1):
+            cid = p.chunk.chunk_id
+            score[cid] = score.get(cid, 0.0) + 1.0 / (rrf_k + rank)
+            old = best.get(cid)
+            if old is None:
+                best[cid] = p.model_copy()
+            else:
+                for attr in ("dense_score", "bm25_score", "bm25_rel"):
+                    a, b = getattr(old, attr), getattr(p, attr)
+                    if b is not None and (a is None or b > a):
+                        setattr(old, attr, b)
+    order = sorted(score, key=lambda c: -score[c])
+    papers = {c: best[c].chunk.paper_id for c in order}
+    kept = cap_per_group(list(range(len(order))), [papers[c] for c in order], cap, k)
+    out = []
+    for rank, i in enumerate(kept, 1):
+        p = best[order[i]]
+        p.score, p.rank = score[order[i]], rank
+        out.append(p)
+    return out
+
+
+def _search(search: Retriever, query: str, k: int, mode: str | None, papers: list[str] | None = None
+            ) -> list[Passage]:
+    kwargs: dict[str, Any] = {}
+    if mode:
+        kwargs["mode"] = mode
+    if papers:
+        kwargs["papers"] = papers
+    return list(search(query, k, **kwargs))
+
+
+def prior_papers(turn: Turn, search: Retriever, mode: str | None) -> list[str]:
+    """The papers the previous answer cited: recorded on the message, else found by searching its text."""
+    prev = conversation.previous_answer(turn.history)
+    if prev is None:
+        return []
+    if prev.get("paper_ids"):
+        return list(prev["paper_ids"])[:3]
+    text = strip_markers(prev["content"])
+    if not text or is_refusal(text):
+        return []
+    found = _search(search, text, 2, mode)
+    return list(dict.fromkeys(p.chunk.paper_id for p in found))
+
+
+def retrieve(turn: Turn, search: Retriever, settings: Settings, explicit_mode: bool) -> None:
+    """Passages for the turn: the caller's, or the fusion of searches for the question as asked, its resolved
+    form and (in a conversation) the resolved form within the papers the previous answer cited."""
+    if turn.given is not None:
+        turn.passages = [p.model_copy(update={"rank": i}) for i, p in enumerate(turn.given[:turn.k], 1)]
+        return
+    mode = turn.mode if explicit_mode else None
+    depth = max(turn.k * 3, turn.k)
+    lists = [_search(search, turn.query, depth, mode)]
+    if turn.query != turn.question:
+        lists.append(_search(search, turn.question, depth, mode))
+    if turn.history:
+        papers = prior_papers(turn, search, mode)
+        if papers:
+            lists.append(_search(search, turn.query, turn.k, mode, papers=papers))
+    turn.passages = lists[0][:turn.k] if len(lists) == 1 else fuse(lists, turn.k, settings.per_paper_cap,
+                                                                     settings.rrf_k)
+
+
+# --- gate --------------------------------------------------------------------------------------------
+def gate(turn: Turn, settings: Settings) -> None:
+    """Refuse before generation: no passages; best cosine or relative BM25 under its calibrated threshold
+    (a strong dense match overrules a weak lexical one); or a name in the question no passage mentions."""
+    ps = turn.passages
+    if not ps:
+        turn.gate = "no-passages"
+        return
+    dense = max((p.dense_score for p in ps if p.dense_score is not None), default=None)
+    if dense is not None and dense < settings.refusal_threshold:
+        turn.gate = "below-threshold"
+        return
+    lexical = max((p.bm25_rel for p in ps if p.bm25_rel is not None), default=None)
+    strong_dense = dense is not None and dense > settings.refusal_dense_overrule
+    if (lexical is not None and settings.refusal_bm25_threshold > 0 and lexical < settings.refusal_bm25_threshold
+            and not strong_dense):
+        turn.gate = "below-bm25-threshold"
+        return
+    texts = [f"{where(p)}\n{p.chunk.text}" for p in ps]
+    if settings.refusal_missing_terms and missing_named_terms(turn.question, texts):
+        turn.gate = "question-term-missing"
+
+
+# --- select evidence ---------------------------------------------------------------------------------
+def select(turn: Turn, settings: Settings) -> None:
+    """Sanitised texts, the judge's support texts, the evidence sentences and whether a verdict is wanted."""
+    cleaned = [sanitize(p.chunk.text) for p in turn.passages]
+    turn.texts = [t for t, _ in cleaned]
+    if any(n for _, n in cleaned):
+        turn.flag("instructions-in-passages-removed")
+    # the judge also sees where a passage comes from: "in the spinal cord" is often said by the title only
+    turn.support = [f"{sanitize(where(p))[0]}\n{t}" for p, t in zip(turn.passages, turn.texts, strict=True)]
+    turn.evidence = select_evidence(turn.query, turn.passages, turn.texts, settings.evidence_sentences,
+                                    settings.evidence_tokens, focus=turn.focus)
+    turn.yes_no = verdict.is_yes_no(turn.question) or verdict.is_yes_no(turn.query)
+
+
+def evidence_item(turn: Turn) -> Evidence:
+    return Evidence(question=turn.question, query=turn.query, passages=turn.passages, sentences=turn.evidence,
+                    yes_no=turn.yes_no, refused=turn.gate)
+
+
+# --- generate ----------------------------------------------------------------------------------------
+def generate(turn: Turn, composer: Composer, clock: Any) -> Iterator[str]:
+    parts: list[str] = []
+    for delta in composer.compose(turn):
+        if turn.first_token is None:
+            turn.first_token = clock()
+        parts.append(delta)
+        yield delta
+    turn.raw = turn.generated = "".join(parts)
+    turn.used_llm = composer.uses_llm
+
+
+# --- verify ------------------------------------------------------------------------------------------
+def verify(turn: Turn, judge: Judge, settings: Settings, repair: bool | None = None) -> None:
+    """Check the raw answer (its verdict word set aside) against the passages."""
+    turn.said = verdict.said(turn.raw) if turn.yes_no else None
+    body = verdict.strip_verdict(turn.raw) if turn.said else turn.raw
+    turn.result = check_answer(body, turn.passages, turn.support, judge, unsupported=settings.unsupported,
+                               repair=settings.repair_citations if repair is None else repair)
+
+
+# --- fallback ----------------------------------------------------------------------------------------
+def fallback(turn: Turn, extractive: Composer, judge: Judge, settings: Settings) -> Iterator[str]:
+    """When the model's answer has no verifiable sentence, or the model declined although retrieval passed the
+    gates, offer verified passage sentences instead — only if they cover the question (the extractive backend's
+    own coverage check); a refusal is never turned into an assertion the extractive backend would not make."""
+    r = turn.result
+    if not turn.used_llm or r is None:
+        return
+    unverified = not r.refusal and r.supported_count == 0 and settings.unverified_fallback
+    declined = r.refusal and settings.refusal_fallback
+    if not (unverified or declined):
+        return
+    raw = "".join(extractive.compose(turn))
+    if is_refusal(verdict.strip_verdict(raw) or raw):
+        return
+    turn.flag(*r.flags)
+    if declined:
+        turn.flag("llm-refused")
+    turn.flag("extractive-fallback")
+    turn.raw, turn.used_llm = raw, False
+    verify(turn, judge, settings, repair=False)
+    why = "the model declined" if declined else "no verifiable sentence in the model's answer"
+    yield f"\n\n[{why}; extracted from the passages instead]\n"
+
+
+# --- complete ----------------------------------------------------------------------------------------
+def complete(turn: Turn, judge: Judge, settings: Settings) -> None:
+    """Add the evidence sentence for a named thing the question asks about that the answer left out (the
+    model gave 10 Hz and dropped 1 Hz): at most MAX_ADDED verified sentences, flagged 'evidence-added'."""
+    r = turn.result
+    if not settings.complete_answers or r is None or r.refusal or not r.text.strip():
+        return
+    missing = named_terms(turn.query) - term_set(strip_markers(r.text))
+    if not missing:
+        return
+    added: list[str] = []
+    for e in sorted(turn.evidence, key=lambda e: -e.score):
+        got = term_set(e.text) & missing
+        if not got or len(added) >= MAX_ADDED:
+            continue
+        if not judge.supports(e.text, turn.support[e.n - 1]):
+            continue
+        added.append(add_markers(e.text, [e.n]))
+        missing -= got
+    if added:
+        body = verdict.strip_verdict(turn.raw) if turn.said else turn.raw
+        turn.result = check_answer(f"{body.strip()} {' '.join(added)}", turn.passages, turn.support, judge,
+                                   unsupported=settings.unsupported, repair=settings.repair_citations)
+        turn.flag("evidence-added")
+
+
+# --- verdict -----------------------------------------------------------------------------------------
+def decide_verdict(turn: Turn) -> None:
+    r = turn.result
+    if not turn.yes_no or r is None:
+        return
+    answerable = not r.refusal and bool(r.text.strip()) and r.supported_count > 0
+    cited: dict[str, list[str]] = {}
+    for c in r.citations:
+        if c.supported:
+            cited.setdefault(c.passage.chunk.paper_id, []).append(turn.texts[c.n - 1])
+    turn.verdict = verdict.check(turn.said, answerable, turn.query, cited)
+
+
+# --- assemble ----------------------------------------------------------------------------------------
+def _highlights(turn: Turn, r: CheckResult) -> None:
+    """Point every citation at the sentence(s) of its passage that back the answer sentences citing it."""
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for s in r.sentences:
+        for n in s.supported_markers or s.markers:
+            best = best_sentences_for(s.text, n, turn.evidence)
+            if best:
+                s.evidence_ids += [e.id for e in best if e.id not in s.evidence_ids]
+                spans.setdefault(n, []).extend((e.start, e.end) for e in best)
+                continue
+            claim = term_set(s.text)
+            cands = sentence_spans(turn.passages[n - 1].chunk.text)
+            if cands:
+                a, b, _ = max(cands, key=lambda c: len(claim & term_set(c[2])))
+                spans.setdefault(n, []).append((a, b))
+    for c in r.citations:
+        c.highlights = sorted(set(spans.get(c.n, [])))
+
+
+def assemble(turn: Turn, base: dict[str, Any], judge: Judge) -> Answer:
+    r = turn.result
+    assert r is not None
+    turn.flag(*r.flags)
+    common = dict(base, raw_answer=turn.generated or turn.raw, judge=judge.name, sentences=r.sentences, evidence=turn.evidence,
+                  verdict=turn.verdict)
+    if r.refusal or not r.text.strip():
+        turn.flag("llm-refused" if r.refusal and turn.used_llm else
+                  "insufficient-coverage" if r.refusal else "nothing-verifiable")
+        return Answer(answer=REFUSAL, answerable=False, flags=turn.flags, **common)
+    _highlights(turn, r)
+    text = f"{turn.said.capitalize()}. {r.text}" if turn.said in ("yes", "no") and turn.verdict == turn.said \
+        else r.text
+    return Answer(answer=text, answerable=True, citations=r.citations, references=r.references, flags=turn.flags,
+                  **common)
+
+
+def refusal(turn: Turn, base: dict[str, Any]) -> Answer:
+    turn.flag(turn.gate or "no-passages")
+    return Answer(answer=REFUSAL, answerable=False, flags=turn.flags, evidence=turn.evidence,
+                  verdict="insufficient" if turn.yes_no else None, **base)
+
+
+def citation_papers(citations: list[Citation]) -> list[str]:
+    return list(dict.fromkeys(c.passage.chunk.paper_id for c in citations))

@@ -1,0 +1,49 @@
+"""The state one question carries through the answer pipeline's stages (see stages.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.answer.check import CheckResult
+from assistant.answer.models import EvidenceSentence, Verdict
+from assistant.index.models import Passage
+
+
+@dataclass
+class Turn:
+    """One question on its way to an Answer. Stages read and fill it in order."""
+
+    question: str
+    history: list[dict[str, Any]] = field(default_factory=list)
+    backend: str = "extractive"
+    model: str = ""
+    mode: str = "hybrid"
+    k: int = 5
+    given: list[Passage] | None = None  # passages chosen by the caller: no search
+    query: str = ""  # the question resolved against the conversation (what is searched and answered)
+    passages: list[Passage] = field(default_factory=list)
+    gate: str | None = None  # why the question is refused before generation
+    texts: list[str] = field(default_factory=list)  # sanitised passage texts (what the model may use)
+    support: list[str] = field(default_factory=list)  # texts with title and section, for the judge
+    evidence: list[EvidenceSentence] = field(default_factory=list)
+    yes_no: bool = False
+    raw: str = ""  # the text being checked (the model's, or the fallback's)
+    generated: str = ""  # what the backend wrote (kept as Answer.raw_answer)
+    said: Verdict | None = None  # the verdict word the answer opened with
+    result: CheckResult | None = None
+    used_llm: bool = False
+    verdict: Verdict | None = None
+    flags: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    first_token: float | None = None
+
+    def flag(self, *names: str) -> None:
+        for n in names:
+            if n not in self.flags:
+                self.flags.append(n)
+
+    @property
+    def focus(self) -> str | None:
+        """The user's own words when the query is a resolved follow-up."""
+        return self.question if self.query != self.question else None
