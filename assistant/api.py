@@ -74,7 +74,8 @@ class Assistant:
 
     def stream(self, question: str, history: list[dict[str, Any]] | None = None,
                backend: str | None = None, k: int | None = None,
-               retrieval: str | None = None, passages: list[Passage] | None = None) -> Iterator[Evidence | str | Answer]:
+               retrieval: str | None = None,
+               passages: list[Passage] | None = None) -> Iterator[Evidence | str | Answer]:
         """Yield the Evidence (passages and chosen sentences) first, then text deltas, then the complete Answer
         as the last item."""
         return self.engine.stream(question, history=history, backend=backend, k=k, retrieval=retrieval,

@@ -102,7 +102,7 @@ class Settings(BaseSettings):
         "sentences", description="What the LLM sees: the selected evidence sentences grouped by paper, or an "
                                  "excerpt of every passage (llm_passage_chars each).")
     evidence_sentences: int = Field(8, ge=1, le=30, description="Most evidence sentences selected per question.")
-    evidence_tokens: int = Field(260, ge=40, description="Token budget of the evidence sentences (about 4 "
+    evidence_tokens: int = Field(260, ge=40, description="Token budget of the evidence sentences (about 3.3 "
                                                         "characters a token).")
     constrained_output: bool = Field(True, description="Constrain llama.cpp's output with a grammar: sentences "
                                      "ending in in-range markers, a Yes/No first word for yes/no questions.")

@@ -8,7 +8,8 @@ Both use the same chunks (from the built index), the same MiniLM embedder and th
   stuffed into one prompt for ``ChatLlamaCpp``, streamed.
 
 Questions alternate between the pipelines so both see the same machine load. One untimed warm-up question
-per pipeline loads the models. Prints time to first token and total time (median and p95) and their ratios.
+per pipeline loads the models. Prints time to the evidence (ours: the Evidence item ``stream`` yields before any
+model token), time to first model token and total time (median and p95), and their ratios.
 
     .venv/bin/python benchmarks/answer_bench.py [--questions 10] [--k 5]
 """
@@ -26,7 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.answer.models import Answer  # noqa: E402
+from assistant.answer.models import Answer, Evidence  # noqa: E402
 from assistant.api import Assistant  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
@@ -53,18 +54,21 @@ def p95(xs: list[float]) -> float:
     return xs[min(len(xs) - 1, round(0.95 * (len(xs) - 1)))]
 
 
-def run_ours(a: Assistant, q: str, k: int) -> tuple[float, float, Answer]:
+def run_ours(a: Assistant, q: str, k: int) -> tuple[float | None, float, float, Answer]:
+    """(time to the Evidence item or None if none came, time to the first model token, total, answer)."""
     t0 = time.perf_counter()
-    first = None
+    evidence = first = None
     ans = None
     for item in a.stream(q, backend="llama-cpp", k=k):
         if isinstance(item, Answer):
             ans = item
-        elif first is None:
+        elif isinstance(item, Evidence):
+            evidence = evidence if evidence is not None else time.perf_counter() - t0
+        elif first is None and isinstance(item, str) and item:
             first = time.perf_counter() - t0
     total = time.perf_counter() - t0
     assert ans is not None
-    return first or total, total, ans
+    return evidence, first or total, total, ans
 
 
 class LangChainPipeline:
@@ -130,16 +134,20 @@ def main() -> int:
         print(f"langchain: FAISS.from_documents over {len(a.store.chunks)} chunks {lc.build_s:.1f} s; "
               f"warm-up {time.perf_counter() - t0:.1f} s", flush=True)
 
+    ours_e: list[float] = []
     ours_f, ours_t, lc_f, lc_t = [], [], [], []
     answered = supported = cited = 0
     for i, q in enumerate(questions, 1):
-        f, t, ans = run_ours(a, q, k)
+        e, f, t, ans = run_ours(a, q, k)
+        if e is not None:
+            ours_e.append(e)
         ours_f.append(f)
         ours_t.append(t)
         answered += ans.answerable
         cited += len(ans.citations)
         supported += sum(1 for c in ans.citations if c.supported)
-        line = f"[{i:2}] ours {f:5.1f}/{t:5.1f} s {'answer' if ans.answerable else 'refusal'}"
+        ev = f"{e:4.2f}" if e is not None else "  – "
+        line = f"[{i:2}] ours {ev}/{f:5.1f}/{t:5.1f} s {'answer' if ans.answerable else 'refusal'}"
         if lc:
             lf, lt, _ = lc.run(q)
             lc_f.append(lf)
@@ -148,13 +156,17 @@ def main() -> int:
         print(f"{line} · {q}", flush=True)
         print(f"      raw {ans.raw_answer[:200]!r}\n      checked {ans.answer[:200]!r} flags={ans.flags}", flush=True)
 
-    print("\n| pipeline | first token median | first token p95 | total median | total p95 |")
-    print("|---|---|---|---|---|")
-    rows = [("rtms-assistant (llama-cpp)", ours_f, ours_t)] + ([("LangChain stuff (same model)", lc_f, lc_t)]
-                                                              if lc else [])
-    for name, fs, ts in rows:
-        print(f"| {name} | {statistics.median(fs):.2f} s | {p95(fs):.2f} s | {statistics.median(ts):.2f} s | "
+    print("\n| pipeline | evidence median | evidence p95 | first token median | first token p95 | total median "
+          "| total p95 |")
+    print("|---|---|---|---|---|---|---|")
+    rows = [("rtms-assistant (llama-cpp)", ours_e, ours_f, ours_t)] + (
+        [("LangChain stuff (same model)", [], lc_f, lc_t)] if lc else [])
+    for name, es, fs, ts in rows:
+        ev = f"{statistics.median(es):.2f} s | {p95(es):.2f} s" if es else "– | –"
+        print(f"| {name} | {ev} | {statistics.median(fs):.2f} s | {p95(fs):.2f} s | {statistics.median(ts):.2f} s | "
               f"{p95(ts):.2f} s |")
+    if len(ours_e) < len(questions):
+        print(f"ours: {len(questions) - len(ours_e)} of {len(questions)} answers came without an Evidence item")
     if lc:
         print(f"\nLangChain / ours (median): first token {statistics.median(lc_f) / statistics.median(ours_f):.2f}x, "
               f"total {statistics.median(lc_t) / statistics.median(ours_t):.2f}x")

@@ -76,12 +76,14 @@ def clean_markers(sentence: str, k: int) -> tuple[str, list[int], list[int]]:
     s = MARKER_RE.sub(repl, sentence)
     s = re.sub(r"\s+([.,;:!?])", r"\1", s)
     s = re.sub(r"\s{2,}", " ", s).strip()
+    s = re.sub(r"([.!?])\s*((?:\[\d+\]\s*)+)[.!?]$", r"\1 \2", s)  # "Claim. [1]." → "Claim. [1]"
     trail = re.match(r"^(.*?)([.!?])\s*((?:\[\d+\]\s*)+)$", s, re.S)  # "Claim. [1]" → "Claim [1]."
     if trail:
         s = f"{trail.group(1).rstrip()} {trail.group(3).strip()}{trail.group(2)}"
     lead = re.match(r"^((?:\[\d+\]\s*)+)(\S.*)$", s, re.S)  # "[1] Claim." → "Claim [1]."
     if lead:
         s = add_markers(lead.group(2), [int(n) for n in re.findall(r"\d+", lead.group(1))])
+    s = re.sub(r"([.!?])\s*[.!?]$", r"\1", s)  # markers all dropped: "Claim. ." → "Claim."
     # adjacent groups "[2][3] [1]" → "[1][2][3]"
     s = re.sub(r"\[\d+\](?:\s*\[\d+\])+",
                lambda m: format_markers(sorted({int(n) for n in re.findall(r"\d+", m.group(0))})), s)

@@ -31,19 +31,28 @@ def closed_book(settings: Settings, question: str, history: list[dict[str, str]]
     """An Answer with no passages and no citations; refused when the model says it does not know."""
     t0 = time.perf_counter()
     if backend == "extractive":
+        from assistant.answer.verdict import is_yes_no
+
         return Answer(question=question, query=question, answer=REFUSAL, answerable=False, backend=backend,
+                      verdict="insufficient" if is_yes_no(question) else None,
                       flags=["closed-book"], settings_hash=settings.settings_hash(), retrieval="none",
                       timings={"retrieve_s": 0.0, "first_token_s": 0.0, "total_s": time.perf_counter() - t0})
     if llm is None:
         from assistant.answer.llm import make_llm
 
         llm = make_llm(backend, settings)
-    text = str(llm.generate(_messages(question, history), stream=False)).strip()
+    from assistant.answer import verdict
     from assistant.answer.citations import is_refusal
+    from assistant.answer.grammar import verdict_grammar
 
+    yes_no = verdict.is_yes_no(question)
+    kwargs = {"grammar": verdict_grammar()} if yes_no and getattr(llm, "supports_grammar", False) else {}
+    text = str(llm.generate(_messages(question, history), stream=False, **kwargs)).strip()
     refused = not text or is_refusal(text)
+    said = verdict.said(text) if yes_no and not refused else None
     total = time.perf_counter() - t0
     return Answer(question=question, query=question, answer=REFUSAL if refused else text, answerable=not refused,
+                  verdict=(said or "insufficient") if yes_no else None,
                   backend=backend, model=str(getattr(llm, "model", "")), flags=["closed-book"],
                   settings_hash=settings.settings_hash(), retrieval="none",
                   timings={"retrieve_s": 0.0, "first_token_s": total, "total_s": total})

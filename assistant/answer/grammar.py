@@ -22,8 +22,10 @@ def answer_grammar(k: int, yes_no: bool = False, allow_refusal: bool = False, ma
     lines = [
         f"root ::= {'answer | refusal' if allow_refusal else 'answer'}",
         f"answer ::= {'verdict ' if yes_no else ''}sentence{more}",
-        'sentence ::= [A-Za-z0-9(\\"\u03b1-\u03c9] text " " marker marker? marker? "."',
-        "text ::= [^\\[\\]\\n]{8,400}",
+        'sentence ::= [A-Za-z0-9(\\"\u03b1-\u03c9] word (" " word)+ "."? " " marker marker? marker? "."',
+        # no bounded repetition ({8,400} expands into hundreds of rules and slows sampling tenfold); a full stop
+        # only inside a number ("1.5 mA"); "Claim. [1]." is tidied to "Claim [1]." by the citation check
+        'word ::= [^\\[\\]\\n. ]+ ("." [0-9]+)?',
         f"marker ::= \"[\" ({_alt([str(i) for i in range(1, k + 1)])}) \"]\"",
     ]
     if yes_no:

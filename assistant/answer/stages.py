@@ -187,8 +187,9 @@ def generate(turn: Turn, composer: Composer, clock: Any) -> Iterator[str]:
 # --- verify ------------------------------------------------------------------------------------------
 def verify(turn: Turn, judge: Judge, settings: Settings, repair: bool | None = None) -> None:
     """Check the raw answer (its verdict word set aside) against the passages."""
-    turn.said = verdict.said(turn.raw) if turn.yes_no else None
-    body = verdict.strip_verdict(turn.raw) if turn.said else turn.raw
+    word = verdict.said(turn.raw)
+    turn.said = word if turn.yes_no else None
+    body = verdict.strip_verdict(turn.raw) if word else turn.raw  # "Yes, …" to a wh-question is dropped too
     turn.result = check_answer(body, turn.passages, turn.support, judge, unsupported=settings.unsupported,
                                repair=settings.repair_citations if repair is None else repair)
 
@@ -281,8 +282,8 @@ def assemble(turn: Turn, base: dict[str, Any], judge: Judge) -> Answer:
     r = turn.result
     assert r is not None
     turn.flag(*r.flags)
-    common = dict(base, raw_answer=turn.generated or turn.raw, judge=judge.name, sentences=r.sentences, evidence=turn.evidence,
-                  verdict=turn.verdict)
+    common = dict(base, raw_answer=turn.generated or turn.raw, judge=judge.name, sentences=r.sentences,
+                  evidence=turn.evidence, verdict=turn.verdict)
     if r.refusal or not r.text.strip():
         turn.flag("llm-refused" if r.refusal and turn.used_llm else
                   "insufficient-coverage" if r.refusal else "nothing-verifiable")

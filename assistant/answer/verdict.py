@@ -18,8 +18,9 @@ _AUX = ("is", "are", "was", "were", "do", "does", "did", "can", "could", "should
 _WH = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.I)
 _LEAD = re.compile(r"^\s*(?:and|but|so|also|then|ok(?:ay)?|well|now)\b[\s,]*", re.I)
 _FIRST_WORD = re.compile(r"^\W*(yes|no|mixed)\b[\s.,:;!-]*", re.I)
-_NEGATION = re.compile(r"\b(?:no|not|neither|nor|without|failed to|did not|does not|was not|were not|unchanged|"
-                       r"no significant|not significant|similar|comparable)\b", re.I)
+_NEGATION = re.compile(r"\b(?:failed to|did not|does not|do not|was not|were not|is not|are not|unchanged|"
+                       r"no (?:significant |clear |measurable )?(?:change|difference|effect|association|benefit)|"
+                       r"not (?:significantly |statistically )?(?:significant|different|associated|changed))\b", re.I)
 
 
 def is_yes_no(question: str) -> bool:
@@ -49,7 +50,9 @@ def strip_verdict(raw: str) -> str:
     if not m:
         return raw
     rest = raw[m.end():].lstrip()
-    return rest[:1].upper() + rest[1:] if rest else ""
+    if len(rest) > 1 and rest[0].islower() and rest[1].islower():  # "it did" → "It did"; "rTMS" stays
+        rest = rest[0].upper() + rest[1:]
+    return rest
 
 
 def lean(sentences: list[str]) -> Verdict:

@@ -7,15 +7,17 @@ from enum import StrEnum
 from typing import Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.markup import escape
+from rich.padding import Padding
 from rich.text import Text
 
-from assistant.answer.models import Answer
+from assistant.answer.models import Answer, Evidence
 from assistant.api import Assistant
 from assistant.cli import app
 from assistant.errors import AssistantError
+from assistant.web.render import EVIDENCE_LABEL, group_evidence, location, merge_spans
 
 console = Console()
 
@@ -39,16 +41,34 @@ class RetrievalChoice(StrEnum):
     none = "none"
 
 
+def evidence_text(ev: Evidence) -> Group | None:
+    """The evidence sentences, dim, grouped by paper, each numbered and carrying its ``[n]`` marker (wrapped
+    lines keep their indent); None when there are none or the refusal gate fired (no answer follows)."""
+    if ev.refused or not ev.sentences:
+        return None
+    lines: list[RenderableType] = [Text(EVIDENCE_LABEL, style="dim bold")]
+    for p, sentences in group_evidence(ev.sentences, ev.passages):
+        head = ", ".join(x for x in (p.doc.short_label(), location(p)) if x) if p is not None else "?"
+        lines.append(Padding(Text(head, style="dim italic"), (0, 0, 0, 2), expand=False))
+        lines += [Padding(Text(f"{s.id}. {s.text.strip()} [{s.n}]", style="dim"), (0, 0, 0, 4), expand=False)
+                  for s in sentences]
+    return Group(*lines, Text(""))
+
+
 def _stream_answer(a: Any, question: str, history: list[dict[str, str]] | None, backend: str | None,
                    k: int | None, retrieval: str | None = None) -> Answer:
-    """Show the text live while it streams, then replace it with the checked answer."""
+    """Print the evidence as soon as it arrives, show the text live while it streams, then return the checked
+    answer (the caller prints it in place of the streamed text)."""
     shown = Text()
     answer: Answer | None = None
     with Live(shown, console=console, refresh_per_second=12, transient=True) as live:
         for item in a.stream(question, history=history, backend=backend, k=k, retrieval=retrieval):
             if isinstance(item, Answer):
                 answer = item
-            else:
+            elif isinstance(item, Evidence):
+                if (ev := evidence_text(item)) is not None:
+                    live.console.print(ev, highlight=False)  # printed above the live text, stays
+            elif isinstance(item, str):
                 shown.append(item, style="dim")
                 live.update(shown)
     assert answer is not None
@@ -56,6 +76,8 @@ def _stream_answer(a: Any, question: str, history: list[dict[str, str]] | None, 
 
 
 def print_answer(ans: Answer) -> None:
+    if ans.verdict:
+        console.print(f"[bold]Verdict: {escape(ans.verdict)}[/bold]")
     console.print(Text(ans.answer))
     if ans.references:
         console.print("\n[bold]References[/bold]")
@@ -85,7 +107,10 @@ def print_sources(ans: Answer | None) -> None:
         loc = ", ".join(x for x in (p.chunk.section, f"p. {p.chunk.page}" if p.chunk.page else "") if x)
         if loc:
             console.print(f"    [dim]{escape(loc)} · {escape(p.chunk.chunk_id)}[/dim]")
-        console.print(Text(p.chunk.text), highlight=False)
+        text = Text(p.chunk.text)
+        for a, b in merge_spans(c.highlights if c else [], len(p.chunk.text)):
+            text.stylize("bold yellow", a, b)  # the sentences the answer cites
+        console.print(text, highlight=False)
 
 
 @app.command("ask")

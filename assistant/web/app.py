@@ -22,14 +22,14 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from assistant.answer.models import Answer  # noqa: E402
+from assistant.answer.models import Answer, Evidence  # noqa: E402
 from assistant.api import Assistant  # noqa: E402
 from assistant.errors import AssistantError, LLMError, ModelError  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from assistant.web import render, tables  # noqa: E402
 from assistant.web.assets import CITE_JS, CSS  # noqa: E402
 from assistant.web.export import conversation_markdown, write_export  # noqa: E402
-from assistant.web.session import ChatSession  # noqa: E402
+from assistant.web.session import ChatSession, Turn  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,25 @@ def _error_text(exc: BaseException) -> str:
     log.exception("unexpected error while answering")
     return (f"Something went wrong while answering ({type(exc).__name__}: {exc}). "
             "The details are in the server log; try again, or switch the backend under Settings.")
+
+
+def take_item(turn: Turn, item: object) -> bool:
+    """Record one item of ``Assistant.stream`` in ``turn``; True when it must be shown at once (the evidence and
+    the model's first text; later text is shown at most every STREAM_INTERVAL_S).
+
+    The stream yields an Evidence item first (none in closed-book mode), then text deltas, then the Answer."""
+    if isinstance(item, Answer):
+        turn.answer = item
+    elif isinstance(item, Evidence):
+        turn.evidence = item
+        return True
+    elif isinstance(item, str):
+        first = not turn.partial.strip()
+        turn.partial += item
+        return first and bool(item.strip())
+    else:
+        log.warning("ignored an unexpected stream item of type %s", type(item).__name__)
+    return False
 
 
 class WebApp:
@@ -106,9 +125,10 @@ class WebApp:
         history = session.history()
         turn = session.start(q)
 
-        def out(export: Any = gr.skip(), status: Any = gr.skip()) -> tuple[Any, ...]:
-            return (render.chat_messages(session.turns), render.sources_panel_html(session.turns), export, status,
-                    session, "")
+        def out(export: Any = gr.skip(), status: Any = gr.skip(), sources: bool = True) -> tuple[Any, ...]:
+            # text deltas leave the sources alone, so a passage card opened while the model writes stays open
+            panel = render.sources_panel_html(session.turns) if sources else gr.skip()
+            return render.chat_messages(session.turns), panel, export, status, session, ""
 
         if not q:
             turn.error = EMPTY_QUESTION
@@ -123,14 +143,11 @@ class WebApp:
         last = 0.0
         try:
             for item in self.assistant.stream(q, history=history, backend=session.backend, k=session.k):
-                if isinstance(item, Answer):
-                    turn.answer = item
-                    continue
-                turn.partial += str(item)
+                urgent = take_item(turn, item)
                 now = time.monotonic()
-                if now - last >= STREAM_INTERVAL_S:
+                if urgent or (turn.answer is None and now - last >= STREAM_INTERVAL_S):
                     last = now
-                    yield out()
+                    yield out(sources=isinstance(item, Evidence))
             if turn.answer is None:
                 turn.error = "The answer engine finished without an answer. Try again or switch the backend."
         except Exception as exc:

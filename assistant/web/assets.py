@@ -19,7 +19,7 @@ CITE_JS = """
     for (let p = el; p; p = p.parentElement) { if (p.tagName === 'DETAILS') p.open = true; }
     document.querySelectorAll('.src-card.active').forEach((e) => e.classList.remove('active'));
     el.classList.add('active');
-    el.scrollIntoView({behavior: 'smooth', block: 'center'});
+    (el.querySelector('mark') || el).scrollIntoView({behavior: 'smooth', block: 'center'});
   }, true);
 }
 """
@@ -62,6 +62,20 @@ a.cite.chip { font-weight: 500; border: 1px solid var(--border-color-primary); b
 .src-card .links a { margin-right: .8em; font-size: .85em; }
 .src-card blockquote.passage { margin: .4em 0; padding: .3em .6em; border-left: 3px solid var(--border-color-accent,
   #93c5fd); white-space: normal; }
+.rtms-answer .evidence-block { border-left: 3px solid #0ea5e9; background: rgba(14, 165, 233, .06);
+  padding: .3em .6em; margin: .2em 0 .5em; border-radius: 4px; font-size: .92em; }
+.rtms-answer .evidence-label, .rtms-answer .synthesis-label { font-size: .78em; font-weight: 600;
+  text-transform: uppercase; letter-spacing: .03em; color: var(--body-text-color-subdued); margin-bottom: .2em; }
+.rtms-answer .ev-paper { margin: .25em 0; }
+.rtms-answer .ev-head { font-weight: 600; font-size: .9em; }
+.rtms-answer .ev-sent { margin: .1em 0 .1em .6em; }
+.rtms-answer .ev-id { color: var(--body-text-color-subdued); font-variant-numeric: tabular-nums; }
+.rtms-answer .verdict-row { margin-bottom: .35em; font-weight: 600; }
+.badge.verdict { font-size: .85em; padding: .1em .6em; }
+.badge.verdict-yes { color: #047857; } .badge.verdict-no { color: #b91c1c; }
+.badge.verdict-mixed { color: #b45309; } .badge.verdict-insufficient { color: #6b7280; }
+mark.hl-cited { background: #fde68a; color: #111827; border-radius: 2px; padding: 0 .1em; }
+mark.hl-evidence { background: #e0f2fe; color: #111827; border-radius: 2px; padding: 0 .1em; }
 .flag { font-size: .75em; margin-left: .3em; } .flag.ok { color: #047857; } .flag.bad { color: #dc2626; }
 .flag.unk { color: var(--body-text-color-subdued); }
 .rtms-sources details.more > summary { cursor: pointer; color: var(--body-text-color-subdued); margin: .3em 0; }

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.web.history import MARKER_RE
-from assistant.web.render import kind_label, location, marker_numbers
+from assistant.web.render import VERDICT_LABELS, evidence_passage, kind_label, location, marker_numbers
 
 if TYPE_CHECKING:
+    from assistant.answer.models import EvidenceSentence
     from assistant.index.models import Passage
     from assistant.web.session import Turn
 
@@ -69,8 +70,35 @@ def _renumber(text: str, local: dict[int, Passage], bib: _Bibliography) -> str:
     return MARKER_RE.sub(repl, text)
 
 
+def _evidence_lines(sentences: Sequence[EvidenceSentence], passages: Sequence[Passage],
+                    bib: _Bibliography) -> list[str]:
+    """The evidence sentences as a bullet list whose markers point into the bibliography."""
+    lines = []
+    for s in sentences:
+        p = evidence_passage(s, passages)
+        if p is None:
+            lines.append(f"- “{_md_escape_inline(s.text.strip())}”")
+            continue
+        where = ", ".join(x for x in (p.doc.short_label(), location(p)) if x)
+        lines.append(f"- “{_md_escape_inline(s.text.strip())}” [{bib.number(p)}] ({_md_escape_inline(where)})")
+    return (["*Evidence (verified, quoted from the passages):*", "", *lines, ""]) if lines else []
+
+
+def _turn_evidence(t: Turn) -> tuple[Sequence[EvidenceSentence], Sequence[Passage]]:
+    if t.answer is not None and t.answer.evidence:
+        return t.answer.evidence, t.answer.passages
+    if t.evidence is not None:
+        return t.evidence.sentences, t.evidence.passages
+    return [], []
+
+
+def _verdict_line(verdict: str | None) -> list[str]:
+    return [f"**Verdict: {VERDICT_LABELS.get(verdict, verdict)}**", ""] if verdict else []
+
+
 def conversation_markdown(turns: Sequence[Turn], now: datetime | None = None) -> str:
-    """The whole conversation as Markdown: questions, answers with renumbered markers, references."""
+    """The whole conversation as Markdown: questions, verdicts, answers with renumbered markers, the evidence
+    sentences, references."""
     now = now or datetime.now(UTC)
     bib = _Bibliography()
     out = ["# rtms-assistant conversation", "",
@@ -83,7 +111,9 @@ def conversation_markdown(turns: Sequence[Turn], now: datetime | None = None) ->
             if t.partial.strip():
                 out += [MARKER_RE.sub("", t.partial).strip(), ""]
             out += ["*(stopped before the answer was complete; not checked against sources)*", ""]
+            out += _evidence_lines(*_turn_evidence(t), bib)
             continue
+        out += _verdict_line(a.verdict)
         if not a.answerable:
             out += [f"*No answer:* {a.answer}", ""]
             continue
@@ -93,6 +123,7 @@ def conversation_markdown(turns: Sequence[Turn], now: datetime | None = None) ->
         unsupported = [s.text.strip() for s in a.sentences if s.supported is False and s.text.strip()]
         if unsupported:
             out += ["*Not supported by the cited passages:* " + " / ".join(f"“{s}”" for s in unsupported), ""]
+        out += _evidence_lines(*_turn_evidence(t), bib)
         meta = [f"backend {a.backend}" if a.backend else "", a.model]
         if a.query and a.query.strip() != a.question.strip():
             meta.append(f"searched as “{a.query}”")

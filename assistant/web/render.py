@@ -7,14 +7,14 @@ block and hand the rest to the Markdown renderer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
 
 from assistant.web.history import MARKER_RE
 
 if TYPE_CHECKING:
-    from assistant.answer.models import Answer, Citation
+    from assistant.answer.models import Answer, Citation, Evidence, EvidenceSentence
     from assistant.index.models import Passage
     from assistant.web.session import Turn
 
@@ -40,6 +40,18 @@ FLAG_NOTES = {
     "closed-book": "Answered by the model alone, without passages: nothing here is checked against the corpus.",
     "no-passages": "The search returned no passages.",
 }
+
+
+VERDICT_LABELS = {"yes": "Yes", "no": "No", "mixed": "Mixed evidence", "insufficient": "Insufficient evidence"}
+VERDICT_TITLES = {
+    "yes": "The cited passages support the statement asked about.",
+    "no": "The cited passages contradict the statement asked about.",
+    "mixed": "The cited studies disagree: some support the statement, others do not.",
+    "insufficient": "The passages do not settle the question.",
+}
+EVIDENCE_LABEL = "Evidence (verified, from the passages)"
+EVIDENCE_TITLE = "Sentences quoted word for word from the retrieved passages; [n] opens the passage."
+SPAN_TITLES = {"hl-cited": "Sentence cited by the answer", "hl-evidence": "Evidence sentence chosen for the question"}
 
 
 # --- small pieces --------------------------------------------------------------------------------
@@ -122,6 +134,110 @@ def _text_html(text: str) -> str:
     return escape(text).replace("\n", "<br>")
 
 
+def merge_spans(spans: Iterable[Sequence[int]], length: int) -> list[tuple[int, int]]:
+    """Valid character spans: clipped to ``0..length``, empty ones dropped, sorted, overlaps merged."""
+    clean = sorted((max(0, int(a)), min(length, int(b))) for a, b, *_ in spans)
+    merged: list[tuple[int, int]] = []
+    for a, b in clean:
+        if b <= a:
+            continue
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def highlighted_html(text: str, spans: Iterable[Sequence[int]], cls: str = "hl-cited") -> str:
+    """``text`` escaped, with the character ``spans`` wrapped in ``<mark class=cls>`` (bad spans ignored)."""
+    title = escape(SPAN_TITLES.get(cls, ""))
+    pieces, pos = [], 0
+    for a, b in merge_spans(spans, len(text)):
+        pieces.append(_text_html(text[pos:a]))
+        pieces.append(f'<mark class="{escape(cls)}" title="{title}">{_text_html(text[a:b])}</mark>')
+        pos = b
+    pieces.append(_text_html(text[pos:]))
+    return "".join(pieces)
+
+
+def verdict_badge_html(verdict: str | None) -> str:
+    """'Yes' / 'No' / 'Mixed evidence' / 'Insufficient evidence' badge; '' for questions without a verdict."""
+    if not verdict:
+        return ""
+    label = VERDICT_LABELS.get(verdict, verdict.capitalize())
+    return (f'<span class="badge verdict verdict-{escape(verdict)}" title="{escape(VERDICT_TITLES.get(verdict, ""))}"'
+            f">{escape(label)}</span>")
+
+
+# --- evidence sentences --------------------------------------------------------------------------
+def evidence_passage(s: EvidenceSentence, passages: Sequence[Passage]) -> Passage | None:
+    """The passage an evidence sentence was taken from: number ``s.n`` if its chunk matches, else by chunk id."""
+    if 1 <= s.n <= len(passages) and passages[s.n - 1].chunk.chunk_id == s.chunk_id:
+        return passages[s.n - 1]
+    return next((p for p in passages if p.chunk.chunk_id == s.chunk_id), None)
+
+
+def group_evidence(sentences: Sequence[EvidenceSentence], passages: Sequence[Passage]
+                   ) -> list[tuple[Passage | None, list[EvidenceSentence]]]:
+    """Evidence sentences grouped by paper (in order of first appearance), each group with its first passage."""
+    groups: dict[str, tuple[Passage | None, list[EvidenceSentence]]] = {}
+    for s in sentences:
+        p = evidence_passage(s, passages)
+        key = p.doc.paper_id if p is not None else f"?{s.chunk_id}"
+        groups.setdefault(key, (p, []))[1].append(s)
+    return list(groups.values())
+
+
+def evidence_spans(passage: Passage, sentences: Sequence[EvidenceSentence]) -> list[tuple[int, int]]:
+    """Character spans of the evidence sentences taken from ``passage``: their offsets when the text there is the
+    sentence, else where the sentence occurs in the passage (a sentence found nowhere is not marked)."""
+    text, spans = passage.chunk.text, []
+    for s in sentences:
+        if s.chunk_id != passage.chunk.chunk_id:
+            continue
+        if text[s.start:s.end].strip() == s.text.strip():
+            spans.append((s.start, s.end))
+        elif s.text.strip() and (i := text.find(s.text.strip())) >= 0:
+            spans.append((i, i + len(s.text.strip())))
+    return spans
+
+
+def _group_head(p: Passage | None, sentences: Sequence[EvidenceSentence], passages: Sequence[Passage]) -> str:
+    if p is None:
+        return "Unknown passage"
+    places: list[str] = []
+    for s in sentences:
+        q = evidence_passage(s, passages)
+        where = location(q) if q is not None else ""
+        if where and where not in places:
+            places.append(where)
+    return " · ".join([p.doc.short_label(), *(["; ".join(places)] if places else [])])
+
+
+def _evidence_line(s: EvidenceSentence, targets: dict[int, str]) -> str:
+    mark = (f'<a class="cite" href="#{targets[s.n]}" title="Show passage {s.n}">[{s.n}]</a>' if s.n in targets
+            else f"[{s.n}]")
+    return (f'<div class="ev-sent" data-ev="{s.id}"><span class="ev-id">{s.id}.</span> '
+            f'<span class="ev-text">{_text_html(s.text)}</span> {mark}</div>')
+
+
+def evidence_block_html(sentences: Sequence[EvidenceSentence], passages: Sequence[Passage],
+                        targets: dict[int, str]) -> str:
+    """The numbered evidence sentences grouped by paper; ``[n]`` links to ``targets`` ('' without sentences).
+
+    ``targets`` maps passage numbers to DOM ids; a number only links when its passage is the sentence's chunk."""
+    if not sentences:
+        return ""
+    linked = {s.n: targets[s.n] for s in sentences if s.n in targets and 1 <= s.n <= len(passages)
+              and passages[s.n - 1].chunk.chunk_id == s.chunk_id}
+    groups = "".join(
+        f'<div class="ev-paper"><div class="ev-head">{escape(_group_head(p, ss, passages))}</div>'
+        + "".join(_evidence_line(s, linked) for s in ss) + "</div>"
+        for p, ss in group_evidence(sentences, passages))
+    return (f'<div class="evidence-block" title="{escape(EVIDENCE_TITLE)}">'
+            f'<div class="evidence-label">{escape(EVIDENCE_LABEL)}</div>{groups}</div>')
+
+
 def _cited_numbers(answer: Answer) -> dict[int, Citation]:
     return {c.n: c for c in answer.citations}
 
@@ -184,15 +300,35 @@ def _footer(answer: Answer, turn_no: int) -> str:
     return " · ".join(b for b in bits if b)
 
 
-def answer_html(answer: Answer, turn_no: int) -> str:
-    """Chat bubble for a finished answer (or a refusal)."""
+def final_evidence_html(answer: Answer, turn_no: int, evidence: Evidence | None = None) -> str:
+    """Evidence block of a finished answer: its own evidence sentences, else those streamed before it."""
+    targets = marker_targets(answer, turn_no)
+    if answer.evidence:
+        return evidence_block_html(answer.evidence, answer.passages, targets)
+    if evidence is None or not evidence.sentences:
+        return ""
+    same = {n: t for n, t in targets.items() if n <= min(len(answer.passages), len(evidence.passages))
+            and answer.passages[n - 1].chunk.chunk_id == evidence.passages[n - 1].chunk.chunk_id}
+    return evidence_block_html(evidence.sentences, evidence.passages, same)
+
+
+def _verdict_row(verdict: str | None) -> str:
+    badge = verdict_badge_html(verdict)
+    return f'<div class="verdict-row">Verdict: {badge}</div>' if badge else ""
+
+
+def answer_html(answer: Answer, turn_no: int, evidence: Evidence | None = None) -> str:
+    """Chat bubble for a finished answer (or a refusal): verdict, evidence block, checked answer, sources.
+
+    ``evidence`` is what the stream yielded before the answer (used when the answer carries no evidence)."""
     notes = "".join(f'<div class="answer-flag">{escape(FLAG_NOTES[f])}</div>' for f in answer.flags
                     if f in FLAG_NOTES)
     if not answer.answerable:
         n = len(answer.passages)
         offer = (f" The {n} closest passage{'s' if n != 1 else ''} are listed under <b>Sources</b> for browsing."
                  if n else "")
-        return (f'<div class="rtms-answer refused"><span class="badge refused">No answer</span> '
+        verdict = f" {verdict_badge_html(answer.verdict)}" if answer.verdict else ""
+        return (f'<div class="rtms-answer refused"><span class="badge refused">No answer</span>{verdict} '
                 f"{_text_html(answer.answer)}<span class=\"hint\">{offer}</span>{notes}"
                 f'<div class="answer-meta">{_footer(answer, turn_no)}</div></div>')
     chips = _cite_chips(answer, turn_no)
@@ -201,25 +337,59 @@ def answer_html(answer: Answer, turn_no: int) -> str:
         flags += '<div class="answer-flag">Underlined sentences are not supported by the passage they cite.</div>'
     if not answer.citations:
         flags += '<div class="answer-flag">This answer cites no passage.</div>'
-    return (f'<div class="rtms-answer"><div class="answer-text">{answer_body_html(answer, turn_no)}'
-            f"</div>{flags}" + (f'<div class="cite-list">Sources: {chips}</div>' if chips else "")
+    ev = final_evidence_html(answer, turn_no, evidence)
+    label = '<div class="synthesis-label">Answer, checked against the passages</div>' if ev else ""
+    return (f'<div class="rtms-answer">{_verdict_row(answer.verdict)}{ev}{label}'
+            f'<div class="answer-text">{answer_body_html(answer, turn_no)}</div>{flags}'
+            + (f'<div class="cite-list">Sources: {chips}</div>' if chips else "")
             + f'<div class="answer-meta">{_footer(answer, turn_no)}</div></div>')
 
 
-def partial_html(text: str, stopped: bool = False) -> str:
-    """Chat bubble while an answer streams in (markers stay plain until the answer is checked)."""
+def _streaming_evidence(evidence: Evidence | None, turn_no: int) -> str:
+    """Evidence block while the answer is pending; ``[n]`` link to the passage cards of the sources panel."""
+    if evidence is None:
+        return ""
+    targets = {i: passage_id(turn_no, i) for i in range(1, len(evidence.passages) + 1)}
+    return evidence_block_html(evidence.sentences, evidence.passages, targets)
+
+
+def _waiting_note(evidence: Evidence | None) -> str:
+    if evidence is None:
+        return '<span class="thinking">Searching the corpus…</span>'
+    if evidence.refused:
+        why = FLAG_NOTES.get(evidence.refused, "The corpus does not answer this question.")
+        return f'<span class="thinking">{escape(why)}</span>'
+    return '<span class="thinking">Writing the answer from this evidence…</span>'
+
+
+def partial_html(text: str, stopped: bool = False, *, evidence: Evidence | None = None, turn_no: int = 0) -> str:
+    """Chat bubble while an answer streams in: the evidence block as soon as it arrived, then the model's text
+    (markers stay plain until the answer is checked)."""
+    ev = _streaming_evidence(evidence, turn_no)
+    label = ('<div class="synthesis-label">Synthesis by the model (checked when complete)</div>'
+             if ev and text.strip() else "")
     if stopped:
-        body = _text_html(text) if text.strip() else ""
-        return (f'<div class="rtms-answer stopped">{body}<div class="answer-flag">Stopped — '
+        body = f'<div class="synthesis">{_text_html(text)}</div>' if text.strip() else ""
+        return (f'<div class="rtms-answer stopped">{ev}{label}{body}<div class="answer-flag">Stopped — '
                 "this partial answer was not checked against its sources.</div></div>")
     if not text.strip():
-        return '<div class="rtms-answer streaming"><span class="thinking">Searching the corpus…</span></div>'
-    return f'<div class="rtms-answer streaming">{_text_html(text)}<span class="cursor">▍</span></div>'
+        return f'<div class="rtms-answer streaming">{ev}{_waiting_note(evidence)}</div>'
+    return (f'<div class="rtms-answer streaming">{ev}{label}<div class="synthesis">{_text_html(text)}'
+            '<span class="cursor">▍</span></div></div>')
 
 
 def error_html(message: str) -> str:
     """Chat bubble for an error: the message only, never a traceback."""
     return (f'<div class="rtms-answer error"><span class="badge error">Error</span> {_text_html(message)}</div>')
+
+
+def reply_html(turn: Turn, turn_no: int) -> str:
+    """The assistant's bubble of one turn: error, finished answer, or the answer streaming in."""
+    if turn.error is not None:
+        return error_html(turn.error)
+    if turn.answer is not None:
+        return answer_html(turn.answer, turn_no, evidence=turn.evidence)
+    return partial_html(turn.partial, stopped=turn.stopped, evidence=turn.evidence, turn_no=turn_no)
 
 
 def chat_messages(turns: Sequence[Turn]) -> list[dict[str, str]]:
@@ -228,12 +398,7 @@ def chat_messages(turns: Sequence[Turn]) -> list[dict[str, str]]:
     for i, t in enumerate(turns, start=1):
         if t.question:  # an empty question gets only its error bubble
             out.append({"role": "user", "content": escape(t.question)})
-        if t.error is not None:
-            out.append({"role": "assistant", "content": error_html(t.error)})
-        elif t.answer is not None:
-            out.append({"role": "assistant", "content": answer_html(t.answer, i)})
-        else:
-            out.append({"role": "assistant", "content": partial_html(t.partial, stopped=t.stopped)})
+        out.append({"role": "assistant", "content": reply_html(t, i)})
     return out
 
 
@@ -247,8 +412,9 @@ def _supported_badge(supported: bool | None) -> str:
 
 
 def source_card_html(p: Passage, n: int, dom_id: str, supported: bool | None = None, *, cited: bool = True,
-                     open_: bool = False) -> str:
-    """One source: bibliography, where the passage sits, links, kind badge, verdict and the passage text."""
+                     open_: bool = False, highlights: Iterable[Sequence[int]] = (), hl_class: str = "hl-cited") -> str:
+    """One source: bibliography, where the passage sits, links, kind badge, verdict and the passage text with
+    the ``highlights`` (character spans of the chunk text) marked."""
     d = p.doc
     links = []
     for label, url in (("DOI", doi_url(d.doi)), ("PubMed", pubmed_url(d.pmid)), ("PMC", pmc_url(d.pmcid))):
@@ -267,26 +433,47 @@ def source_card_html(p: Passage, n: int, dom_id: str, supported: bool | None = N
             + (f'<div class="where">{escape(where)}</div>' if where else "") + "</summary>"
             f'<div class="meta">{meta}</div>'
             + (f'<div class="links">{" ".join(links)}</div>' if links else "")
-            + f'<blockquote class="passage">{_text_html(p.chunk.text)}</blockquote>'
+            + f'<blockquote class="passage">{highlighted_html(p.chunk.text, highlights, hl_class)}</blockquote>'
             f'<div class="score">rank {p.rank} · score {p.score:.4f}'
             + (f" · cosine {p.dense_score:.3f}" if p.dense_score is not None else "")
             + (f" · BM25 {p.bm25_score:.2f}" if p.bm25_score is not None else "")
             + f" · chunk {escape(p.chunk.chunk_id)}</div></details>")
 
 
+def _pending_sources(turn: Turn, turn_no: int, head: str) -> str:
+    """Sources of a turn without a checked answer: the evidence passages (if they arrived), evidence marked."""
+    note = "stopped before the answer was checked" if turn.stopped else "answering…"
+    ev = turn.evidence
+    cards = "" if ev is None else "".join(
+        source_card_html(p, i, passage_id(turn_no, i), cited=False, highlights=evidence_spans(p, ev.sentences),
+                         hl_class="hl-evidence") for i, p in enumerate(ev.passages, start=1))
+    if cards:
+        note += " The passages the evidence comes from:"
+    return f'<section class="turn" id="turn-{turn_no}">{head}<div class="note">{note}</div>{cards}</section>'
+
+
+def _evidence_of(turn: Turn) -> list[EvidenceSentence]:
+    if turn.answer is not None and turn.answer.evidence:
+        return list(turn.answer.evidence)
+    return list(turn.evidence.sentences) if turn.evidence is not None else []
+
+
 def turn_sources_html(turn: Turn, turn_no: int, latest: bool = False) -> str:
-    """The sources of one turn: cited cards first, then the other retrieved passages."""
+    """The sources of one turn: cited cards first (cited sentences marked), then the other retrieved passages
+    (evidence sentences marked)."""
     head = f'<div class="turn-head">Q{turn_no}: {escape(turn.question)}</div>'
     a = turn.answer
     if a is None:
-        note = "stopped before the answer was checked" if turn.stopped else "answering…"
-        return f'<section class="turn" id="turn-{turn_no}">{head}<div class="note">{note}</div></section>'
+        return _pending_sources(turn, turn_no, head)
     cited = _cited_numbers(a)
-    cards = [source_card_html(c.passage, n, cite_id(turn_no, n), c.supported, open_=False)
+    cards = [source_card_html(c.passage, n, cite_id(turn_no, n), c.supported, open_=False, highlights=c.highlights)
              for n, c in sorted(cited.items())]
     cited_chunks = {c.passage.chunk.chunk_id for c in cited.values()}
     others = [(i, p) for i, p in enumerate(a.passages, start=1) if p.chunk.chunk_id not in cited_chunks]
-    other_cards = "".join(source_card_html(p, i, passage_id(turn_no, i), cited=False) for i, p in others)
+    evidence = _evidence_of(turn)
+    other_cards = "".join(source_card_html(p, i, passage_id(turn_no, i), cited=False,
+                                           highlights=evidence_spans(p, evidence), hl_class="hl-evidence")
+                          for i, p in others)
     body = "".join(cards)
     if not a.answerable:
         body = ('<div class="note">No answer. The closest passages are below; none was strong enough to '

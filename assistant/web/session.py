@@ -12,15 +12,17 @@ from typing import TYPE_CHECKING, Any
 from assistant.web.history import api_history
 
 if TYPE_CHECKING:
-    from assistant.answer.models import Answer
+    from assistant.answer.models import Answer, Evidence
 
 
 @dataclass
 class Turn:
-    """One question and what came back: an Answer, an error message, or a stopped partial answer."""
+    """One question and what came back: the evidence (shown first), then an Answer, an error message, or a
+    stopped partial answer."""
 
     question: str
     backend: str = ""
+    evidence: Evidence | None = None
     partial: str = ""
     answer: Answer | None = None
     error: str | None = None
@@ -75,4 +77,5 @@ class ChatSession:
 
     @property
     def has_answers(self) -> bool:
-        return any(t.answer is not None or (t.stopped and t.partial) for t in self.turns)
+        return any(t.answer is not None or (t.stopped and (t.partial or t.evidence is not None))
+                   for t in self.turns)

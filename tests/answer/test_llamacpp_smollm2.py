@@ -4,13 +4,14 @@ answers are poor, so these tests assert structure, not wording)."""
 from __future__ import annotations
 
 import importlib.util
+import re
 
 import pytest
 
 from assistant.answer.engine import AnswerEngine
 from assistant.answer.llm import LlamaCppBackend, make_llm
 from assistant.answer.model_files import SMOLLM2_SHA256, smollm2_path, verify
-from assistant.answer.models import Answer
+from assistant.answer.models import Answer, Evidence
 from assistant.settings import Settings
 
 pytestmark = [
@@ -47,8 +48,15 @@ def test_engine_streams_and_returns_a_checked_answer(smol_settings, search):
     items = list(e.stream("Which cytokines did rTMS lower in the spinal dorsal horn?"))
     ans = items[-1]
     assert isinstance(ans, Answer) and ans.backend == "llama-cpp" and ans.model.startswith("SmolLM2")
-    assert all(isinstance(x, str) for x in items[:-1]) and len(items) > 2
-    assert "".join(items[:-1]).startswith(ans.raw_answer)
+    assert isinstance(items[0], Evidence) and items[0].passages == ans.passages
+    assert all(isinstance(x, str) for x in items[1:-1]) and len(items) > 3
+    assert "".join(items[1:-1]).startswith(ans.raw_answer)
+    # grammar-constrained: every sentence ends with an in-range marker before its full stop
+    # grammar-constrained (SmolLM2 writes junk, but well-formed junk): no newline, no marker out of range, no
+    # bare marker; a reply cut off by max_tokens may end inside a sentence
+    assert "\n" not in ans.raw_answer
+    assert all(1 <= int(n) <= len(ans.passages) for n in re.findall(r"\[(\d+)\]", ans.raw_answer))
+    assert not re.search(r"(?:^|[.] )\[\d+\]", ans.raw_answer)  # never a bare marker
     k = len(ans.passages)
     assert all(1 <= c.n <= k for c in ans.citations)  # never a citation that points nowhere
     assert all(c.supported is not None for c in ans.citations)

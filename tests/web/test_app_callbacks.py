@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from webfakes import FakeAssistant, answer
+from webfakes import YES_SENTENCE_1, FakeAssistant, answer, yes_no_answer
 
 from assistant.errors import IndexMissingError, LLMError
 from assistant.settings import Settings
-from assistant.web.app import EMPTY_QUESTION, WebApp, build_app
+from assistant.web.app import EMPTY_QUESTION, WebApp, build_app, take_item
+from assistant.web.session import Turn
 
 
 @pytest.fixture
@@ -129,3 +130,61 @@ def test_real_assistant_without_index_explains_how_to_build_one(tmp_path):
     content = run(web, "Which glial markers does rTMS reduce?", s)[-1][0][-1]["content"]
     assert "error" in content and "index build" in content, content
     assert "no index" in web.status_line(s)
+
+
+def test_evidence_is_shown_before_any_model_text_then_verdict_and_highlights(web):
+    web.assistant.make = yes_no_answer
+    s = web.new_session()
+    outs = run(web, "Does stimulation lower glial markers?", s)
+    first_ev = next(i for i, o in enumerate(outs) if "evidence-block" in o[0][-1]["content"])
+    bubble = outs[first_ev][0][-1]["content"]
+    assert first_ev == 1 and "streaming" in bubble and "synthesis" not in bubble and YES_SENTENCE_1 in bubble
+    assert "EvidenceSentence" not in "".join(o[0][-1]["content"] for o in outs)  # never the item's repr
+    assert 'id="psg-1-1"' in outs[first_ev][1] and "hl-evidence" in outs[first_ev][1]  # passages at once
+    assert any('class="synthesis"' in o[0][-1]["content"] for o in outs[first_ev + 1:-1])
+    final_chat, sources, export = outs[-1][:3]
+    final = final_chat[-1]["content"]
+    assert "streaming" not in final and ">Yes</span>" in final and "evidence-block" in final
+    assert f">{YES_SENTENCE_1}</mark>" in sources
+    md = Path(path_of(export)).read_text(encoding="utf-8")
+    assert "**Verdict: Yes**" in md and f"“{YES_SENTENCE_1}” [1]" in md
+
+
+def test_text_deltas_leave_the_sources_panel_alone(web):
+    outs = run(web, "Which glial markers fall?", web.new_session())
+    panels = [o[1] for o in outs]
+    assert isinstance(panels[0], str) and isinstance(panels[1], str) and isinstance(panels[-1], str)
+    assert all(not isinstance(p, str) for p in panels[2:-1]) and len(panels) > 3  # gr.skip() while text streams
+
+
+def test_closed_book_stream_without_evidence_still_answers(web):
+    closed = answer(text="Closed book words.", passages=[], supported={})
+    closed.retrieval = "none"
+    web.assistant.answers = [closed]
+    s = web.new_session()
+    outs = run(web, "q", s)
+    assert s.turns[0].evidence is None and "evidence-block" not in outs[-1][0][-1]["content"]
+    assert "Closed book words." in outs[-1][0][-1]["content"]
+
+
+def test_take_item_records_each_kind_and_ignores_strangers():
+    from webfakes import evidence_of
+
+    t = Turn(question="q")
+    a = yes_no_answer()
+    assert take_item(t, evidence_of(a)) is True and t.evidence is not None
+    assert take_item(t, " ") is False and take_item(t, "Yes") is True  # the first words show at once
+    assert take_item(t, " it") is False and take_item(t, 42) is False and t.partial == " Yes it"
+    assert take_item(t, a) is False and t.answer is a
+
+
+def test_stopped_turn_keeps_its_evidence_and_exports_it(web):
+    web.assistant.make = yes_no_answer
+    s = web.new_session()
+    gen = web.respond("Does stimulation lower glial markers?", s)
+    next(gen), next(gen)  # placeholder, evidence
+    chat, sources, export, _ = web.stop(s)
+    assert "evidence-block" in chat[-1]["content"] and "Stopped" in chat[-1]["content"]
+    assert "stopped before the answer was checked" in sources and "hl-evidence" in sources
+    md = Path(path_of(export)).read_text(encoding="utf-8")
+    assert "*(stopped before" in md and f"“{YES_SENTENCE_1}” [1]" in md

@@ -1,5 +1,6 @@
 """End-to-end: the real app (`rtms-assistant serve`, extractive backend, an index built from the real corpus in a
-temp folder) driven in Debian's headless Chromium through Playwright.
+temp folder) driven in Debian's headless Chromium through Playwright; and the same app over a slow fake assistant
+whose stream yields the evidence, pauses, then writes, so the evidence-first display is seen while it happens.
 
 Needs `apt-get install -y chromium chromium-driver`; screenshots go to tests/artifacts/screenshots/ (git-ignored).
 """
@@ -13,6 +14,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -107,12 +109,13 @@ def _open(browser, url: str):
     page = ctx.new_page()
     page.goto(url)
     page.locator("#rtms-status").get_by_text("chunks indexed").wait_for(timeout=60_000)
-    # record every state the answer bubbles go through, to see streaming happen
+    # record every state the answer bubbles go through, to see streaming happen (and in which order)
     page.evaluate("""() => {
         window.__seen = [];
         new MutationObserver(() => document.querySelectorAll('#rtms-chat .rtms-answer').forEach(
-            (e) => window.__seen.push(e.className))).observe(document.body, {subtree: true, childList: true,
-            characterData: true});
+            (e) => window.__seen.push(e.className + (e.querySelector('.evidence-block') ? ' +evidence' : '')
+                                      + (e.querySelector('.synthesis') ? ' +synthesis' : ''))
+        )).observe(document.body, {subtree: true, childList: true, characterData: true});
     }""")
     return ctx, page
 
@@ -151,6 +154,7 @@ def test_chat_cite_follow_up_export_and_errors(server, browser, env, tmp_path):
         assert re.search(r"iba1|gfap|microgl|astrocyt|glia", text, re.I), text
         cites = first.locator(".answer-text a.cite")
         assert cites.count() >= 1
+        assert first.locator(".evidence-block .ev-sent a.cite").count() >= 1  # the engine's evidence sentences
 
         # 2. click the first citation: its source card opens and shows the passage behind it
         href = cites.first.get_attribute("href")
@@ -164,6 +168,8 @@ def test_chat_cite_follow_up_export_and_errors(server, browser, env, tmp_path):
         assert card.locator(".badge.kind").inner_text() in {"Full text", "Abstract", "Evidence note", "PDF", "Text"}
         assert card.locator(".flag").count() == 1
         assert "active" in (card.get_attribute("class") or "")
+        mark = passage.locator("mark.hl-cited")  # the sentence the answer cites, marked inside its passage
+        assert mark.count() >= 1 and len(mark.first.inner_text().split()) >= 3
         _shot(page, "02-cited-passage-open")
 
         # 3. a follow-up that only makes sense with the first turn: the searched query carries its topic
@@ -237,6 +243,9 @@ def test_two_sessions_do_not_see_each_other(server, browser):
         assert qa in chat_a and qb not in chat_a
         assert qb in chat_b and qa not in chat_b
         assert qb not in a.locator("#rtms-sources").inner_text()
+        verdict = b.locator("#rtms-chat .badge.verdict")  # a yes/no question always gets a verdict
+        assert verdict.count() == 1 and verdict.inner_text().strip() in {
+            "Yes", "No", "Mixed evidence", "Insufficient evidence"}
         assert qa not in b.locator("#rtms-sources").inner_text()
         # a per-session setting in A leaves B alone
         a.locator("#rtms-settings").get_by_text("Settings for this browser session").click()
@@ -250,6 +259,102 @@ def test_two_sessions_do_not_see_each_other(server, browser):
     finally:
         ctx_a.close()
         ctx_b.close()
+
+
+XSS = ' <img src=x onerror="window.__xss=1">'
+EVIDENCE_PAUSE_S = 2.5
+
+
+@pytest.fixture(scope="module")
+def fake_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app in this process over a fake assistant: Evidence at once, then a pause, then the words slowly.
+    Its passages carry markup that must stay text."""
+    from webfakes import FakeAssistant, yes_no_answer
+
+    from assistant.settings import Settings
+    from assistant.web.app import build_app, launch_kwargs
+
+    tmp = tmp_path_factory.mktemp("web-fake")
+    fake = FakeAssistant(Settings(backend="extractive", index_dir=tmp / "none"), pause_s=EVIDENCE_PAUSE_S,
+                         word_s=0.15, make=lambda q: yes_no_answer(q, extra=XSS))
+    demo = build_app(fake, download_dir=tmp / "downloads")  # type: ignore[arg-type]
+    demo.launch(server_name="127.0.0.1", server_port=_free_port(), prevent_thread_lock=True, quiet=True,
+                inbrowser=False, **launch_kwargs())
+    try:
+        yield demo.local_url
+    finally:
+        demo.close()
+
+
+def test_evidence_first_then_verdict_badge_and_highlighted_sentence(fake_server, browser, tmp_path):
+    from webfakes import YES_SENTENCE_1, YES_SENTENCE_2
+
+    ctx, page = _open(browser, fake_server)
+    try:
+        q = "Does stimulation lower glial markers?"
+        page.locator("#rtms-question textarea").fill(q)
+        t0 = time.monotonic()
+        page.locator("#rtms-question textarea").press("Enter")
+
+        # 1. the evidence block shows up while the answer is still pending, before any model text
+        block = page.locator("#rtms-chat .rtms-answer.streaming .evidence-block")
+        block.wait_for(timeout=30_000)
+        seen_after_s = time.monotonic() - t0
+        assert _answers(page).count() == 0, "the final answer came before the evidence was seen"
+        assert page.locator("#rtms-chat .rtms-answer.streaming .synthesis").count() == 0
+        _shot(page, "07-evidence-before-answer")
+        assert seen_after_s < EVIDENCE_PAUSE_S, seen_after_s
+        assert block.locator(".evidence-label").text_content() == "Evidence (verified, from the passages)"
+        sentences = block.locator(".ev-sent")
+        assert sentences.count() == 2 and YES_SENTENCE_1 in sentences.first.inner_text()
+        assert "[1]" in sentences.first.inner_text()
+        assert block.locator(".ev-head").first.inner_text().startswith("Doe et al. 2021")
+        assert page.locator("#rtms-sources mark.hl-evidence").count() == 2  # its passages, marked, meanwhile
+
+        # 2. the model's text streams in below the evidence; then the checked answer with its verdict badge
+        final = _answers(page).first
+        final.wait_for(timeout=60_000)
+        seen = page.evaluate("window.__seen")
+        writing = [i for i, c in enumerate(seen) if "streaming" in c and "+synthesis" in c]
+        evidence_only = [i for i, c in enumerate(seen) if "streaming" in c and "+evidence" in c
+                         and "+synthesis" not in c]
+        assert evidence_only and writing and evidence_only[0] < writing[0], seen
+        assert all("+evidence" in seen[i] for i in writing), "the evidence left while the model wrote"
+        badge = final.locator(".verdict-row .badge.verdict")
+        assert badge.inner_text().strip() == "Yes" and "verdict-yes" in (badge.get_attribute("class") or "")
+        assert final.locator(".evidence-block .ev-sent").count() == 2
+        assert "microglial markers fell" in final.locator(".answer-text").inner_text()
+
+        # 3. the citation opens its passage with the cited sentence highlighted inside it
+        cite = final.locator(".answer-text a.cite").first
+        href = cite.get_attribute("href")
+        assert href == "#src-1-1"
+        cite.click()
+        page.wait_for_function("id => document.getElementById(id).open", arg=href[1:])
+        quote = page.locator(f"{href} blockquote.passage")
+        mark = quote.locator("mark.hl-cited")
+        assert mark.count() == 1 and mark.is_visible()
+        assert mark.inner_text().strip() == YES_SENTENCE_1
+        whole = quote.inner_text()
+        assert whole.index("Invented background about rats") < whole.index(YES_SENTENCE_1) \
+            < whole.index("A closing invented remark")
+        _shot(page, "08-verdict-and-highlighted-sentence")
+
+        # 4. markup in corpus text stays text everywhere it is shown
+        assert page.evaluate("window.__xss") is None
+        assert XSS.strip() in whole and XSS.strip() in final.locator(".evidence-block").inner_text()
+        assert page.locator("#rtms-chat img[src='x'], #rtms-sources img[src='x']").count() == 0
+
+        # 5. the export carries the verdict and the evidence
+        with page.expect_download() as dl:
+            page.locator("#rtms-export").click()
+        path = tmp_path / dl.value.suggested_filename
+        dl.value.save_as(path)
+        md = path.read_text(encoding="utf-8")
+        assert "**Verdict: Yes**" in md and f"“{YES_SENTENCE_1}” [1]" in md
+        assert YES_SENTENCE_2[:-1] in md
+    finally:
+        ctx.close()
 
 
 def test_artifacts_folder_is_ignored():

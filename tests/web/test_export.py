@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from webfakes import answer, passage, refusal
+from webfakes import YES_SENTENCE_1, YES_SENTENCE_2, answer, evidence_of, passage, refusal, yes_no_answer
 
 from assistant.web.export import conversation_markdown, reference_line, write_export
 from assistant.web.session import Turn
@@ -65,3 +65,30 @@ def test_write_export_writes_atomically_to_a_named_file(tmp_path):
     path = write_export("# hi\n", tmp_path / "s1", now=NOW)
     assert path.name == "rtms-conversation-20240506-070800.md" and path.read_text() == "# hi\n"
     assert [p.name for p in path.parent.iterdir()] == [path.name]
+
+
+def test_verdict_and_evidence_are_exported_with_bibliography_markers():
+    a = yes_no_answer(verdict="mixed")
+    a.citations = a.citations[:1]  # the second evidence sentence's passage is not cited by the answer
+    md = conversation_markdown([Turn(question="q1", answer=answer("q1", text="X [3].", supported={3: True})),
+                                Turn(question="q2", answer=a)], now=NOW)
+    body = md.split("## 2. q2", 1)[1]
+    assert body.index("**Verdict: Mixed evidence**") < body.index("Yes: microglial") < body.index("*Evidence")
+    assert f"- “{YES_SENTENCE_1}” [2] (Doe et al. 2021, Results \\> Spinal cord, p. 4)" in body
+    assert f"- “{YES_SENTENCE_2}” [3] (Smith 2019, Results)" in body
+    refs = [ln for ln in md.split("## References", 1)[1].splitlines() if ln[:1].isdigit()]
+    assert len(refs) == 3 and "Second invented paper" in refs[2]
+
+
+def test_evidence_text_is_markdown_escaped_and_streamed_evidence_used_for_stopped_turns():
+    a = yes_no_answer(extra=" <b>*x*</b>")
+    md = conversation_markdown([Turn(question="q", evidence=evidence_of(a), partial="Yes", stopped=True)], now=NOW)
+    assert "\\<b\\>\\*x\\*\\</b\\>" in md and "<b>" not in md.split("## References")[0]
+    assert "Verdict" not in md  # no checked answer, so no verdict
+
+
+def test_refusal_with_verdict_exports_the_verdict():
+    r = refusal()
+    r.verdict = "insufficient"
+    md = conversation_markdown([Turn(question="q", answer=r)], now=NOW)
+    assert "**Verdict: Insufficient evidence**" in md and "*No answer:*" in md

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import re
 
-from webfakes import answer, passage, refusal
+import pytest
+from webfakes import (
+    YES_SENTENCE_1,
+    YES_SENTENCE_2,
+    answer,
+    evidence_of,
+    evidence_sentences,
+    passage,
+    refusal,
+    yes_no_answer,
+)
 
-from assistant.answer.models import SentenceCheck
+from assistant.answer.models import Evidence, EvidenceSentence, SentenceCheck
 from assistant.settings import Settings
 from assistant.web import render
 from assistant.web.session import Turn
@@ -128,3 +138,142 @@ def test_status_line_reports_backend_model_and_counts():
     assert "rtms-assistant index build" in render.status_html({"exists": False}, "extractive", "x")
     stale = render.status_html({"exists": True, "stale": True, "reasons": ["1 new file(s)"]}, "extractive", "x")
     assert "stale" in stale and "1 new file(s)" in stale
+
+
+# --- evidence, verdicts, highlights --------------------------------------------------------------
+@pytest.mark.parametrize(("verdict", "label"), [("yes", "Yes"), ("no", "No"), ("mixed", "Mixed evidence"),
+                                                ("insufficient", "Insufficient evidence")])
+def test_verdict_badge_labels(verdict, label):
+    html = render.verdict_badge_html(verdict)
+    assert f'class="badge verdict verdict-{verdict}"' in html and f">{label}</span>" in html
+
+
+def test_no_verdict_no_badge():
+    assert render.verdict_badge_html(None) == ""
+    assert "verdict" not in render.answer_html(answer(), 1)
+
+
+def test_highlight_wraps_exact_offsets_and_escapes_inside_and_outside():
+    text = "A <b> one. Two & three.\nFour."
+    i = text.index("Two")
+    html = render.highlighted_html(text, [(i, i + len("Two & three."))])
+    assert html == ('A &lt;b&gt; one. <mark class="hl-cited" title="Sentence cited by the answer">Two &amp; '
+                    "three.</mark><br>Four.")
+
+
+def test_highlight_merges_overlaps_clips_and_drops_bad_spans():
+    assert render.merge_spans([(5, 9), (0, 3), (2, 4), (8, 12), (7, 7), (20, 99), (-4, 1)], 22) == [
+        (0, 4), (5, 12), (20, 22)]
+    html = render.highlighted_html("abcdef", [(4, 2), (10, 12)])
+    assert "<mark" not in html and html == "abcdef"
+    assert render.highlighted_html("abc", [(0, 1), (1, 3)]).count("<mark") == 1
+
+
+def test_evidence_block_groups_by_paper_numbers_sentences_and_links_markers():
+    ps = [passage(1, text="First fact here. Second fact there."), passage(2, text="Other paper fact.",
+                                                                        doi="10.9999/b", authors=["Smith A"],
+                                                                        year=2019, section="Results", page=None),
+          passage(3, text="Same paper as 1, later. More.", section="Discussion", page=None)]
+    ev = evidence_sentences(ps, [(1, "Second fact there."), (2, "Other paper fact."), (3, "More.")])
+    html = render.evidence_block_html(ev, ps, {1: "src-4-1", 2: "psg-4-2", 3: "src-4-3"})
+    assert render.EVIDENCE_LABEL in html and html.startswith('<div class="evidence-block"')
+    assert html.count('class="ev-paper"') == 2  # passages 1 and 3 share their paper
+    heads = re.findall(r'<div class="ev-head">(.*?)</div>', html)
+    assert heads == ["Doe et al. 2021 · Results &gt; Spinal cord, p. 4; Discussion", "Smith 2019 · Results"]
+    assert html.index("Second fact there.") < html.index("More.") < html.index("Other paper fact.")
+    assert '<span class="ev-id">1.</span> <span class="ev-text">Second fact there.</span> <a class="cite" ' \
+           'href="#src-4-1"' in html
+    assert 'href="#psg-4-2"' in html and "\n" not in html
+
+
+def test_evidence_block_links_only_markers_whose_passage_matches():
+    ps = [passage(1), passage(2, doi="10.9999/b")]
+    wrong = EvidenceSentence(id=1, n=2, chunk_id=ps[0].chunk.chunk_id, text="Invented passage", start=0, end=16)
+    html = render.evidence_block_html([wrong], ps, {1: "src-1-1", 2: "src-1-2"})
+    assert "href=" not in html and "[2]" in html and "Doe et al. 2021" in html
+    assert render.evidence_block_html([], ps, {}) == ""
+
+
+def test_evidence_text_is_escaped():
+    a = yes_no_answer(extra=' <img src=x onerror="alert(1)">')
+    html = render.answer_html(a, 1)
+    assert "<img" not in html and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
+    card = render.turn_sources_html(Turn(question="<script>q</script>", answer=a), 1)
+    assert "<img" not in card and "<script>" not in card and "&lt;img src=x" in card
+
+
+def test_final_answer_shows_verdict_then_evidence_then_checked_text():
+    html = render.answer_html(yes_no_answer(), 2)
+    assert html.index('class="badge verdict verdict-yes"') < html.index('class="evidence-block"') \
+        < html.index('class="answer-text"')
+    assert "Verdict: " in html and YES_SENTENCE_1 in html
+    assert 'href="#src-2-1"' in html.split('class="answer-text"')[0]  # evidence markers link to the cards
+
+
+def test_refusal_with_verdict_shows_both_badges_and_no_evidence():
+    r = refusal()
+    r.verdict = "insufficient"
+    html = render.answer_html(r, 1)
+    assert "No answer" in html and "Insufficient evidence" in html and "evidence-block" not in html
+
+
+def test_final_answer_without_own_evidence_keeps_the_streamed_one():
+    a = yes_no_answer()
+    ev = evidence_of(a)
+    a.evidence = []
+    html = render.answer_html(a, 1, evidence=ev)
+    assert "evidence-block" in html and YES_SENTENCE_2 in html and 'href="#src-1-2"' in html
+    other = answer(passages=[passage(7, doi="10.9999/z")], supported={1: True}, text="Z [1].")
+    html = render.answer_html(other, 1, evidence=ev)  # streamed evidence of other passages: shown, not linked
+    assert YES_SENTENCE_1 in html and 'href="#src-1-1"' in html.split('class="answer-text"')[1] \
+        and 'href="#src-1-1"' not in html.split('class="answer-text"')[0]
+
+
+def test_streaming_bubble_shows_evidence_before_any_model_text():
+    ev = evidence_of(yes_no_answer())
+    waiting = render.partial_html("", evidence=ev, turn_no=3)
+    assert "evidence-block" in waiting and "synthesis" not in waiting and "Writing the answer" in waiting
+    assert 'href="#psg-3-1"' in waiting  # the passage cards shown in the sources panel meanwhile
+    writing = render.partial_html("Yes: micro", evidence=ev, turn_no=3)
+    assert writing.index("evidence-block") < writing.index('class="synthesis"') and "cursor" in writing
+    stopped = render.partial_html("Yes: mi", stopped=True, evidence=ev, turn_no=3)
+    assert "evidence-block" in stopped and "Stopped" in stopped
+    refused = render.partial_html("", evidence=Evidence(question="q", query="q", refused="below-threshold"))
+    assert "close enough" in refused and "evidence-block" not in refused
+    assert "Searching the corpus" in render.partial_html("")
+
+
+def test_cited_card_marks_the_cited_sentence_inside_its_passage():
+    a = yes_no_answer()
+    html = render.turn_sources_html(Turn(question="q", answer=a), 1)
+    card = html[html.index('id="src-1-1"'):html.index('id="src-1-2"')]
+    quote = re.search(r'<blockquote class="passage">(.*?)</blockquote>', card).group(1)
+    assert quote.startswith("Invented background about rats. <mark class=\"hl-cited\"")
+    assert re.search(r'<mark class="hl-cited"[^>]*>(.*?)</mark>', quote).group(1) == YES_SENTENCE_1
+    assert quote.endswith("</mark> A closing invented remark.")
+
+
+def test_uncited_and_pending_cards_mark_evidence_sentences():
+    a = yes_no_answer()
+    a.citations = a.citations[:1]  # passage 2 is now only evidence, not cited
+    html = render.turn_sources_html(Turn(question="q", answer=a), 1)
+    other = html[html.index('id="psg-1-2"'):]
+    assert re.search(r'<mark class="hl-evidence"[^>]*>(.*?)</mark>', other).group(1) == YES_SENTENCE_2
+    pending = render.turn_sources_html(Turn(question="q", evidence=evidence_of(yes_no_answer())), 2)
+    assert "answering…" in pending and 'id="psg-2-1"' in pending and pending.count('class="hl-evidence"') == 2
+    assert "src-card" not in render.turn_sources_html(Turn(question="q"), 2)
+
+
+def test_chat_messages_render_the_turn_evidence():
+    ev = evidence_of(yes_no_answer())
+    msgs = render.chat_messages([Turn(question="q", evidence=ev, partial="Yes")])
+    assert "evidence-block" in msgs[1]["content"] and "streaming" in msgs[1]["content"]
+
+
+def test_evidence_spans_use_offsets_or_find_the_sentence():
+    p = passage(1, text="Alpha one. Beta two. Gamma three.")
+    good = EvidenceSentence(id=1, n=1, chunk_id=p.chunk.chunk_id, text="Beta two.", start=11, end=20)
+    moved = EvidenceSentence(id=2, n=1, chunk_id=p.chunk.chunk_id, text="Gamma three.", start=0, end=5)
+    lost = EvidenceSentence(id=3, n=1, chunk_id=p.chunk.chunk_id, text="Not there.", start=0, end=10)
+    other = EvidenceSentence(id=4, n=2, chunk_id="other", text="Alpha one.", start=0, end=10)
+    assert render.evidence_spans(p, [good, moved, lost, other]) == [(11, 20), (21, 33)]

@@ -61,3 +61,15 @@ def test_write_csv_round_trips(tmp_path):
     got = list(csv.DictReader(path.open(encoding="utf-8")))
     assert got == [{"marker": "IL-1β", "tissue": "brain", "extra": "a, b"},
                    {"marker": "Iba1", "tissue": "DRG", "extra": ""}]
+
+
+def test_a_stopped_turn_with_evidence_only_counts_as_exportable_but_not_as_history():
+    from webfakes import evidence_of, yes_no_answer
+
+    s = ChatSession(backend="extractive", k=5)
+    t = s.start("Does it?")
+    t.evidence = evidence_of(yes_no_answer())
+    assert not s.has_answers
+    s.stop()
+    assert s.has_answers and s.history() == []
+    assert copy.deepcopy(s).turns[0].evidence == t.evidence

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from assistant.answer.models import REFUSAL, Answer, Citation, SentenceCheck
+import time
+from collections.abc import Callable
+
+from assistant.answer.models import REFUSAL, Answer, Citation, Evidence, EvidenceSentence, SentenceCheck
 from assistant.corpus.models import DocumentMeta
 from assistant.index.models import Chunk, Passage
 
@@ -41,27 +44,75 @@ def answer(question: str = "Which glial markers fall?", text: str | None = None,
                   timings={"retrieve_s": 0.01, "first_token_s": 0.02, "total_s": 0.05})
 
 
+def evidence_sentences(passages: list[Passage], picks: list[tuple[int, str]]) -> list[EvidenceSentence]:
+    """Evidence sentences (n, sentence) located by their character offsets in their passage's text."""
+    out = []
+    for i, (n, sentence) in enumerate(picks, start=1):
+        start = passages[n - 1].chunk.text.index(sentence)
+        out.append(EvidenceSentence(id=i, n=n, chunk_id=passages[n - 1].chunk.chunk_id, text=sentence, start=start,
+                                    end=start + len(sentence), score=1.0 - i / 10))
+    return out
+
+
+YES_SENTENCE_1 = "Microglial marker levels fell after stimulation."
+YES_SENTENCE_2 = "Invented: astrocyte activation was lower in treated animals."
+
+
+def yes_no_answer(question: str = "Does stimulation lower glial markers?", *, verdict: str = "yes",
+                  extra: str = "") -> Answer:
+    """A yes/no answer with a verdict, two evidence sentences (one mid-passage) and cited highlights.
+
+    ``extra`` is put into passage 1's text and into the second evidence sentence (e.g. markup to escape)."""
+    ps = [passage(1, text=f"Invented background about rats{extra}. {YES_SENTENCE_1} A closing invented remark."),
+          passage(2, text=f"{YES_SENTENCE_2[:-1]}{extra}. Another invented detail.", kind="evidence-note",
+                  doi="10.9999/invented.0002", pmid=None, section="Results", page=None,
+                  title="Second invented paper", authors=["Smith A"], year=2019),
+          passage(3, text="Invented: an unrelated passage about coil placement.", kind="abstract", doi=None,
+                  pmid="99999903", section="", page=None, title="Third invented paper")]
+    ev = evidence_sentences(ps, [(1, YES_SENTENCE_1), (2, f"{YES_SENTENCE_2[:-1]}{extra}.")])
+    cites = [Citation(n=e.n, passage=ps[e.n - 1], supported=True, highlights=[(e.start, e.end)]) for e in ev]
+    return Answer(question=question, query=question, answer="Yes: microglial markers fell [1] and astrocyte "
+                  "activation dropped [2].", answerable=True, citations=cites, passages=ps, verdict=verdict,
+                  evidence=ev, backend="extractive", timings={"retrieve_s": 0.01, "first_token_s": 0.02,
+                                                               "total_s": 0.05})
+
+
+def evidence_of(a: Answer) -> Evidence:
+    """The Evidence item a stream yields before the answer ``a``."""
+    return Evidence(question=a.question, query=a.query, passages=a.passages, sentences=a.evidence,
+                    yes_no=a.verdict is not None, refused=None if a.answerable else (a.flags or ["refused"])[0])
+
+
 def refusal(question: str = "What is the capital of France?") -> Answer:
     return Answer(question=question, query=question, answer=REFUSAL, answerable=False,
                   passages=[passage(1), passage(2, doi="10.9999/invented.0002")], backend="extractive")
 
 
 class FakeAssistant:
-    """Stands in for `Assistant` in callback tests: streams words of a canned answer, records calls."""
+    """Stands in for `Assistant` in callback tests: yields the Evidence item (unless closed book), then the
+    words of a canned answer, then the answer; records calls. ``pause_s`` waits after the evidence, ``word_s``
+    after each word; ``make`` builds the answer when no canned one is left."""
 
-    def __init__(self, settings, answers=None, error: Exception | None = None) -> None:
+    def __init__(self, settings, answers=None, error: Exception | None = None, *, pause_s: float = 0.0,
+                 word_s: float = 0.0, make: Callable[[str], Answer] | None = None) -> None:
         self.settings = settings
         self.answers = list(answers or [])
         self.error = error
+        self.pause_s, self.word_s = pause_s, word_s
+        self.make = make or answer
         self.calls: list[dict] = []
 
     def stream(self, question, history=None, backend=None, k=None):
         self.calls.append({"question": question, "history": history, "backend": backend, "k": k})
         if self.error is not None:
             raise self.error
-        a = self.answers.pop(0) if self.answers else answer(question)
+        a = self.answers.pop(0) if self.answers else self.make(question)
+        if a.retrieval != "none":
+            yield evidence_of(a)
+        time.sleep(self.pause_s)
         for word in a.answer.split(" "):
             yield word + " "
+            time.sleep(self.word_s)
         yield a
 
     def status(self):
