@@ -14,7 +14,7 @@ export TRANSFORMERS_OFFLINE := 1
 run: install install-llm models index
 	$(BIN)/rtms-assistant serve --host $(HOST) --port $(PORT)
 
-test: install install-dev install-llm browser
+test: install install-dev install-llm models browser
 	$(BIN)/ruff check assistant tests benchmarks
 	$(BIN)/python -m pytest -q
 

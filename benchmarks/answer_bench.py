@@ -108,6 +108,8 @@ def main() -> int:
     ap.add_argument("--k", type=int, default=None, help="passages per answer (default: RTMS_TOP_K)")
     ap.add_argument("--no-langchain", action="store_true", help="only time rtms-assistant")
     ap.add_argument("--gates", action="store_true", help="keep the pre-generation refusal gates on")
+    ap.add_argument("--no-previous", action="store_true",
+                    help="skip the previous design (passage excerpts in the prompt, no grammar, no completion)")
     args = ap.parse_args()
     # the refusal gates answer some questions in milliseconds without the LLM; timing generation against
     # LangChain needs the same work on both sides, so they are off here (--gates keeps them)
@@ -172,7 +174,35 @@ def main() -> int:
               f"total {statistics.median(lc_t) / statistics.median(ours_t):.2f}x")
     print(f"ours: {answered}/{len(questions)} answered, {supported}/{cited} citations supported "
           f"(judge {settings.judge})")
+    if not args.no_previous:
+        previous_design(settings, questions, k, ours_e, ours_f, ours_t)
     return 0
+
+
+PREVIOUS = {"prompt_evidence": "excerpts", "constrained_output": False, "complete_answers": False}
+"""The design before the evidence-first pipeline: five passage excerpts in the prompt, free-form output."""
+
+
+def previous_design(settings: Settings, questions: list[str], k: int, ours_e: list[float], ours_f: list[float],
+                    ours_t: list[float]) -> None:
+    """Time the previous design in its own block (both designs share one llama.cpp instance, whose prompt-prefix
+    cache alternating questions would defeat), after a warm-up that puts its system prompt in the cache."""
+    prev = Assistant.load(settings.model_copy(update=PREVIOUS))
+    run_ours(prev, WARMUP, k)
+    fs, ts = [], []
+    for q in questions:
+        _, f, t, _ = run_ours(prev, q, k)
+        fs.append(f)
+        ts.append(t)
+    print("\n| design | evidence median | first token median | first token p95 | total median | total p95 |")
+    print("|---|---|---|---|---|---|")
+    ev = f"{statistics.median(ours_e):.2f} s" if ours_e else "–"
+    print(f"| evidence first (this) | {ev} | {statistics.median(ours_f):.2f} s | {p95(ours_f):.2f} s | "
+          f"{statistics.median(ours_t):.2f} s | {p95(ours_t):.2f} s |")
+    print(f"| previous (excerpts, free output) | – | {statistics.median(fs):.2f} s | {p95(fs):.2f} s | "
+          f"{statistics.median(ts):.2f} s | {p95(ts):.2f} s |")
+    print(f"previous / this (median): first token {statistics.median(fs) / statistics.median(ours_f):.2f}x, "
+          f"total {statistics.median(ts) / statistics.median(ours_t):.2f}x")
 
 
 if __name__ == "__main__":

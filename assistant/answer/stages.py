@@ -17,7 +17,8 @@ from assistant.answer.check import CheckResult, check_answer
 from assistant.answer.citations import add_markers, is_refusal, strip_markers
 from assistant.answer.composers import Composer
 from assistant.answer.judge import Judge
-from assistant.answer.models import REFUSAL, Answer, Citation, Evidence
+from assistant.answer.extractive import ANSWER_TYPES
+from assistant.answer.models import REFUSAL, Answer, Citation, Evidence, EvidenceSentence
 from assistant.answer.prompts import sanitize
 from assistant.answer.select import best_sentences_for, select_evidence, sentence_spans
 from assistant.answer.terms import missing_named_terms, named_terms, term_set
@@ -30,6 +31,7 @@ from assistant.settings import Settings
 log = logging.getLogger(__name__)
 
 MAX_ADDED = 2  # evidence sentences the completion stage may add to an answer
+TOPIC_TERMS = term_set("rTMS TMS magnetic transcranial repetitive")  # the corpus's own subject
 
 
 class Retriever(Protocol):
@@ -38,7 +40,10 @@ class Retriever(Protocol):
 
 
 def where(p: Passage) -> str:
-    return ". ".join(x for x in (p.doc.title, p.chunk.section) if x)
+    """Where a passage comes from (who, when, which paper and section): "according to Bai 2023" or "in the
+    spinal cord" is often said by the provenance, not the passage's own sentences."""
+    who = " ".join(str(x) for x in (p.doc.first_author, p.doc.year) if x)
+    return ". ".join(x for x in (who, p.doc.title, p.chunk.section) if x)
 
 
 # --- validate ----------------------------------------------------------------------------------------
@@ -221,25 +226,42 @@ def fallback(turn: Turn, extractive: Composer, judge: Judge, settings: Settings)
 
 # --- complete ----------------------------------------------------------------------------------------
 def complete(turn: Turn, judge: Judge, settings: Settings) -> None:
-    """Add the evidence sentence for a named thing the question asks about that the answer left out (the
-    model gave 10 Hz and dropped 1 Hz): at most MAX_ADDED verified sentences, flagged 'evidence-added'."""
+    """Add the evidence for a part of the question the answer left out (the model gave 10 Hz and dropped 1 Hz;
+    it said how much IL-1β fell but not what stimulation did it): at most MAX_ADDED verified evidence sentences
+    that hold the missing words — named things from any paper, other words only from papers the answer cites —
+    flagged 'evidence-added'."""
     r = turn.result
     if not settings.complete_answers or r is None or r.refusal or not r.text.strip():
         return
-    missing = named_terms(turn.query) - term_set(strip_markers(r.text))
+    said = term_set(strip_markers(r.text))
+    idents = {t for p in turn.passages for t in term_set(f"{p.doc.first_author or ''} {p.doc.year or ''}")}
+    missing = term_set(turn.query) - said - ANSWER_TYPES - TOPIC_TERMS - idents
+    named = named_terms(turn.query) & missing
     if not missing:
         return
+    cited = {c.n for c in r.citations if c.supported}
     added: list[str] = []
-    for e in sorted(turn.evidence, key=lambda e: -e.score):
+
+    def gain(e: EvidenceSentence) -> tuple[int, int, float]:
         got = term_set(e.text) & missing
-        if not got or len(added) >= MAX_ADDED:
+        return (len(got & named), len(got), e.score)
+
+    for e in sorted(turn.evidence, key=gain, reverse=True):
+        terms_e = term_set(e.text)
+        got = terms_e & missing
+        if len(added) >= MAX_ADDED or not got:
+            continue
+        if not got & named and e.n not in cited:
+            continue
+        if len(terms_e & said) / max(1, len(terms_e)) > 0.8:  # restates what the answer says
             continue
         if not judge.supports(e.text, turn.support[e.n - 1]):
             continue
         added.append(add_markers(e.text, [e.n]))
         missing -= got
+        said |= terms_e
     if added:
-        body = verdict.strip_verdict(turn.raw) if turn.said else turn.raw
+        body = verdict.strip_verdict(turn.raw) if verdict.said(turn.raw) else turn.raw
         turn.result = check_answer(f"{body.strip()} {' '.join(added)}", turn.passages, turn.support, judge,
                                    unsupported=settings.unsupported, repair=settings.repair_citations)
         turn.flag("evidence-added")

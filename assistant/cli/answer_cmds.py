@@ -140,7 +140,7 @@ def chat(
     """A terminal conversation: answers stream, follow-up questions keep their context."""
     a = _load()
     b = backend.value if backend else None
-    history: list[dict[str, str]] = []
+    history: list[dict[str, Any]] = []
     last: Answer | None = None
     console.print(f"[bold]rtms-assistant chat[/bold] — {CHAT_HELP}")
     while True:
@@ -170,4 +170,6 @@ def chat(
             console.print(f"[red]error:[/red] {escape(str(exc))}")
             continue
         print_answer(last)
-        history += [{"role": "user", "content": line}, {"role": "assistant", "content": last.answer}]
+        papers = list(dict.fromkeys(c.passage.chunk.paper_id for c in last.citations))
+        history += [{"role": "user", "content": line},
+                    {"role": "assistant", "content": last.answer, "paper_ids": papers}]

@@ -92,11 +92,18 @@ def normalise_messages(messages: Iterable[Any] | None) -> list[dict[str, str]]:
     return out
 
 
-def api_history(messages: Iterable[Any] | None, max_turns: int = 6) -> list[dict[str, str]]:
+def api_history(messages: Iterable[Any] | None, max_turns: int = 6) -> list[dict[str, Any]]:
     """History to hand to ``Assistant.stream``: normalised, HTML and markers stripped, last ``max_turns``
     question/answer pairs, starting with a user message."""
-    clean = [{"role": m["role"], "content": strip_markers(strip_html(m["content"]))}
-             for m in normalise_messages(messages)]
+    messages = list(messages or [])
+    clean: list[dict[str, Any]] = [{"role": m["role"], "content": strip_markers(strip_html(m["content"]))}
+                                   for m in normalise_messages(messages)]
+    papers = [_field(m, "paper_ids") for m in messages if _field(m, "role") == "assistant"]
+    answers = [m for m in clean if m["role"] == "assistant"]
+    if len(papers) == len(answers):  # the papers each answer cited: candidates for "that study" next turn
+        for m, ids in zip(answers, papers, strict=True):
+            if ids:
+                m["paper_ids"] = list(ids)
     clean = [m for m in clean if m["content"]]
     clean = clean[-2 * max_turns:] if max_turns > 0 else []
     while clean and clean[0]["role"] != "user":

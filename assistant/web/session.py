@@ -61,10 +61,13 @@ class ChatSession:
         for t in self.turns:
             if t.pending or t.error is not None or not t.reply_text:
                 continue
-            out += [{"role": "user", "content": t.question}, {"role": "assistant", "content": t.reply_text}]
+            reply: dict[str, Any] = {"role": "assistant", "content": t.reply_text}
+            if t.answer is not None and t.answer.citations:
+                reply["paper_ids"] = list(dict.fromkeys(c.passage.chunk.paper_id for c in t.answer.citations))
+            out += [{"role": "user", "content": t.question}, reply]
         return out
 
-    def history(self, max_turns: int = 6) -> list[dict[str, str]]:
+    def history(self, max_turns: int = 6) -> list[dict[str, Any]]:
         """What ``Assistant.stream`` gets as ``history`` for the next question."""
         return api_history(self.messages(), max_turns=max_turns)
 

@@ -91,7 +91,7 @@ def test_llm_answer_out_of_range_dropped_unsupported_flagged_supported_kept(sear
              f"Iba-1 staining showed less microglial activation in the spinal cord [{luo}]. "
              f"rTMS also cured diabetes in every patient within one day [{bai}].")
     llm = ScriptedLLM(reply)
-    a = engine(search, llm, backend="llama-cpp").ask(q)
+    a = engine(search, llm, backend="llama-cpp", complete_answers=False).ask(q)  # the check alone
     assert a.answerable and a.backend == "llama-cpp" and a.model == "scripted-fake"
     assert "[9]" not in a.answer and 9 in a.sentences[0].dropped_markers
     assert "out-of-range-markers-removed" in a.flags

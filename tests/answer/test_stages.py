@@ -225,3 +225,15 @@ def test_check_answer_is_unchanged_for_plain_answers():
     r = check_answer("10 Hz rTMS lowered IL-1β in the spinal dorsal horn [1].", ps, [p.chunk.text for p in ps],
                      LexicalJudge().fit([p.chunk.text for p in ps]))
     assert r.supported_count == 1
+
+
+def test_completion_adds_the_cited_papers_sentence_for_a_dropped_part_of_the_question():
+    turn, judge = _ready("When did mechanical withdrawal thresholds recover?",
+                         "Mechanical withdrawal thresholds recovered within two weeks of daily sessions [1].")
+    before = turn.result.text
+    stages.complete(turn, judge, s())
+    assert turn.result.text == before  # nothing asked is missing from a sentence of the cited paper
+    turn2, judge2 = _ready("Which cytokine did 10 Hz rTMS raise, and what did it lower in the dorsal horn?",
+                           "The same protocol raised the anti-inflammatory cytokine IL-10 [1].")
+    stages.complete(turn2, judge2, s())
+    assert "evidence-added" in turn2.flags and "IL-1β" in turn2.result.text

@@ -63,3 +63,13 @@ def test_api_history_keeps_last_turns_and_starts_with_user():
     assert h == [{"role": "user", "content": "q3"}, {"role": "assistant", "content": "a3"},
                  {"role": "user", "content": "q4"}, {"role": "assistant", "content": "a4"}]
     assert api_history(msgs, max_turns=0) == []
+
+
+def test_api_history_keeps_the_papers_each_answer_cited():
+    msgs = [{"role": "user", "content": "Which glial marker fell?"},
+            {"role": "assistant", "content": "<p>Iba-1 fell [1].</p>", "paper_ids": ["doi:10.1/x"]},
+            {"role": "user", "content": "And GFAP?"},
+            {"role": "assistant", "content": "It fell less [2]."}]
+    out = api_history(msgs)
+    assert out[1] == {"role": "assistant", "content": "Iba-1 fell.", "paper_ids": ["doi:10.1/x"]}
+    assert "paper_ids" not in out[3]

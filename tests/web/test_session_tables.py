@@ -18,8 +18,11 @@ def test_history_holds_finished_turns_only_without_markers():
     s.start("Stopped one").partial = "Part [2] of"
     s.turns[-1].stopped = True
     s.start("Running")
+    cited = list(dict.fromkeys(c.passage.chunk.paper_id for c in s.turns[0].answer.citations))
+    assert cited  # the papers the answer cited go with it: candidates for "that study" in the next question
     assert s.history() == [
-        {"role": "user", "content": "Which markers?"}, {"role": "assistant", "content": "Iba1 fell."},
+        {"role": "user", "content": "Which markers?"},
+        {"role": "assistant", "content": "Iba1 fell.", "paper_ids": cited},
         {"role": "user", "content": "Stopped one"}, {"role": "assistant", "content": "Part of"}]
 
 

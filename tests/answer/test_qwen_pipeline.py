@@ -1,0 +1,77 @@
+"""The whole answer pipeline with the real default model (Qwen2.5-Coder-1.5B, assembled by `make test` and
+`make run`) over an invented corpus: one yes/no question, one follow-up, one refusal."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+
+import pytest
+
+from assistant.answer.model_files import ANSWER_MODEL, default_path
+from assistant.answer.models import REFUSAL, Evidence
+from assistant.api import Assistant
+from assistant.settings import Settings
+
+MODEL = default_path(Settings(), ANSWER_MODEL)
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python is not installed"),
+    pytest.mark.skipif(not MODEL.is_file(), reason=f"{MODEL} not assembled (run `make test` or `make run`)"),
+]
+WELL_FORMED = re.compile(r"(?:(?:Yes|No)\. )?[^\[\]\n]+? (?:\[\d\]){1,3}\.(?: [^\[\]\n]+? (?:\[\d\]){1,3}\.)*")
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory):
+    from tests.conftest import write_note
+
+    root = tmp_path_factory.mktemp("qwen")
+    digest = root / "corpus" / "digest"
+    digest.mkdir(parents=True)
+    write_note(digest, "alpha2020", "Cortical stimulation and spinal interleukin signalling in nerve-injured rats",
+               """Rats with a constricted sciatic nerve received 10 Hz stimulation over the motor cortex for
+               fourteen days. Spinal cord levels of IL-1β fell by about forty percent compared with sham animals.
+               Mechanical withdrawal thresholds rose after the second week.""", doi="10.9999/alpha.2020",
+               authors=["Alvarez QT"])
+    write_note(digest, "beta2019", "Motor cortex stimulation in people with central pain",
+               """Forty patients with pain after stroke were randomised to active or sham sessions.
+               Pain scores dropped by two points on a ten-point scale at one month in the active group.
+               No serious adverse events occurred.""", doi="10.9999/beta.2019", year=2019)
+    write_note(digest, "gamma2021", "Astrocyte activation in the dorsal horn after nerve ligation",
+               """Spared nerve injury in mice raised GFAP staining in the dorsal horn within a week.
+               Blocking astrocyte gap junctions reduced allodynia. The study used no brain stimulation.""",
+               pmid="11111111", year=2021)
+    s = Settings(corpus_dir=root / "corpus", index_dir=root / "index", backend="llama-cpp")
+    Assistant(s).build_index(progress=False)
+    return Assistant.load(s)
+
+
+def test_yes_no_question_gets_a_checked_verdict_and_well_formed_markers(assistant):
+    items = list(assistant.stream("Did spinal IL-1β fall after motor cortex stimulation in the nerve-injured rats?"))
+    assert isinstance(items[0], Evidence) and items[0].yes_no and items[0].sentences
+    ans = items[-1]
+    assert ans.answerable and ans.verdict == "yes", (ans.raw_answer, ans.flags)
+    assert WELL_FORMED.fullmatch(ans.raw_answer), ans.raw_answer
+    assert any(c.passage.doc.doi == "10.9999/alpha.2020" and c.supported for c in ans.citations)
+    assert ans.answer.startswith("Yes. ")
+
+
+def test_follow_up_is_resolved_and_answered_from_the_same_study(assistant):
+    first = assistant.ask("Which interleukin fell in the spinal cord of rats after cortical stimulation?")
+    assert first.answerable and "IL-1β" in first.answer
+    history = [{"role": "user", "content": first.question},
+               {"role": "assistant", "content": first.answer,
+                "paper_ids": [c.passage.chunk.paper_id for c in first.citations]}]
+    ans = assistant.ask("By how much did it fall, and what stimulation produced it?", history=history)
+    assert ans.query != ans.question and re.search(r"IL-1β|interleukin", ans.query, re.I), ans.query
+    assert ans.answerable and "forty" in ans.answer.lower() and "10 Hz" in ans.answer, ans.answer
+    assert all(c.passage.doc.doi == "10.9999/alpha.2020" for c in ans.citations if c.supported)
+
+
+def test_out_of_corpus_question_is_refused_before_generation(assistant):
+    items = list(assistant.stream("What ketamine infusion dose is recommended for complex regional pain syndrome?"))
+    ans = items[-1]
+    assert not ans.answerable and ans.answer == REFUSAL and ans.verdict is None
+    assert isinstance(items[0], Evidence) and items[0].refused and ans.raw_answer == ""
