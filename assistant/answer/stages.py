@@ -16,8 +16,8 @@ from assistant.answer import conversation, verdict
 from assistant.answer.check import CheckResult, check_answer
 from assistant.answer.citations import add_markers, is_refusal, strip_markers
 from assistant.answer.composers import Composer
-from assistant.answer.judge import Judge
 from assistant.answer.extractive import ANSWER_TYPES
+from assistant.answer.judge import Judge
 from assistant.answer.models import REFUSAL, Answer, Citation, Evidence, EvidenceSentence
 from assistant.answer.prompts import sanitize
 from assistant.answer.select import best_sentences_for, select_evidence, sentence_spans
@@ -218,8 +218,11 @@ def fallback(turn: Turn, extractive: Composer, judge: Judge, settings: Settings)
     if declined:
         turn.flag("llm-refused")
     turn.flag("extractive-fallback")
+    model_said = turn.said
     turn.raw, turn.used_llm = raw, False
     verify(turn, judge, settings, repair=False)
+    if model_said and not declined:  # the model's reading of the evidence stands; its wording did not verify
+        turn.said = model_said
     why = "the model declined" if declined else "no verifiable sentence in the model's answer"
     yield f"\n\n[{why}; extracted from the passages instead]\n"
 

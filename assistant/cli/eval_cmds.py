@@ -1,8 +1,10 @@
-"""`eval run`, `eval compare` and `eval calibrate`."""
+"""`eval run`, `eval pubmedqa`, `eval compare`, `eval report`, `eval rescore` and `eval calibrate`."""
 
 from __future__ import annotations
 
 import json
+import shlex
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -12,7 +14,8 @@ from rich.console import Console
 from assistant.cli import app
 from assistant.settings import PROJECT_ROOT, Settings
 
-eval_app = typer.Typer(help="Score answers, citations, refusals and retrieval on eval/questions.jsonl.",
+eval_app = typer.Typer(help="Score answers, citations, refusals and retrieval on eval/questions.jsonl "
+                            "(and on PubMedQA: `eval pubmedqa`).",
                        no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 console = Console()
@@ -45,9 +48,68 @@ def eval_run(
     console.print(f"judge: {report['config']['judge']}; report in {out}/report.md")
 
 
+@eval_app.command("pubmedqa")
+def eval_pubmedqa(
+    split: str = typer.Option("dev", help="Question split of the data folder (dev: the 500 labelled questions "
+                                          "outside the official test split)."),
+    subset: str = typer.Option("dev100", help="dev100: the committed stratified 100-question subset "
+                                              "(eval/pubmedqa_dev100.txt); all: the whole split."),
+    limit: int | None = typer.Option(None, min=1, help="Only the first N questions of the subset (still stratified "
+                                                      "by gold label)."),
+    backend: str | None = typer.Option(None, help="llama-cpp | openai | extractive (default: RTMS_BACKEND)."),
+    retrieval: str = typer.Option("hybrid", help="hybrid | dense | bm25 | none (closed book) | oracle (the gold "
+                                                 "abstract given directly)."),
+    out: Path | None = typer.Option(None, help="Run folder (default: eval/runs/pubmedqa-<split>-<backend>-"
+                                               "<retrieval>-<date>). An existing folder of the same "
+                                               "configuration is resumed."),
+    judge: str | None = typer.Option(None, help="Citation judge: lexical | llm (default: RTMS_JUDGE)."),
+    distractors: int | None = typer.Option(None, min=0, help="Index only the abstracts of the questions asked plus "
+                                                            "N others (quick checks; default: all 1,000 abstracts)."),
+    data: Path | None = typer.Option(None, help="PubMedQA data folder (default: RTMS_PUBMEDQA_DIR)."),
+    cache: Path | None = typer.Option(None, help="Folder for the abstracts' XML files and index "
+                                                 "(default: eval/pubmedqa-cache, git-ignored)."),
+    rebuild_index: bool = typer.Option(False, "--rebuild-index", help="Build the abstracts' index again."),
+    no_plots: bool = typer.Option(False, "--no-plots", help="Skip the PNG plots."),
+) -> None:
+    """PubMedQA: yes/no/maybe questions over 1,000 real PubMed abstracts in their own index (built once)."""
+    from assistant.eval.pubmedqa.report import majority_row, markdown_table
+    from assistant.eval.pubmedqa.runner import RETRIEVALS, default_out, run_pubmedqa
+
+    if retrieval not in RETRIEVALS:
+        raise typer.BadParameter(f"use one of {', '.join(RETRIEVALS)}", param_hint="--retrieval")
+    settings = Settings()
+    backend = backend or settings.backend
+    out = out or default_out(split, backend, retrieval)
+    command = shlex.join(["rtms-assistant", *sys.argv[1:]])
+    report = run_pubmedqa(out, settings=settings, split=split, subset=subset, limit=limit, backend=backend,
+                          retrieval=retrieval, judge=judge, distractors=distractors, data_dir=data, cache_dir=cache,
+                          rebuild_index=rebuild_index, make_plots=not no_plots, command=command)
+    print(markdown_table([("all", report["overall"]), *((f"gold {k}", v) for k, v in report["by_label"].items()),
+                          majority_row(report)]))
+    idx = report["index"]
+    console.print(f"index: {idx.get('documents')} abstracts, {idx.get('chunks')} chunks, "
+                  f"{'reused' if idx.get('reused') else 'built in ' + str(idx.get('build_seconds')) + ' s'}; "
+                  f"report in {out}/report.md")
+
+
+@eval_app.command("pubmedqa-prepare")
+def eval_pubmedqa_prepare(
+    ori_pqal: Path = typer.Argument(..., help="data/ori_pqal.json of the PubMedQA repository."),
+    test_ground_truth: Path = typer.Argument(..., help="data/test_ground_truth.json (the official test split)."),
+    out: Path = typer.Option(..., help="Data folder to write contexts.jsonl and dev.jsonl into (outside the "
+                                       "repository; then set RTMS_PUBMEDQA_DIR to it)."),
+) -> None:
+    """Write a PubMedQA data folder from the dataset's own release files."""
+    from assistant.eval.pubmedqa.data import prepare_from_original
+
+    counts = prepare_from_original(ori_pqal, test_ground_truth, out)
+    console.print(f"wrote {counts['abstracts']} abstracts and {counts['dev']} dev questions to {out} "
+                  f"({counts['test']} test questions left out)")
+
+
 @eval_app.command("compare")
 def eval_compare(
-    dirs: list[Path] = typer.Argument(..., help="Run folders made by `eval run`."),
+    dirs: list[Path] = typer.Argument(..., help="Run folders made by `eval run` (or all by `eval pubmedqa`)."),
     out: Path | None = typer.Option(None, help="Also write compare.md and comparison plots to this folder."),
     markdown: bool = typer.Option(False, "--markdown", help="Print the markdown table instead of a rich table."),
 ) -> None:
@@ -55,7 +117,7 @@ def eval_compare(
     from assistant.eval.compare import compare, rich_table
 
     res = compare(dirs, out)
-    if markdown:
+    if markdown or res.get("benchmark") == "pubmedqa":
         print(res["markdown"])
     else:
         console.print(rich_table(res["rows"]))
@@ -65,11 +127,20 @@ def eval_compare(
 
 
 @eval_app.command("report")
-def eval_report(run: Path = typer.Argument(..., help="A run folder made by `eval run`.")) -> None:
+def eval_report(run: Path = typer.Argument(..., help="A run folder made by `eval run` or `eval pubmedqa`.")) -> None:
     """Rebuild report.json, report.md and the plots of a run from its results.jsonl."""
     from assistant.eval.report import markdown_table
+    from assistant.eval.runfiles import run_benchmark
     from assistant.eval.runner import rebuild_report
 
+    if run_benchmark(run) == "pubmedqa":
+        from assistant.eval.pubmedqa.report import markdown_table as pubmedqa_table
+        from assistant.eval.pubmedqa.runner import rebuild_report as rebuild_pubmedqa
+
+        report = rebuild_pubmedqa(run)
+        print(pubmedqa_table([("all", report["overall"])]))
+        console.print(f"report in {run}/report.md")
+        return
     report = rebuild_report(run)
     print(markdown_table([("all", report["overall"])]))
     console.print(f"judge: {report['config']['judge']}; report in {run}/report.md")

@@ -7,6 +7,9 @@ Python API (the CLI `rtms-assistant eval ...` is a thin layer over it)::
 
     report = run_eval(Assistant.load(), load_questions(), "eval/runs/mine", backend="extractive")
     print(compare_runs(["eval/runs/mine", "eval/runs/other"])["markdown"])
+
+    # PubMedQA over its own index of the abstracts (see assistant.eval.pubmedqa)
+    report = run_pubmedqa("eval/runs/pqa", backend="extractive", retrieval="oracle", limit=10)
 """
 
 from __future__ import annotations
@@ -25,4 +28,11 @@ def compare_runs(dirs: list[Path | str], out_dir: Path | str | None = None) -> d
     return compare(dirs, out_dir)
 
 
-__all__ = ["Question", "compare_runs", "load_questions", "rescore", "run_eval"]
+def run_pubmedqa(out_dir: Path | str | None = None, **kwargs: Any) -> dict[str, Any]:
+    """PubMedQA run (``assistant.eval.pubmedqa.run_pubmedqa``; imports the index builder only when called)."""
+    from assistant.eval.pubmedqa import run_pubmedqa as run
+
+    return run(out_dir, **kwargs)
+
+
+__all__ = ["Question", "compare_runs", "load_questions", "rescore", "run_eval", "run_pubmedqa"]

@@ -10,7 +10,7 @@ from typing import Any
 from assistant.errors import AssistantError
 from assistant.eval.plots import config_label, plot_accuracy_by_type, plot_citations, plot_latency
 from assistant.eval.report import TABLE_COLUMNS, _fmt, markdown_table
-from assistant.eval.runner import read_results
+from assistant.eval.runfiles import read_results
 
 
 class RunFolderError(AssistantError):
@@ -40,6 +40,12 @@ def compare(dirs: Sequence[Path | str], out_dir: Path | str | None = None) -> di
     labels = _labels(reports, paths)
     rows = [(label, r["overall"]) for label, r in zip(labels, reports, strict=True)]
     judges = sorted({r["config"].get("judge", "?") for r in reports})
+    kinds = {r.get("benchmark", "eval") for r in reports}
+    if len(kinds) > 1:
+        raise RunFolderError("these folders hold runs of different benchmarks (eval run and eval pubmedqa): "
+                             "compare each kind separately")
+    if kinds == {"pubmedqa"}:
+        return _compare_pubmedqa(paths, reports, labels, judges, out_dir)
     md = "\n".join([
         markdown_table(rows, "configuration"),
         "",
@@ -55,6 +61,37 @@ def compare(dirs: Sequence[Path | str], out_dir: Path | str | None = None) -> di
         configs = list(zip(labels, reports, strict=True))
         result["plots"] = [
             plot_accuracy_by_type(configs, out / "accuracy_by_type.png"),
+            plot_citations(configs, out / "citations.png"),
+            plot_latency([(label, read_results(p)) for label, p in zip(labels, paths, strict=True)],
+                         out / "latency.png"),
+        ]
+    return result
+
+
+def _compare_pubmedqa(paths: list[Path], reports: list[dict[str, Any]], labels: list[str], judges: list[str],
+                      out_dir: Path | str | None) -> dict[str, Any]:
+    """PubMedQA runs side by side, with the majority-class row of the first run's questions."""
+    from assistant.eval.plots import plot_pubmedqa_scores
+    from assistant.eval.pubmedqa.report import majority_row
+    from assistant.eval.pubmedqa.report import markdown_table as pubmedqa_table
+
+    rows = [(label, r["overall"]) for label, r in zip(labels, reports, strict=True)]
+    md = "\n".join([
+        pubmedqa_table([*rows, majority_row(reports[0])], "configuration"),
+        "",
+        f"Citation judge: {', '.join(judges)}. Runs: "
+        + "; ".join(f"{label} = {p} ({r['date'][:10]}, {r['n_results']}/{r['n_questions']} questions, "
+                    f"{r['config'].get('subset')})" for label, p, r in zip(labels, paths, reports, strict=True)),
+    ])
+    result: dict[str, Any] = {"benchmark": "pubmedqa", "labels": labels, "rows": rows, "markdown": md,
+                              "reports": reports}
+    if out_dir:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "compare.md").write_text("# PubMedQA comparison\n\n" + md + "\n", encoding="utf-8")
+        configs = list(zip(labels, reports, strict=True))
+        result["plots"] = [
+            plot_pubmedqa_scores(configs, out / "pubmedqa_scores.png"),
             plot_citations(configs, out / "citations.png"),
             plot_latency([(label, read_results(p)) for label, p in zip(labels, paths, strict=True)],
                          out / "latency.png"),

@@ -109,3 +109,38 @@ def plot_run(out_dir: Path, report: dict[str, Any], records: Sequence[dict[str, 
         plot_citations([(label, report)], out_dir / "citations.png"),
         plot_latency([(label, records)], out_dir / "latency.png"),
     ]
+
+
+def plot_confusion(confusion: dict[str, Any], path: Path, title: str = "Confusion matrix") -> Path:
+    """A confusion matrix (rows: gold labels, columns: predictions) as a heat map with the counts written in."""
+    rows, cols, matrix = confusion["rows"], confusion["columns"], confusion["matrix"]
+    fig, ax = plt.subplots(figsize=(1.1 * len(cols) + 2.2, 0.9 * len(rows) + 1.6))
+    top = max((v for row in matrix for v in row), default=0) or 1
+    ax.imshow(matrix, cmap="Blues", vmin=0, vmax=top)
+    for i, row in enumerate(matrix):
+        for j, v in enumerate(row):
+            ax.text(j, i, str(v), ha="center", va="center", fontsize=10,
+                    color="white" if v > 0.6 * top else "black")
+    ax.set_xticks(range(len(cols)))
+    ax.set_xticklabels(cols)
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels(rows)
+    ax.set_xlabel("predicted (none = no yes/no/maybe verdict)")
+    ax.set_ylabel("gold")
+    ax.set_title(title, fontsize=10)
+    return _save(fig, path)
+
+
+def plot_pubmedqa_scores(configs: Sequence[Config], path: Path) -> Path:
+    """PubMedQA verdict accuracy, macro-F1, gold-at-rank-1 and gold-cited per configuration, majority line drawn."""
+    labels = [label for label, _ in configs]
+    series = [(name, [r["overall"].get(key) for _, r in configs])
+              for name, key in (("accuracy", "accuracy"), ("macro-F1", "macro_f1"), ("gold at rank 1", "recall@1"),
+                                ("gold cited", "gold_cited"))]
+    fig, ax = plt.subplots(figsize=(max(5.5, 1.5 * len(labels) + 2.5), 4.2))
+    _grouped_bars(ax, labels, series)
+    if configs:
+        ax.axhline(100 * configs[0][1]["majority"]["accuracy"], color="grey", linestyle="--", label="majority accuracy")
+    ax.set_title("PubMedQA")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return _save(fig, path)

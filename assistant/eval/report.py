@@ -194,7 +194,7 @@ def render_markdown(report: dict[str, Any]) -> str:
 def write_reports(out_dir: Path, records: Sequence[dict[str, Any]], questions: Sequence[Question],
                   config: dict[str, Any], assistant: Assistant | None = None,
                   make_plots: bool = True) -> dict[str, Any]:
-    from assistant.eval.runner import write_atomic
+    from assistant.eval.runfiles import write_atomic
 
     report = build_report(records, questions, config, assistant)
     write_atomic(out_dir / "report.json", json.dumps(report, indent=2, ensure_ascii=False))

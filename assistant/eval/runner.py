@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,6 +21,16 @@ from assistant.errors import AssistantError, LLMError, QuestionError
 from assistant.eval import metrics
 from assistant.eval.dataset import Question
 from assistant.eval.judges import make_judge
+from assistant.eval.runfiles import (
+    CONFIG,
+    RESULTS,
+    RunConfigError,
+    append_result,
+    check_config,
+    read_results,
+    repair_results,
+    write_atomic,
+)
 
 if TYPE_CHECKING:
     from assistant.answer.models import Answer
@@ -32,12 +41,6 @@ log = logging.getLogger(__name__)
 RETRIEVAL_MODES = ("hybrid", "dense", "bm25", "none")
 RETRIEVAL_K = 10
 """Depth of the retrieval list recorded per question (recall@k is reported for k ≤ this)."""
-RESULTS = "results.jsonl"
-CONFIG = "config.json"
-
-
-class RunConfigError(AssistantError):
-    """The run folder holds results of another configuration."""
 
 
 def questions_hash(questions: Sequence[Question]) -> str:
@@ -45,59 +48,8 @@ def questions_hash(questions: Sequence[Question]) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def read_results(out_dir: Path) -> list[dict[str, Any]]:
-    """Recorded results; a truncated last line (a crash mid-write) is ignored and will be redone."""
-    path = Path(out_dir) / RESULTS
-    if not path.exists():
-        return []
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            log.warning("ignoring an unreadable line in %s (an interrupted write); it will be redone", path)
-    return rows
-
-
-def _repair(path: Path) -> None:
-    """Drop unreadable lines (an interrupted write) so new results start on a clean line."""
-    if not path.exists():
-        return
-    text = path.read_text(encoding="utf-8")
-    good = [json.dumps(r, ensure_ascii=False) for r in read_results(path.parent)]
-    if text != "".join(g + "\n" for g in good) and text.strip():
-        write_atomic(path, "".join(g + "\n" for g in good))
-
-
-def _append(path: Path, row: dict[str, Any]) -> None:
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _check_config(out_dir: Path, config: dict[str, Any]) -> None:
-    """Refuse to mix results of different configurations in one folder."""
-    path = out_dir / CONFIG
-    if path.exists() and (out_dir / RESULTS).exists():
-        old = json.loads(path.read_text())
-        keys = ("backend", "retrieval", "settings_hash", "judge")
-        diff = [f"{k}: {old.get(k)} → {config.get(k)}" for k in keys if old.get(k) != config.get(k)]
-        if diff:
-            raise RunConfigError(f"{out_dir} holds results of another configuration ({'; '.join(diff)}): "
-                                 "choose another --out folder or delete that one")
-    write_atomic(path, json.dumps(config, indent=2, ensure_ascii=False))
-
-
-def _retrieved(assistant: Assistant, query: str, mode: str) -> list[dict[str, Any]]:
+def retrieved(assistant: Assistant, query: str, mode: str) -> list[dict[str, Any]]:
+    """The first RETRIEVAL_K passages ``assistant.search`` gives for ``query``: ranks, ids and scores."""
     keys = ("rank", "paper_id", "doc_id", "chunk_id", "score", "dense_score", "bm25_score", "bm25_rel")
     return [{k: d[k] for k in keys} for d in (p.to_dict() for p in assistant.search(query, RETRIEVAL_K, mode=mode))]
 
@@ -125,7 +77,7 @@ def resolve_sources(sources: Sequence[str], notes: dict[str, str]) -> list[str]:
     return [notes.get(s[5:], s) if s.startswith("note:") else s for s in sources]
 
 
-def _sentences(ans: Answer) -> list[tuple[str, list[int]]]:
+def answer_sentences(ans: Answer) -> list[tuple[str, list[int]]]:
     if ans.sentences:
         return [(s.text, list(s.markers)) for s in ans.sentences]
     return metrics.split_cited_sentences(ans.answer)
@@ -141,7 +93,7 @@ def score_answer(q: Question, ans: Answer, judge: Callable[[str, list[str]], boo
         "correct": metrics.is_correct(answered, q.answerable, hits),
     }
     if answered:
-        row["citation_eval"] = judge_citations(_sentences(ans), [p.chunk.text for p in ans.passages], judge)
+        row["citation_eval"] = judge_citations(answer_sentences(ans), [p.chunk.text for p in ans.passages], judge)
     return row
 
 
@@ -194,10 +146,16 @@ def rescore(run_dir: Path | str, out_dir: Path | str, judge: Any, assistant: Ass
     return write_reports(out, [r for r in rows if r["id"] in ids], selected, config, assistant)
 
 
+def passage_rows(answer: dict[str, Any]) -> list[dict[str, Any]]:
+    """The passages an answer was given (``Answer.to_dict()['passages']``): ids, scores and text."""
+    keys = ("rank", "paper_id", "doc_id", "chunk_id", "kind", "section", "score", "dense_score", "bm25_score",
+            "bm25_rel", "text")
+    return [{k: p.get(k) for k in keys} for p in answer["passages"]]
+
+
 def answer_record(q: Question, ans: Answer, wall_s: float, sources: list[str] | None = None) -> dict[str, Any]:
     d = ans.to_dict()
-    passages = [{k: p[k] for k in ("rank", "paper_id", "doc_id", "chunk_id", "kind", "score", "dense_score",
-                                   "bm25_score", "bm25_rel", "text")} for p in d["passages"]]
+    passages = passage_rows(d)
     dense = [p["dense_score"] for p in passages if p["dense_score"] is not None]
     return {
         "id": q.id, "type": q.type, "question": q.question, "history": q.history_dicts(),
@@ -269,12 +227,12 @@ def run_eval(assistant: Assistant, questions: Sequence[Question], out_dir: Path 
         "settings_hash": run_settings.settings_hash(), "questions_hash": questions_hash(questions),
         "n_questions": len(selected), "limit": limit, "top_k": assistant.settings.top_k,
     }
-    _check_config(out, config)
+    check_config(out, config)
     notes = note_paper_ids(assistant)
     done = {r["id"] for r in read_results(out)}
     todo = [q for q in selected if q.id not in done]
     results_path = out / RESULTS
-    _repair(results_path)
+    repair_results(results_path)
     if todo:
         warm_up(assistant, backend, retrieval)
     bar = tqdm(todo, desc=f"eval {backend}/{retrieval}", unit="q", disable=not progress)
@@ -284,7 +242,7 @@ def run_eval(assistant: Assistant, questions: Sequence[Question], out_dir: Path 
             ans = assistant.ask(q.question, history=q.history_dicts() or None, backend=backend, retrieval=retrieval)
         except (LLMError, QuestionError) as exc:
             log.warning("question %s failed: %s", q.id, exc)
-            _append(results_path, {"id": q.id, "type": q.type, "question": q.question, "error": str(exc),
+            append_result(results_path, {"id": q.id, "type": q.type, "question": q.question, "error": str(exc),
                                    "answered": False, "refused": False, "correct": False,
                                    "key_fact_hits": [False] * len(q.key_facts),
                                    "gold": {"sources": resolve_sources(q.sources, notes),
@@ -293,9 +251,9 @@ def run_eval(assistant: Assistant, questions: Sequence[Question], out_dir: Path 
             continue
         wall = time.perf_counter() - t0
         row = answer_record(q, ans, wall, resolve_sources(q.sources, notes))
-        row["retrieved"] = [] if retrieval == "none" else _retrieved(assistant, ans.query or q.question, retrieval)
+        row["retrieved"] = [] if retrieval == "none" else retrieved(assistant, ans.query or q.question, retrieval)
         row.update(score_answer(q, ans, judge))
-        _append(results_path, row)
+        append_result(results_path, row)
         bar.set_postfix(correct=row["correct"])
     ids = {q.id for q in selected}
     records = [r for r in read_results(out) if r["id"] in ids]

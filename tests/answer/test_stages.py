@@ -237,3 +237,12 @@ def test_completion_adds_the_cited_papers_sentence_for_a_dropped_part_of_the_que
                            "The same protocol raised the anti-inflammatory cytokine IL-10 [1].")
     stages.complete(turn2, judge2, s())
     assert "evidence-added" in turn2.flags and "IL-1β" in turn2.result.text
+
+
+def test_the_models_verdict_survives_a_fallback_to_verified_sentences():
+    turn, judge = _ready("Did IL-10 rise after the 10 Hz protocol?", "No. Something unrelated about kidneys [1].")
+    assert turn.said == "no" and turn.result.supported_count == 0
+    list(stages.fallback(turn, ExtractiveComposer(s()), judge, s()))
+    assert "extractive-fallback" in turn.flags and turn.result.supported_count > 0
+    stages.decide_verdict(turn)
+    assert turn.verdict == "no"  # kept from the model, now backed by verified evidence

@@ -174,6 +174,33 @@ def test_jats_without_any_text(tmp_path):
     _assert_reader_error(exc, p, "no abstract or body text")
 
 
+def test_jats_abstract_labels_in_capitals_become_title_case(tmp_path):
+    p = tmp_path / "caps.xml"
+    p.write_text("<article><front><article-meta><article-id pub-id-type='pmid'>2</article-id>"
+                 "<abstract><sec><title>MATERIALS AND METHODS</title><p>Invented rats were weighed.</p></sec>"
+                 "<sec><title>RESULTS:</title><p>An invented marker fell.</p></sec>"
+                 "<sec><title>Take-home message</title><p>Made up, mixed case kept.</p></sec></abstract>"
+                 "</article-meta></front><body><sec><title>METHODS</title><p>Body headings stay.</p></sec></body>"
+                 "</article>")
+    d = read_document(p)
+    assert [(s.title, s.text) for s in d.sections] == [
+        ("Abstract > Materials and Methods", "Invented rats were weighed."),
+        ("Abstract > Results", "An invented marker fell."),
+        ("Abstract > Take-home message", "Made up, mixed case kept."),
+        ("METHODS", "Body headings stay."),
+    ]
+
+
+def test_label_title():
+    from assistant.corpus.readers.common import label_title
+
+    assert label_title("RESULTS") == "Results"
+    assert label_title("PATIENTS AND METHODS") == "Patients and Methods"
+    assert label_title("AIMS/HYPOTHESIS") == "Aims/Hypothesis"
+    assert label_title("Main outcome measures") == "Main outcome measures"
+    assert label_title("UNLABELLED") == label_title("") == label_title(None) == ""
+
+
 def test_license_label():
     assert license_label("http://creativecommons.org/licenses/by-nc/4.0/") == "CC BY-NC 4.0"
     assert license_label("https://creativecommons.org/publicdomain/zero/1.0/") == "CC0 1.0"
@@ -200,13 +227,48 @@ def test_pubmed_first_record():
     assert d.doc_id == "doi:10.5555/jis.2019.0003#abstract"
     assert d.sha256 == _sha(path)
     assert d.extra["publication_types"] == ["Randomized Controlled Trial"]
-    assert len(d.sections) == 1 and d.sections[0].title == "Abstract"
-    assert d.sections[0].text.split("\n\n") == [
-        "BACKGROUND: An invented background sentence.",
-        "METHODS: Forty made-up participants received 1 Hz sessions.",
-        "RESULTS: Invented pain scores fell by 2.1 points (IL-1β unchanged).",
+    # a structured abstract: one section per label, the label in title case as the section, not in the text
+    assert [(s.title, s.text) for s in d.sections] == [
+        ("Background", "An invented background sentence."),
+        ("Methods", "Forty made-up participants received 1 Hz sessions."),
+        ("Results", "Invented pain scores fell by 2.1 points (IL-1β unchanged)."),
     ]
-    assert "Copyright" not in d.sections[0].text
+    assert not any("Copyright" in s.text for s in d.sections)
+
+
+def _pubmed_xml(abstract: str) -> str:
+    return ("<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>12345679</PMID><Article>"
+            f"<Abstract>{abstract}</Abstract></Article></MedlineCitation></PubmedArticle></PubmedArticleSet>")
+
+
+def test_pubmed_structured_abstract_labels(tmp_path):
+    p = tmp_path / "labels.xml"
+    p.write_text(_pubmed_xml(
+        '<AbstractText Label="MATERIALS AND METHODS" NlmCategory="METHODS">Made-up mice were counted.</AbstractText>'
+        '<AbstractText Label="RESULTS">First invented finding.</AbstractText>'
+        '<AbstractText Label="RESULTS">Second invented finding.</AbstractText>'
+        '<AbstractText Label="CONCLUSIONS/SIGNIFICANCE">An invented conclusion.</AbstractText>'
+        '<AbstractText Label="Key points">Already in mixed case.</AbstractText>'
+        '<AbstractText Label="UNLABELLED" NlmCategory="UNASSIGNED">A part without a real label.</AbstractText>'
+        '<AbstractText Label="RESULTS">   </AbstractText>'))
+    d = read_document(p)
+    assert [(s.title, s.text) for s in d.sections] == [
+        ("Materials and Methods", "Made-up mice were counted."),
+        ("Results", "First invented finding.\n\nSecond invented finding."),  # consecutive parts merge
+        ("Conclusions/Significance", "An invented conclusion."),
+        ("Key points", "Already in mixed case."),
+        ("Abstract", "A part without a real label."),
+    ]
+    assert not any(s.text.isupper() or ":" in s.text for s in d.sections)
+
+
+def test_pubmed_sections_reach_the_chunks(tmp_path):
+    from assistant.index.chunking import Chunker
+
+    d = read_pubmed(FIX / "pubmed_set.xml")
+    chunks = Chunker(lambda texts: [len(t.split()) for t in texts], max_tokens=50, overlap_tokens=5).chunk_document(d)
+    assert [(c.section, c.text) for c in chunks] == [(s.title, s.text) for s in d.sections]
+    assert not any(c.text.startswith(("BACKGROUND", "METHODS", "RESULTS")) for c in chunks)
 
 
 def test_pubmed_all_skips_records_without_abstract(caplog):

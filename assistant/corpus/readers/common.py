@@ -16,6 +16,7 @@ __all__ = [
     "find_doi",
     "initials_of",
     "join_paragraphs",
+    "label_title",
     "normalise_pmcid",
     "parse_year",
     "reader_error",
@@ -27,6 +28,26 @@ _WS_RE = re.compile(r"\s+")
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 DOI_RE = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+)", re.IGNORECASE)
 _YEAR_RE = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+_MINOR_WORDS = {"a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to", "vs",
+                "with"}
+NO_LABEL = {"", "UNLABELLED", "UNLABELED", "UNASSIGNED"}
+"""Section labels that say the part has no label (PubMed writes 'UNLABELLED' / NlmCategory 'UNASSIGNED')."""
+
+
+def label_title(label: str | None) -> str:
+    """A structured-abstract label as a section title: 'MATERIALS AND METHODS' → 'Materials and Methods',
+    'CONCLUSIONS/SIGNIFICANCE' → 'Conclusions/Significance'. A label already in mixed case is kept; a label that
+    only says 'unlabelled' gives ''."""
+    text = clean_inline(label).rstrip(":.").strip()
+    if text.upper() in NO_LABEL:
+        return ""
+    if text != text.upper():
+        return text
+    words = re.split(r"(\W+)", text.lower())
+    out = []
+    for i, w in enumerate(words):
+        out.append(w if (i > 0 and w in _MINOR_WORDS) else w[:1].upper() + w[1:])
+    return "".join(out)
 
 
 def reader_error(path: Path | str, reason: str, fix: str) -> ReaderError:

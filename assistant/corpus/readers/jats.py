@@ -1,12 +1,13 @@
 """JATS XML reader (PMC efetch ``<pmc-articleset>`` and Europe PMC ``fullTextXML`` ``<article>``).
 
-Sections, in document order: the abstract ("Abstract", or "Abstract > Label" for structured abstracts),
-the body's nested ``<sec>`` as heading paths ("Results > Spinal cord"), and each figure / table right after
-the section that holds it ("Figure 2", "Table 1": caption, then for tables their rows as "cell | cell" lines
-and footnotes). In-text citations keep their visible text; their ``rid``s go to ``Section.cite_ids``, with
-ranges such as ``<xref rid="B3">3</xref>–<xref rid="B6">6</xref>`` expanded through the reference list.
-Only the top-level article is read (``<sub-article>`` peer-review material is ignored), and ``<back>``
-contributes only its reference list.
+Sections, in document order: the abstract ("Abstract", or "Abstract > Label" for structured abstracts, with an
+all-capitals label in title case: "Abstract > Results"), the body's nested ``<sec>`` as heading paths
+("Results > Spinal cord"), and each figure / table right after the section that holds it ("Figure 2",
+"Table 1": caption, then for tables their rows as "cell | cell" lines and footnotes). In-text citations keep
+their visible text; their ``rid``s go to ``Section.cite_ids``, with ranges such as
+``<xref rid="B3">3</xref>–<xref rid="B6">6</xref>`` expanded through the reference list. Only the top-level
+article is read (``<sub-article>`` peer-review material is ignored), and ``<back>`` contributes only its
+reference list.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from assistant.corpus.readers.common import (
     find_doi,
     finish_document,
     join_paragraphs,
+    label_title,
     normalise_pmcid,
     parse_year,
     reader_error,
@@ -160,9 +162,12 @@ def _heading(sec: Element) -> str:
     return text_of(child(sec, "title")) or text_of(child(sec, "label"))
 
 
-def _walk(container: Element, path: list[str], out: _Out, *, heading: bool = True) -> None:
-    """Emit the container's own text as one Section, then its floats, then its sub-sections (recursively)."""
+def _walk(container: Element, path: list[str], out: _Out, *, heading: bool = True, labels: bool = False) -> None:
+    """Emit the container's own text as one Section, then its floats, then its sub-sections (recursively).
+    ``labels``: headings are structured-abstract labels ('RESULTS' becomes 'Results')."""
     title = _heading(container) if heading else ""
+    if labels:
+        title = label_title(title)
     here = [*path, title] if title else list(path)
     cites, floats, paras = _Cites(), [], []
     for c in children(container):
@@ -178,7 +183,7 @@ def _walk(container: Element, path: list[str], out: _Out, *, heading: bool = Tru
     for f in floats:
         _emit_float(f, out)
     for sub in children(container, "sec"):
-        _walk(sub, here, out)
+        _walk(sub, here, out, labels=labels)
 
 
 def _float_label(el: Element, out: _Out, is_table: bool) -> str:
@@ -226,7 +231,7 @@ def _abstract_sections(meta: Element | None, out: _Out) -> None:
     if not abstracts:
         return
     primary = next((a for a in abstracts if not attr(a, "abstract-type")), abstracts[0])
-    _walk(primary, ["Abstract"], out, heading=False)
+    _walk(primary, ["Abstract"], out, heading=False, labels=True)
 
 
 def _expand_ranges(out: _Out, ref_order: list[str]) -> None:

@@ -1,9 +1,11 @@
 """PubMed XML reader (E-utilities efetch ``<PubmedArticleSet>``; a bare ``<PubmedArticle>`` also works).
 
-Each record becomes one Document of kind "abstract" with a single Section "Abstract"; a structured
-abstract keeps its parts in order as "LABEL: text" paragraphs. ``read_pubmed_all`` returns every record
-that has abstract text (records without one are logged and skipped, because there is nothing to cite);
-``read_pubmed`` and the dispatcher's ``read_document`` return the first of them.
+Each record becomes one Document of kind "abstract". A structured abstract keeps its parts in order as
+labelled Sections titled by the label in title case ("Background", "Materials and Methods", "Results"), so the
+label is the passage's provenance, shown with a citation, and never words inside the evidence text; unlabelled
+text (a plain abstract, or a part labelled "UNLABELLED") is a Section "Abstract". ``read_pubmed_all`` returns
+every record that has abstract text (records without one are logged and skipped, because there is nothing to
+cite); ``read_pubmed`` and the dispatcher's ``read_document`` return the first of them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from assistant.corpus.readers.common import (
     clean_inline,
     finish_document,
     join_paragraphs,
+    label_title,
     normalise_pmcid,
     parse_year,
     reader_error,
@@ -73,15 +76,19 @@ def pubmed_documents(root: Element, path: Path, data: bytes) -> list[Document]:
     return docs
 
 
-def _abstract(article: Element | None) -> str:
-    paras = []
+def _abstract(article: Element | None) -> list[Section]:
+    """One Section per labelled part (consecutive parts with the same label, or unlabelled, are merged)."""
+    parts: list[tuple[str, list[str]]] = []
     for part in children(child(article, "Abstract"), "AbstractText"):
         text = clean_inline("".join(part.itertext()))
         if not text:
             continue
-        label = clean_inline(attr(part, "Label"))
-        paras.append(f"{label}: {text}" if label else text)
-    return join_paragraphs(paras)
+        title = label_title(attr(part, "Label")) or "Abstract"
+        if parts and parts[-1][0] == title:
+            parts[-1][1].append(text)
+        else:
+            parts.append((title, [text]))
+    return [Section(title=title, text=join_paragraphs(paras)) for title, paras in parts]
 
 
 def _authors(article: Element | None) -> list[str]:
@@ -124,7 +131,7 @@ def _record(rec: Element, path: Path, data: bytes) -> Document:
     doi = next((text_of(e) for e in children(article, "ELocationID")
                 if attr(e, "EIdType") == "doi" and attr(e, "ValidYN") != "N"), None) or ids.get("doi")
     journal = child(article, "Journal")
-    abstract = _abstract(article)
+    sections = _abstract(article)
     extra = {k: v for k, v in {
         "journal_title": text_of(child(journal, "Title")) or None,
         "publication_types": [text_of(t) for t in children(child(article, "PublicationTypeList"),
@@ -133,7 +140,7 @@ def _record(rec: Element, path: Path, data: bytes) -> Document:
     }.items() if v}
     return finish_document(
         path=path, data=data, kind="abstract",
-        sections=[Section(title="Abstract", text=abstract)] if abstract else [],
+        sections=sections,
         title=_title(article), authors=_authors(article), year=_year(article, pubmed_data),
         journal=(text_of(child(journal, "ISOAbbreviation")) or text_of(child(journal, "Title"))
                  or text_of(child(citation, "MedlineJournalInfo", "MedlineTA")) or None),
