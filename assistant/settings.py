@@ -111,7 +111,7 @@ class Settings(BaseSettings):
     complete_answers: bool = Field(True, description="Add the verified evidence sentence for a named thing the "
                                    "question asks about that the model's answer left out (flagged "
                                    "'evidence-added').")
-    refusal_dense_overrule: float = Field(0.6, ge=0.0, le=1.0, description="A best-passage cosine above "
+    refusal_dense_overrule: float = Field(0.7, ge=0.0, le=1.0, description="A best-passage cosine above "
                                           "this overrules the BM25 refusal gate (questions worded unlike the "
                                           "corpus).")
     rewrite: Literal["llm", "heuristic"] = Field("llm", description="Follow-up rewriting: by the answer LLM (falls "

@@ -67,9 +67,10 @@ def _repair(claim: str, evidence: list[str], judge: Judge, lexical: LexicalJudge
 
 
 def check_answer(raw: str, passages: list[Passage], evidence: list[str], judge: Judge,
-                 unsupported: str = "flag", repair: bool = True) -> CheckResult:
+                 unsupported: str = "flag", repair: bool = True, prune: bool = True) -> CheckResult:
     """Validate ``raw`` (LLM or extractive output) against ``passages``; ``evidence`` are their sanitised texts
-    (what the model saw, and what counts as support)."""
+    (what the model saw, and what counts as support). ``prune``: keep only the markers of a supported sentence
+    whose passages back it."""
     k = len(passages)
     lexical = judge.fallback if isinstance(getattr(judge, "fallback", None), LexicalJudge) else None
     if lexical is None:
@@ -107,6 +108,11 @@ def check_answer(raw: str, passages: list[Passage], evidence: list[str], judge: 
             check.repaired = True
             flags.append("citations-added")
         check.supported = bool(check.supported_markers)
+        if prune and check.supported and len(check.supported_markers) < len(check.markers):
+            # a citation that does not back the claim (the model cites [1][2][3] for everything) is removed
+            text = add_markers(strip_markers(text), check.supported_markers)
+            check.markers = list(check.supported_markers)
+            flags.append("citations-pruned")
         checks.append(check)
         if check.supported:
             out_sentences.append(text)

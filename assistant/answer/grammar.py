@@ -22,10 +22,14 @@ def answer_grammar(k: int, yes_no: bool = False, allow_refusal: bool = False, ma
     lines = [
         f"root ::= {'answer | refusal' if allow_refusal else 'answer'}",
         f"answer ::= {'verdict ' if yes_no else ''}sentence{more}",
-        'sentence ::= [A-Za-z0-9(\\"\u03b1-\u03c9] word (" " word)+ "."? " " marker marker? marker? "."',
-        # no bounded repetition ({8,400} expands into hundreds of rules and slows sampling tenfold); a full stop
-        # only inside a number ("1.5 mA"); "Claim. [1]." is tidied to "Claim [1]." by the citation check
-        'word ::= [^\\[\\]\\n. ]+ ("." [0-9]+)?',
+        'sentence ::= first (" " word)+ "."? " " marker marker? marker? "."',
+        # a sentence opens with a capital, a digit, a Greek letter or a lower-case acronym (rTMS, nNOS): "et al."
+        # cannot pass for the end of one
+        'first ::= [A-Z0-9(\\"\u03b1-\u03c9] [^\\[\\]\\n. ]* | "rTMS" | "iTBS" | "cTBS" | "nNOS" | "mGluR5" | "tDCS"',
+        # no bounded repetition of a long span ({8,400} expands into hundreds of rules and slows sampling
+        # tenfold); a full stop only inside a number with at most three decimals ("1.5 mA"), so markers come
+        # before the sentence's final stop ("Claim. [1]." is tidied to "Claim [1]." by the citation check)
+        'word ::= [^\\[\\]\\n. ]+ ("." [0-9] [0-9]? [0-9]?)?',
         f"marker ::= \"[\" ({_alt([str(i) for i in range(1, k + 1)])}) \"]\"",
     ]
     if yes_no:

@@ -11,6 +11,7 @@ best sentence before any paper gets a second one (comparisons and multi-hop ques
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from assistant.answer.citations import split_sentences
@@ -23,6 +24,10 @@ NAMED_WEIGHT = 3.0
 CONTEXT_WEIGHT = 0.3
 CHARS_PER_TOKEN = 3.3  # measured with Qwen2.5's tokenizer on the digest's biomedical prose
 PAPER_BONUS = 0.15
+
+
+_ANAPHORIC = re.compile(r"^(?:these|this|that|those|it|its|they|their|such|both|the same|here|there|in turn|"
+                        r"in contrast|however|also)\b", re.I)
 
 
 @dataclass
@@ -133,6 +138,14 @@ def select_evidence(question: str, passages: list[Passage], texts: list[str] | N
         if s.score < 0.5 * best:
             break
         take(s)
+    # a sentence that points back ("These changes were reversed…") brings the sentence it points to
+    by_pos = {(sp.n, sp.start): i for i, sp in enumerate(spans)}
+    for c in list(chosen):
+        i = by_pos.get((c.n, c.start))
+        if i and spans[i - 1].n == c.n and _ANAPHORIC.match(c.text) and spans[i - 1] not in chosen \
+                and used + tokens(spans[i - 1].text) <= token_budget * 1.3:
+            chosen.append(spans[i - 1])
+            used += tokens(spans[i - 1].text)
     chosen.sort(key=lambda s: (s.n, s.start))
     return [EvidenceSentence(id=i, n=s.n, chunk_id=passages[s.n - 1].chunk.chunk_id, text=s.text, start=s.start,
                              end=s.end, score=round(s.score, 4)) for i, s in enumerate(chosen, 1)]

@@ -309,7 +309,9 @@ def assemble(turn: Turn, base: dict[str, Any], judge: Judge) -> Answer:
     turn.flag(*r.flags)
     common = dict(base, raw_answer=turn.generated or turn.raw, judge=judge.name, sentences=r.sentences,
                   evidence=turn.evidence, verdict=turn.verdict)
-    if r.refusal or not r.text.strip():
+    content = [x for x in r.sentences if x.supported is not None]
+    unverified = bool(content) and not any(x.supported for x in content)
+    if r.refusal or not r.text.strip() or unverified:  # no sentence verified: nothing to stand behind
         turn.flag("llm-refused" if r.refusal and turn.used_llm else
                   "insufficient-coverage" if r.refusal else "nothing-verifiable")
         return Answer(answer=REFUSAL, answerable=False, flags=turn.flags, **common)

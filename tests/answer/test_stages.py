@@ -246,3 +246,34 @@ def test_the_models_verdict_survives_a_fallback_to_verified_sentences():
     assert "extractive-fallback" in turn.flags and turn.result.supported_count > 0
     stages.decide_verdict(turn)
     assert turn.verdict == "no"  # kept from the model, now backed by verified evidence
+
+
+def test_a_sentence_that_points_back_brings_the_sentence_it_points_to():
+    text = ("Nerve injury raised GFAP and Iba-1 in the dorsal horn of the rats. These changes were reversed by 20 Hz "
+            "rTMS over the motor cortex. Body weight did not differ between groups.")
+    ps = [make_passage("luo", "Results", text)]
+    ev = select_evidence("Which changes did 20 Hz rTMS reverse?", ps, max_sentences=1)
+    assert [e.text[:12] for e in ev] == ["Nerve injury", "These change"]
+
+
+@pytest.mark.parametrize("yes_no,refusal", [(False, False), (True, False), (True, True)])
+def test_llama_cpp_parses_the_answer_grammar(yes_no, refusal):
+    llama_cpp = pytest.importorskip("llama_cpp")
+    assert llama_cpp.LlamaGrammar.from_string(answer_grammar(12, yes_no=yes_no, allow_refusal=refusal),
+                                              verbose=False) is not None
+
+
+def test_citations_that_do_not_back_a_supported_sentence_are_pruned():
+    turn, _ = _ready("Which cytokines did rTMS lower?",
+                     "10 Hz rTMS lowered IL-1β and TNF-α in the spinal dorsal horn [1][2][3].")
+    sent = turn.result.sentences[0]
+    assert sent.supported and sent.markers == [1] and "citations-pruned" in turn.result.flags
+    assert turn.result.text.endswith("dorsal horn [1].")
+
+
+def test_an_answer_with_no_verified_sentence_is_a_refusal():
+    turn, judge = _ready("Does rTMS cure diabetes?", "Yes. rTMS cured diabetes in every patient [1].")
+    turn.used_llm = False  # no fallback in this test: the answer as checked
+    stages.decide_verdict(turn)
+    ans = stages.assemble(turn, dict(question=turn.question, query=turn.query, passages=turn.passages), judge)
+    assert not ans.answerable and "nothing-verifiable" in ans.flags and ans.verdict == "insufficient"
