@@ -74,6 +74,12 @@ class LLMComposer:
 
     def compose(self, turn: Turn) -> Iterator[str]:
         grammar = self.grammar(turn)
-        kwargs = {"grammar": grammar} if grammar else {}
+        kwargs: dict[str, object] = {"grammar": grammar} if grammar else {}
+        decide = (grammar and turn.yes_no and self.settings.verdict_yes_threshold is not None
+                  and getattr(self.llm, "decides_yes_no", False))
+        if decide:
+            kwargs["yes_threshold"] = self.settings.verdict_yes_threshold
         out = self.llm.generate(self.messages(turn), stream=True, **kwargs)
         yield from ([out] if isinstance(out, str) else out)
+        if decide:
+            turn.yes_logodds = getattr(self.llm, "last_yes_logodds", None)

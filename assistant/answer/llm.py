@@ -82,6 +82,7 @@ def _grammar(text: str) -> Any:
 class LlamaCppBackend:
     name = "llama-cpp"
     supports_grammar = True
+    decides_yes_no = True  # generate(..., yes_threshold=...)
 
     def __init__(self, model_path: Path, settings: Settings) -> None:
         self.path = Path(model_path)
@@ -89,6 +90,7 @@ class LlamaCppBackend:
         self.settings = settings
         self._llama: Any = None
         self._lock: threading.Lock | None = None
+        self.last_yes_logodds: float | None = None
 
     def _ensure(self) -> tuple[Any, threading.Lock]:
         if self._llama is None:
@@ -100,19 +102,44 @@ class LlamaCppBackend:
         """Evaluate a prompt once (one generated token) so its prefix is in the KV cache."""
         self.generate(messages, stream=False, max_tokens=1)
 
-    def generate(self, messages: list[Message], stream: bool = False,
-                 max_tokens: int | None = None, grammar: str | None = None) -> str | Iterator[str]:
-        """``grammar``: GBNF text constraining the output (see grammar.py)."""
+    def generate(self, messages: list[Message], stream: bool = False, max_tokens: int | None = None,
+                 grammar: str | None = None, yes_threshold: float | None = None) -> str | Iterator[str]:
+        """``grammar``: GBNF text constraining the output (see grammar.py). ``yes_threshold``: the first token is
+        "Yes" when the model's log-odds of "Yes" over "No" reaches it, else "No" (a calibrated decision instead
+        of the small model's bias towards yes); the log-odds is kept in ``last_yes_logodds``."""
         llama, lock = self._ensure()
         kwargs: dict[str, Any] = {"messages": messages, "max_tokens": max_tokens or self.settings.llm_max_tokens,
                                   "temperature": self.settings.llm_temperature, "seed": 0}
         if grammar:
             kwargs["grammar"] = _grammar(grammar)
+        self.last_yes_logodds = None
+        if yes_threshold is not None:
+            kwargs["logits_processor"] = [self._yes_no_processor(llama, yes_threshold)]
         if not stream:
             with lock:
                 out = llama.create_chat_completion(**kwargs)
             return out["choices"][0]["message"].get("content") or ""
         return self._stream(llama, lock, kwargs)
+
+    def _yes_no_processor(self, llama: Any, threshold: float) -> Any:
+        """A logits processor that decides the first token between "Yes" and "No" and records the log-odds."""
+        import numpy as np
+
+        yes, no = (llama.tokenize(w, add_bos=False)[0] for w in (b"Yes", b"No"))
+        state = {"first": True}
+
+        def process(input_ids: Any, scores: Any) -> Any:
+            if not state["first"]:
+                return scores
+            state["first"] = False
+            logodds = float(scores[yes] - scores[no])
+            self.last_yes_logodds = logodds
+            forced = np.full_like(scores, -np.inf)
+            keep = yes if logodds >= threshold else no
+            forced[keep] = scores[keep]
+            return forced
+
+        return process
 
     @staticmethod
     def _stream(llama: Any, lock: threading.Lock, kwargs: dict[str, Any]) -> Iterator[str]:

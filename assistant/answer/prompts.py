@@ -148,7 +148,8 @@ def evidence_block(sentences: list[EvidenceSentence], passages: list[Passage]) -
 def evidence_messages(question: str, sentences: list[EvidenceSentence], passages: list[Passage],
                       yes_no: bool = False) -> list[dict[str, str]]:
     """Chat messages for an answer from evidence sentences (the system prompt is fixed: llama.cpp caches it)."""
-    how = ("Start with Yes. or No., then give the evidence" if yes_no else "Answer it directly")
+    how = ("Start with Yes. or No., then state the finding in the evidence that decides it" if yes_no
+           else "Answer it directly")
     user = (f"Evidence:\n{evidence_block(sentences, passages)}\n\nQuestion: {question}\n"
             f"{how} in at most three sentences, each ending with its paper number like [1].")
     return [{"role": "system", "content": EVIDENCE_SYSTEM}, {"role": "user", "content": user}]

@@ -69,6 +69,19 @@ def _spans(passages: list[Passage], texts: list[str]) -> list[Span]:
     return spans
 
 
+_FINDING = re.compile(r"result|finding|conclusion|outcome|main outcome|effect", re.I)
+_SETUP = re.compile(r"background|objective|aim|purpose|introduction|context|rationale|hypothes", re.I)
+
+
+def section_weight(section: str) -> float:
+    """Findings answer questions; a structured abstract's aim restates them ("We asked whether …")."""
+    if _FINDING.search(section or ""):
+        return 1.3
+    if _SETUP.search(section or ""):
+        return 0.6
+    return 1.0
+
+
 def tokens(text: str) -> int:
     return int(math.ceil(len(text) / CHARS_PER_TOKEN))
 
@@ -105,10 +118,11 @@ def select_evidence(question: str, passages: list[Passage], texts: list[str] | N
     around: dict[int, set[str]] = {}
     for s in spans:
         around.setdefault(s.n, set()).update(s.terms)
+    part = {n: section_weight(p.chunk.section) for n, p in enumerate(passages, 1)}
     for s in spans:
         own = sum(weight[t] for t in q & s.terms) / total
         ctx = sum(weight[t] for t in q & around[s.n]) / total
-        s.score = own + CONTEXT_WEIGHT * ctx + 0.05 / s.n + (PAPER_BONUS if ident[s.n] else 0.0)
+        s.score = (own + CONTEXT_WEIGHT * ctx) * part[s.n] + 0.05 / s.n + (PAPER_BONUS if ident[s.n] else 0.0)
     ranked = sorted((s for s in spans if q & s.terms), key=lambda s: -s.score)
     if not ranked:
         return []

@@ -31,6 +31,7 @@ class Turn:
     raw: str = ""  # the text being checked (the model's, or the fallback's)
     generated: str = ""  # what the backend wrote (kept as Answer.raw_answer)
     said: Verdict | None = None  # the verdict word the answer opened with
+    yes_logodds: float | None = None  # the model's log-odds of "Yes" over "No" as its first word
     result: CheckResult | None = None
     used_llm: bool = False
     verdict: Verdict | None = None

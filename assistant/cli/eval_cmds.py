@@ -53,7 +53,8 @@ def eval_pubmedqa(
     split: str = typer.Option("dev", help="Question split of the data folder (dev: the 500 labelled questions "
                                           "outside the official test split)."),
     subset: str = typer.Option("dev100", help="dev100: the committed stratified 100-question subset "
-                                              "(eval/pubmedqa_dev100.txt); all: the whole split."),
+                                              "(eval/pubmedqa_dev100.txt); calib: the other dev questions (for "
+                                              "calibrating thresholds); all: the whole split."),
     limit: int | None = typer.Option(None, min=1, help="Only the first N questions of the subset (still stratified "
                                                       "by gold label)."),
     backend: str | None = typer.Option(None, help="llama-cpp | openai | extractive (default: RTMS_BACKEND)."),
@@ -208,3 +209,20 @@ def eval_calibrate(
                       f"wrong refusal {100 * chosen['wrong_refusal_rate']:.1f} %")
     else:
         console.print(f"no threshold keeps wrong refusals ≤ {100 * max_wrong_refusal:.0f} %")
+
+
+@eval_app.command("pubmedqa-calibrate")
+def eval_pubmedqa_calibrate(
+    run: Path = typer.Argument(..., help="A PubMedQA run folder made with --subset calib (llama-cpp backend)."),
+) -> None:
+    """The yes/no log-odds threshold (RTMS_VERDICT_YES_THRESHOLD) that a calibration run supports."""
+    from assistant.eval.pubmedqa.scoring import best_yes_threshold
+    from assistant.eval.runfiles import read_results
+
+    best = best_yes_threshold(read_results(run))
+    if best is None:
+        console.print(f"{run} has no answers with verdict_logodds: run `eval pubmedqa --subset calib` with the "
+                      "llama-cpp backend first.")
+        raise typer.Exit(1)
+    console.print(f"threshold {best['threshold']:+.3f}: {100 * best['accuracy']:.1f} % right on {best['n']} "
+                  "answered questions (maybe counts as wrong); set RTMS_VERDICT_YES_THRESHOLD to use it.")

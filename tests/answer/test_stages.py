@@ -277,3 +277,13 @@ def test_an_answer_with_no_verified_sentence_is_a_refusal():
     stages.decide_verdict(turn)
     ans = stages.assemble(turn, dict(question=turn.question, query=turn.query, passages=turn.passages), judge)
     assert not ans.answerable and "nothing-verifiable" in ans.flags and ans.verdict == "insufficient"
+
+
+def test_findings_outrank_a_structured_abstracts_aim():
+    aim = make_passage("chen", "Objective", "We asked whether twenty sessions of rTMS lower pain scores after spinal "
+                                            "cord injury.")
+    res = make_passage("chen", "Results", "Pain scores after spinal cord injury fell by thirty percent with twenty "
+                                          "sessions of rTMS compared with sham.", rank=2)
+    ev = select_evidence("Do twenty sessions of rTMS lower pain scores after spinal cord injury?", [aim, res],
+                         max_sentences=1)
+    assert ev[0].text.startswith("Pain scores")

@@ -297,3 +297,13 @@ def test_index_scope_and_key():
     assert index_key(d, two, s) == index_key(d, list(reversed(two)), s)
     assert index_key(d, two, s) != index_key(d, sorted(d.abstracts), s)
     assert index_key(d, two, s) != index_key(d, two, Settings(chunk_tokens=128))
+
+
+def test_best_yes_threshold_separates_yes_from_no_by_log_odds():
+    from assistant.eval.pubmedqa.scoring import best_yes_threshold
+
+    rows = [{"verdict_logodds": lo, "gold": {"label": g}, "answered": True}
+            for lo, g in [(2.5, "yes"), (2.1, "yes"), (1.9, "no"), (1.2, "no"), (2.2, "yes"), (0.5, "maybe")]]
+    best = best_yes_threshold(rows)
+    assert best["threshold"] == 2.1 and best["n"] == 6 and abs(best["accuracy"] - 5 / 6) < 1e-9
+    assert best_yes_threshold([{"verdict_logodds": None, "gold": {"label": "yes"}, "answered": True}]) is None

@@ -128,3 +128,16 @@ def _verdict_name(r: dict[str, Any]) -> str:
 def by_label(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {c: summarise([r for r in records if r["gold"]["label"] == c], with_f1=False) for c in LABELS
             if any(r["gold"]["label"] == c for r in records)}
+
+
+def best_yes_threshold(records: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """The log-odds threshold (Yes when the model's log-odds of Yes over No reaches it) that would have given the
+    most right yes/no verdicts on ``records`` (a calibration run: ``--subset calib``), with its accuracy."""
+    pts = [(float(r["verdict_logodds"]), r["gold"]["label"]) for r in records
+           if r.get("verdict_logodds") is not None and r.get("answered")]
+    if not pts:
+        return None
+    cands = sorted({lo for lo, _ in pts}) + [max(lo for lo, _ in pts) + 1.0]
+    best = max(cands, key=lambda t: (sum((lo >= t) == (g == "yes") and g != "maybe" for lo, g in pts), -abs(t)))
+    right = sum((lo >= best) == (g == "yes") and g != "maybe" for lo, g in pts)
+    return {"threshold": round(best, 3), "accuracy": right / len(pts), "n": len(pts)}

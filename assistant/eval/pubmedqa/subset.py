@@ -22,7 +22,8 @@ from assistant.settings import PROJECT_ROOT
 SUBSET_FILE = PROJECT_ROOT / "eval" / "pubmedqa_dev100.txt"
 SUBSET_SIZE = 100
 SUBSET_SEED = "rtms-assistant/pubmedqa-dev100/v1"
-SUBSETS = ("dev100", "all")
+SUBSETS = ("dev100", "calib", "all")
+"""calib: the dev questions outside dev100, in stratified order (for calibrating thresholds, never for scores)."""
 
 
 def seeded_order(pmids: Sequence[str], seed: str) -> list[str]:
@@ -91,8 +92,9 @@ def write_subset(data: PubMedQAData, path: Path | str = SUBSET_FILE) -> list[str
 
 def select_questions(data: PubMedQAData, split: str = "dev", subset: str = "dev100", limit: int | None = None,
                      subset_file: Path | str = SUBSET_FILE) -> list[PQAQuestion]:
-    """The questions of a run: ``subset`` 'dev100' (the committed subset; dev split only) or 'all' (the whole split
-    in stratified order); ``limit`` keeps the first N, which stay stratified."""
+    """The questions of a run: ``subset`` 'dev100' (the committed subset; dev split only), 'calib' (the rest of the
+    split, for calibration) or 'all' (the whole split in stratified order); ``limit`` keeps the first N, which
+    stay stratified."""
     questions = data.split(split)
     by_pmid = {q.pmid: q for q in questions}
     if subset == "dev100":
@@ -105,6 +107,9 @@ def select_questions(data: PubMedQAData, split: str = "dev", subset: str = "dev1
                                f"{data.root / 'dev.jsonl'}: is the data folder another release of PubMedQA?")
     elif subset == "all":
         order = stratified_order(questions)
+    elif subset == "calib":
+        held = set(read_subset(subset_file))
+        order = [p for p in stratified_order(questions) if p not in held]
     else:
         raise DatasetError(f"unknown subset {subset!r}: use one of {', '.join(SUBSETS)}")
     chosen = [by_pmid[p] for p in order]
