@@ -107,7 +107,7 @@ class Settings(BaseSettings):
     constrained_output: bool = Field(True, description="Constrain llama.cpp's output with a grammar: sentences "
                                      "ending in in-range markers, a Yes/No first word for yes/no questions.")
     verdict_yes_threshold: float | None = Field(
-        0.0, description="llama.cpp, yes/no questions: the answer opens with Yes when the model's log-odds of Yes "
+        0.3, description="llama.cpp, yes/no questions: the answer opens with Yes when the model's log-odds of Yes "
                          "over No reaches this, else No (calibrated on PubMedQA development questions outside the "
                          "dev100 subset; unset = the model's own first word).")
     llm_may_refuse: bool = Field(False, description="Offer the model the refusal phrase; off, refusal is left to "
