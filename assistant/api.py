@@ -60,7 +60,7 @@ class Assistant:
         if self._engine is None:
             from assistant.answer.engine import AnswerEngine
 
-            self._engine = AnswerEngine(self.settings, self.search)
+            self._engine = AnswerEngine(self.settings, self.search, similar=self.sentence_similarities)
         return self._engine
 
     def ask(self, question: str, history: list[dict[str, Any]] | None = None,
@@ -80,6 +80,10 @@ class Assistant:
         as the last item."""
         return self.engine.stream(question, history=history, backend=backend, k=k, retrieval=retrieval,
                                   passages=passages)
+
+    def sentence_similarities(self, query: str, chunk_ids: list[str]) -> dict[tuple[str, int], float]:
+        """Cosine of ``query`` with every stored sentence of the given chunks, keyed by (chunk_id, start)."""
+        return self.retriever.sentence_similarities(query, chunk_ids)
 
     def passages_of(self, paper_id: str) -> list[Passage]:
         """Every chunk of one paper (by paper_id or doc_id) as Passages, in document order."""

@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     prompt_evidence: Literal["sentences", "excerpts"] = Field(
         "sentences", description="What the LLM sees: the selected evidence sentences grouped by paper, or an "
                                  "excerpt of every passage (llm_passage_chars each).")
+    sentence_vectors: bool = Field(True, description="Choose evidence sentences by meaning (the index's stored "
+                                   "sentence vectors) as well as by the question's words.")
     evidence_sentences: int = Field(8, ge=1, le=30, description="Most evidence sentences selected per question.")
     evidence_tokens: int = Field(260, ge=40, description="Token budget of the evidence sentences (about 3.3 "
                                                         "characters a token).")
@@ -162,6 +164,7 @@ class Settings(BaseSettings):
             "hnsw_from_chunks": self.hnsw_from_chunks,
             "chunker_version": 1,
             "tokenizer_version": 1,
+            "sentence_vectors": 1,
             "reader_version": 2,  # 2: structured abstracts as labelled sections, not "LABEL: text" paragraphs
         }
 

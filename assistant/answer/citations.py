@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from assistant.answer.models import REFUSAL
+from assistant.corpus.sentences import split_sentences  # noqa: F401  (re-exported: the answer layer splits here)
 from assistant.index.models import Passage
 
 MARKER_RE = re.compile(
@@ -16,11 +17,6 @@ MARKER_RE = re.compile(
     r"(\d{1,3}(?:\s*(?:,|;|-|\u2013|and)\s*(?:(?:passages?|p)\s*)?\d{1,3})*)\s*\]",
     re.IGNORECASE,
 )
-_ABBREV = {"e.g", "i.e", "al", "fig", "figs", "vs", "approx", "ca", "cf", "no", "ref", "refs", "dr", "sp", "spp",
-           "resp", "eq", "mr", "ms", "st", "vol", "pp", "ed", "eds", "jr", "inc", "etc", "mol", "conc"}
-_BOUNDARY = re.compile(r"([.!?])([\"\u201d')\]]?)((?:\s*\[[^\[\]\n]{1,24}\])*)(\s+)"
-                       r"(?=[A-Z0-9\"\u201c(\[]|[a-z]{1,3}[A-Z])")  # next sentence: capital, digit, or rTMS-like
-_BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d{1,2}[.)])\s+")
 
 
 def _expand(group: str) -> list[int]:
@@ -96,54 +92,6 @@ def add_markers(sentence: str, ns: list[int]) -> str:
     if s and s[-1] in ".!?":
         return f"{s[:-1].rstrip()} {format_markers(ns)}{s[-1]}"
     return f"{s} {format_markers(ns)}"
-
-
-def _is_abbreviation(text_before: str) -> bool:
-    word = re.split(r"[\s(\[]", text_before)[-1].lower()
-    if not word:
-        return False
-    if word in _ABBREV or word.rstrip(".") in _ABBREV:
-        return True
-    if re.fullmatch(r"[a-z]", word):  # an initial: "Bai Y. W."
-        return True
-    return bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", word))  # "e.g", "i.e", "u.s"
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split prose into sentences, keeping markers that trail a sentence with that sentence.
-
-    Lines (bullets, numbered items) are split first; decimals ("1.5 mA"), initials and common abbreviations
-    ("et al.", "e.g.", "Fig.") do not end a sentence.
-    """
-    out: list[str] = []
-    for line in text.splitlines():
-        line = _BULLET.sub("", line).strip()
-        if not line:
-            continue
-        start = 0
-        for m in _BOUNDARY.finditer(line):
-            if m.group(1) == "." and _is_abbreviation(line[start:m.start(1)]):
-                continue
-            end = m.end(3)
-            piece = line[start:end].strip()
-            if piece:
-                out.append(piece)
-            start = m.end(4)
-        tail = line[start:].strip()
-        if tail:
-            out.append(tail)
-    return _attach_marker_only(out)
-
-
-def _attach_marker_only(pieces: list[str]) -> list[str]:
-    """Markers standing alone ("Claim. [1][2]" split before them) belong to the sentence before."""
-    out: list[str] = []
-    for piece in pieces:
-        if out and not strip_markers(piece).strip(" .,;"):
-            out[-1] = f"{out[-1]} {piece}"
-        else:
-            out.append(piece)
-    return out
 
 
 _REFUSAL_CORE = re.compile(r"(?:corpus|passages?)\s+(?:do|does)\s+not\s+contain\s+enough\s+evidence", re.I)

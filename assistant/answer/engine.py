@@ -40,12 +40,14 @@ RETRIEVAL_MODES = ("hybrid", "dense", "bm25", "none")
 class AnswerEngine:
     """Holds the backends (created lazily, one per name) and the judge; safe to reuse across questions.
 
-    ``search`` is the retriever interface: ``search(query, k, mode=..., papers=...) -> list[Passage]``."""
+    ``search`` is the retriever interface: ``search(query, k, mode=..., papers=...) -> list[Passage]``;
+    ``similar(query, chunk_ids) -> {(chunk_id, start): cosine}`` scores stored sentences (optional)."""
 
     def __init__(self, settings: Settings, search: Retriever, llms: dict[str, LLM] | None = None,
-                 judge: Judge | None = None) -> None:
+                 judge: Judge | None = None, similar: Any = None) -> None:
         self.settings = settings
         self.search = search
+        self.similar = similar
         self._llms: dict[str, LLM] = dict(llms or {})
         self._unavailable: dict[str, str] = {}
         self._judge = judge
@@ -140,7 +142,7 @@ class AnswerEngine:
         stages.retrieve(turn, self.search, s, explicit_mode=retrieval is not None)
         turn.timings["retrieve_s"] = time.perf_counter() - t_r
         stages.gate(turn, s)
-        stages.select(turn, s)
+        stages.select(turn, s, self.similar if s.sentence_vectors else None)
         turn.timings["evidence_s"] = time.perf_counter() - t0
         yield stages.evidence_item(turn)
         base = dict(question=question, query=turn.query, passages=turn.passages, backend=turn.backend,

@@ -14,9 +14,9 @@ import math
 import re
 from dataclasses import dataclass
 
-from assistant.answer.citations import split_sentences
 from assistant.answer.models import EvidenceSentence
 from assistant.answer.terms import named_terms, term_set
+from assistant.corpus.sentences import sentence_spans
 from assistant.index.models import Passage
 
 MIN_SENTENCE_CHARS = 20
@@ -24,6 +24,8 @@ NAMED_WEIGHT = 3.0
 CONTEXT_WEIGHT = 0.3
 CHARS_PER_TOKEN = 3.3  # measured with Qwen2.5's tokenizer on the digest's biomedical prose
 PAPER_BONUS = 0.15
+DENSE_WEIGHT = 0.5  # the cosine's share beside the word overlap (both about 0..1)
+DENSE_ALONE = 0.55  # a sentence with no question word is evidence only when this close in meaning
 
 
 _ANAPHORIC = re.compile(r"^(?:these|this|that|those|it|its|they|their|such|both|the same|here|there|in turn|"
@@ -38,21 +40,7 @@ class Span:
     text: str
     terms: set[str]
     score: float = 0.0
-
-
-def sentence_spans(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, sentence) for each sentence of ``text``; offsets index into ``text`` itself."""
-    out: list[tuple[int, int, str]] = []
-    pos = 0
-    for sent in split_sentences(text):
-        i = text.find(sent, pos)
-        if i < 0:  # the splitter normalised something (bullets): locate by the first words
-            i = text.find(sent[:20], pos)
-        if i < 0:
-            continue
-        out.append((i, i + len(sent), sent))
-        pos = i + len(sent)
-    return out
+    cos: float = 0.0
 
 
 def _spans(passages: list[Passage], texts: list[str]) -> list[Span]:
@@ -87,13 +75,16 @@ def tokens(text: str) -> int:
 
 
 def select_evidence(question: str, passages: list[Passage], texts: list[str] | None = None,
-                    max_sentences: int = 8, token_budget: int = 260,
-                    focus: str | None = None) -> list[EvidenceSentence]:
+                    max_sentences: int = 8, token_budget: int = 260, focus: str | None = None,
+                    dense: dict[tuple[str, int], float] | None = None) -> list[EvidenceSentence]:
     """The evidence sentences for ``question`` (the resolved query), in passage order.
 
     ``texts``: the sanitised passage texts (sentences they lost are skipped); ``focus``: the user's own words of a
-    follow-up (weighted fully; words merged in from the conversation weigh less).
+    follow-up (weighted fully; words merged in from the conversation weigh less); ``dense``: cosine of the
+    question with each sentence, keyed by (chunk_id, start) — from the index's stored sentence vectors — which
+    adds meaning to the word overlap and lets a paraphrase with no shared word be chosen.
     """
+    dense = dense or {}
     texts = texts if texts is not None else [p.chunk.text for p in passages]
     spans = _spans(passages, texts)
     q = term_set(question)
@@ -122,8 +113,11 @@ def select_evidence(question: str, passages: list[Passage], texts: list[str] | N
     for s in spans:
         own = sum(weight[t] for t in q & s.terms) / total
         ctx = sum(weight[t] for t in q & around[s.n]) / total
-        s.score = (own + CONTEXT_WEIGHT * ctx) * part[s.n] + 0.05 / s.n + (PAPER_BONUS if ident[s.n] else 0.0)
-    ranked = sorted((s for s in spans if q & s.terms), key=lambda s: -s.score)
+        cos = dense.get((passages[s.n - 1].chunk.chunk_id, s.start))
+        s.cos = cos or 0.0
+        s.score = ((own + CONTEXT_WEIGHT * ctx + DENSE_WEIGHT * max(0.0, s.cos)) * part[s.n] + 0.05 / s.n
+                   + (PAPER_BONUS if ident[s.n] else 0.0))
+    ranked = sorted((s for s in spans if q & s.terms or s.cos >= DENSE_ALONE), key=lambda s: -s.score)
     if not ranked:
         return []
     best = ranked[0].score

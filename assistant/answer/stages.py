@@ -20,9 +20,10 @@ from assistant.answer.extractive import ANSWER_TYPES
 from assistant.answer.judge import Judge
 from assistant.answer.models import REFUSAL, Answer, Citation, Evidence, EvidenceSentence
 from assistant.answer.prompts import sanitize
-from assistant.answer.select import best_sentences_for, select_evidence, sentence_spans
+from assistant.answer.select import best_sentences_for, select_evidence
 from assistant.answer.terms import missing_named_terms, named_terms, term_set
 from assistant.answer.turn import Turn
+from assistant.corpus.sentences import sentence_spans
 from assistant.errors import QuestionError
 from assistant.index.models import Passage
 from assistant.index.retrieve import cap_per_group
@@ -159,16 +160,18 @@ def gate(turn: Turn, settings: Settings) -> None:
 
 
 # --- select evidence ---------------------------------------------------------------------------------
-def select(turn: Turn, settings: Settings) -> None:
-    """Sanitised texts, the judge's support texts, the evidence sentences and whether a verdict is wanted."""
+def select(turn: Turn, settings: Settings, similar: Any = None) -> None:
+    """Sanitised texts, the judge's support texts, the evidence sentences and whether a verdict is wanted.
+    ``similar(query, chunk_ids)``: the question's cosine with the chunks' stored sentences (optional)."""
     cleaned = [sanitize(p.chunk.text) for p in turn.passages]
     turn.texts = [t for t, _ in cleaned]
     if any(n for _, n in cleaned):
         turn.flag("instructions-in-passages-removed")
     # the judge also sees where a passage comes from: "in the spinal cord" is often said by the title only
     turn.support = [f"{sanitize(where(p))[0]}\n{t}" for p, t in zip(turn.passages, turn.texts, strict=True)]
+    dense = similar(turn.query, [p.chunk.chunk_id for p in turn.passages]) if similar and turn.passages else None
     turn.evidence = select_evidence(turn.query, turn.passages, turn.texts, settings.evidence_sentences,
-                                    settings.evidence_tokens, focus=turn.focus)
+                                    settings.evidence_tokens, focus=turn.focus, dense=dense)
     turn.yes_no = verdict.is_yes_no(turn.question) or verdict.is_yes_no(turn.query)
 
 

@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from assistant.corpus.models import Document, DocumentMeta
 from assistant.corpus.readers import iter_corpus_files, read_document
+from assistant.corpus.sentences import sentence_spans
 from assistant.errors import AssistantError, ReaderError
 from assistant.index.chunking import Chunker, embedding_text
 from assistant.index.embedding import Embedder, EmbeddingCache, embed_with_cache
@@ -35,6 +36,7 @@ class BuildSummary:
     embedded_documents: int = 0
     reused_documents: int = 0
     embedded_chunks: int = 0
+    embedded_sentences: int = 0
     removed_documents: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
@@ -79,6 +81,21 @@ def _library_versions() -> dict[str, str]:
         with contextlib.suppress(metadata.PackageNotFoundError):
             out[pkg] = metadata.version(pkg)
     return out
+
+
+MIN_SENTENCE_CHARS = 20
+
+
+def sentence_table(chunks: list[Chunk]) -> tuple[np.ndarray, list[str]]:
+    """(rows of chunk row, start, end) and the texts of every chunk's sentences of at least MIN_SENTENCE_CHARS."""
+    rows: list[tuple[int, int, int]] = []
+    texts: list[str] = []
+    for i, c in enumerate(chunks):
+        for start, end, sent in sentence_spans(c.text):
+            if len(sent) >= MIN_SENTENCE_CHARS:
+                rows.append((i, start, end))
+                texts.append(sent)
+    return np.array(rows, dtype=np.int32).reshape(-1, 3), texts
 
 
 def build_index(settings: Settings, rebuild: bool = False, progress: bool = True,
@@ -153,11 +170,16 @@ def build_index(settings: Settings, rebuild: bool = False, progress: bool = True
     try:
         vecs, encoded = embed_with_cache(embedder, cache, [t for _, t in pending], desc="embedding",
                                        progress=progress)
+        # every chunk's sentences, so that choosing evidence sentences at query time is a dot product (unchanged
+        # sentences come from the cache)
+        spans, sent_texts = sentence_table(chunks)
+        sent_vecs, sent_encoded = embed_with_cache(embedder, cache, sent_texts, desc="sentences", progress=progress)
     finally:
         cache.close()
     for (row, _), v in zip(pending, vecs, strict=True):
         vectors_by_row[row] = v
     summary.embedded_chunks = len(encoded)
+    summary.embedded_sentences = len(sent_encoded)
     encoded_rows = {pending[i][0] for i in encoded}
     summary.embedded_documents = sum(1 for rows in new_doc_rows if encoded_rows.intersection(rows))
 
@@ -174,8 +196,12 @@ def build_index(settings: Settings, rebuild: bool = False, progress: bool = True
         "libraries": _library_versions(),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    path = write_version(settings.index_dir, IndexData(docs, chunks, vectors, manifest), settings.faiss_index,
-                         settings.hnsw_from_chunks)
+    dim = vectors.shape[1] if vectors.ndim == 2 and len(vectors) else 384
+    sentence_vectors = (np.stack(sent_vecs).astype(np.float16) if len(sent_texts)
+                        else np.zeros((0, dim), np.float16))
+    manifest["counts"]["sentences"] = len(sent_texts)
+    data = IndexData(docs, chunks, vectors, manifest, sentences=spans, sentence_vectors=sentence_vectors)
+    path = write_version(settings.index_dir, data, settings.faiss_index, settings.hnsw_from_chunks)
     summary.documents, summary.chunks = len(docs), len(chunks)
     summary.seconds = round(time.perf_counter() - t0, 2)
     summary.path = str(path)

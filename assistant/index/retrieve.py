@@ -52,6 +52,32 @@ class HybridRetriever:
         self.doc_of = [docs[c.doc_id] for c in chunks]
         self.bm25 = BM25Index([lexical_text(self.doc_of[i].title, c) for i, c in enumerate(chunks)])
         self.hidden = self._hidden_rows() if settings.prefer_full_text else np.zeros(len(chunks), dtype=bool)
+        self._sentence_rows: dict[int, list[int]] | None = None
+        self._chunk_row: dict[str, int] = {}
+        self._last_query: tuple[str, np.ndarray | None] = ("", None)
+
+    def sentence_similarities(self, query: str, chunk_ids: Sequence[str]) -> dict[tuple[str, int], float]:
+        """Cosine of ``query`` with every stored sentence of the given chunks, keyed by (chunk_id, start)."""
+        sents = self.store.data.sentences
+        if not len(sents) or not query.strip():
+            return {}
+        if self._sentence_rows is None:
+            self._sentence_rows = {}
+            for i, row in enumerate(sents[:, 0].tolist()):
+                self._sentence_rows.setdefault(row, []).append(i)
+            self._chunk_row = {c.chunk_id: i for i, c in enumerate(self.store.chunks)}
+        rows = [i for cid in chunk_ids for i in self._sentence_rows.get(self._chunk_row.get(cid, -1), [])]
+        if not rows:
+            return {}
+        qvec = self._query_vector(query)
+        sims = self.store.data.sentence_vectors[rows].astype(np.float32) @ qvec
+        chunks = self.store.chunks
+        return {(chunks[int(sents[i, 0])].chunk_id, int(sents[i, 1])): float(v) for i, v in zip(rows, sims, strict=True)}
+
+    def _query_vector(self, query: str) -> np.ndarray:
+        if self._last_query[0] != query:
+            self._last_query = (query, self.embedder.encode_query(query))
+        return self._last_query[1]
 
     @property
     def embedder(self) -> Embedder:
@@ -119,7 +145,7 @@ class HybridRetriever:
         allowed = self._allowed(year_range, kinds, papers)
         n = self.settings.candidates
         if qvec is None:
-            qvec = self.embedder.encode_query(query)
+            qvec = self._query_vector(query)
         dense = self.dense_ranking(qvec, n, allowed) if mode in ("hybrid", "dense") else []
         lexical, bm25_scores = self.bm25_ranking(query, n, allowed) if mode in ("hybrid", "bm25") else ([], None)
         if mode == "hybrid":

@@ -3,7 +3,8 @@
 Layout under ``index_dir``::
 
     CURRENT                 name of the live version folder (replaced atomically)
-    v-<timestamp>/          faiss.index, vectors.npy, chunks.sqlite, manifest.json
+    v-<timestamp>/          faiss.index, vectors.npy, chunks.sqlite, manifest.json,
+                            sentences.npy + sentence_vectors.npy (every chunk sentence's span and vector)
     embed_cache.sqlite      vectors by exact embedded text (survives rebuilds)
 
 A build writes a new version folder completely, then swaps CURRENT with ``os.replace``; a crash at any
@@ -54,6 +55,9 @@ class IndexData:
     chunks: list[Chunk]
     vectors: np.ndarray
     manifest: dict[str, Any] = field(default_factory=dict)
+    sentences: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.int32))
+    """one row per chunk sentence: (chunk row, start, end) in the chunk's text"""
+    sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 384), np.float16))
 
 
 def current_version(index_dir: Path) -> Path | None:
@@ -106,6 +110,9 @@ def write_version(index_dir: Path, data: IndexData, faiss_kind: str, hnsw_from: 
         db.commit()
         db.close()
         np.save(tmp / "vectors.npy", np.ascontiguousarray(data.vectors, dtype=np.float32), allow_pickle=False)
+        np.save(tmp / "sentences.npy", np.ascontiguousarray(data.sentences, dtype=np.int32), allow_pickle=False)
+        np.save(tmp / "sentence_vectors.npy", np.ascontiguousarray(data.sentence_vectors, dtype=np.float16),
+                allow_pickle=False)
         faiss.write_index(build_faiss(data.vectors, faiss_kind, hnsw_from), str(tmp / "faiss.index"))
         (tmp / "manifest.json").write_text(json.dumps(data.manifest, indent=2, sort_keys=True))
         final = index_dir / name
@@ -140,7 +147,11 @@ def load_version(path: Path) -> IndexData:
         c.paper_id = paper_of.get(c.doc_id, "")
     vectors = np.load(path / "vectors.npy", allow_pickle=False)
     manifest = json.loads((path / "manifest.json").read_text())
-    return IndexData(docs, chunks, vectors, manifest)
+    data = IndexData(docs, chunks, vectors, manifest)
+    if (path / "sentences.npy").exists():
+        data.sentences = np.load(path / "sentences.npy", allow_pickle=False)
+        data.sentence_vectors = np.load(path / "sentence_vectors.npy", allow_pickle=False)
+    return data
 
 
 class IndexStore:

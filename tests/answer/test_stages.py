@@ -11,8 +11,9 @@ from assistant.answer.check import check_answer
 from assistant.answer.composers import ExtractiveComposer, LLMComposer
 from assistant.answer.grammar import answer_grammar
 from assistant.answer.judge import LexicalJudge
-from assistant.answer.select import select_evidence, sentence_spans
+from assistant.answer.select import select_evidence
 from assistant.answer.turn import Turn
+from assistant.corpus.sentences import sentence_spans
 from assistant.settings import Settings
 
 from .conftest import FACTS, FakeSearch, ScriptedLLM, make_passage
@@ -287,3 +288,14 @@ def test_findings_outrank_a_structured_abstracts_aim():
     ev = select_evidence("Do twenty sessions of rTMS lower pain scores after spinal cord injury?", [aim, res],
                          max_sentences=1)
     assert ev[0].text.startswith("Pain scores")
+
+
+def test_stored_sentence_vectors_let_a_paraphrase_be_chosen():
+    ps = passages()
+    q = "What became of the animals' sensitivity to touch?"  # no content word shared with the answer sentence
+    target = next(a for a, _, t in sentence_spans(ps[0].chunk.text) if t.startswith("Mechanical"))
+    assert not select_evidence(q, ps[:1], max_sentences=1) or \
+        not select_evidence(q, ps[:1], max_sentences=1)[0].text.startswith("Mechanical")
+    dense = {(ps[0].chunk.chunk_id, target): 0.7}
+    ev = select_evidence(q, ps[:1], max_sentences=1, dense=dense)
+    assert ev and ev[0].text.startswith("Mechanical withdrawal thresholds")

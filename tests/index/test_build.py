@@ -65,7 +65,8 @@ def test_incremental_build_embeds_only_changed(small_corpus, tmp_path, embedder)
     s = _settings(small_corpus, tmp_path)
     spy = CountingEmbedder(embedder)
     first = build_index(s, progress=False, embedder=spy)
-    assert first.embedded_documents == 4 and spy.encoded == first.chunks
+    assert first.embedded_documents == 4 and spy.encoded == first.chunks + first.embedded_sentences
+    assert first.embedded_sentences > first.chunks  # every chunk's sentences, for evidence selection
 
     # unchanged corpus: nothing embedded
     spy.encoded = 0
@@ -83,7 +84,7 @@ def test_incremental_build_embeds_only_changed(small_corpus, tmp_path, embedder)
     third = build_index(s, progress=False, embedder=spy)
     assert third.embedded_documents == 2 and third.reused_documents == 2 and third.removed_documents == 1
     assert third.documents == 4
-    assert spy.encoded == third.embedded_chunks > 0
+    assert spy.encoded == third.embedded_chunks + third.embedded_sentences and third.embedded_chunks > 0
     store = IndexStore.open(s)
     assert "doi:10.9999/delta.2018" not in {d.paper_id for d in store.docs.values()}
     assert len(store.chunks) == store.vectors.shape[0] == store.faiss.ntotal
@@ -187,3 +188,21 @@ def test_corpus_file_hashes_are_reused_until_a_file_changes(tmp_path, monkeypatc
     os.utime(tmp_path / "a.md", ns=(1, 1))  # a different mtime even on a coarse-clock filesystem
     changed = builder.corpus_files(s)
     assert calls[2:] == ["a.md"] and changed["a.md"] != first["a.md"] and changed["b.md"] == first["b.md"]
+
+
+def test_every_chunk_sentence_is_stored_with_its_span_and_vector(small_corpus, tmp_path, embedder):
+    s = _settings(small_corpus, tmp_path)
+    build_index(s, progress=False, embedder=embedder)
+    a = Assistant.load(s)
+    data = a.store.data
+    assert len(data.sentences) == len(data.sentence_vectors) > len(data.chunks)
+    for row, start, end in data.sentences.tolist():
+        assert len(a.store.chunks[row].text[start:end]) >= 20
+    hit = a.search("spinal interleukin after cortical stimulation", 1)[0]
+    sims = a.sentence_similarities("How much did spinal IL-1β fall?", [hit.chunk.chunk_id])
+    best = max(sims, key=sims.get)
+    assert best[0] == hit.chunk.chunk_id and "IL-1β" in hit.chunk.text[best[1]:best[1] + 80]
+    # a rebuild reuses the cached vectors: nothing is embedded again
+    counting = CountingEmbedder(embedder)
+    build_index(s, progress=False, embedder=counting, rebuild=True)
+    assert counting.encoded == 0
