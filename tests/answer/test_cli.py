@@ -61,3 +61,15 @@ def test_chat_keeps_history_shows_sources_and_starts_over(fake_assistant):
     assert "cited, supported" in out and "cosine" in out  # /sources listed the passages
     assert out.count("searched: 'In which tissue? (") == 1  # follow-up rewritten only while history existed
     assert "new conversation" in out and "unknown command /bogus" in out
+
+
+def test_ask_json_on_a_yes_no_question_carries_the_verdict_and_the_evidence(fake_assistant):
+    r = runner.invoke(app, ["ask", "-b", "extractive", "--json", "Did IL-10 rise after 10 Hz rTMS in the rats?"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output)
+    assert d["verdict"] == "yes" and d["answer"].startswith("Yes. ")
+    assert d["evidence"] and all({"id", "n", "chunk_id", "start", "end", "text"} <= set(e) for e in d["evidence"])
+    assert any(c["highlights"] for c in d["citations"])
+    plain = json.loads(runner.invoke(app, ["ask", "-b", "extractive", "--json",
+                                           "Which cytokines did rTMS lower in rats?"]).output)
+    assert plain["verdict"] is None
