@@ -9,6 +9,7 @@ Each stage reads what earlier ones filled in and is testable alone with hand-bui
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any, Protocol
 
@@ -231,6 +232,24 @@ def fallback(turn: Turn, extractive: Composer, judge: Judge, settings: Settings)
 
 
 # --- complete ----------------------------------------------------------------------------------------
+_PARTS = re.compile(r",?\s+and\s+(?=(?:what|which|how|when|where|why|who|at what|for how|in what|in which|on how|"
+                    r"by how|did|does|do|was|were|is|are)\b)|;\s*|\?\s+(?=\w)", re.I)
+
+
+_NUMBER_WORDS = term_set("one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty "
+                         "forty fifty sixty hundred thousand once twice daily weekly half third quarter")
+
+
+def specifics(text: str) -> set[str]:
+    """The values and names a sentence states: numbers (also written as words), units, acronyms, genes."""
+    return named_terms(text) | (term_set(text) & _NUMBER_WORDS)
+
+
+def question_parts(question: str) -> list[str]:
+    """The parts of a question that asks several things ("How much did it fall, and what produced it?")."""
+    return [p for p in _PARTS.split(question) if p.strip()]
+
+
 def complete(turn: Turn, judge: Judge, settings: Settings) -> None:
     """Add the evidence for a part of the question the answer left out (the model gave 10 Hz and dropped 1 Hz;
     it said how much IL-1β fell but not what stimulation did it): at most MAX_ADDED verified evidence sentences
@@ -243,8 +262,6 @@ def complete(turn: Turn, judge: Judge, settings: Settings) -> None:
     idents = {t for p in turn.passages for t in term_set(f"{p.doc.first_author or ''} {p.doc.year or ''}")}
     missing = term_set(turn.query) - said - ANSWER_TYPES - TOPIC_TERMS - idents
     named = named_terms(turn.query) & missing
-    if not missing:
-        return
     cited = {c.n for c in r.citations if c.supported}
     added: list[str] = []
 
@@ -266,6 +283,17 @@ def complete(turn: Turn, judge: Judge, settings: Settings) -> None:
         added.append(add_markers(e.text, [e.n]))
         missing -= got
         said |= terms_e
+    # a later part of a two-part question ("…, and what stimulation produced it?") whose words the answer uses
+    # without the specifics: the cited papers' sentence on it that brings a value or name the answer lacks
+    for clause in question_parts(turn.query)[1:]:
+        want = term_set(clause) - TOPIC_TERMS - idents  # "how many sessions": the type word locates it
+        best = max(((len(term_set(e.text) & want), e.score, e) for e in turn.evidence
+                    if e.n in cited and term_set(e.text) & want and specifics(e.text) - said
+                    and add_markers(e.text, [e.n]) not in added), default=None, key=lambda x: x[:2])
+        if best is None or len(added) >= MAX_ADDED or not judge.supports(best[2].text, turn.support[best[2].n - 1]):
+            continue
+        added.append(add_markers(best[2].text, [best[2].n]))
+        said |= term_set(best[2].text)
     if added:
         body = verdict.strip_verdict(turn.raw) if verdict.said(turn.raw) else turn.raw
         turn.result = check_answer(f"{body.strip()} {' '.join(added)}", turn.passages, turn.support, judge,

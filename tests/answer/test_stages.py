@@ -299,3 +299,17 @@ def test_stored_sentence_vectors_let_a_paraphrase_be_chosen():
     dense = {(ps[0].chunk.chunk_id, target): 0.7}
     ev = select_evidence(q, ps[:1], max_sentences=1, dense=dense)
     assert ev and ev[0].text.startswith("Mechanical withdrawal thresholds")
+
+
+def test_question_parts():
+    assert stages.question_parts("How much did it fall, and what stimulation produced it?") == [
+        "How much did it fall", "what stimulation produced it?"]
+    one = "Which cytokines and glial markers fell?"
+    assert stages.question_parts(one) == [one]
+
+
+def test_completion_answers_the_second_part_of_a_two_part_question():
+    turn, judge = _ready("How did pain scores change after spinal cord injury, and how many sessions of rTMS "
+                         "were given?", "Pain scores after spinal cord injury fell compared with sham [3].")
+    stages.complete(turn, judge, s())
+    assert "evidence-added" in turn.flags and "twenty sessions" in turn.result.text
