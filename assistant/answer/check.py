@@ -67,10 +67,12 @@ def _repair(claim: str, evidence: list[str], judge: Judge, lexical: LexicalJudge
 
 
 def check_answer(raw: str, passages: list[Passage], evidence: list[str], judge: Judge,
-                 unsupported: str = "flag", repair: bool = True, prune: bool = True) -> CheckResult:
+                 unsupported: str = "flag", repair: bool = True, prune: bool = True,
+                 question: str | None = None) -> CheckResult:
     """Validate ``raw`` (LLM or extractive output) against ``passages``; ``evidence`` are their sanitised texts
     (what the model saw, and what counts as support). ``prune``: keep only the markers of a supported sentence
-    whose passages back it."""
+    whose passages back it. ``question``: a sentence that only restates it ("The two trials differed in their
+    results.") says nothing and is dropped, as is a sentence repeated."""
     k = len(passages)
     lexical = judge.fallback if isinstance(getattr(judge, "fallback", None), LexicalJudge) else None
     if lexical is None:
@@ -86,6 +88,8 @@ def check_answer(raw: str, passages: list[Passage], evidence: list[str], judge: 
         flags.append("no-citations")
     checks: list[SentenceCheck] = []
     out_sentences: list[str] = []
+    asked = term_set(question) if question else set()
+    seen: set[str] = set()
     for sent in split_sentences(raw):
         if is_refusal(sent):
             flags.append("partial-refusal")
@@ -93,6 +97,14 @@ def check_answer(raw: str, passages: list[Passage], evidence: list[str], judge: 
         text, markers, dropped = clean_markers(sent, k)
         claim = strip_markers(text)
         if not claim:
+            continue
+        key = " ".join(sorted(term_set(claim)))
+        if key and key in seen:
+            flags.append("repeated-sentence-dropped")
+            continue
+        seen.add(key)
+        if asked and term_set(claim) and term_set(claim) <= asked:
+            flags.append("restated-question-dropped")
             continue
         check = SentenceCheck(text=claim, markers=markers, dropped_markers=dropped)
         if not term_set(claim):  # glue without content ("Sure.") is neither checked nor cited

@@ -22,7 +22,7 @@ def answer_grammar(k: int, yes_no: bool = False, allow_refusal: bool = False, ma
     lines = [
         f"root ::= {'answer | refusal' if allow_refusal else 'answer'}",
         f"answer ::= {'verdict ' if yes_no else ''}sentence{more}",
-        'sentence ::= first (" " word)+ "."? " " marker marker? marker? "."',
+        'sentence ::= first (" " word) (" " word) (" " word)+ "."? " " marker marker? marker? "."',  # >= 4 words
         # a sentence opens with a capital, a digit, a Greek letter or a lower-case acronym (rTMS, nNOS): "et al."
         # cannot pass for the end of one
         'first ::= [A-Z0-9(\\"\u03b1-\u03c9] [^\\[\\]\\n. ]* | "rTMS" | "iTBS" | "cTBS" | "nNOS" | "mGluR5" | "tDCS"',

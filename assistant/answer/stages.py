@@ -200,7 +200,7 @@ def verify(turn: Turn, judge: Judge, settings: Settings, repair: bool | None = N
     turn.said = word if turn.yes_no else None
     body = verdict.strip_verdict(turn.raw) if word else turn.raw  # "Yes, …" to a wh-question is dropped too
     turn.result = check_answer(body, turn.passages, turn.support, judge, unsupported=settings.unsupported,
-                               repair=settings.repair_citations if repair is None else repair)
+                               repair=settings.repair_citations if repair is None else repair, question=turn.query)
 
 
 # --- fallback ----------------------------------------------------------------------------------------
@@ -297,7 +297,8 @@ def complete(turn: Turn, judge: Judge, settings: Settings) -> None:
     if added:
         body = verdict.strip_verdict(turn.raw) if verdict.said(turn.raw) else turn.raw
         turn.result = check_answer(f"{body.strip()} {' '.join(added)}", turn.passages, turn.support, judge,
-                                   unsupported=settings.unsupported, repair=settings.repair_citations)
+                                   unsupported=settings.unsupported, repair=settings.repair_citations,
+                                   question=turn.query)
         turn.flag("evidence-added")
 
 

@@ -313,3 +313,12 @@ def test_completion_answers_the_second_part_of_a_two_part_question():
                          "were given?", "Pain scores after spinal cord injury fell compared with sham [3].")
     stages.complete(turn, judge, s())
     assert "evidence-added" in turn.flags and "twenty sessions" in turn.result.text
+
+
+def test_restated_questions_and_repeated_sentences_are_dropped():
+    turn, _ = _ready("Did IL-1β fall in the spinal dorsal horn after rTMS?",
+                     "Yes. IL-1β fell in the spinal dorsal horn after rTMS [1]. Hu et al [1]. Hu et al [1]. "
+                     "10 Hz rTMS lowered IL-1β and TNF-α in the spinal dorsal horn [1].")
+    r = turn.result
+    assert {"restated-question-dropped", "repeated-sentence-dropped"} <= set(r.flags)
+    assert "TNF-α" in r.text and r.text.count("Hu et al") == 1 and "fell in the spinal" not in r.text
