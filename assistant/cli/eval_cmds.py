@@ -158,8 +158,15 @@ def eval_rescore(
     from assistant.eval.report import markdown_table
     from assistant.eval.runner import rescore
 
+    from assistant.api import Assistant
+    from assistant.errors import AssistantError
+
     settings = Settings()
-    report = rescore(run, out, make_judge(judge, settings))
+    try:
+        assistant = Assistant.load(settings)  # passage labels of runs recorded without them
+    except AssistantError:
+        assistant = None
+    report = rescore(run, out, make_judge(judge, settings), assistant)
     print(markdown_table([("all", report["overall"])]))
     console.print(f"judge: {report['config']['judge']}; report in {out}/report.md")
 

@@ -93,7 +93,8 @@ def score_answer(q: Question, ans: Answer, judge: Callable[[str, list[str]], boo
         "correct": metrics.is_correct(answered, q.answerable, hits),
     }
     if answered:
-        row["citation_eval"] = judge_citations(answer_sentences(ans), [p.chunk.text for p in ans.passages], judge)
+        cited = cited_texts(passage_rows(ans.to_dict()))
+        row["citation_eval"] = judge_citations(answer_sentences(ans), cited, judge)
     return row
 
 
@@ -120,6 +121,13 @@ def rebuild_report(run_dir: Path | str, questions: Sequence[Question] | None = N
     return write_reports(out, [r for r in read_results(out) if r["id"] in ids], selected, config, assistant)
 
 
+def _docs(assistant: Assistant | None) -> dict[str, Any]:
+    try:
+        return dict(assistant.store.docs) if assistant is not None else {}
+    except AssistantError:
+        return {}
+
+
 def rescore(run_dir: Path | str, out_dir: Path | str, judge: Any, assistant: Assistant | None = None,
             progress: bool = True) -> dict[str, Any]:
     """Copy a run to ``out_dir`` with its citations judged again by ``judge`` (no answer is regenerated)."""
@@ -134,10 +142,16 @@ def rescore(run_dir: Path | str, out_dir: Path | str, judge: Any, assistant: Ass
     config["rescored_from"] = str(src)
     out.mkdir(parents=True, exist_ok=True)
     rows = []
+    docs = _docs(assistant)
     for r in tqdm(read_results(src), desc=f"rescore with {config['judge']}", unit="q", disable=not progress):
+        for p in r.get("passages") or []:
+            if "label" not in p and p.get("doc_id") in docs:  # a run recorded before labels were: from the index
+                d = docs[p["doc_id"]]
+                p["label"] = passage_label({"first_author": d.first_author, "year": d.year, "title": d.title,
+                                            "section": p.get("section")})
         if r.get("citation_eval") and r.get("passages") and all("text" in p for p in r["passages"]):
             sents = [(s["text"], s["markers"]) for s in r["sentences"]] or metrics.split_cited_sentences(r["answer"])
-            r["citation_eval"] = judge_citations(sents, [p["text"] for p in r["passages"]], judge)
+            r["citation_eval"] = judge_citations(sents, cited_texts(r["passages"]), judge)
         rows.append(r)
     write_atomic(out / RESULTS, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     write_atomic(out / CONFIG, json.dumps(config, indent=2, ensure_ascii=False))
@@ -147,10 +161,23 @@ def rescore(run_dir: Path | str, out_dir: Path | str, judge: Any, assistant: Ass
 
 
 def passage_rows(answer: dict[str, Any]) -> list[dict[str, Any]]:
-    """The passages an answer was given (``Answer.to_dict()['passages']``): ids, scores and text."""
+    """The passages an answer was given (``Answer.to_dict()['passages']``): ids, scores, text and the label a
+    citation shows with it (first author, year, title, section)."""
     keys = ("rank", "paper_id", "doc_id", "chunk_id", "kind", "section", "score", "dense_score", "bm25_score",
             "bm25_rel", "text")
-    return [{k: p.get(k) for k in keys} for p in answer["passages"]]
+    return [{**{k: p.get(k) for k in keys}, "label": passage_label(p)} for p in answer["passages"]]
+
+
+def passage_label(p: dict[str, Any]) -> str:
+    """"Bai 2023. Title. Section": what the reader of a citation sees beside the passage text."""
+    who = " ".join(str(x) for x in (p.get("first_author"), p.get("year")) if x)
+    return ". ".join(str(x) for x in (who, p.get("title"), p.get("section")) if x)
+
+
+def cited_texts(passages: list[dict[str, Any]]) -> list[str]:
+    """What a citation points at, for the citation judges: the passage as cited, its label then its text (a claim
+    such as "Bai 2023 reports …" or "in the spinal cord", said by the title, rests on the label)."""
+    return [f"{p['label']}\n{p['text']}" if p.get("label") else p["text"] for p in passages]
 
 
 def answer_record(q: Question, ans: Answer, wall_s: float, sources: list[str] | None = None) -> dict[str, Any]:

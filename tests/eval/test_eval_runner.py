@@ -265,3 +265,14 @@ def test_sweep_marks_rows_inexact_only_when_the_run_gate_refused_something() -> 
     assert [r["exact"] for r in calibrate.sweep(recs, [0.5, 1.0], run_threshold=0.8, signal="bm25")] == [False, True]
     recs[1]["retrieved"][0]["bm25_rel"] = 0.2  # relative scores win over raw ones once a run records them
     assert calibrate.best_score(recs[1], signal="bm25") == 0.2
+
+
+def test_citation_judges_see_the_passage_as_cited_label_then_text():
+    from assistant.eval.runner import cited_texts, passage_label
+
+    p = {"first_author": "Bai", "year": 2023, "title": "rTMS and neuroinflammation", "section": "Spinal cord",
+         "text": "IL-1β fell after 10 Hz rTMS."}
+    label = passage_label(p)
+    assert label == "Bai 2023. rTMS and neuroinflammation. Spinal cord"
+    assert cited_texts([{"label": label, "text": p["text"]}]) == [f"{label}\nIL-1β fell after 10 Hz rTMS."]
+    assert cited_texts([{"text": "bare"}]) == ["bare"]  # runs recorded without labels

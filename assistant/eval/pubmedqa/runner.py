@@ -38,7 +38,7 @@ from assistant.eval.runfiles import (
     read_results,
     repair_results,
 )
-from assistant.eval.runner import answer_sentences, judge_citations, passage_rows, retrieved, warm_up
+from assistant.eval.runner import answer_sentences, cited_texts, judge_citations, passage_rows, retrieved, warm_up
 from assistant.settings import PROJECT_ROOT, Settings
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ def result_row(q: PQAQuestion, ans: Answer, wall_s: float, gold_paper: str | Non
         "timings": {**d["timings"], "wall_s": round(wall_s, 4)},
     }
     if answered:
-        row["citation_eval"] = judge_citations(answer_sentences(ans), [p.chunk.text for p in ans.passages], judge)
+        row["citation_eval"] = judge_citations(answer_sentences(ans), cited_texts(passages), judge)
     return row
 
 
