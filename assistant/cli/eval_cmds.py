@@ -154,12 +154,11 @@ def eval_rescore(
     judge: str = typer.Option("llm", help="Citation judge: llm | lexical."),
 ) -> None:
     """Judge a finished run's citations again with another judge (answers are not regenerated)."""
+    from assistant.api import Assistant
+    from assistant.errors import AssistantError
     from assistant.eval.judges import make_judge
     from assistant.eval.report import markdown_table
     from assistant.eval.runner import rescore
-
-    from assistant.api import Assistant
-    from assistant.errors import AssistantError
 
     settings = Settings()
     try:
