@@ -285,7 +285,8 @@ def complete(turn: Turn, judge: Judge, settings: Settings) -> None:
         said |= terms_e
     # a later part of a two-part question ("…, and what stimulation produced it?") whose words the answer uses
     # without the specifics: the cited papers' sentence on it that brings a value or name the answer lacks
-    for clause in question_parts(turn.query)[1:]:
+    later = question_parts(turn.query)[1:] + (question_parts(turn.question)[1:] if turn.focus else [])
+    for clause in dict.fromkeys(later):  # the user's own parts too: a rewrite may have merged or lost one
         want = term_set(clause) - TOPIC_TERMS - idents  # "how many sessions": the type word locates it
         best = max(((len(term_set(e.text) & want), e.score, e) for e in turn.evidence
                     if e.n in cited and term_set(e.text) & want and specifics(e.text) - said

@@ -322,3 +322,15 @@ def test_restated_questions_and_repeated_sentences_are_dropped():
     r = turn.result
     assert {"restated-question-dropped", "repeated-sentence-dropped"} <= set(r.flags)
     assert "TNF-α" in r.text and r.text.count("Hu et al") == 1 and "fell in the spinal" not in r.text
+
+
+def test_completion_uses_the_users_own_second_part_when_the_rewrite_lost_it():
+    q = "How did pain scores change after it, and how many sessions were given?"
+    turn = Turn(question=q, query="How did pain scores change after spinal cord injury?", passages=passages())
+    stages.select(turn, s())
+    judge = LexicalJudge().fit(turn.support)
+    turn.raw = turn.generated = "Pain scores after spinal cord injury fell compared with sham [3]."
+    turn.used_llm = True
+    stages.verify(turn, judge, s())
+    stages.complete(turn, judge, s())
+    assert "twenty sessions" in turn.result.text
