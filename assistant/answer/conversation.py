@@ -1,8 +1,9 @@
 """Conversation history and follow-up rewriting.
 
 History is a list of ``{"role": "user" | "assistant", "content": str}`` messages (content may also arrive as a
-list of content blocks, as Gradio sends it). A follow-up ("and in which tissue?") is rewritten into a standalone
-query before retrieval: by the LLM when one is at hand, else by merging the previous question's key words.
+list of content blocks, as Gradio sends it). Every question asked with history is resolved into a standalone
+one (``resolve``): by the LLM when one is at hand, else, for a question that points back ("and in which
+tissue?"), by merging the earlier questions' key words.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 from typing import Any
 
 from assistant.answer.citations import is_refusal
-from assistant.answer.prompts import resolve_messages, rewrite_messages
+from assistant.answer.prompts import resolve_messages
 from assistant.answer.terms import STOPWORDS, term_set, terms
 from assistant.errors import AssistantError, QuestionError
 
@@ -101,34 +102,6 @@ def _standalone_chain(user_questions: list[str]) -> str:
     for q in user_questions:
         resolved = heuristic_rewrite(q, resolved) if resolved and is_follow_up(q, True) else q
     return resolved
-
-
-def _clean_llm_rewrite(out: str, question: str, context: str) -> str | None:
-    line = out.strip().splitlines()[0].strip() if out.strip() else ""
-    line = re.sub(r"^(?:standalone question|question|rewritten)\s*:\s*", "", line, flags=re.I).strip().strip('"')
-    if not 5 <= len(line) <= 300 or is_refusal(line):
-        return None
-    if not term_set(line) & (term_set(question) | term_set(context)):
-        return None
-    return line
-
-
-def rewrite(question: str, history: list[dict[str, str]], llm: Any = None) -> str:
-    """Standalone query for ``question`` given normalised ``history`` (``llm``: optional, with ``generate``)."""
-    users = [m["content"] for m in history if m["role"] == "user"]
-    if not is_follow_up(question, bool(users)):
-        return question
-    context = _standalone_chain(users)
-    if llm is not None:
-        try:
-            out = llm.generate(rewrite_messages(question, [*users[-2:-1], context]), stream=False, max_tokens=60)
-            cleaned = _clean_llm_rewrite(str(out), question, context)
-            if cleaned:
-                return cleaned
-            log.info("LLM rewrite unusable (%r); using the heuristic", out)
-        except AssistantError as exc:
-            log.warning("LLM rewrite failed (%s); using the heuristic", exc)
-    return heuristic_rewrite(question, context)
 
 
 def mentions_context(question: str) -> bool:

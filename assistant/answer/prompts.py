@@ -31,11 +31,6 @@ SYSTEM_PROMPT = (
     "Format example: <a fact from passage 2> [2]. <a fact stated in passages 1 and 3> [1][3]."
 )
 
-REWRITE_SYSTEM = (
-    "You rewrite a follow-up question from a conversation about rTMS research into one standalone search "
-    "question that keeps the topic of the earlier questions. Reply with the rewritten question only."
-)
-
 INJECTION_PLACEHOLDER = "[text addressed to an AI assistant removed]"
 _INJECTION = [
     re.compile(r"\b(?:ignore|disregard|forget|override|bypass)\b[^.!?\n]{0,60}?\b(?:instructions?|prompts?|rules|"
@@ -169,8 +164,3 @@ def resolve_messages(question: str, turns: list[dict[str, str]]) -> list[dict[st
     user = f"Conversation:\n{convo}\n\nLast question: {question}\n\nRewritten question:"
     return [{"role": "system", "content": RESOLVE_SYSTEM}, {"role": "user", "content": user}]
 
-
-def rewrite_messages(question: str, previous_questions: list[str]) -> list[dict[str, str]]:
-    earlier = "\n".join(f"- {q}" for q in previous_questions[-3:])
-    user = f"Earlier questions:\n{earlier}\n\nFollow-up: {question}\n\nStandalone question:"
-    return [{"role": "system", "content": REWRITE_SYSTEM}, {"role": "user", "content": user}]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer.conversation import heuristic_rewrite, is_follow_up, normalise_history, rewrite
+from assistant.answer.conversation import heuristic_rewrite, is_follow_up, normalise_history, resolve
 from assistant.answer.engine import AnswerEngine
 from assistant.errors import QuestionError
 from assistant.settings import Settings
@@ -21,30 +21,30 @@ def test_follow_up_detection():
 
 
 def test_heuristic_rewrite_merges_previous_key_terms():
-    q = rewrite("and in which tissue?", HISTORY)
+    q = resolve("and in which tissue?", HISTORY)
     assert q.startswith("In which tissue?")
     for word in ("pro-inflammatory", "cytokines", "rTMS"):
         assert word in q
     assert "Which" not in q.split("?", 1)[1]  # question words are not carried over
     # standalone questions pass through unchanged
     standalone = "Does rTMS change microglial activation in the spinal dorsal horn of CCI rats?"
-    assert rewrite(standalone, HISTORY) == standalone
+    assert resolve(standalone, HISTORY) == standalone
 
 
 def test_heuristic_rewrite_chains_follow_ups():
     hist = HISTORY + [{"role": "user", "content": "and in which tissue?"}, {"role": "assistant", "content": "x"}]
-    q = rewrite("What frequency did they use?", hist)
+    q = resolve("What frequency did they use?", hist)
     assert q.startswith("What frequency did they use?") and "cytokines" in q and "tissue" in q
     assert heuristic_rewrite("and at what dose?", "") == "At what dose?"
 
 
 def test_llm_rewrite_used_when_sane_else_heuristic():
     good = ScriptedLLM("In which tissue does rTMS reduce pro-inflammatory cytokines?")
-    assert rewrite("and in which tissue?", HISTORY, good) == "In which tissue does rTMS reduce pro-inflammatory " \
+    assert resolve("and in which tissue?", HISTORY, good) == "In which tissue does rTMS reduce pro-inflammatory " \
                                                              "cytokines?"
-    assert "Follow-up: and in which tissue?" in good.calls[0][1]["content"]
+    assert "Last question: and in which tissue?" in good.calls[0][1]["content"]
     bad = ScriptedLLM("")  # empty → heuristic
-    assert rewrite("and in which tissue?", HISTORY, bad).startswith("In which tissue? (")
+    assert resolve("and in which tissue?", HISTORY, bad).startswith("In which tissue? (")
 
 
 def test_normalise_history_accepts_content_blocks_and_rejects_junk():
