@@ -119,6 +119,13 @@ def location(p: Passage) -> str:
     return ", ".join(parts)
 
 
+def source_label(first_author: object, year: object, title: object, section: object) -> str:
+    """"Bai 2023. Title. Section": where a passage comes from, as a citation shows it beside the text. The
+    engine's citation check and the evaluation's citation judges both read a passage with this label first."""
+    who = " ".join(str(x) for x in (first_author, year) if x)
+    return ". ".join(str(x) for x in (who, title, section) if x)
+
+
 def render_reference(n: int, p: Passage) -> str:
     """``n. First-author et al. Year. Title. Journal. doi:… / PMID … — section or page``"""
     d = p.doc

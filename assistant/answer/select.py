@@ -16,10 +16,9 @@ from dataclasses import dataclass
 
 from assistant.answer.models import EvidenceSentence
 from assistant.answer.terms import named_terms, term_set
-from assistant.corpus.sentences import sentence_spans
+from assistant.corpus.sentences import MIN_EVIDENCE_CHARS, sentence_spans
 from assistant.index.models import Passage
 
-MIN_SENTENCE_CHARS = 20
 NAMED_WEIGHT = 3.0
 CONTEXT_WEIGHT = 0.3
 CHARS_PER_TOKEN = 3.3  # measured with Qwen2.5's tokenizer on the digest's biomedical prose
@@ -46,12 +45,10 @@ class Span:
 def _spans(passages: list[Passage], texts: list[str]) -> list[Span]:
     spans: list[Span] = []
     for n, (p, text) in enumerate(zip(passages, texts, strict=True), 1):
-        if text != p.chunk.text:  # sanitised: offsets must still point into the chunk, so split the original
-            bad = {s for _, _, s in sentence_spans(p.chunk.text)} - {s for _, _, s in sentence_spans(text)}
-        else:
-            bad = set()
-        for start, end, sent in sentence_spans(p.chunk.text):
-            if len(sent) < MIN_SENTENCE_CHARS or sent in bad:  # sentences the sanitiser touched are not evidence
+        own = sentence_spans(p.chunk.text)  # offsets must point into the chunk, so split the original
+        bad = {s for _, _, s in own} - {s for _, _, s in sentence_spans(text)} if text != p.chunk.text else set()
+        for start, end, sent in own:
+            if len(sent) < MIN_EVIDENCE_CHARS or sent in bad:  # sentences the sanitiser touched are not evidence
                 continue
             spans.append(Span(n, start, end, sent, term_set(sent)))
     return spans

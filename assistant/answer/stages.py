@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from assistant.answer import conversation, verdict
 from assistant.answer.check import CheckResult, check_answer
-from assistant.answer.citations import add_markers, is_refusal, strip_markers
+from assistant.answer.citations import add_markers, is_refusal, source_label, strip_markers
 from assistant.answer.composers import Composer
 from assistant.answer.extractive import ANSWER_TYPES
 from assistant.answer.judge import Judge
@@ -44,8 +44,7 @@ class Retriever(Protocol):
 def where(p: Passage) -> str:
     """Where a passage comes from (who, when, which paper and section): "according to Bai 2023" or "in the
     spinal cord" is often said by the provenance, not the passage's own sentences."""
-    who = " ".join(str(x) for x in (p.doc.first_author, p.doc.year) if x)
-    return ". ".join(x for x in (who, p.doc.title, p.chunk.section) if x)
+    return source_label(p.doc.first_author, p.doc.year, p.doc.title, p.chunk.section)
 
 
 # --- validate ----------------------------------------------------------------------------------------

@@ -14,6 +14,9 @@ _ABBREV = {"e.g", "i.e", "al", "fig", "figs", "vs", "approx", "ca", "cf", "no", 
 _BOUNDARY = re.compile(r"([.!?])([\"\u201d')\]]?)((?:\s*\[[^\[\]\n]{1,24}\])*)(\s+)"
                        r"(?=[A-Z0-9\"\u201c(\[]|[a-z]{1,3}[A-Z])")  # next sentence: capital, digit, or rTMS-like
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d{1,2}[.)])\s+")
+MIN_EVIDENCE_CHARS = 20
+"""Shorter sentences ("Results.", a heading) are neither stored with a vector nor chosen as evidence."""
+
 _MARKER = re.compile(r"\[[^\[\]\n]{1,24}\]")
 
 

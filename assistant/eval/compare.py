@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from assistant.errors import AssistantError
 from assistant.eval.plots import config_label, plot_accuracy_by_type, plot_citations, plot_latency
-from assistant.eval.report import TABLE_COLUMNS, _fmt, markdown_table
+from assistant.eval.report import TABLE_COLUMNS, fmt, markdown_table
 from assistant.eval.runfiles import read_results
 
 
@@ -55,16 +55,8 @@ def compare(dirs: Sequence[Path | str], out_dir: Path | str | None = None) -> di
     ])
     result: dict[str, Any] = {"labels": labels, "rows": rows, "markdown": md, "reports": reports}
     if out_dir:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "compare.md").write_text("# Eval comparison\n\n" + md + "\n", encoding="utf-8")
-        configs = list(zip(labels, reports, strict=True))
-        result["plots"] = [
-            plot_accuracy_by_type(configs, out / "accuracy_by_type.png"),
-            plot_citations(configs, out / "citations.png"),
-            plot_latency([(label, read_results(p)) for label, p in zip(labels, paths, strict=True)],
-                         out / "latency.png"),
-        ]
+        result["plots"] = _write(Path(out_dir), "Eval comparison", md, paths, reports, labels,
+                                 lambda configs, out: plot_accuracy_by_type(configs, out / "accuracy_by_type.png"))
     return result
 
 
@@ -86,17 +78,22 @@ def _compare_pubmedqa(paths: list[Path], reports: list[dict[str, Any]], labels: 
     result: dict[str, Any] = {"benchmark": "pubmedqa", "labels": labels, "rows": rows, "markdown": md,
                               "reports": reports}
     if out_dir:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "compare.md").write_text("# PubMedQA comparison\n\n" + md + "\n", encoding="utf-8")
-        configs = list(zip(labels, reports, strict=True))
-        result["plots"] = [
-            plot_pubmedqa_scores(configs, out / "pubmedqa_scores.png"),
-            plot_citations(configs, out / "citations.png"),
-            plot_latency([(label, read_results(p)) for label, p in zip(labels, paths, strict=True)],
-                         out / "latency.png"),
-        ]
+        result["plots"] = _write(Path(out_dir), "PubMedQA comparison", md, paths, reports, labels,
+                                 lambda configs, out: plot_pubmedqa_scores(configs, out / "pubmedqa_scores.png"))
     return result
+
+
+def _write(out: Path, title: str, md: str, paths: list[Path], reports: list[dict[str, Any]], labels: list[str],
+           scores_plot: Callable[[list[tuple[str, dict[str, Any]]], Path], Path]) -> list[Path]:
+    """compare.md, the benchmark's own score plot, then the citation and latency plots every run has."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "compare.md").write_text(f"# {title}\n\n" + md + "\n", encoding="utf-8")
+    configs = list(zip(labels, reports, strict=True))
+    return [
+        scores_plot(configs, out),
+        plot_citations(configs, out / "citations.png"),
+        plot_latency([(label, read_results(p)) for label, p in zip(labels, paths, strict=True)], out / "latency.png"),
+    ]
 
 
 def rich_table(rows: Sequence[tuple[str, dict[str, Any]]]) -> Any:
@@ -110,6 +107,6 @@ def rich_table(rows: Sequence[tuple[str, dict[str, Any]]]) -> Any:
     table.add_column("p95 s", justify="right")
     for label, s in rows:
         lat = s.get("latency_total") or {}
-        table.add_row(label, *[_fmt(s.get(key), pct) for _, key, pct in TABLE_COLUMNS],
-                      _fmt(lat.get("median_s"), False), _fmt(lat.get("p95_s"), False))
+        table.add_row(label, *[fmt(s.get(key), pct) for _, key, pct in TABLE_COLUMNS],
+                      fmt(lat.get("median_s"), False), fmt(lat.get("p95_s"), False))
     return table

@@ -121,7 +121,8 @@ def build_report(records: Sequence[dict[str, Any]], questions: Sequence[Question
     }
 
 
-def _fmt(v: Any, pct: bool = True) -> str:
+def fmt(v: Any, pct: bool = True) -> str:
+    """A table cell: a share as a percentage (or a plain number), "–" for none."""
     if v is None:
         return "–"
     if isinstance(v, float):
@@ -142,9 +143,9 @@ def markdown_table(rows: list[tuple[str, dict[str, Any]]], first: str = "") -> s
     head = [first] + [c[0] for c in TABLE_COLUMNS] + ["median s", "p95 s"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for label, s in rows:
-        cells = [label] + [_fmt(s.get(key), pct) for _, key, pct in TABLE_COLUMNS]
+        cells = [label] + [fmt(s.get(key), pct) for _, key, pct in TABLE_COLUMNS]
         lat = s.get("latency_total") or {}
-        cells += [_fmt(lat.get("median_s"), False), _fmt(lat.get("p95_s"), False)]
+        cells += [fmt(lat.get("median_s"), False), fmt(lat.get("p95_s"), False)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -169,13 +170,13 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
         markdown_table([("all", o)]),
         "",
-        f"Retrieval: recall@1 {_fmt(o.get('recall@1'))} %, recall@3 {_fmt(o.get('recall@3'))} %, "
-        f"recall@5 {_fmt(o.get('recall@5'))} %, recall@10 {_fmt(o.get('recall@10'))} %, MRR {_fmt(o.get('mrr'), False)}"
+        f"Retrieval: recall@1 {fmt(o.get('recall@1'))} %, recall@3 {fmt(o.get('recall@3'))} %, "
+        f"recall@5 {fmt(o.get('recall@5'))} %, recall@10 {fmt(o.get('recall@10'))} %, MRR {fmt(o.get('mrr'), False)}"
         f" over {o['n_retrieval_scored']} questions with gold sources.",
-        f"Latency (s): total median {_fmt(o['latency_total']['median_s'], False)}, "
-        f"p95 {_fmt(o['latency_total']['p95_s'], False)}; retrieval median "
-        f"{_fmt(o['latency_retrieve']['median_s'], False)}; first token median "
-        f"{_fmt(o['latency_first_token']['median_s'], False)}. Errors: {o['errors']}.",
+        f"Latency (s): total median {fmt(o['latency_total']['median_s'], False)}, "
+        f"p95 {fmt(o['latency_total']['p95_s'], False)}; retrieval median "
+        f"{fmt(o['latency_retrieve']['median_s'], False)}; first token median "
+        f"{fmt(o['latency_first_token']['median_s'], False)}. Errors: {o['errors']}.",
         "Answer flags: " + (", ".join(f"{k} {v}" for k, v in o.get("flags", {}).items()) or "none") + ".",
         "",
         "## By question type",

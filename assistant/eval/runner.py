@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
+from assistant.answer.citations import source_label
 from assistant.errors import AssistantError, LLMError, QuestionError
 from assistant.eval import metrics
 from assistant.eval.dataset import Question
@@ -170,8 +171,7 @@ def passage_rows(answer: dict[str, Any]) -> list[dict[str, Any]]:
 
 def passage_label(p: dict[str, Any]) -> str:
     """"Bai 2023. Title. Section": what the reader of a citation sees beside the passage text."""
-    who = " ".join(str(x) for x in (p.get("first_author"), p.get("year")) if x)
-    return ". ".join(str(x) for x in (who, p.get("title"), p.get("section")) if x)
+    return source_label(p.get("first_author"), p.get("year"), p.get("title"), p.get("section"))
 
 
 def cited_texts(passages: list[dict[str, Any]]) -> list[str]:

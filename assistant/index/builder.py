@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from assistant.corpus.models import Document, DocumentMeta
 from assistant.corpus.readers import iter_corpus_files, read_document
-from assistant.corpus.sentences import sentence_spans
+from assistant.corpus.sentences import MIN_EVIDENCE_CHARS, sentence_spans
 from assistant.errors import AssistantError, ReaderError
 from assistant.index.chunking import Chunker, embedding_text
 from assistant.index.embedding import Embedder, EmbeddingCache, embed_with_cache
@@ -83,16 +83,13 @@ def _library_versions() -> dict[str, str]:
     return out
 
 
-MIN_SENTENCE_CHARS = 20
-
-
 def sentence_table(chunks: list[Chunk]) -> tuple[np.ndarray, list[str]]:
-    """(rows of chunk row, start, end) and the texts of every chunk's sentences of at least MIN_SENTENCE_CHARS."""
+    """(rows of chunk row, start, end) and the texts of every chunk's sentences of at least MIN_EVIDENCE_CHARS."""
     rows: list[tuple[int, int, int]] = []
     texts: list[str] = []
     for i, c in enumerate(chunks):
         for start, end, sent in sentence_spans(c.text):
-            if len(sent) >= MIN_SENTENCE_CHARS:
+            if len(sent) >= MIN_EVIDENCE_CHARS:
                 rows.append((i, start, end))
                 texts.append(sent)
     return np.array(rows, dtype=np.int32).reshape(-1, 3), texts

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.eval.pubmedqa import scoring
-from assistant.eval.report import git_commit, machine_info
+from assistant.eval.report import fmt, git_commit, machine_info
 from assistant.eval.runfiles import write_atomic
 
 REFERENCE_POINTS = {
@@ -24,14 +24,6 @@ TABLE_COLUMNS = [
     ("cite R %", "citation_recall", True), ("cite P %", "citation_precision", True),
     ("LLM declined %", "llm_refused", True),
 ]
-
-
-def fmt(v: Any, pct: bool = True) -> str:
-    if v is None:
-        return "–"
-    if isinstance(v, float):
-        return f"{100 * v:.1f}" if pct else f"{v:.2f}"
-    return str(v)
 
 
 def markdown_table(rows: Sequence[tuple[str, dict[str, Any]]], first: str = "") -> str:
