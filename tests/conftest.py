@@ -41,7 +41,12 @@ def write_note(folder: Path, note_id: str, title: str, body: str, *, doi: str | 
 @pytest.fixture
 def small_corpus(tmp_path: Path) -> Path:
     """Four invented notes: one about IL-1β in the spinal cord, three distractors."""
-    digest = tmp_path / "corpus" / "digest"
+    return write_small_corpus(tmp_path)
+
+
+def write_small_corpus(root: Path) -> Path:
+    """The four notes of ``small_corpus`` under ``root/corpus/digest``; returns ``root/corpus``."""
+    digest = root / "corpus" / "digest"
     digest.mkdir(parents=True)
     write_note(digest, "alpha2020", "Cortical stimulation and spinal interleukin signalling in nerve-injured rats",
                """Rats with a constricted sciatic nerve received 10 Hz stimulation over the motor cortex for
@@ -59,4 +64,4 @@ def small_corpus(tmp_path: Path) -> Path:
                """A survey of 300 clinic attendees found poor sleep in two thirds.
                Sleep problems were linked to higher anxiety scores and to opioid use.""",
                doi="10.9999/delta.2018", year=2018)
-    return tmp_path / "corpus"
+    return root / "corpus"

@@ -25,24 +25,10 @@ WELL_FORMED = re.compile(r"(?:(?:Yes|No)\. )?[^\[\]\n]+? (?:\[\d\]){1,3}\.(?: [^
 
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory):
-    from tests.conftest import write_note
+    from tests.conftest import write_small_corpus
 
     root = tmp_path_factory.mktemp("qwen")
-    digest = root / "corpus" / "digest"
-    digest.mkdir(parents=True)
-    write_note(digest, "alpha2020", "Cortical stimulation and spinal interleukin signalling in nerve-injured rats",
-               """Rats with a constricted sciatic nerve received 10 Hz stimulation over the motor cortex for
-               fourteen days. Spinal cord levels of IL-1β fell by about forty percent compared with sham animals.
-               Mechanical withdrawal thresholds rose after the second week.""", doi="10.9999/alpha.2020",
-               authors=["Alvarez QT"])
-    write_note(digest, "beta2019", "Motor cortex stimulation in people with central pain",
-               """Forty patients with pain after stroke were randomised to active or sham sessions.
-               Pain scores dropped by two points on a ten-point scale at one month in the active group.
-               No serious adverse events occurred.""", doi="10.9999/beta.2019", year=2019)
-    write_note(digest, "gamma2021", "Astrocyte activation in the dorsal horn after nerve ligation",
-               """Spared nerve injury in mice raised GFAP staining in the dorsal horn within a week.
-               Blocking astrocyte gap junctions reduced allodynia. The study used no brain stimulation.""",
-               pmid="11111111", year=2021)
+    write_small_corpus(root)
     s = Settings(corpus_dir=root / "corpus", index_dir=root / "index", backend="llama-cpp")
     Assistant(s).build_index(progress=False)
     return Assistant.load(s)
