@@ -32,8 +32,23 @@ StudyType = Literal[
     "systematic review",
 ]
 
-MIN_BODY_WORDS = 80
+MIN_BODY_WORDS = 25
 MAX_BODY_WORDS = 250
+
+# Phrases that mark a remark about the evidence (what an abstract omits, how a study links to the review,
+# its candidate status) rather than a finding. They belong in ``caveats``, never in the indexed body.
+COMMENTARY_PATTERNS: tuple[str, ...] = (
+    r"\bthe abstract (?:does not|doesn't|gives no|reports no|names no|says nothing)",
+    r"\bcandidate (?:reference|primary stud|paper|stud)",
+    r"\bnot confirmed entr",
+    r"\breference \d+ of the Bai",
+    r"\bavailable to us\b",
+    r"\b(?:record|abstract) we read\b",
+    r"^\s*(?:[-*]\s*)?Question:",
+    r"^#+\s*(?:Relevance|Caveats?|Provenance)\s*$",
+)
+_COMMENTARY_RE = re.compile("|".join(COMMENTARY_PATTERNS), re.IGNORECASE | re.MULTILINE)
+_PLACEHOLDER_TITLE_RE = re.compile(r"^\s*\[|not captured|title unknown|untitled", re.IGNORECASE)
 CANONICAL_TISSUES = ("brain", "spinal cord", "dorsal root ganglion", "peripheral nerve", "blood", "CSF")
 
 _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -94,6 +109,18 @@ class NoteFrontMatter(_Strict):
     markers: list[MarkerChange] = Field(default_factory=list)
     outcome: str = Field(min_length=1)
     read_from: list[str] = Field(min_length=1, description="public http(s) URLs the facts were read from")
+    language: str = Field("en", pattern=r"^[a-z]{2}$", description="ISO 639-1 code of the article's language")
+    title_original: str | None = Field(None, description="title in the article's own language when it is "
+                                                         "not English ('title' is then the English rendering)")
+    url: str | None = Field(None, description="stable article (or article-record) URL; the identifier of a "
+                                              "paper that has no DOI, PMID or PMCID")
+    caveats: list[str] = Field(default_factory=list,
+                               description="remarks beside the evidence: what the source does not say, how the "
+                                           "study links to the review, candidate status. Shown with citations, "
+                                           "never indexed as evidence")
+    full_text_only: list[str] = Field(default_factory=list,
+                                      description="statements only the full text makes (not checkable against "
+                                                  "the abstract); kept for reference, never indexed")
 
     @field_validator("id")
     @classmethod
@@ -140,10 +167,53 @@ class NoteFrontMatter(_Strict):
     @classmethod
     def _check_urls(cls, v: list[str]) -> list[str]:
         for url in v:
-            parsed = urlparse(url)
-            if parsed.scheme not in ("http", "https") or not parsed.netloc:
-                raise ValueError(f"{url!r} is not an http(s) URL")
+            _check_url(url)
         return v
+
+    @field_validator("url")
+    @classmethod
+    def _check_article_url(cls, v: str | None) -> str | None:
+        return None if v is None else _check_url(v)
+
+    @field_validator("title")
+    @classmethod
+    def _real_title(cls, v: str) -> str:
+        if _PLACEHOLDER_TITLE_RE.search(v):
+            raise ValueError(f"title {v!r} is a placeholder; write the paper's own title (English rendering "
+                             "in 'title', original-language title in 'title_original')")
+        return v
+
+    @field_validator("caveats", "full_text_only")
+    @classmethod
+    def _no_blank_remarks(cls, v: list[str]) -> list[str]:
+        if any(not s.strip() for s in v):
+            raise ValueError("list items must not be empty")
+        return v
+
+    @model_validator(mode="after")
+    def _identified(self) -> NoteFrontMatter:
+        if not self.identifiers:
+            raise ValueError("the note has no identifier: give 'doi', 'pmid' or 'pmcid', or for a paper that has "
+                             "none, 'url' (the journal's stable article URL)")
+        return self
+
+    @property
+    def identifiers(self) -> dict[str, str]:
+        """The resolvable identifiers the note carries (doi, pmid, pmcid, url), in that order of preference."""
+        return {k: v for k, v in (("doi", self.doi), ("pmid", self.pmid), ("pmcid", self.pmcid),
+                                  ("url", self.url)) if v}
+
+
+def _check_url(url: str) -> str:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValueError(f"{url!r} is not an http(s) URL")
+    return url
+
+
+def commentary_in(body: str) -> list[str]:
+    """Lines of ``body`` that read as commentary (see :data:`COMMENTARY_PATTERNS`), not findings."""
+    return [ln.strip() for ln in body.splitlines() if _COMMENTARY_RE.search(ln)]
 
 
 def body_word_count(body: str) -> int:
@@ -175,6 +245,10 @@ def parse_note(text: str, name: str, stem: str | None = None) -> tuple[NoteFront
         raise CorpusError(f"{name}: invalid front matter: {problems}. Fix these fields "
                           f"(format: notes/digest_format.md)") from exc
     body = m.group(2).strip()
+    remarks = commentary_in(body)
+    if remarks:
+        raise CorpusError(f"{name}: field 'body': commentary in the findings ({remarks[0][:80]!r}); move remarks "
+                          f"on what the source does not say or how it links to the review to 'caveats'")
     words = body_word_count(body)
     if not MIN_BODY_WORDS <= words <= MAX_BODY_WORDS:
         raise CorpusError(f"{name}: field 'body': {words} words; the note body must have "

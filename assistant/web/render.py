@@ -411,13 +411,23 @@ def _supported_badge(supported: bool | None) -> str:
     return '<span class="flag unk" title="Not checked">unchecked</span>'
 
 
+def _caveats_html(caveats: object) -> str:
+    """An evidence note's caveats (remarks beside the evidence, not findings) as a small list."""
+    if not isinstance(caveats, list) or not caveats:
+        return ""
+    items = "".join(f"<li>{escape(str(c))}</li>" for c in caveats if c)
+    return f'<div class="caveats"><span class="caveats-head">Caveats</span><ul>{items}</ul></div>'
+
+
 def source_card_html(p: Passage, n: int, dom_id: str, supported: bool | None = None, *, cited: bool = True,
                      open_: bool = False, highlights: Iterable[Sequence[int]] = (), hl_class: str = "hl-cited") -> str:
     """One source: bibliography, where the passage sits, links, kind badge, verdict and the passage text with
     the ``highlights`` (character spans of the chunk text) marked."""
     d = p.doc
     links = []
-    for label, url in (("DOI", doi_url(d.doi)), ("PubMed", pubmed_url(d.pmid)), ("PMC", pmc_url(d.pmcid))):
+    article = d.extra.get("url") if not (d.doi or d.pmid or d.pmcid) else None
+    for label, url in (("DOI", doi_url(d.doi)), ("PubMed", pubmed_url(d.pmid)), ("PMC", pmc_url(d.pmcid)),
+                       ("Article", article if isinstance(article, str) else None)):
         if url:
             links.append(f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer">{label}</a>')
     authors = ", ".join(d.authors[:6]) + (", et al." if len(d.authors) > 6 else "")
@@ -433,6 +443,7 @@ def source_card_html(p: Passage, n: int, dom_id: str, supported: bool | None = N
             + (f'<div class="where">{escape(where)}</div>' if where else "") + "</summary>"
             f'<div class="meta">{meta}</div>'
             + (f'<div class="links">{" ".join(links)}</div>' if links else "")
+            + _caveats_html(d.extra.get("caveats"))
             + f'<blockquote class="passage">{highlighted_html(p.chunk.text, highlights, hl_class)}</blockquote>'
             f'<div class="score">rank {p.rank} · score {p.score:.4f}'
             + (f" · cosine {p.dense_score:.3f}" if p.dense_score is not None else "")

@@ -14,7 +14,10 @@ CORPUS_COLUMNS = ("key", "title", "authors", "year", "journal", "role", "ref_no"
                   "digest_notes", "doi", "pmid", "pmcid", "license")
 EVIDENCE_COLUMNS = ("marker", "tissue", "change", "study_type", "species", "pain_model", "target", "frequency",
                     "first_author", "year", "title", "doi", "pmid", "note_id")
+CONFLICT_COLUMNS = ("marker", "tissue_group", "change", "study", "tissue", "study_type", "doi", "pmid", "note_id")
 SKIP_COLUMNS = {"files"}
+CONFLICTS_ONLY = "conflicts only"
+"""Choice of the Evidence tab's "Show" filter that lists only marker x tissue pairs whose direction differs."""
 
 
 def cell(value: Any, *, authors: bool = False) -> str | int | float:

@@ -34,6 +34,7 @@ def _note(folder: Path, note_id: str, *, study_type: str = "animal study", autho
         "study_type": study_type, "topic": None, "species": species, "pain_model": "invented nerve ligation",
         "stimulation": stimulation, "tissues": sorted({m["tissue"] for m in markers or []}),
         "markers": markers or [], "outcome": "invented outcome", "read_from": ["https://example.org/fixture"],
+        "url": None if doi or pmid else f"https://example.org/article/{note_id}",
     }
     text = "---\n" + yaml.safe_dump(fm, allow_unicode=True, sort_keys=False) + "---\n" + _FILLER + "\n"
     (folder / f"{note_id}.md").write_text(text, encoding="utf-8")

@@ -6,6 +6,8 @@ The body is split on ATX headings (``#`` … ``######``, not inside code fences)
 their heading path ("Methods > Animals"); a single level-1 heading is the document's title, not a path
 step. Text before the first heading gets the note's ``topic`` (or "Evidence note"; "" for plain text).
 Paragraphs are separated by blank lines; every list item is its own paragraph.
+In an evidence note only findings are indexed: the front matter's ``caveats`` (and a body section headed
+"Caveats" or "Provenance", whose paragraphs are added to them) travel in ``Document.extra["caveats"]``.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ _HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+")
 _FM_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
+_CAVEAT_HEADINGS = {"caveats", "caveat", "provenance"}
 
 
 def read_markdown(path: Path) -> Document:
@@ -50,15 +53,21 @@ def read_markdown(path: Path) -> Document:
     doc_title_h1 = headings[0][1] if [lvl for lvl, _ in headings].count(1) == 1 and headings[0][0] == 1 else None
     lead_title = (clean_inline(str(front.get("topic") or "")) or "Evidence note") if is_note else ""
     sections = []
+    caveats: list[str] = []
     for path_titles, lines in blocks:
         if doc_title_h1 is not None and path_titles[:1] == [doc_title_h1]:
             path_titles = path_titles[1:]
+        if is_note and path_titles and path_titles[-1].casefold() in _CAVEAT_HEADINGS:
+            caveats += [clean_inline(_LIST_ITEM.sub("", p)) for p in _paragraphs(lines)]
+            continue
         text_ = join_paragraphs(_paragraphs(lines))
         if text_:
             sections.append(Section(title=" > ".join(t for t in path_titles if t) or lead_title, text=text_))
     if not sections:
         raise reader_error(path, "no text (empty body)", "write the note's body below its front matter or remove it")
 
+    if is_note:
+        front["caveats"] = [clean_inline(str(c)) for c in (front.get("caveats") or []) if c] + caveats
     title = clean_inline(str(front.get("title") or "")) or doc_title_h1 or _first_line(body)
     return finish_document(
         path=path, data=data, kind="evidence-note" if is_note else "text", sections=sections,
