@@ -138,14 +138,27 @@ def conversation_markdown(turns: Sequence[Turn], now: datetime | None = None) ->
     return "\n".join(out).rstrip() + "\n"
 
 
-def write_export(markdown: str, folder: Path | None = None, now: datetime | None = None) -> Path:
-    """Write the export to ``folder`` (a fresh temp folder by default) atomically; return its path."""
+def write_export(markdown: str, folder: Path | None = None, now: datetime | None = None,
+                 name: str = "rtms-conversation", ext: str = "md") -> Path:
+    """Write the export to ``folder`` (a fresh temp folder by default) atomically as ``<name>-<time>.<ext>``;
+    return its path."""
     now = now or datetime.now(UTC)
     folder = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="rtms-export-"))
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"rtms-conversation-{now.strftime('%Y%m%d-%H%M%S')}.md"
+    path = folder / f"{name}-{now.strftime('%Y%m%d-%H%M%S')}.{ext}"
     fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(markdown)
     os.replace(tmp, path)
     return path
+
+
+def write_references(turns: Sequence[Turn], fmt: str, folder: Path | None = None,
+                     now: datetime | None = None) -> Path | None:
+    """Write the conversation's references as ``rtms-references-<time>.<ext>``; None when nothing is cited."""
+    from assistant.references import EXTENSIONS, collect, render
+
+    refs = collect(t.answer for t in turns if t.error is None)
+    if not refs:
+        return None
+    return write_export(render(refs, fmt), folder, now, name="rtms-references", ext=EXTENSIONS[fmt])

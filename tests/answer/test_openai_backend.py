@@ -1,4 +1,6 @@
-"""The OpenAI-compatible backend against a small fake server on 127.0.0.1, including its failure modes."""
+"""The OpenAI-compatible backend (official ``openai`` client) against a small fake server on 127.0.0.1: its failure
+modes (dead server, timeout, 5xx, 401, unknown model, garbage, an error inside the stream). The real server is
+driven end to end in tests/integrations/test_llama_server.py."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from assistant.answer.engine import AnswerEngine
-from assistant.answer.llm import OpenAIBackend
+from assistant.answer.openai_backend import OpenAIBackend
 from assistant.errors import LLMError
 from assistant.settings import Settings
 
@@ -22,7 +24,9 @@ MSGS = [{"role": "user", "content": "hi"}]
 
 
 class FakeOpenAI(BaseHTTPRequestHandler):
-    """Behaviour per server: 'ok', 'slow', 'garbage' (not JSON), 'flaky' (first request 500), 'text-garbage'."""
+    """Behaviour per server: 'ok', 'slow', 'garbage' (not JSON), 'flaky' (first request 500), 'text-garbage',
+    'auth' (401), 'unknown-model' (404; GET /v1/models lists 'served-model'), 'down-500' (always 500),
+    'stream-error' (two deltas, then an error event, as llama.cpp and vLLM send one)."""
 
     mode = "ok"
     requests: list[dict] = []
@@ -30,11 +34,31 @@ class FakeOpenAI(BaseHTTPRequestHandler):
     def log_message(self, *args):  # keep pytest output clean
         pass
 
+    def do_GET(self):  # noqa: N802
+        self.server.requests.append({"path": self.path, "body": None, "auth": self.headers.get("Authorization")})
+        data = {"object": "list", "data": [{"id": "served-model", "object": "model", "owned_by": "me"}]}
+        self._send(200, json.dumps(data).encode(), "application/json")
+
     def do_POST(self):  # noqa: N802
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         server = self.server
         server.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
         mode = server.mode
+        if mode in ("auth", "unknown-model", "down-500"):
+            code, msg = {"auth": (401, "Invalid API Key"), "unknown-model": (404, "The model does not exist."),
+                         "down-500": (500, "out of memory")}[mode]
+            self._send(code, json.dumps({"error": {"message": msg, "type": "invalid_request_error"}}).encode(),
+                       "application/json")
+            return
+        if mode == "stream-error":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for piece in ("10 Hz ", "rTMS "):
+                chunk = {"choices": [{"index": 0, "delta": {"content": piece}}]}
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.write(b'data: {"error": {"message": "slot crashed", "code": 500}}\n\n')
+            return
         if mode == "slow":
             time.sleep(1.5)
         if mode == "flaky" and len(server.requests) == 1:
@@ -96,41 +120,74 @@ def test_plain_and_streaming_completion():
     assert req["body"]["model"] == "fake-model" and req["body"]["messages"] == MSGS
 
 
-def test_server_down_gives_clear_error_after_one_retry():
+def dead_port() -> int:
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    llm = OpenAIBackend(settings_for(port))
+        return s.getsockname()[1]
+
+
+def test_server_down_gives_clear_error_after_the_retries():
+    llm = OpenAIBackend(settings_for(dead_port()), retries=1)
     with pytest.raises(LLMError, match="cannot connect.*after 2 attempts.*RTMS_OPENAI_BASE_URL"):
         llm.generate(MSGS)
-    with pytest.raises(LLMError, match="after 2 attempts"):
+    with pytest.raises(LLMError, match="cannot connect.*after 2 attempts"):
         list(llm.generate(MSGS, stream=True))
 
 
 def test_slow_server_times_out_then_errors():
     with fake_server("slow") as srv:
-        llm = OpenAIBackend(settings_for(srv, timeout=0.3))
+        llm = OpenAIBackend(settings_for(srv, timeout=0.3), retries=1)
         t0 = time.perf_counter()
         with pytest.raises(LLMError, match="no answer within 0.3 s.*RTMS_OPENAI_TIMEOUT_S"):
             llm.generate(MSGS)
-        assert time.perf_counter() - t0 < 3.5
+        assert time.perf_counter() - t0 < 5
     assert len(srv.requests) == 2  # first try + one retry
 
 
-def test_garbage_response_is_retried_then_reported():
+def test_garbage_response_is_reported():
     with fake_server("garbage") as srv:
         llm = OpenAIBackend(settings_for(srv))
-        with pytest.raises(LLMError, match="unreadable response"):
+        with pytest.raises(LLMError, match="not a chat completion.*RTMS_OPENAI_BASE_URL"):
             llm.generate(MSGS)
-        with pytest.raises(LLMError, match="unreadable stream"):
+        with pytest.raises(LLMError, match="not a chat completion"):
             list(llm.generate(MSGS, stream=True))
-    assert len(srv.requests) == 4
 
 
-def test_one_retry_recovers_from_a_transient_500():
+def test_retries_with_backoff_recover_from_a_transient_500():
     with fake_server("flaky") as srv:
+        t0 = time.perf_counter()
         assert OpenAIBackend(settings_for(srv)).generate(MSGS) == REPLY
+        assert time.perf_counter() - t0 >= 0.2  # the client waited before retrying (backoff from 0.5 s, jittered)
     assert len(srv.requests) == 2
+
+
+def test_persistent_500_names_status_message_and_attempts():
+    with fake_server("down-500") as srv, pytest.raises(LLMError, match="HTTP 500: out of memory .after 2 attempts"):
+        OpenAIBackend(settings_for(srv), retries=1).generate(MSGS)
+    assert len(srv.requests) == 2
+
+
+def test_auth_failure_is_not_retried_and_names_the_key_setting():
+    key_error = "refused the API key .HTTP 401.: set RTMS_OPENAI_API_KEY"
+    with fake_server("auth") as srv, pytest.raises(LLMError, match=key_error):
+        OpenAIBackend(settings_for(srv)).generate(MSGS)
+    assert len(srv.requests) == 1
+
+
+def test_wrong_model_name_lists_the_served_models():
+    model_error = "does not serve the model 'fake-model'; it serves served-model.*RTMS_OPENAI_MODEL"
+    with fake_server("unknown-model") as srv, pytest.raises(LLMError, match=model_error):
+        list(OpenAIBackend(settings_for(srv)).generate(MSGS, stream=True))
+    assert [r["path"] for r in srv.requests] == ["/v1/chat/completions", "/v1/models"]
+
+
+def test_error_inside_the_stream_keeps_the_text_already_sent_and_is_not_retried():
+    with fake_server("stream-error") as srv:
+        got: list[str] = []
+        with pytest.raises(LLMError, match="stream broke.*slot crashed"):
+            for delta in OpenAIBackend(settings_for(srv)).generate(MSGS, stream=True):
+                got.append(delta)
+    assert got == ["10 Hz ", "rTMS "] and len(srv.requests) == 1
 
 
 def test_engine_with_openai_backend(search):
@@ -153,9 +210,6 @@ def test_engine_with_garbage_text_flags_and_keeps_what_verifies(search):
 
 
 def test_engine_surfaces_server_down_as_llm_error(search):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    e = AnswerEngine(settings_for(port, refusal_threshold=0.3), search)
+    e = AnswerEngine(settings_for(dead_port(), refusal_threshold=0.3), search)
     with pytest.raises(LLMError, match="--backend llama-cpp / extractive"):
         e.ask("Which cytokines did rTMS lower in the dorsal horn?", backend="openai")

@@ -1,0 +1,244 @@
+"""References in the formats reference managers import: RIS, BibTeX and CSL-JSON.
+
+One ``Reference`` per paper (several cited passages of one paper are one entry), built from an Answer's
+citations, a conversation's answers or the corpus manifest. Every entry carries DOI, PMID, PMCID and a URL when
+known. Tag choices follow what Zotero, EndNote and Mendeley read: RIS ``DO`` (DOI), ``AN`` (PMID, EndNote's
+accession number, as PubMed's own EndNote export uses it), ``C2`` (PMCID), ``UR``; BibTeX/biblatex ``doi``,
+``pmid``, ``pmcid``, ``url`` (plus ``eprint``/``eprinttype = {pubmed}``); CSL-JSON ``DOI``, ``PMID``, ``PMCID``,
+``URL``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from assistant.answer.models import Answer
+    from assistant.corpus.models import Bibliography
+
+Format = Literal["ris", "bibtex", "csl-json"]
+FORMATS: tuple[Format, ...] = ("ris", "bibtex", "csl-json")
+EXTENSIONS: dict[str, str] = {"ris": "ris", "bibtex": "bib", "csl-json": "json"}
+MEDIA_TYPES: dict[str, str] = {"ris": "application/x-research-info-systems", "bibtex": "application/x-bibtex",
+                               "csl-json": "application/vnd.citationstyles.csl+json"}
+
+
+def entry_url(doi: str | None, pmid: str | None, pmcid: str | None) -> str | None:
+    """The paper's landing page: the DOI resolver first, then PubMed, then PubMed Central."""
+    if doi:
+        return f"https://doi.org/{doi}"
+    if pmid:
+        return f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
+    if pmcid:
+        return f"https://pmc.ncbi.nlm.nih.gov/articles/{pmcid}/"
+    return None
+
+
+@dataclass
+class Reference:
+    """One paper's bibliographic record."""
+
+    title: str = ""
+    authors: list[str] = field(default_factory=list)  # 'Surname Initials' (the corpus's convention)
+    year: int | None = None
+    journal: str | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    doi: str | None = None
+    pmid: str | None = None
+    pmcid: str | None = None
+    key: str = ""
+    note: str = ""
+
+    @property
+    def url(self) -> str | None:
+        return entry_url(self.doi, self.pmid, self.pmcid)
+
+    @classmethod
+    def of(cls, bib: Bibliography | dict[str, Any], **extra: Any) -> Reference:
+        """From a Bibliography/DocumentMeta or a manifest row (dict)."""
+        d = bib if isinstance(bib, dict) else bib.model_dump()
+        fields = ("title", "authors", "year", "journal", "volume", "issue", "pages", "doi", "pmid", "pmcid")
+        vals = {k: d.get(k) for k in fields if d.get(k) not in (None, "")}
+        for k in ("volume", "issue", "pages", "pmid"):
+            if k in vals:
+                vals[k] = str(vals[k])
+        return cls(**vals, **extra)
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """'van der Berg JH' → ('van der Berg', 'JH'); a name without trailing initials is all family name."""
+    parts = name.split()
+    if len(parts) > 1 and re.fullmatch(r"[A-Z][A-Z-]{0,4}", parts[-1]):
+        return " ".join(parts[:-1]), parts[-1]
+    return name.strip(), ""
+
+
+def _dotted(initials: str) -> str:
+    """'JH' → 'J. H.'; 'J-P' → 'J.-P.'."""
+    return " ".join(".-".join(p for p in chunk.split("-")) + "." for chunk in re.findall(r"[A-Z](?:-[A-Z])?",
+                                                                                         initials))
+
+
+# --- collecting ---------------------------------------------------------------------------------
+
+def answer_references(answer: Answer) -> list[Reference]:
+    """The papers an Answer cites, in the order of their first citation marker."""
+    return collect([answer])
+
+
+def collect(answers: Iterable[Answer | None]) -> list[Reference]:
+    """The papers cited by several answers (a conversation), first citation first, one entry per paper."""
+    seen: dict[str, Reference] = {}
+    for a in answers:
+        if a is None or not a.answerable:
+            continue
+        for c in sorted(a.citations, key=lambda c: c.n):
+            d = c.passage.doc
+            if d.paper_id not in seen:
+                seen[d.paper_id] = Reference.of(d)
+    return with_keys(list(seen.values()))
+
+
+def corpus_references(rows: Sequence[dict[str, Any]]) -> list[Reference]:
+    """The manifest's papers (``corpus_status`` rows); the manifest key is the citation key."""
+    refs = []
+    for r in rows:
+        role = "the review this corpus is built on" if r.get("role") == "review" else (
+            f"reference {r['ref_no']} of the review" if r.get("ref_no") else "")
+        refs.append(Reference.of(r, key=str(r.get("key") or ""), note=role))
+    return with_keys(refs)
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def with_keys(refs: list[Reference]) -> list[Reference]:
+    """Give each reference a unique citation key ('bai2023', 'bai2023a', ...), keeping keys already set."""
+    used: set[str] = set()
+    for r in refs:
+        base = r.key or re.sub(r"[^a-z0-9]", "", _ascii(split_name(r.authors[0])[0] if r.authors else "").lower())
+        if not r.key:
+            base = (base or "anon") + str(r.year or "nd")
+        key, n = base, 0
+        while key in used:
+            key = base + "abcdefghijklmnopqrstuvwxyz"[n % 26] * (n // 26 + 1)
+            n += 1
+        r.key = key
+        used.add(key)
+    return refs
+
+
+# --- RIS ----------------------------------------------------------------------------------------
+
+def _ris_line(tag: str, value: object) -> str:
+    return f"{tag}  - {' '.join(str(value).split())}"  # one line per tag: no newlines inside a value
+
+
+def to_ris(refs: Sequence[Reference]) -> str:
+    out: list[str] = []
+    for r in refs:
+        lines = [_ris_line("TY", "JOUR" if r.journal else "GEN")]
+        lines += [_ris_line("AU", _ris_author(a)) for a in r.authors]
+        first, _, last = (r.pages or "").partition("-")
+        pairs = [("TI", r.title), ("T2", r.journal), ("PY", r.year), ("VL", r.volume), ("IS", r.issue),
+                 ("SP", first.strip()), ("EP", last.strip("- ")), ("DO", r.doi), ("AN", r.pmid),
+                 ("C2", r.pmcid), ("UR", r.url), ("ID", r.key), ("N1", r.note)]
+        lines += [_ris_line(tag, v) for tag, v in pairs if v not in (None, "")]
+        out += [*lines, "ER  - ", ""]
+    return "\n".join(out)
+
+
+def _ris_author(name: str) -> str:
+    family, initials = split_name(name)
+    return f"{family}, {_dotted(initials)}" if initials else family
+
+
+# --- BibTeX -------------------------------------------------------------------------------------
+
+_TEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "%": r"\%", "&": r"\&", "#": r"\#",
+                "$": r"\$", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+_TEX_RE = re.compile("|".join(re.escape(c) for c in _TEX_SPECIAL))
+
+
+def tex_escape(text: str) -> str:
+    """Escape LaTeX's special characters; other Unicode is kept (biber, Zotero and JabRef read UTF-8)."""
+    return _TEX_RE.sub(lambda m: _TEX_SPECIAL[m.group(0)], " ".join(text.split()))
+
+
+def _protect_case(title: str) -> str:
+    """Brace words whose capitals must survive a style that lower-cases titles (IL-1β, rTMS, GFAP, Iba1)."""
+    return " ".join("{" + w + "}" if re.search(r"[A-Z]", w[1:]) or (re.search(r"[A-Z]", w) and re.search(
+        r"\d", w)) else w for w in title.split(" "))
+
+
+def _bib_author(name: str) -> str:
+    family, initials = split_name(name)
+    if not initials:
+        return "{" + tex_escape(family) + "}"  # a group or one-word name stays one family name
+    return f"{tex_escape(family)}, {_dotted(initials)}"
+
+
+def to_bibtex(refs: Sequence[Reference]) -> str:
+    out = []
+    for r in refs:
+        pages = re.sub(r"\s*-+\s*", "--", r.pages) if r.pages else None  # BibTeX's page-range dash
+        text_fields = [("title", r.title), ("journal", r.journal), ("volume", r.volume), ("number", r.issue),
+                       ("pages", pages), ("note", r.note)]
+        rows = [("author", " and ".join(_bib_author(a) for a in r.authors))] if r.authors else []
+        rows += [("year", str(r.year))] if r.year else []
+        rows += [(k, _protect_case(tex_escape(v)) if k == "title" else tex_escape(v)) for k, v in text_fields if v]
+        # identifiers and URLs are read verbatim (url/doi packages): only braces would break the entry
+        verbatim = [("doi", r.doi), ("pmid", r.pmid), ("pmcid", r.pmcid), ("url", r.url)]
+        rows += [(k, v.replace("{", "").replace("}", "")) for k, v in verbatim if v]
+        if r.pmid:
+            rows += [("eprint", r.pmid), ("eprinttype", "pubmed")]
+        kind = "article" if r.journal else "misc"
+        body = ",\n".join(f"  {k} = {{{v}}}" for k, v in rows)
+        out.append(f"@{kind}{{{r.key},\n{body}\n}}\n")
+    return "\n".join(out)
+
+
+# --- CSL-JSON -----------------------------------------------------------------------------------
+
+def _csl_author(name: str) -> dict[str, str]:
+    family, initials = split_name(name)
+    return {"family": family, "given": _dotted(initials)} if initials else {"literal": family}
+
+
+def to_csl(refs: Sequence[Reference]) -> list[dict[str, Any]]:
+    items = []
+    for r in refs:
+        item: dict[str, Any] = {"id": r.key, "type": "article-journal" if r.journal else "document",
+                                "title": r.title, "author": [_csl_author(a) for a in r.authors]}
+        if r.year:
+            item["issued"] = {"date-parts": [[r.year]]}
+        pairs = [("container-title", r.journal), ("volume", r.volume), ("issue", r.issue), ("page", r.pages),
+                 ("DOI", r.doi), ("PMID", r.pmid), ("PMCID", r.pmcid), ("URL", r.url), ("note", r.note)]
+        item.update({k: v for k, v in pairs if v})
+        items.append(item)
+    return items
+
+
+def to_csl_json(refs: Sequence[Reference]) -> str:
+    return json.dumps(to_csl(refs), indent=2, ensure_ascii=False) + "\n"
+
+
+def render(refs: Sequence[Reference], fmt: str) -> str:
+    """``refs`` in ``fmt`` (ris | bibtex | csl-json)."""
+    if fmt == "ris":
+        return to_ris(refs)
+    if fmt == "bibtex":
+        return to_bibtex(refs)
+    if fmt == "csl-json":
+        return to_csl_json(refs)
+    from assistant.errors import ConfigError
+
+    raise ConfigError(f"unknown reference format {fmt!r}: use one of {', '.join(FORMATS)}.")
