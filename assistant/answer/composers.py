@@ -40,7 +40,8 @@ class ExtractiveComposer:
                                          min_coverage=settings.extractive_min_coverage)
 
     def compose(self, turn: Turn) -> Iterator[str]:
-        text = self.backend.compose(turn.query, turn.texts, focus=turn.focus)
+        labels = [f"{p.doc.first_author or ''} {p.doc.year or ''}" for p in turn.passages]  # who and when
+        text = self.backend.compose(turn.query, turn.texts, focus=turn.focus, labels=labels)
         if turn.yes_no and not is_refusal(text):
             from assistant.answer.citations import split_sentences
 

@@ -58,11 +58,14 @@ class ExtractiveBackend:
         self.min_coverage = min_coverage
         self.max_chars = max_chars
 
-    def compose(self, query: str, texts: list[str], focus: str | None = None) -> str:
+    def compose(self, query: str, texts: list[str], focus: str | None = None,
+                labels: list[str] | None = None) -> str:
         """Answer text with ``[n]`` markers (n = position in ``texts``), or REFUSAL.
 
         ``focus``: the user's own words when ``query`` is a rewritten follow-up; the terms merged in from earlier
-        questions then weigh less than the ones the user just asked about.
+        questions then weigh less than the ones the user just asked about. ``labels``: each passage's provenance
+        (first author and year): "according to Jiang 2022" is answered by where a passage comes from, so its
+        words count towards the passage's coverage of the question (never towards a sentence's own).
         """
         q = term_set(query)
         focus_terms = term_set(focus) if focus else q
@@ -88,6 +91,9 @@ class ExtractiveBackend:
         passage_terms: dict[int, set[str]] = {}
         for c in cands:
             passage_terms.setdefault(c.n, set()).update(c.terms)
+        for n, label in enumerate(labels or [], 1):
+            if n in passage_terms:
+                passage_terms[n] |= term_set(label)
         for c in cands:
             own = sum(ans_w[t] for t in q & c.terms) / ans_total
             # answerability: the sentence's own share averaged with its passage's (context such as "in the spinal

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from assistant.index.models import Passage
 
@@ -51,6 +51,17 @@ class Citation(BaseModel):
     highlights: list[tuple[int, int]] = Field(
         default_factory=list, description="character spans of the passage's chunk text that back the answer "
                                           "sentences citing it (the evidence sentences, for highlighting)")
+    caveats: list[str] = Field(default_factory=list, description="remarks that travel with the cited source "
+                               "(an evidence note's caveats: what it does not say, its link to the review); "
+                               "never evidence themselves. Filled from the document when not given")
+
+    @model_validator(mode="after")
+    def _caveats_from_doc(self) -> Citation:
+        if not self.caveats:
+            found = self.passage.doc.extra.get("caveats") if isinstance(self.passage.doc.extra, dict) else None
+            if isinstance(found, list):
+                self.caveats = [str(c) for c in found if c]
+        return self
 
     def to_dict(self) -> dict[str, Any]:
         p, d = self.passage, self.passage.doc
@@ -59,6 +70,7 @@ class Citation(BaseModel):
             "kind": d.kind, "title": d.title, "authors": d.authors, "year": d.year, "journal": d.journal,
             "doi": d.doi, "pmid": d.pmid, "section": p.chunk.section, "page": p.chunk.page,
             "text": p.chunk.text, "supported": self.supported, "highlights": [list(h) for h in self.highlights],
+            "caveats": list(self.caveats),
         }
 
 
@@ -110,3 +122,28 @@ class Answer(BaseModel):
             "backend": self.backend, "model": self.model, "judge": self.judge,
             "settings_hash": self.settings_hash, "retrieval": self.retrieval, "timings": self.timings,
         }
+
+    def _repr_markdown_(self) -> str:
+        """How Jupyter shows an Answer: the verdict, the text with its [n] markers, the cited papers with links."""
+        from assistant.references import entry_url
+
+        def esc(text: str) -> str:
+            return "".join("\\" + ch if ch in "\\`*_<>[]" else ch for ch in text)
+
+        lines = [f"**Verdict: {self.verdict}**", ""] if self.verdict else []
+        lines += [self.answer if self.answerable else f"*No answer:* {self.answer}", ""]
+        cited = {c.n: c for c in self.citations}
+        if cited:
+            lines += ["**References**", ""]
+        for n in sorted(cited):
+            p, d = cited[n].passage, cited[n].passage.doc
+            url = entry_url(d.doi, d.pmid, d.pmcid)
+            title = esc(d.title.rstrip(".")) or "(untitled)"
+            bits = [f"- **[{n}]** {esc(d.short_label())}.", f"[{title}]({url})." if url else f"{title}."]
+            bits += [esc(d.journal.rstrip(".")) + "."] if d.journal else []
+            bits += [f"PMID {d.pmid}."] if d.pmid else []
+            where = ", ".join(x for x in (p.chunk.section, f"p. {p.chunk.page}" if p.chunk.page else "") if x)
+            bits += [f"— {esc(where)}"] if where else []
+            bits += ["*(not supported by the passage)*"] if cited[n].supported is False else []
+            lines.append(" ".join(bits))
+        return "\n".join(lines).rstrip() + "\n"

@@ -137,6 +137,18 @@ def retrieve(turn: Turn, search: Retriever, settings: Settings, explicit_mode: b
 
 
 # --- gate --------------------------------------------------------------------------------------------
+def standout(passages: list[Passage]) -> float:
+    """How far the best paper's cosine lies above the next paper's (0 with fewer than two papers). One paper
+    standing out means the question is about it, even when its words differ from the abstract's; a question the
+    corpus cannot answer meets a cluster of loosely related papers instead."""
+    best: dict[str, float] = {}
+    for p in passages:
+        if p.dense_score is not None:
+            best[p.doc.paper_id] = max(best.get(p.doc.paper_id, -1.0), p.dense_score)
+    top = sorted(best.values(), reverse=True)
+    return top[0] - top[1] if len(top) >= 2 else 0.0
+
+
 def gate(turn: Turn, settings: Settings) -> None:
     """Refuse before generation: no passages; best cosine or relative BM25 under its calibrated threshold
     (a strong dense match overrules a weak lexical one); or a name in the question no passage mentions."""
@@ -149,7 +161,9 @@ def gate(turn: Turn, settings: Settings) -> None:
         turn.gate = "below-threshold"
         return
     lexical = max((p.bm25_rel for p in ps if p.bm25_rel is not None), default=None)
-    strong_dense = dense is not None and dense > settings.refusal_dense_overrule
+    margin = settings.refusal_margin_overrule
+    strong_dense = dense is not None and (dense > settings.refusal_dense_overrule
+                                          or (margin > 0 and standout(ps) >= margin))
     if (lexical is not None and settings.refusal_bm25_threshold > 0 and lexical < settings.refusal_bm25_threshold
             and not strong_dense):
         turn.gate = "below-bm25-threshold"
@@ -167,6 +181,11 @@ def select(turn: Turn, settings: Settings, similar: Any = None) -> None:
     turn.texts = [t for t, _ in cleaned]
     if any(n for _, n in cleaned):
         turn.flag("instructions-in-passages-removed")
+    # issue 12: a passage flagged as instruction-like at index time gives no text at all — no evidence, no
+    # extractive or fallback sentence, no excerpt in the prompt (check_answer also treats it as no support)
+    if any(p.chunk.instruction_like for p in turn.passages):
+        turn.texts = ["" if p.chunk.instruction_like else t for p, t in zip(turn.passages, turn.texts, strict=True)]
+        turn.flag("instruction-like-passages-ignored")
     # the judge also sees where a passage comes from: "in the spinal cord" is often said by the title only
     turn.support = [f"{sanitize(where(p))[0]}\n{t}" for p, t in zip(turn.passages, turn.texts, strict=True)]
     dense = similar(turn.query, [p.chunk.chunk_id for p in turn.passages]) if similar and turn.passages else None

@@ -34,6 +34,14 @@ def _load() -> Assistant:
     return Assistant.load()
 
 
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+    ris = "ris"
+    bibtex = "bibtex"
+    csl_json = "csl-json"
+
+
 class RetrievalChoice(StrEnum):
     hybrid = "hybrid"
     dense = "dense"
@@ -121,12 +129,19 @@ def ask(
     k: int = typer.Option(None, "--k", "-k", help="Passages given to the backend (default: RTMS_TOP_K)."),
     retrieval: RetrievalChoice = typer.Option(None, "--retrieval", "-r", help="hybrid | dense | bm25 | none "
                                               "(closed book: the model alone, no citations); default: RTMS_RETRIEVAL."),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text (streamed) | json | ris | "
+                                     "bibtex | csl-json (the cited papers, for Zotero, EndNote, BibTeX)."),
 ) -> None:
     """Answer one question with cited passages (or refuse), then print the reference list."""
     a = _load()
     b = backend.value if backend else None
     r = retrieval.value if retrieval else None
-    if as_json:
+    if fmt in (OutputFormat.ris, OutputFormat.bibtex, OutputFormat.csl_json):
+        from assistant.references import answer_references, render
+
+        print(render(answer_references(a.ask(question, backend=b, k=k, retrieval=r)), fmt.value), end="")
+        return
+    if as_json or fmt == OutputFormat.json:
         print(json.dumps(a.ask(question, backend=b, k=k, retrieval=r).to_dict(), indent=2, ensure_ascii=False))
         return
     print_answer(_stream_answer(a, question, None, b, k, r))

@@ -15,7 +15,8 @@ from assistant.cli import app
 from assistant.errors import AssistantError
 from assistant.settings import Settings
 
-corpus_app = typer.Typer(help="The review and its references: list, fetch (sync), add PDFs.", no_args_is_help=True)
+corpus_app = typer.Typer(help="The review and its references: list, fetch (sync), add PDFs, export references.",
+                         no_args_is_help=True)
 app.add_typer(corpus_app, name="corpus")
 
 T = TypeVar("T")
@@ -49,13 +50,16 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print a JSON li
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     console = Console()
-    cells = [["rev" if r["role"] == "review" else str(r.get("ref_no") or "-"), r["key"], r["status"],
+    cells = [["rev" if r["role"] == "review" else str(r.get("ref_no") or "-"),
+              r["key"] + ("" if r.get("identifier") else " ⚠no-id"), r["status"],
               r.get("title") or "", ", ".join(SHOW.get(k, k) for k in r["local"])] for r in rows]
     cols = ("ref", "key", "status", "title", "local")
     t = cols.index("title")
     widths = [max([len(col)] + [len(c[i]) for c in cells]) for i, col in enumerate(cols)]
     room = max(12, console.width - (sum(widths) - widths[t]) - 3 * len(cols) - 1)
-    table = Table(title=f"corpus: {len(rows)} papers")
+    missing = sum(1 for r in rows if not r.get("identifier"))
+    table = Table(title=f"corpus: {len(rows)} papers", caption=(
+        f"⚠no-id: {missing} paper(s) without DOI, PMID, PMCID or article URL" if missing else None))
     for i, col in enumerate(cols):
         table.add_column(col, no_wrap=True, min_width=min(widths[i], room) if i == t else widths[i])
     for c in cells:
@@ -101,3 +105,23 @@ def add_cmd(pdf: Path = typer.Argument(..., help="The PDF to add."),
     typer.echo(f"  title: {m.get('title') or '?'} ({m.get('metadata_source')} metadata)")
     typer.echo(f"  doi: {m.get('doi') or '-'}   sha256: {m['sha256'][:16]}…")
     typer.echo("Run `rtms-assistant index build` to index it.")
+
+
+@corpus_app.command("export")
+def export_cmd(fmt: str = typer.Option("ris", "--format", "-f", help="ris | bibtex | csl-json."),
+               out: Path | None = typer.Option(None, "--out", "-o", help="Write to this file (default: stdout)."),
+               corpus: Path | None = CorpusOpt) -> None:
+    """Export the manifest's papers (the review and its references) for Zotero, EndNote or BibTeX."""
+    from assistant.corpus.manifest import corpus_status
+    from assistant.references import FORMATS, corpus_references, render
+
+    if fmt not in FORMATS:
+        typer.secho(f"error: unknown format {fmt!r}: use {' | '.join(FORMATS)}.", fg="red", err=True)
+        raise typer.Exit(2)
+    rows = _run(lambda: corpus_status(_settings(corpus)))
+    text = render(corpus_references(rows), fmt)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {len(rows)} references to {out}", err=True)

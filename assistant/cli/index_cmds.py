@@ -27,20 +27,28 @@ def index_build(
     corpus: Path | None = typer.Option(None, help="Corpus folder (default: RTMS_CORPUS_DIR or ./corpus)."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Re-read and re-embed every document."),
     if_stale: bool = typer.Option(False, "--if-stale", help="Do nothing when the index is up to date."),
+    wait: float = typer.Option(0.0, "--wait", help="Seconds to wait for another running build to finish "
+                                                  "(default: fail at once with a message)."),
 ) -> None:
-    """Read, chunk and embed the corpus into index/ (incremental)."""
+    """Read, chunk and embed the corpus into index/ (incremental; one build at a time per index folder)."""
     a = Assistant(_settings(corpus))
     if if_stale and not rebuild:
         st = a.status()
         if not st["stale"]:
             console.print(f"index up to date: {st['documents']} documents, {st['chunks']} chunks")
             return
-    s = a.build_index(rebuild=rebuild)
+    s = a.build_index(rebuild=rebuild, lock_wait_s=wait)
+    if s.damaged_previous:
+        console.print(f"[yellow]the previous index was {s.damaged_previous}[/yellow]: rebuilt every document",
+                      highlight=False)
     console.print(f"indexed {s.documents} documents, {s.chunks} chunks in {s.seconds:.1f} s "
                   f"(embedded {s.embedded_documents} documents / {s.embedded_chunks} chunks, "
                   f"reused {s.reused_documents}, removed {s.removed_documents}, skipped {len(s.skipped)})")
     for f, reason in s.skipped:
         console.print(f"  [yellow]skipped[/yellow] {f}: {reason}", highlight=False)
+    if s.flagged_chunks:
+        console.print(f"  [yellow]{s.flagged_chunks} passage(s) hold instruction-like text[/yellow] (never used as "
+                      "evidence): see `rtms-assistant index status`", highlight=False)
 
 
 @index_app.command("status")
@@ -53,12 +61,22 @@ def index_status(as_json: bool = typer.Option(False, "--json", help="Print JSON.
     if not st["exists"]:
         console.print(f"no index in {st['index_dir']}: run `rtms-assistant index build`")
         raise typer.Exit(1)
+    if st.get("damaged"):
+        console.print(f"index {st['path']}\n  [red]{st['damaged']}[/red]", highlight=False)
+        raise typer.Exit(1)
     console.print(f"index {st['path']}\n  built {st['built_at']}: {st['documents']} documents, {st['chunks']} chunks")
     console.print(f"  settings: {json.dumps(st['index_params'])}")
     if st["stale"]:
         console.print("  [yellow]stale[/yellow]: " + "; ".join(st["reasons"]) + " — run `rtms-assistant index build`")
     else:
         console.print("  [green]up to date[/green]")
+    flagged = st.get("instruction_like") or []
+    if flagged:
+        console.print(f"  [yellow]{len(flagged)} passage(s) hold instruction-like text[/yellow] and are never used as "
+                      "evidence, support or fallback:", highlight=False)
+        for f in flagged:
+            console.print(f"    {f['source']} — {f['section'] or 'text'} ({f['chunk_id']}): {f['excerpt']}",
+                          highlight=False, markup=False)
 
 
 @app.command("search")

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import signal
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
 from assistant.cli import app
 from assistant.errors import ConfigError
+
+if TYPE_CHECKING:
+    from assistant.api import Assistant
 
 
 @app.command("serve")
@@ -16,7 +20,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to bind (0.0.0.0 exposes the app to the network)."),
     port: int = typer.Option(7860, help="Port to listen on."),
     share: bool = typer.Option(False, "--share", help="Also create a public gradio.live link (needs internet)."),
-    warm: bool = typer.Option(True, "--warm/--no-warm", help="Open the index and load the embedder before serving."),
+    warm: bool = typer.Option(True, "--warm/--no-warm", help="Load index, embedder and model before serving."),
 ) -> None:
     """Start the web UI (Chat, Corpus, Evidence) and print its URL."""
     from assistant.api import Assistant
@@ -27,6 +31,11 @@ def serve(
     if warm and (problem := warm_up(assistant)):
         typer.secho(f"warning: {problem}\n  The app starts anyway and shows this in the chat until it is fixed.",
                     fg="yellow", err=True)
+    elif warm:
+        typer.echo("loading the answer model ...", err=True)
+        if problem := warm_model(assistant):
+            typer.secho(f"warning: the answer model did not load ({problem}); the app starts anyway.",
+                        fg="yellow", err=True)
     demo = build_app(assistant)
     try:
         demo.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=True, quiet=True,
@@ -44,3 +53,14 @@ def serve(
         pass
     finally:
         demo.close()
+
+
+def warm_model(assistant: Assistant) -> str | None:
+    """Load the answer model and cache its system prompt (``Assistant.warm_up``); the error text if that fails."""
+    from assistant.errors import AssistantError
+
+    try:
+        assistant.warm_up()
+    except AssistantError as exc:
+        return str(exc)
+    return None

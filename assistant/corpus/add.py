@@ -1,4 +1,10 @@
-"""`corpus add PAPER.pdf [--doi DOI]`: validate a user's PDF and copy it into corpus/user/ with a sidecar."""
+"""`corpus add PAPER.pdf [--doi DOI]`: validate a user's PDF and copy it into corpus/user/ with a sidecar.
+
+What `corpus add` accepts, the next `index build` indexes: the PDF is also read by the builder's own reader
+(``read_pdf``, which opens PDFs whose user password is empty), the file name it gets is one the builder lists
+(never hidden, never a temporary-file name), and a second, different PDF of a paper already in corpus/user/ is
+refused, because the builder would skip it as a duplicate document.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pypdf import PdfReader
+from pypdf import PasswordType, PdfReader
 from pypdf.errors import PyPdfError
 
 from assistant.corpus.fetch.cache import (
@@ -22,7 +28,9 @@ from assistant.corpus.fetch.cache import (
 )
 from assistant.corpus.fetch.local import id_forms, scan_sidecar_files
 from assistant.corpus.models import make_paper_id, normalise_doi, sha256_bytes
-from assistant.errors import CorpusError, FetchError
+from assistant.corpus.readers.dispatch import is_corpus_file
+from assistant.corpus.readers.pdf import read_pdf
+from assistant.errors import CorpusError, FetchError, ReaderError
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -58,7 +66,7 @@ def validate_pdf(path: Path, max_mb: float) -> tuple[bytes, PdfReader, str]:
         encrypted = reader.is_encrypted
     except (PyPdfError, ValueError, OSError) as exc:
         raise CorpusError(f"{path}: damaged PDF ({exc}). Download it again.") from None
-    if encrypted:
+    if encrypted and not _opens_without_password(reader):
         raise CorpusError(f"{path}: the PDF is encrypted. Save an unencrypted copy (e.g. `qpdf --decrypt "
                           "in.pdf out.pdf`) and add that.")
     try:
@@ -68,7 +76,21 @@ def validate_pdf(path: Path, max_mb: float) -> tuple[bytes, PdfReader, str]:
     if sum(ch.isalnum() for ch in text) < MIN_TEXT_CHARS:
         raise CorpusError(f"{path}: no readable text on its first pages (a scan?). Run OCR on it "
                           "(e.g. `ocrmypdf in.pdf out.pdf`) and add the result.")
+    try:
+        read_pdf(path)  # the index builder's reader: what it cannot read is refused here, with its reason
+    except ReaderError as exc:
+        raise CorpusError(f"the index builder could not read it: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - any reader failure means the build would skip the file
+        raise CorpusError(f"{path}: the index builder could not read it ({type(exc).__name__}: {exc}).") from None
     return data, reader, text
+
+
+def _opens_without_password(reader: PdfReader) -> bool:
+    """An encrypted PDF whose user password is empty opens in any viewer, and the index builder reads it."""
+    try:
+        return reader.decrypt("") != PasswordType.NOT_DECRYPTED
+    except Exception:  # noqa: BLE001 - unsupported encryption: treated as locked
+        return False
 
 
 def _info(reader: PdfReader) -> Any:
@@ -117,15 +139,30 @@ def crossref_biblio(settings: Settings, doi: str) -> dict[str, Any] | None:
     return biblio_from_work(got[0]) if got else None
 
 
+def safe_stem(stem: str) -> str:
+    """A file-name stem the index builder lists: letters, digits, '.', '_', '-', never starting with '.' (hidden)
+    or ending like a temporary file; 'paper' when nothing is left."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem)[:80].lstrip("._-").rstrip(".")
+    return stem or "paper"
+
+
 def _destination(user_dir: Path, data_sha: str, doi: str | None, original: Path) -> tuple[Path, bool]:
     for f in scan_sidecar_files(user_dir):
         if f.meta.get("sha256") == data_sha:
             return f.path, True
-    stem = paper_slug(make_paper_id(doi)) if doi else re.sub(r"[^A-Za-z0-9._-]+", "_", original.stem)[:80]
-    dest = user_dir / f"{stem or 'paper'}.pdf"
+    stem = safe_stem(paper_slug(make_paper_id(doi)) if doi else original.stem)
+    dest = user_dir / f"{stem}.pdf"
     if dest.exists():
         dest = user_dir / f"{stem}-{data_sha[:8]}.pdf"
     return dest, False
+
+
+def _same_paper(user_dir: Path, paper_id: str, data_sha: str) -> Path | None:
+    """Another PDF in corpus/user/ of the same paper (the builder indexes one document per paper and kind)."""
+    for f in scan_sidecar_files(user_dir):
+        if f.meta.get("paper_id") == paper_id and f.meta.get("sha256") != data_sha:
+            return f.path
+    return None
 
 
 def add_pdf(settings: Settings, pdf: Path, doi: str | None = None, *, online: bool = True) -> AddResult:
@@ -153,6 +190,11 @@ def add_pdf(settings: Settings, pdf: Path, doi: str | None = None, *, online: bo
             "metadata_source": meta_source, "original_name": pdf.name, "sha256": sha, "bytes": len(data),
             "pages": len(reader.pages), "added_at": now_iso(), "url": None}
     meta["paper_id"] = make_paper_id(doi, meta["pmid"], meta["pmcid"], sha)
+    if other := _same_paper(settings.user_dir, meta["paper_id"], sha):
+        raise CorpusError(f"{pdf}: {other} already holds this paper ({meta['paper_id']}) and the index keeps one PDF "
+                          "per paper. Remove that file first if this copy should replace it.")
+    if not is_corpus_file(settings.corpus_dir, dest):
+        raise CorpusError(f"{pdf}: the name {dest.name} would not be indexed; rename the file and add it again.")
     atomic_write_bytes(dest, data)
     atomic_write_json(sidecar_path(dest), meta)
     return AddResult(dest, meta)

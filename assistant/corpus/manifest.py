@@ -132,6 +132,12 @@ def save_manifest(manifest: Manifest, path: Path) -> None:
     atomic_write_bytes(path, (_header_comment(path) + body).encode("utf-8"))
 
 
+def entry_identifier(entry: ManifestEntry) -> str | None:
+    """The entry's resolvable identifier ('doi:…', 'pmid:…', 'pmc:…' or 'url:…'), None when it has none."""
+    url = getattr(entry, "url", None) or (entry.model_extra or {}).get("url")
+    return entry.paper_id or (f"url:{url}" if url else None)
+
+
 def entry_status(entry: ManifestEntry, local: LocalIndex) -> dict[str, Any]:
     files = local.lookup(entry.ids) if entry.ids else []
     notes = sorted({str(f.meta["id"]) for f in files if f.kind == "evidence-note"}
@@ -139,6 +145,7 @@ def entry_status(entry: ManifestEntry, local: LocalIndex) -> dict[str, Any]:
                                                    if f.kind == "evidence-note")})
     kinds = [k for k in LOCAL_KINDS if any(f.kind == k for f in files) or (k == "evidence-note" and notes)]
     row = entry.model_dump(mode="json")
+    row["identifier"] = entry_identifier(entry)
     row.update(paper_id=entry.paper_id, local=kinds or ["nothing"], digest_notes=notes,
                files={k: sorted(str(f.path) for f in files if f.kind == k) for k in kinds if k != "evidence-note"})
     return row

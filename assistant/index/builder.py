@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import platform
 import time
@@ -17,13 +16,23 @@ import numpy as np
 from tqdm import tqdm
 
 from assistant.corpus.models import Document, DocumentMeta
-from assistant.corpus.readers import iter_corpus_files, read_document
+from assistant.corpus.readers import iter_corpus_files, read_documents
 from assistant.corpus.sentences import MIN_EVIDENCE_CHARS, sentence_spans
-from assistant.errors import AssistantError, ReaderError
+from assistant.errors import AssistantError, IndexDamagedError, ReaderError
 from assistant.index.chunking import Chunker, embedding_text
 from assistant.index.embedding import Embedder, EmbeddingCache, embed_with_cache
+from assistant.index.flags import INSTRUCTION_PATTERNS, instruction_like
+from assistant.index.lock import build_lock
 from assistant.index.models import Chunk
-from assistant.index.store import IndexData, current_version, load_version, manifest_differences, write_version
+from assistant.index.store import (
+    IndexData,
+    current_version,
+    load_version,
+    manifest_differences,
+    verified_manifest,
+    write_version,
+)
+from assistant.safetext import valid_unicode
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,6 +48,10 @@ class BuildSummary:
     embedded_sentences: int = 0
     removed_documents: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    flagged_chunks: int = 0
+    """passages flagged as instruction-like (never used as evidence)"""
+    damaged_previous: str = ""
+    """why the previous version could not be reused (then every document was rebuilt)"""
     seconds: float = 0.0
     path: str = ""
 
@@ -95,27 +108,83 @@ def sentence_table(chunks: list[Chunk]) -> tuple[np.ndarray, list[str]]:
     return np.array(rows, dtype=np.int32).reshape(-1, 3), texts
 
 
+BUILDER_VERSION = 2
+"""Recorded in the manifest. 2: every record of a multi-record PubMed / PMC file is indexed, the manifest holds
+checksums, chunks carry the instruction-like flag. Files of an older version's index are re-read (the embedding
+cache keeps that cheap)."""
+
+
 def build_index(settings: Settings, rebuild: bool = False, progress: bool = True,
-                embedder: Embedder | None = None) -> BuildSummary:
-    """Read, chunk and embed what changed; carry over the rest; write a new version atomically."""
+                embedder: Embedder | None = None, lock_wait_s: float = 0.0) -> BuildSummary:
+    """Read, chunk and embed what changed; carry over the rest; write a new version atomically.
+
+    Holds the index folder's build lock throughout (IndexBusyError when another build has it)."""
+    with build_lock(settings.index_dir, lock_wait_s):
+        return _build(settings, rebuild, progress, embedder)
+
+
+def _previous(settings: Settings, rebuild: bool, summary: BuildSummary) -> IndexData | None:
+    """The current version to reuse from, if it is intact, built with these settings and by this builder."""
+    old_path = current_version(settings.index_dir)
+    if old_path is None or rebuild:
+        return None
+    try:
+        data = load_version(old_path)
+    except IndexDamagedError as exc:
+        summary.damaged_previous = str(exc).split(" — ")[0]
+        log.warning("the current index is damaged (%s): rebuilding every document", exc)
+        return None
+    if manifest_differences(data.manifest, settings) or data.manifest.get("builder_version", 1) < BUILDER_VERSION:
+        return None
+    return data
+
+
+def _read_file(path: Path, rel: str, sha: str) -> list[Document]:
+    """Every Document in one corpus file; any failure (not only ReaderError) is raised as ReaderError
+    naming the file, so one bad file never stops the build."""
+    try:
+        docs = read_documents(path)
+    except ReaderError:
+        raise
+    except RecursionError:
+        raise ReaderError(f"{rel}: nested too deeply to read (RecursionError) — simplify or remove the file") from None
+    except Exception as exc:  # noqa: BLE001 - isolate the failure to this file and say what it was
+        raise ReaderError(f"{rel}: unexpected {type(exc).__name__} while reading ({exc}) — the file was skipped; "
+                          "check that it is a valid PDF / XML / Markdown file") from None
+    for doc in docs:
+        doc.source = rel
+        doc.sha256 = sha
+        doc.title = valid_unicode(doc.title)
+        for sec in doc.sections:
+            sec.title = valid_unicode(sec.title)
+            sec.text = valid_unicode(sec.text)
+    return docs
+
+
+def _record_label(rel: str, doc: Document, many: bool) -> str:
+    if not many:
+        return rel
+    ident = f"PMID {doc.pmid}" if doc.pmid else (f"doi {doc.doi}" if doc.doi else doc.doc_id)
+    return f"{rel} [{ident}]"
+
+
+def _build(settings: Settings, rebuild: bool, progress: bool, embedder: Embedder | None) -> BuildSummary:
     t0 = time.perf_counter()
     summary = BuildSummary()
     root = settings.corpus_dir
     files = corpus_files(settings)
 
-    old = None
-    old_path = current_version(settings.index_dir)
-    if old_path is not None and not rebuild:
-        data = load_version(old_path)
-        if not manifest_differences(data.manifest, settings):
-            old = data
-    old_by_source: dict[str, tuple[DocumentMeta, list[int]]] = {}
+    old = _previous(settings, rebuild, summary)
+    # source file -> (its documents, their chunk rows), so that a multi-record file is reused as a whole
+    old_by_source: dict[str, tuple[list[DocumentMeta], list[int]]] = {}
     if old is not None:
         rows_by_doc: dict[str, list[int]] = {}
         for i, c in enumerate(old.chunks):
             rows_by_doc.setdefault(c.doc_id, []).append(i)
         for d in old.documents:
-            old_by_source[d.source] = (d, rows_by_doc.get(d.doc_id, []))
+            metas, rows = old_by_source.setdefault(d.source, ([], []))
+            metas.append(d)
+            rows.extend(rows_by_doc.get(d.doc_id, []))
 
     embedder = embedder or Embedder(settings.embedder, settings.embed_batch_size)
     chunker = Chunker(embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens)
@@ -128,41 +197,56 @@ def build_index(settings: Settings, rebuild: bool = False, progress: bool = True
     seen_ids: set[str] = set()
     for rel, sha in tqdm(sorted(files.items()), desc="reading", unit="file", disable=not progress):
         prev = old_by_source.get(rel)
-        if prev is not None and prev[0].sha256 == sha and prev[0].doc_id not in seen_ids:
-            meta, rows = prev
-            docs.append(meta)
-            seen_ids.add(meta.doc_id)
+        if (prev is not None and all(m.sha256 == sha for m in prev[0])
+                and not seen_ids.intersection(m.doc_id for m in prev[0])):
+            metas, rows = prev
+            docs.extend(metas)
+            seen_ids.update(m.doc_id for m in metas)
             for r in rows:
                 chunks.append(old.chunks[r])  # type: ignore[union-attr]
                 vectors_by_row.append(old.vectors[r])  # type: ignore[union-attr]
-            summary.reused_documents += 1
+            summary.reused_documents += len(metas)
             continue
         try:
-            doc = read_document(root / rel)
+            file_docs = _read_file(root / rel, rel, sha)
+            doc_chunks = [chunker.chunk_document(doc) for doc in file_docs]
         except ReaderError as exc:
             summary.skipped.append((rel, str(exc)))
             log.warning("skipped %s: %s", rel, exc)
             continue
-        doc.source = rel
-        doc.sha256 = sha
-        if doc.doc_id in seen_ids:
-            summary.skipped.append((rel, f"duplicate document id {doc.doc_id} (already indexed from another file)"))
+        except Exception as exc:  # noqa: BLE001 - chunking a strange document must not stop the build
+            summary.skipped.append((rel, f"{rel}: unexpected {type(exc).__name__} while chunking ({exc})"))
+            log.warning("skipped %s: %s", rel, exc)
             continue
-        doc_chunks = chunker.chunk_document(doc)
-        if not doc_chunks:
-            summary.skipped.append((rel, "no text to index"))
-            continue
-        seen_ids.add(doc.doc_id)
-        docs.append(doc.meta())
-        rows = []
-        for c in doc_chunks:
-            rows.append(len(chunks))
-            pending.append((len(chunks), embedding_text(doc.title, c)))
-            chunks.append(c)
-            vectors_by_row.append(None)
-        new_doc_rows.append(rows)
+        many = len(file_docs) > 1
+        indexed = 0
+        for doc, these in zip(file_docs, doc_chunks, strict=True):
+            label = _record_label(rel, doc, many)
+            if doc.doc_id in seen_ids:
+                summary.skipped.append((label, f"duplicate document id {doc.doc_id} (already indexed from another "
+                                               "file or record)"))
+                continue
+            if not these:
+                summary.skipped.append((label, "no text to index"))
+                continue
+            seen_ids.add(doc.doc_id)
+            docs.append(doc.meta())
+            indexed += 1
+            rows = []
+            for c in these:
+                rows.append(len(chunks))
+                pending.append((len(chunks), embedding_text(doc.title, c)))
+                chunks.append(c)
+                vectors_by_row.append(None)
+            new_doc_rows.append(rows)
+        if many:
+            log.info("%s: %d records indexed", rel, indexed)
 
-    # One batched pass over every new chunk (cached vectors are reused, never re-embedded).
+    for c in chunks:
+        c.instruction_like = instruction_like(c.text)
+
+    # One batched pass over every new chunk (cached vectors are reused, never re-embedded); the cache is
+    # committed batch by batch, so a build that is interrupted resumes where it stopped.
     cache = EmbeddingCache(settings.index_dir / "embed_cache.sqlite", settings.embedder)
     try:
         vecs, encoded = embed_with_cache(embedder, cache, [t for _, t in pending], desc="embedding",
@@ -187,9 +271,11 @@ def build_index(settings: Settings, rebuild: bool = False, progress: bool = True
         "index_hash": settings.index_hash(),
         "embedder": {"name": settings.embedder, "dim": int(vectors.shape[1]) if vectors.ndim == 2 else 384},
         "chunking": {"max_tokens": settings.chunk_tokens, "overlap_tokens": settings.chunk_overlap_tokens},
-        "documents": {d.source: {"doc_id": d.doc_id, "sha256": d.sha256} for d in docs},
+        "documents": _documents_by_source(docs),
         "skipped": {f: r for f, r in summary.skipped},
         "counts": {"documents": len(docs), "chunks": len(chunks)},
+        "builder_version": BUILDER_VERSION,
+        "instruction_like": _flagged(chunks, docs),
         "libraries": _library_versions(),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
@@ -200,9 +286,34 @@ def build_index(settings: Settings, rebuild: bool = False, progress: bool = True
     data = IndexData(docs, chunks, vectors, manifest, sentences=spans, sentence_vectors=sentence_vectors)
     path = write_version(settings.index_dir, data, settings.faiss_index, settings.hnsw_from_chunks)
     summary.documents, summary.chunks = len(docs), len(chunks)
+    summary.flagged_chunks = len(manifest["instruction_like"])
     summary.seconds = round(time.perf_counter() - t0, 2)
     summary.path = str(path)
     return summary
+
+
+def _documents_by_source(docs: list[DocumentMeta]) -> dict[str, dict[str, Any]]:
+    """source file -> its sha256 and document ids (several for a multi-record PubMed / PMC file)."""
+    out: dict[str, dict[str, Any]] = {}
+    for d in docs:
+        entry = out.setdefault(d.source, {"doc_id": d.doc_id, "sha256": d.sha256, "doc_ids": []})
+        entry["doc_ids"].append(d.doc_id)
+    return out
+
+
+def _flagged(chunks: list[Chunk], docs: list[DocumentMeta]) -> list[dict[str, Any]]:
+    """The instruction-like passages, for `index status`."""
+    source = {d.doc_id: d.source for d in docs}
+    return [{"chunk_id": c.chunk_id, "source": source.get(c.doc_id, ""), "section": c.section,
+             "excerpt": _excerpt(c.text)} for c in chunks if c.instruction_like]
+
+
+def _excerpt(text: str, width: int = 100) -> str:
+    for p in INSTRUCTION_PATTERNS:
+        if m := p.search(text):
+            start = max(0, m.start() - 20)
+            return ("…" if start else "") + " ".join(text[start:start + width].split()) + "…"
+    return " ".join(text[:width].split())
 
 
 def index_status(settings: Settings) -> dict[str, Any]:
@@ -210,15 +321,25 @@ def index_status(settings: Settings) -> dict[str, Any]:
     path = current_version(settings.index_dir)
     if path is None:
         return {"exists": False, "stale": True, "reasons": ["no index built yet"], "index_dir": str(settings.index_dir)}
-    manifest = json.loads((path / "manifest.json").read_text())
+    try:
+        manifest = verified_manifest(path)
+    except IndexDamagedError as exc:
+        return {"exists": True, "stale": True, "damaged": str(exc), "reasons": [str(exc)], "path": str(path),
+                "index_dir": str(settings.index_dir), "documents": 0, "chunks": 0, "index_params": None,
+                "built_at": None, "skipped": {}, "libraries": None, "instruction_like": []}
     reasons = manifest_differences(manifest, settings)
+    if "files" not in manifest:
+        reasons.append("the index has no checksums (built by an older version)")
+    elif manifest.get("builder_version", 1) < BUILDER_VERSION:
+        reasons.append("built by an older version of the index builder")
     try:
         files = corpus_files(settings)
     except AssistantError as exc:  # pragma: no cover - readers missing
         files, reasons = {}, [*reasons, str(exc)]
     built = {k: v["sha256"] for k, v in manifest.get("documents", {}).items()}
     skipped = manifest.get("skipped", {})
-    added = [f for f in files if f not in built and f not in skipped]
+    skipped_files = {k.split(" [", 1)[0] for k in skipped}  # "file [PMID n]": one record of a multi-record file
+    added = [f for f in files if f not in built and f not in skipped_files]
     changed = [f for f in files if f in built and built[f] != files[f]]
     removed = [f for f in built if f not in files]
     if added:
@@ -232,4 +353,5 @@ def index_status(settings: Settings) -> dict[str, Any]:
         "index_dir": str(settings.index_dir), "documents": manifest["counts"]["documents"],
         "chunks": manifest["counts"]["chunks"], "index_params": manifest.get("index_params"),
         "built_at": manifest.get("built_at"), "skipped": skipped, "libraries": manifest.get("libraries"),
+        "damaged": None, "instruction_like": manifest.get("instruction_like", []),
     }

@@ -7,6 +7,7 @@ so no model hub is ever contacted.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import sqlite3
 from collections.abc import Sequence
@@ -17,6 +18,10 @@ import numpy as np
 from tqdm import tqdm
 
 from assistant.errors import ModelError
+from assistant.index.onnx_encoder import BACKEND as ONNX_BACKEND
+from assistant.index.onnx_encoder import OnnxSentenceEncoder, split_name
+
+log = logging.getLogger(__name__)
 
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
 MAX_WORD_PIECES = 256
@@ -44,7 +49,8 @@ class Embedder:
     def __init__(self, name: str = DEFAULT_EMBEDDER, batch_size: int = 32) -> None:
         self.name = name
         self.batch_size = batch_size
-        self.path = resolve_model_path(name)
+        base, self.backend = split_name(name)  # 'model@onnx-int8' selects the int8 ONNX encoder
+        self.path = resolve_model_path(base)
 
     @cached_property
     def tokenizer(self):  # type: ignore[no-untyped-def]
@@ -72,11 +78,21 @@ class Embedder:
         except Exception as exc:  # noqa: BLE001 - any load failure means the same thing to the user
             raise ModelError(f"could not load the embedder from {self.path}: {exc}; reinstall with `make run`") from exc
 
+    @cached_property
+    def onnx(self) -> OnnxSentenceEncoder:
+        from assistant.settings import Settings
+
+        return OnnxSentenceEncoder(self.path, Settings().home / "embedders")
+
     @property
     def dim(self) -> int:
+        if self.backend == ONNX_BACKEND:
+            return self.onnx.dim
         return int(self.model.get_embedding_dimension())
 
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        if self.backend == ONNX_BACKEND:
+            return self.onnx.encode(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         vecs = self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
@@ -94,19 +110,50 @@ class Embedder:
             return None
 
     def encode_query(self, text: str) -> np.ndarray:
+        if self.backend == ONNX_BACKEND:
+            return self.onnx.encode([text])[0]
         if "model" not in self.__dict__ and self.query_encoder is not None:
             return self.query_encoder.encode(text)
         return self.encode([text])[0]
 
 
 class EmbeddingCache:
-    """SQLite cache of vectors keyed by sha256(embedder name + exact embedded text)."""
+    """SQLite cache of vectors keyed by sha256(embedder name + exact embedded text).
+
+    Written batch by batch (``embed_with_cache``), in WAL mode, so a build that is killed keeps every batch it
+    finished and the next build resumes from there. A cache file that SQLite cannot read is moved aside
+    (``*.damaged``) and started afresh: it only ever saves time.
+    """
 
     def __init__(self, path: Path, embedder: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.embedder = embedder
-        self.db = sqlite3.connect(path)
-        self.db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+        self.path = path
+        try:
+            self.db = self._open(path)
+        except sqlite3.DatabaseError as exc:
+            log.warning("embedding cache %s is unreadable (%s): moved aside, starting a new one", path, exc)
+            for suffix in ("", "-wal", "-shm"):
+                part = Path(f"{path}{suffix}")
+                if part.exists():
+                    os.replace(part, Path(f"{path}{suffix}.damaged"))
+            self.db = self._open(path)
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path, timeout=30)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+            db.execute("SELECT count(*) FROM (SELECT key FROM vectors LIMIT 1)").fetchone()
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    def count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM vectors").fetchone()[0])
 
     def key(self, text: str) -> str:
         return hashlib.sha256(f"{self.embedder}\x1f{text}".encode()).hexdigest()
@@ -131,23 +178,28 @@ class EmbeddingCache:
 
 def embed_with_cache(embedder: Embedder, cache: EmbeddingCache | None, texts: Sequence[str],
                      desc: str = "embedding", progress: bool = True) -> tuple[np.ndarray, list[int]]:
-    """Vectors for ``texts``; only texts missing from the cache are encoded. Returns (vectors, encoded indices)."""
+    """Vectors for ``texts``; only texts missing from the cache are encoded, each distinct text once, and every
+    batch is committed to the cache as soon as it is done. Returns (vectors, indices that were not cached)."""
     if not texts:
         return np.zeros((0, 384), dtype=np.float32), []
     keys = [cache.key(t) for t in texts] if cache else [str(i) for i in range(len(texts))]
     found = cache.get_many(keys) if cache else {}
     todo = [i for i, k in enumerate(keys) if k not in found]
+    first_of: dict[str, int] = {}
+    for i in todo:
+        first_of.setdefault(keys[i], i)
+    unique = list(first_of.values())  # a text repeated in ``texts`` is encoded once
     new: dict[str, np.ndarray] = {}
-    if todo:
+    if unique:
         bs = embedder.batch_size
-        with tqdm(total=len(todo), desc=desc, unit="chunk", disable=not progress or len(todo) < 2 * bs) as bar:
-            for s in range(0, len(todo), bs):
-                idx = todo[s:s + bs]
+        with tqdm(total=len(unique), desc=desc, unit="chunk", disable=not progress or len(unique) < 2 * bs) as bar:
+            for s in range(0, len(unique), bs):
+                idx = unique[s:s + bs]
                 vecs = embedder.encode([texts[i] for i in idx])
-                for i, v in zip(idx, vecs, strict=True):
-                    new[keys[i]] = v
+                batch = {keys[i]: v for i, v in zip(idx, vecs, strict=True)}
+                if cache:
+                    cache.put_many(batch)  # committed now: an interrupted build resumes after this batch
+                new.update(batch)
                 bar.update(len(idx))
-        if cache:
-            cache.put_many(new)
     allv = {**found, **new}
     return np.stack([allv[k] for k in keys]).astype(np.float32), todo

@@ -19,6 +19,9 @@ class Chunk(BaseModel):
     char_start: int = Field(description="start offset within the section's text")
     char_end: int
     text: str
+    instruction_like: bool = Field(False, description="the passage addresses an AI assistant (e.g. 'ignore previous "
+                                                      "instructions'): flagged at index time; its sentences are "
+                                                      "never evidence, support or fallback material")
 
     @staticmethod
     def make_id(doc_id: str, section: str, page: int | None, start: int, end: int, text: str) -> str:
@@ -50,4 +53,5 @@ class Passage(BaseModel):
             "journal": d.journal, "doi": d.doi, "pmid": d.pmid, "pmcid": d.pmcid,
             "section": self.chunk.section, "page": self.chunk.page,
             "char_start": self.chunk.char_start, "char_end": self.chunk.char_end, "text": self.chunk.text,
+            "instruction_like": self.chunk.instruction_like,
         }

@@ -9,10 +9,15 @@ Layout under ``index_dir``::
 
 A build writes a new version folder completely, then swaps CURRENT with ``os.replace``; a crash at any
 point leaves the previous version loadable. No pickle: numpy arrays are saved with ``allow_pickle=False``.
+The manifest records the size and sha256 of every other file (``files``); opening a version verifies them,
+so a damaged file gives "damaged: <file> — run `rtms-assistant index build --rebuild`", not a traceback.
+Builds hold ``.build.lock`` (see ``lock.py``); clean-up after a build removes only version folders that
+CURRENT does not point at, and temporary folders of processes that no longer run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -26,7 +31,9 @@ import faiss
 import numpy as np
 
 from assistant.corpus.models import DocumentMeta
-from assistant.errors import EmptyIndexError, IndexMismatchError, IndexMissingError
+from assistant.errors import EmptyIndexError, IndexDamagedError, IndexMismatchError, IndexMissingError
+from assistant.index import integrity
+from assistant.index.flags import instruction_like
 from assistant.index.models import Chunk
 from assistant.settings import Settings
 
@@ -42,7 +49,7 @@ CREATE TABLE documents (doc_id TEXT PRIMARY KEY, paper_id TEXT NOT NULL, source 
                         sha256 TEXT NOT NULL, meta TEXT NOT NULL);
 CREATE TABLE chunks (row INTEGER PRIMARY KEY, chunk_id TEXT NOT NULL UNIQUE, doc_id TEXT NOT NULL,
                      ord INTEGER NOT NULL, section TEXT NOT NULL, page INTEGER, char_start INTEGER NOT NULL,
-                     char_end INTEGER NOT NULL, text TEXT NOT NULL);
+                     char_end INTEGER NOT NULL, text TEXT NOT NULL, instruction_like INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX chunks_doc ON chunks(doc_id);
 """
 
@@ -61,16 +68,37 @@ class IndexData:
 
 
 def current_version(index_dir: Path) -> Path | None:
+    """The folder CURRENT names (it may be damaged: see ``verified_manifest``); None when no index was built."""
     pointer = index_dir / "CURRENT"
-    if not pointer.exists():
+    try:
+        name = pointer.read_text(encoding="utf-8", errors="replace").strip()
+    except FileNotFoundError:
         return None
-    path = index_dir / pointer.read_text().strip()
-    return path if (path / "manifest.json").exists() else None
+    if not name or "/" in name or "\\" in name or name.startswith("."):
+        return index_dir / "CURRENT"  # a scrambled pointer: reported as damaged by verified_manifest
+    return index_dir / name
+
+
+def verified_manifest(path: Path, full: bool = True) -> dict[str, Any]:
+    """The manifest of version folder ``path`` after checking every recorded file; IndexDamagedError if not.
+    ``full=False``: hash only files modified since the build (see ``integrity``)."""
+    if not path.is_dir():
+        raise IndexDamagedError(integrity.damaged_message(
+            "CURRENT", f"points at {path.name}, which is not a version folder"))
+    manifest = integrity.read_manifest_file(path)
+    integrity.verify(path, manifest, full)
+    return manifest
 
 
 def read_manifest(index_dir: Path) -> dict[str, Any] | None:
+    """The current version's manifest; None when there is none or it is unreadable."""
     v = current_version(index_dir)
-    return json.loads((v / "manifest.json").read_text()) if v else None
+    if v is None:
+        return None
+    try:
+        return integrity.read_manifest_file(v)
+    except IndexDamagedError:
+        return None
 
 
 def manifest_differences(manifest: dict[str, Any], settings: Settings) -> list[str]:
@@ -104,9 +132,9 @@ def write_version(index_dir: Path, data: IndexData, faiss_kind: str, hnsw_from: 
         db.executescript(_SCHEMA)
         db.executemany("INSERT INTO documents VALUES (?,?,?,?,?)",
                        [(d.doc_id, d.paper_id, d.source, d.sha256, d.model_dump_json()) for d in data.documents])
-        db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?)",
-                       [(i, c.chunk_id, c.doc_id, c.ord, c.section, c.page, c.char_start, c.char_end, c.text)
-                        for i, c in enumerate(data.chunks)])
+        db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?)",
+                       [(i, c.chunk_id, c.doc_id, c.ord, c.section, c.page, c.char_start, c.char_end, c.text,
+                         int(c.instruction_like)) for i, c in enumerate(data.chunks)])
         db.commit()
         db.close()
         np.save(tmp / "vectors.npy", np.ascontiguousarray(data.vectors, dtype=np.float32), allow_pickle=False)
@@ -114,12 +142,12 @@ def write_version(index_dir: Path, data: IndexData, faiss_kind: str, hnsw_from: 
         np.save(tmp / "sentence_vectors.npy", np.ascontiguousarray(data.sentence_vectors, dtype=np.float16),
                 allow_pickle=False)
         faiss.write_index(build_faiss(data.vectors, faiss_kind, hnsw_from), str(tmp / "faiss.index"))
-        (tmp / "manifest.json").write_text(json.dumps(data.manifest, indent=2, sort_keys=True))
+        manifest = {**data.manifest, "files": integrity.checksums(tmp)}
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        _fsync_folder_files(tmp)
         final = index_dir / name
         tmp.rename(final)
-        pointer_tmp = index_dir / ".CURRENT.tmp"
-        pointer_tmp.write_text(name)
-        os.replace(pointer_tmp, index_dir / "CURRENT")
+        _switch_current(index_dir, name)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -127,31 +155,108 @@ def write_version(index_dir: Path, data: IndexData, faiss_kind: str, hnsw_from: 
     return final
 
 
-def _remove_old_versions(index_dir: Path, keep: str) -> None:
-    for p in index_dir.iterdir():
-        if p.is_dir() and p.name != keep and (p.name.startswith("v-") or p.name.startswith(".tmp-v-")):
-            shutil.rmtree(p, ignore_errors=True)
+def _fsync_folder_files(folder: Path) -> None:
+    """Flush the new version to disk before CURRENT can name it (a power cut must not leave CURRENT pointing
+    at empty files)."""
+    for p in folder.iterdir():
+        with p.open("rb") as f:
+            os.fsync(f.fileno())
 
 
-def load_version(path: Path) -> IndexData:
-    db = sqlite3.connect(f"file:{path / 'chunks.sqlite'}?mode=ro", uri=True)
+def _switch_current(index_dir: Path, name: str) -> None:
+    """Point CURRENT at ``name`` atomically: write a private temporary file, fsync it, ``os.replace`` it."""
+    pointer_tmp = index_dir / f".CURRENT.{os.getpid()}.{time.monotonic_ns()}.tmp"
     try:
-        docs = [DocumentMeta.model_validate_json(m) for (m,) in db.execute("SELECT meta FROM documents")]
-        chunks = [Chunk(chunk_id=r[1], doc_id=r[2], paper_id="", ord=r[3], section=r[4], page=r[5],
-                        char_start=r[6], char_end=r[7], text=r[8])
-                  for r in db.execute("SELECT * FROM chunks ORDER BY row")]
+        with pointer_tmp.open("w", encoding="utf-8") as f:
+            f.write(name)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(pointer_tmp, index_dir / "CURRENT")
     finally:
-        db.close()
+        pointer_tmp.unlink(missing_ok=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _owner_pid(name: str) -> int | None:
+    """The builder's pid in a version name ``v-<date>-<time>-<pid>-<n>`` (with or without '.tmp-')."""
+    parts = name.removeprefix(".tmp-").split("-")
+    return int(parts[3]) if len(parts) == 5 and parts[3].isdigit() else None
+
+
+def _remove_old_versions(index_dir: Path, keep: str) -> None:
+    """Remove superseded version folders (only names this module creates), never the one CURRENT names, and a
+    temporary folder only when the process that was writing it has ended (a crashed build's leftovers)."""
+    current = current_version(index_dir)
+    for p in index_dir.iterdir():
+        if not p.is_dir() or p.name == keep or (current is not None and p.name == current.name):
+            continue
+        if p.name.startswith("v-") and _owner_pid(p.name) is not None:
+            shutil.rmtree(p, ignore_errors=True)
+        elif p.name.startswith(".tmp-v-"):
+            pid = _owner_pid(p.name)
+            if pid is not None and pid != os.getpid() and not _pid_alive(pid):
+                shutil.rmtree(p, ignore_errors=True)
+    for p in index_dir.glob(".CURRENT.*.tmp"):
+        with contextlib.suppress(ValueError, IndexError):
+            if not _pid_alive(int(p.name.split(".")[2])):
+                p.unlink(missing_ok=True)
+
+
+def load_version(path: Path, full_check: bool = True) -> IndexData:
+    """Read a version folder (checksums verified first); IndexDamagedError names a file that cannot be read."""
+    manifest = verified_manifest(path, full_check)
+    with _reading("chunks.sqlite"):
+        docs, chunks = _read_chunk_store(path / "chunks.sqlite")
     paper_of = {d.doc_id: d.paper_id for d in docs}
     for c in chunks:
         c.paper_id = paper_of.get(c.doc_id, "")
-    vectors = np.load(path / "vectors.npy", allow_pickle=False)
-    manifest = json.loads((path / "manifest.json").read_text())
+    with _reading("vectors.npy"):
+        vectors = np.load(path / "vectors.npy", allow_pickle=False)
     data = IndexData(docs, chunks, vectors, manifest)
-    if (path / "sentences.npy").exists():
-        data.sentences = np.load(path / "sentences.npy", allow_pickle=False)
-        data.sentence_vectors = np.load(path / "sentence_vectors.npy", allow_pickle=False)
+    if (path / "sentences.npy").exists() or "sentences.npy" in manifest.get("files", {}):
+        with _reading("sentences.npy"):
+            data.sentences = np.load(path / "sentences.npy", allow_pickle=False)
+        with _reading("sentence_vectors.npy"):
+            data.sentence_vectors = np.load(path / "sentence_vectors.npy", allow_pickle=False)
     return data
+
+
+@contextlib.contextmanager
+def _reading(name: str):  # type: ignore[no-untyped-def]
+    """Turn whatever SQLite / NumPy raise on an unreadable file into IndexDamagedError naming the file."""
+    try:
+        yield
+    except IndexDamagedError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - an unreadable file means the same thing whatever the library says
+        raise IndexDamagedError(integrity.damaged_message(name, f"{type(exc).__name__}: {exc}")) from exc
+
+
+def _read_chunk_store(db_path: Path) -> tuple[list[DocumentMeta], list[Chunk]]:
+    if not db_path.is_file():
+        raise IndexDamagedError(integrity.damaged_message(db_path.name, "missing"))
+    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        docs = [DocumentMeta.model_validate_json(m) for (m,) in db.execute("SELECT meta FROM documents")]
+        has_flag = any(r[1] == "instruction_like" for r in db.execute("PRAGMA table_info(chunks)"))
+        cols = "row, chunk_id, doc_id, ord, section, page, char_start, char_end, text" + (
+            ", instruction_like" if has_flag else "")
+        chunks = [Chunk(chunk_id=r[1], doc_id=r[2], paper_id="", ord=r[3], section=r[4], page=r[5],
+                        char_start=r[6], char_end=r[7], text=r[8],
+                        instruction_like=bool(r[9]) if has_flag else instruction_like(r[8]))
+                  for r in db.execute(f"SELECT {cols} FROM chunks ORDER BY row")]
+    finally:
+        db.close()
+    return docs, chunks
 
 
 class IndexStore:
@@ -165,19 +270,38 @@ class IndexStore:
 
     @classmethod
     def open(cls, settings: Settings, *, allow_empty: bool = False) -> IndexStore:
-        path = current_version(settings.index_dir)
-        if path is None:
-            raise IndexMissingError(f"no index in {settings.index_dir}: {BUILD_HINT}")
-        manifest = json.loads((path / "manifest.json").read_text())
+        """The current version; IndexDamagedError names a damaged file. A version a build replaced (and removed)
+        while it was being read is not damage: the new CURRENT is opened instead."""
+        for attempt in range(3):
+            path = current_version(settings.index_dir)
+            if path is None:
+                raise IndexMissingError(f"no index in {settings.index_dir}: {BUILD_HINT}")
+            try:
+                return cls._open_version(settings, path, allow_empty)
+            except IndexDamagedError:
+                if attempt == 2 or current_version(settings.index_dir) == path:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @classmethod
+    def _open_version(cls, settings: Settings, path: Path, allow_empty: bool) -> IndexStore:
+        manifest = verified_manifest(path, full=False)
         diffs = manifest_differences(manifest, settings)
         if diffs:
             raise IndexMismatchError(
                 "the index was built with other settings (" + "; ".join(diffs) + f"): {REBUILD_HINT}")
-        data = load_version(path)
+        data = load_version(path, full_check=False)
         if not data.chunks and not allow_empty:
             raise EmptyIndexError(f"the index in {settings.index_dir} holds no passages: add documents to "
                                   f"{settings.corpus_dir} (e.g. corpus/digest notes) and {BUILD_HINT}")
-        return cls(data, faiss.read_index(str(path / "faiss.index")), path)
+        try:
+            index = faiss.read_index(str(path / "faiss.index"))
+        except Exception as exc:  # noqa: BLE001 - FAISS raises RuntimeError for any unreadable file
+            raise IndexDamagedError(integrity.damaged_message("faiss.index", f"unreadable: {exc}")) from exc
+        if index.ntotal != len(data.chunks) or len(data.vectors) != len(data.chunks):
+            raise IndexDamagedError(integrity.damaged_message(
+                "faiss.index", f"{index.ntotal} vectors for {len(data.chunks)} passages"))
+        return cls(data, index, path)
 
     @property
     def chunks(self) -> list[Chunk]:

@@ -2,7 +2,8 @@
 
 Per-browser-session state (conversation, backend, passages per answer) lives in a ``gr.State``; the
 ``Assistant`` (index, embedder, models) is shared. Answer generation goes through one queue slot
-(``concurrency_id="generate"``, limit 1), so two users never drive the LLM at once.
+(``concurrency_id="generate"``, limit ``RTMS_WEB_CONCURRENCY``, default 1), so two users never drive the in-process
+LLM at once; with an OpenAI-compatible server, raise it to the server's parallel slots.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ import gradio as gr  # noqa: E402
 from assistant.answer.models import Answer, Evidence  # noqa: E402
 from assistant.api import Assistant  # noqa: E402
 from assistant.errors import AssistantError, LLMError, ModelError  # noqa: E402
+from assistant.safetext import valid_unicode  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from assistant.web import render, tables  # noqa: E402
 from assistant.web.assets import CITE_JS, CSS  # noqa: E402
-from assistant.web.export import conversation_markdown, write_export  # noqa: E402
+from assistant.web.export import conversation_markdown, write_export, write_references  # noqa: E402
 from assistant.web.session import ChatSession, Turn  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,10 @@ EXAMPLES = [
     "Which stimulation frequencies were used over M1 in the clinical trials?",
     "Does rTMS affect BDNF, and in which direction?",
 ]
+MAX_UPLOAD = "1kb"
+"""Largest body Gradio's /upload route accepts (the app uploads nothing; Gradio has no switch to turn it off)."""
 STREAM_INTERVAL_S = 0.04  # at most ~25 chat updates per second while streaming
+REFERENCE_FORMATS = ("ris", "bibtex", "csl-json")  # the download buttons beside the Markdown export
 EMPTY_QUESTION = "Type a question first, for example: Which glial markers does rTMS reduce?"
 
 
@@ -103,6 +108,14 @@ class WebApp:
         path = write_export(conversation_markdown(session.turns), self._session_dir(session))
         return gr.DownloadButton(value=str(path), interactive=True)
 
+    def reference_exports(self, session: ChatSession) -> tuple[Any, ...]:
+        """The three reference downloads (RIS, BibTeX, CSL-JSON) of the papers the conversation cites."""
+        out = []
+        for fmt in REFERENCE_FORMATS:
+            path = write_references(session.turns, fmt, self._session_dir(session)) if session.has_answers else None
+            out.append(gr.DownloadButton(value=str(path) if path else None, interactive=path is not None))
+        return tuple(out)
+
     def status_line(self, session: ChatSession) -> str:
         model = render.model_label(session.backend, self.settings)
         last = next((t.answer for t in reversed(session.turns) if t.answer is not None), None)
@@ -120,7 +133,7 @@ class WebApp:
     # --- chat ----------------------------------------------------------------------------------
     def respond(self, question: str, session: ChatSession) -> Iterator[tuple[Any, ...]]:
         """Stream one answer into the chat. Yields (chat, sources, export, status, session, question box)."""
-        q = (question or "").strip()
+        q = valid_unicode(question).strip()  # a lone surrogate from the browser must not break the tab
         session.stop()  # a turn left running (its event cancelled or lost) ends here as stopped
         history = session.history()
         turn = session.start(q)
@@ -223,14 +236,22 @@ class WebApp:
         return dd("marker"), dd("tissue"), dd("change", "direction"), dd("study_type")
 
     def evidence_view(self, marker: str, tissue: str, change: str, study_type: str,
-                      session: ChatSession) -> tuple[Any, Any, str]:
-        """(table, CSV download, note) for the chosen filters."""
+                      session: ChatSession, show: str | None = None) -> tuple[Any, Any, str]:
+        """(table, CSV download, note) for the chosen filters; ``show`` = conflicts only lists the marker x
+        tissue-group pairs whose direction differs between studies, one row per side and study."""
         def val(v: str | None) -> str | None:
             return None if v in (None, "", ANY) else v
 
+        preferred = tables.EVIDENCE_COLUMNS
         try:
-            rows = self.assistant.evidence(marker=val(marker), tissue=val(tissue), change=val(change),
-                                           study_type=val(study_type))
+            if show == tables.CONFLICTS_ONLY:
+                from assistant.corpus.evidence import conflict_rows
+
+                preferred = tables.CONFLICT_COLUMNS
+                rows = conflict_rows(self.assistant.evidence(marker=val(marker), tissue=val(tissue), conflicts=True))
+            else:
+                rows = self.assistant.evidence(marker=val(marker), tissue=val(tissue), change=val(change),
+                                               study_type=val(study_type))
         except Exception as exc:
             msg = str(exc) if isinstance(exc, AssistantError) else f"Evidence table unavailable: {exc}"
             if not isinstance(exc, AssistantError):
@@ -239,8 +260,8 @@ class WebApp:
         if not rows:
             return ({"headers": ["message"], "data": [["No rows match these filters."]]},
                     gr.DownloadButton(value=None, interactive=False), "0 rows")
-        cols, data = tables.table(rows, tables.EVIDENCE_COLUMNS)
-        path = tables.write_csv(rows, tables.EVIDENCE_COLUMNS, self._session_dir(session) / "rtms-evidence.csv")
+        cols, data = tables.table(rows, preferred)
+        path = tables.write_csv(rows, preferred, self._session_dir(session) / "rtms-evidence.csv")
         return {"headers": cols, "data": data}, gr.DownloadButton(value=str(path), interactive=True), \
             f"{len(rows)} rows"
 
@@ -275,6 +296,10 @@ def build_app(assistant: Assistant | None = None, settings: Settings | None = No
                         new = gr.Button("New conversation", size="sm", elem_id="rtms-new")
                         export = gr.DownloadButton("Export conversation (.md)", value=None, interactive=False,
                                                    size="sm", elem_id="rtms-export")
+                        ref_buttons = [gr.DownloadButton(f"References ({label})", value=None, interactive=False,
+                                                         size="sm", elem_id=f"rtms-refs-{fmt}")
+                                       for fmt, label in zip(REFERENCE_FORMATS, (".ris", ".bib", "CSL-JSON"),
+                                                             strict=True)]
                     gr.Examples(EXAMPLES, inputs=[question], label="Example questions")
                     with gr.Accordion("Settings for this browser session", open=False, elem_id="rtms-settings"):
                         backend = gr.Dropdown(BACKENDS, value=s.backend, label="Backend", elem_id="rtms-backend",
@@ -296,6 +321,9 @@ def build_app(assistant: Assistant | None = None, settings: Settings | None = No
                     f_tissue = gr.Dropdown([ANY], value=ANY, label="Tissue", elem_id="rtms-f-tissue")
                     f_change = gr.Dropdown([ANY], value=ANY, label="Direction", elem_id="rtms-f-change")
                     f_type = gr.Dropdown([ANY], value=ANY, label="Study type", elem_id="rtms-f-type")
+                    f_show = gr.Dropdown(["all rows", tables.CONFLICTS_ONLY], value="all rows", label="Show",
+                                         elem_id="rtms-f-conflicts",
+                                         info="conflicts only: markers whose direction differs between studies")
                 with gr.Row():
                     ev_count = gr.Markdown(elem_id="rtms-evidence-count")
                     ev_csv = gr.DownloadButton("Download CSV", value=None, interactive=False, size="sm",
@@ -304,21 +332,25 @@ def build_app(assistant: Assistant | None = None, settings: Settings | None = No
                                      elem_id="rtms-evidence")
 
         chat_out = [chatbot, sources, export, status, session, question]
-        gen: dict[str, Any] = {"concurrency_limit": 1, "concurrency_id": "generate", "show_progress": "hidden"}
+        gen: dict[str, Any] = {"concurrency_limit": s.web_concurrency, "concurrency_id": "generate",
+                               "show_progress": "hidden"}
         ev_submit = question.submit(web.respond, [question, session], chat_out, **gen)
         ev_click = send.click(web.respond, [question, session], chat_out, **gen)
-        stop.click(web.stop, [session], [chatbot, sources, export, session], cancels=[ev_submit, ev_click],
-                   queue=False)
-        for clear in (new.click, chatbot.clear):  # the chatbot's own trash icon starts over too
-            clear(web.new_conversation, [session], [chatbot, sources, export, session, question],
-                  cancels=[ev_submit, ev_click])
+        stopped = stop.click(web.stop, [session], [chatbot, sources, export, session], cancels=[ev_submit, ev_click],
+                             queue=False)
+        cleared = [clear(web.new_conversation, [session], [chatbot, sources, export, session, question],
+                         cancels=[ev_submit, ev_click])
+                   for clear in (new.click, chatbot.clear)]  # the chatbot's own trash icon starts over too
+        for ev in (ev_submit, ev_click, stopped, *cleared):  # reference downloads follow the Markdown export
+            ev.then(web.reference_exports, [session], ref_buttons, queue=False)
         backend.change(web.set_backend, [backend, session], [session, status])
         k.change(web.set_k, [k, session], [session])
 
         refresh.click(web.corpus_view, None, [corpus_df, index_md])
         filters = [f_marker, f_tissue, f_change, f_type]
         for f in filters:
-            f.input(web.evidence_view, [*filters, session], [ev_df, ev_csv, ev_count])
+            f.input(web.evidence_view, [*filters, session, f_show], [ev_df, ev_csv, ev_count])
+        f_show.input(web.evidence_view, [*filters, session, f_show], [ev_df, ev_csv, ev_count])
 
         demo.load(web.status_line, [session], [status])
         demo.load(web.corpus_view, None, [corpus_df, index_md])
@@ -335,7 +367,9 @@ def theme() -> gr.themes.Base:
 
 
 def launch_kwargs() -> dict[str, Any]:
-    return {"theme": theme(), "css": CSS, "js": CITE_JS, "ssr_mode": False, "show_error": False}
+    # The app has no upload widget: Gradio's upload route (which needs no login) takes at most MAX_UPLOAD.
+    return {"theme": theme(), "css": CSS, "js": CITE_JS, "ssr_mode": False, "show_error": False,
+            "max_file_size": MAX_UPLOAD}
 
 
 def warm_up(assistant: Assistant) -> str | None:

@@ -137,7 +137,8 @@ def test_llm_refusal_with_relevant_passages_falls_back_to_verified_extraction(se
 def test_weak_lexical_match_is_refused_before_the_llm(search):
     weak = FakeSearch(bm25_rel=0.3)
     llm = ScriptedLLM("Ketamine at 0.35 mg/kg [1].")
-    a = AnswerEngine(settings(backend="llama-cpp", refusal_threshold=0.0, refusal_dense_overrule=1.0), weak,
+    a = AnswerEngine(settings(backend="llama-cpp", refusal_threshold=0.0, refusal_dense_overrule=1.0,
+                              refusal_margin_overrule=0.0), weak,
                      llms={"llama-cpp": llm}).ask("Which cytokines did rTMS lower in rats?")
     assert not a.answerable and "below-bm25-threshold" in a.flags and llm.calls == []
     # a strong dense match (this fake's cosine is the question's term overlap) overrules a weak lexical one

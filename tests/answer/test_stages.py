@@ -172,6 +172,26 @@ def test_gate_reasons():
     assert empty.gate == "no-passages"
 
 
+def test_a_paper_that_stands_out_overrules_the_lexical_gate_and_a_cluster_does_not():
+    def lexically_weak(dense_a: float, dense_b: float) -> list:
+        ps = [make_passage("luo", "Results", "Insular rTMS lowered TNF-alpha in rats.", dense=dense_a),
+              make_passage("chen", "Results", "Prefrontal TNF-alpha rose after rTMS.", rank=2, dense=dense_b)]
+        for p in ps:
+            p.bm25_rel = 0.3
+        return ps
+
+    assert stages.standout(lexically_weak(0.62, 0.41)) == pytest.approx(0.21)
+    for dense_b, refused in ((0.41, None), (0.60, "below-bm25-threshold")):
+        turn = Turn(question="Is insular stimulation useful?", passages=lexically_weak(0.62, dense_b))
+        stages.gate(turn, s(refusal_threshold=0.3, refusal_bm25_threshold=0.8))
+        assert turn.gate == refused
+    off = Turn(question="Is insular stimulation useful?", passages=lexically_weak(0.62, 0.41))
+    stages.gate(off, s(refusal_threshold=0.3, refusal_bm25_threshold=0.8, refusal_margin_overrule=0.0))
+    assert off.gate == "below-bm25-threshold"
+    one_paper = lexically_weak(0.62, 0.41)[:1]
+    assert stages.standout(one_paper) == 0.0
+
+
 def _ready(question: str, raw: str) -> tuple[Turn, LexicalJudge]:
     turn = Turn(question=question, query=question, passages=passages())
     stages.select(turn, s())

@@ -682,3 +682,36 @@ def test_doi_helpers():
     assert find_doi("no identifier here") is None
     assert clean_doi(" https://doi.org/10.5555/ABC ") == "10.5555/ABC"
     assert clean_doi("") is None
+
+
+# --- issue 12: bounded nesting, every record of a PubMed set ---------------------------------------------
+
+@pytest.mark.parametrize(("opening", "closing", "depth"), [
+    ("<sec><title>t</title><p>Invented text.</p>", "</sec>", 5000), ("<italic>", "</italic>", 100_000)])
+def test_xml_nested_absurdly_deep_is_a_reader_error_not_a_recursion_error(tmp_path, opening, closing, depth):
+    path = tmp_path / "deep.xml"
+    path.write_text("<article><front><article-meta><title-group><article-title>Deep</article-title></title-group>"
+                    "</article-meta></front><body><sec><p>" + opening * depth + "x" + closing * depth
+                    + "</p></sec></body></article>", encoding="utf-8")
+    with pytest.raises(ReaderError, match="nested more than"):
+        read_documents(path)
+
+
+def test_xml_nested_within_the_bound_is_read(tmp_path):
+    path = tmp_path / "nested.xml"
+    depth = 150
+    path.write_text("<article><front><article-meta><title-group><article-title>Nested</article-title></title-group>"
+                    "</article-meta></front><body>" + "<sec><title>Level</title><p>Invented text here.</p>" * depth
+                    + "</sec>" * depth + "</body></article>", encoding="utf-8")
+    assert len(read_documents(path)[0].sections) == depth
+
+
+def test_pubmed_set_of_five_records_gives_five_documents(tmp_path):
+    from tests.hostile_fixtures import pubmed_set
+
+    path = tmp_path / "export.xml"
+    path.write_bytes(pubmed_set(5))
+    docs = read_documents(path)
+    assert [d.pmid for d in docs] == [f"9000000{i}" for i in range(1, 6)]
+    assert len({d.doc_id for d in docs}) == 5 and all(d.sections for d in docs)
+    assert read_document(path).pmid == "90000001"  # the single-document call still gives the first

@@ -14,7 +14,7 @@ from assistant.corpus.readers.pubmed import is_pubmed_root, pubmed_documents
 from assistant.corpus.readers.sidecar import apply_sidecar
 from assistant.corpus.readers.xmlsafe import local, parse_xml
 
-__all__ = ["SUPPORTED_SUFFIXES", "iter_corpus_files", "read_document", "read_documents"]
+__all__ = ["SUPPORTED_SUFFIXES", "is_corpus_file", "iter_corpus_files", "read_document", "read_documents"]
 
 PDF_SUFFIXES = {".pdf"}
 XML_SUFFIXES = {".xml", ".nxml"}
@@ -84,16 +84,20 @@ def iter_corpus_files(root: Path) -> list[Path]:
     root = Path(root)
     if not root.is_dir():
         return []
-    readme_dirs = {root, root / "digest"}
-    out = []
-    for p in root.rglob("*"):
-        rel = p.relative_to(root)
-        if any(part.startswith(".") for part in rel.parts) or not p.is_file():
-            continue
-        name = p.name.lower()
-        if (name == "readme.md" and p.parent in readme_dirs) or name in _SKIP_NAMES or name.endswith(".json"):
-            continue
-        if name.endswith(_TEMP_SUFFIXES):
-            continue
-        out.append(p)
-    return sorted(out)
+    return sorted(p for p in root.rglob("*") if p.is_file() and is_corpus_file(root, p))
+
+
+def is_corpus_file(root: Path, path: Path) -> bool:
+    """Whether ``path`` (under ``root``, existing or not) is one of the files ``iter_corpus_files`` lists;
+    `corpus add` checks the name it gives a file with this, so the build never misses an added file."""
+    root, path = Path(root), Path(path)
+    try:
+        rel = path.relative_to(root)
+    except ValueError:
+        return False
+    if any(part.startswith(".") for part in rel.parts):
+        return False
+    name = path.name.lower()
+    if (name == "readme.md" and path.parent in {root, root / "digest"}) or name in _SKIP_NAMES:
+        return False
+    return not (name.endswith(".json") or name.endswith(_TEMP_SUFFIXES))

@@ -3,7 +3,9 @@
 defusedxml refuses entity declarations (billion laughs, XXE) and never fetches external resources;
 a DOCTYPE that only *names* an external DTD (as PMC and PubMed efetch output does) is allowed, because
 expat does not load it. Namespaces are stripped from tag names so Europe PMC, PMC and namespaced JATS
-variants look the same to the readers.
+variants look the same to the readers. Trees nested deeper than ``MAX_DEPTH`` elements are refused with a
+ReaderError (real JATS and PubMed stay far below it), so the recursive readers never hit Python's recursion
+limit.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, Ext
 
 from assistant.corpus.readers.common import clean_inline, reader_error
 
-__all__ = ["Element", "attr", "child", "children", "local", "parse_xml", "text_of"]
+__all__ = ["MAX_DEPTH", "Element", "attr", "child", "children", "local", "parse_xml", "text_of", "tree_depth"]
+
+MAX_DEPTH = 200
+"""Deepest element nesting accepted (PMC articles with MathML stay below 60)."""
 
 
 def parse_xml(data: bytes, path: Path | str) -> Element:
@@ -35,10 +40,28 @@ def parse_xml(data: bytes, path: Path | str) -> Element:
                            "use the plain XML as served by PubMed / PMC / Europe PMC") from None
     except ParseError as exc:
         raise reader_error(path, f"malformed XML ({exc})", "re-download the file or fix the markup") from None
+    depth = tree_depth(root, MAX_DEPTH)
+    if depth > MAX_DEPTH:
+        raise reader_error(path, f"elements nested more than {MAX_DEPTH} levels deep",
+                           "use the XML as served by PubMed / PMC / Europe PMC (this nesting is not real markup)")
     for el in root.iter():
         if isinstance(el.tag, str) and "}" in el.tag:
             el.tag = el.tag.rsplit("}", 1)[1]
     return root
+
+
+def tree_depth(root: Element, stop_above: int) -> int:
+    """Nesting depth of ``root``'s tree (without recursion), or the first depth found above ``stop_above``."""
+    best = 0
+    stack: list[tuple[Element, int]] = [(root, 1)]
+    while stack:
+        el, depth = stack.pop()
+        if depth > best:
+            best = depth
+            if best > stop_above:
+                return best
+        stack.extend((c, depth + 1) for c in el)
+    return best
 
 
 def local(el: Element) -> str:
