@@ -74,7 +74,7 @@ def check_answer(raw: str, passages: list[Passage], evidence: list[str], judge: 
     whose passages back it. ``question``: a sentence that only restates it ("The two trials differed in their
     results.") says nothing and is dropped, as is a sentence repeated."""
     k = len(passages)
-    # issue 12: a passage flagged as instruction-like at index time supports nothing (nor is it a repair target)
+    # a passage flagged as instruction-like at index time supports nothing (nor is it a repair target)
     evidence = ["" if p.chunk.instruction_like else ev for p, ev in zip(passages, evidence, strict=True)]
     lexical = judge.fallback if isinstance(getattr(judge, "fallback", None), LexicalJudge) else None
     if lexical is None:

@@ -45,7 +45,7 @@ class Span:
 def _spans(passages: list[Passage], texts: list[str]) -> list[Span]:
     spans: list[Span] = []
     for n, (p, text) in enumerate(zip(passages, texts, strict=True), 1):
-        if p.chunk.instruction_like:  # issue 12: flagged at index time, its sentences are never evidence
+        if p.chunk.instruction_like:  # flagged at index time: its sentences are never evidence
             continue
         own = sentence_spans(p.chunk.text)  # offsets must point into the chunk, so split the original
         bad = {s for _, _, s in own} - {s for _, _, s in sentence_spans(text)} if text != p.chunk.text else set()

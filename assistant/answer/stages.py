@@ -181,7 +181,7 @@ def select(turn: Turn, settings: Settings, similar: Any = None) -> None:
     turn.texts = [t for t, _ in cleaned]
     if any(n for _, n in cleaned):
         turn.flag("instructions-in-passages-removed")
-    # issue 12: a passage flagged as instruction-like at index time gives no text at all — no evidence, no
+    # a passage flagged as instruction-like at index time gives no text at all — no evidence, no
     # extractive or fallback sentence, no excerpt in the prompt (check_answer also treats it as no support)
     if any(p.chunk.instruction_like for p in turn.passages):
         turn.texts = ["" if p.chunk.instruction_like else t for p, t in zip(turn.passages, turn.texts, strict=True)]

@@ -36,3 +36,20 @@ def test_prompt_starts_with_the_fixed_system_prompt_and_delimits_passages():
     # the question comes before the passages (what to look for) and again after them (what to answer)
     assert user.count("</passage>") == 2 and user.startswith("Question: Which cytokines?")
     assert user.rindex("Question: Which cytokines?") > user.rindex("</passage>")
+
+
+
+def test_yes_no_questions_share_the_cached_system_prompt_and_ask_for_the_verdict_first():
+    from assistant.answer.models import EvidenceSentence
+    from assistant.answer.prompts import EVIDENCE_SYSTEM, evidence_messages
+
+    text = "Insular rTMS lowered TNF-alpha in CCI rats."
+    p = make_passage("luo", "Results", text)
+    ev = [EvidenceSentence(id=1, n=1, chunk_id=p.chunk.chunk_id, text=text, start=0, end=len(text))]
+    plain = evidence_messages("Which cytokines fell?", ev, [p])
+    yes_no = evidence_messages("Does rTMS lower TNF-alpha?", ev, [p], yes_no=True)
+    # one system prompt for both, so llama.cpp's prefix cache serves every question
+    assert plain[0]["content"] == yes_no[0]["content"] == EVIDENCE_SYSTEM
+    for m in (plain, yes_no):  # both show the same numbered evidence, grouped under its paper
+        assert f"- {text}" in m[1]["content"] and "[1] " in m[1]["content"]
+    assert "Start with Yes. or No." in yes_no[1]["content"] and "Yes." not in plain[1]["content"]
