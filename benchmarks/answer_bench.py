@@ -84,7 +84,10 @@ class LangChainPipeline:
         docs = [Document(page_content=c.text, metadata={"chunk_id": c.chunk_id}) for c in a.store.chunks]
         self.store = FAISS.from_documents(docs, emb)
         self.build_s = time.perf_counter() - t0
-        self.llm = ChatLlamaCpp(model_path=str(model_path), n_ctx=settings.llm_context, n_threads=settings.llm_threads,
+        from assistant.answer.llm import llm_threads, load_ggml_backends
+
+        load_ggml_backends()  # the same llama.cpp CPU backend as ours
+        self.llm = ChatLlamaCpp(model_path=str(model_path), n_ctx=settings.llm_context, n_threads=llm_threads(settings),
                                 n_batch=512, temperature=0.0, max_tokens=settings.llm_max_tokens, verbose=False)
         self.k = k
 
@@ -122,12 +125,20 @@ def main() -> int:
     from assistant.answer.model_files import answer_model_path
 
     model_path = answer_model_path(settings)
-    print(f"model {model_path.name} · threads {settings.llm_threads} · k {k} · {len(questions)} questions",
-          flush=True)
+    from assistant.answer.llm import cpu_backend_variants, llm_threads
+
+    levels = {v: sc for v, sc in cpu_backend_variants().items() if sc > 0}
+    level = max(levels, key=lambda v: levels[v]) if levels else "linked in"
+    print(f"model {model_path.name} · threads {llm_threads(settings)} · llama.cpp CPU backend {level} · "
+          f"prompt lookup {settings.llm_prompt_lookup or 'off'} · k {k} · {len(questions)} questions", flush=True)
     a = Assistant.load(settings)
     t0 = time.perf_counter()
+    steps = a.warm_up()
+    print(f"ours: Assistant.warm_up() {time.perf_counter() - t0:.1f} s "
+          f"({', '.join(f'{n} {v:.1f} s' for n, v in steps.items())})", flush=True)
+    t0 = time.perf_counter()
     run_ours(a, WARMUP, k)
-    print(f"ours: warm-up (loads embedder + model) {time.perf_counter() - t0:.1f} s", flush=True)
+    print(f"ours: first question after the warm-up {time.perf_counter() - t0:.1f} s", flush=True)
     lc = None
     if not args.no_langchain:
         lc = LangChainPipeline(a, model_path, settings, k)

@@ -4,8 +4,13 @@
    ``SentenceTransformer.encode`` on the same texts, in the same run (target: pipeline ≥ 85 % of raw).
 2. Hybrid search latency p50/p95 at 1k, 10k and 100k chunks (synthetic vectors and texts; the query vector
    is given, so this measures retrieval; query encoding is timed separately).
+3. Embedders (``--embedders``): the float32 sentence-transformers MiniLM beside its int8 ONNX copy
+   (``all-MiniLM-L6-v2@onnx-int8``), each building the PubMedQA abstracts' index from scratch (same corpus, model
+   loaded outside the timing), with build throughput, its ratio, and retrieval recall@5 of the dev questions' own
+   abstracts (dense and hybrid) over each index.
 
 Run: .venv/bin/python benchmarks/index_bench.py [--docs 30] [--sizes 1000,10000,100000]
+     .venv/bin/python benchmarks/index_bench.py --embedders [--abstracts 1000] [--questions 500]
 """
 
 from __future__ import annotations
@@ -126,12 +131,62 @@ def bench_search(sizes: list[int], queries: int = 100) -> None:
     print(f"  query encoding (MiniLM, CPU): p50 {statistics.median(t):.1f} ms  p95 {pct(t, 95):.1f} ms")
 
 
+def bench_embedders(abstracts: int | None, n_questions: int) -> None:
+    from assistant.api import Assistant
+    from assistant.eval.dataset import DatasetError
+    from assistant.eval.pubmedqa.build import ensure_index
+    from assistant.eval.pubmedqa.data import load_pubmedqa
+
+    base = Settings()
+    try:
+        data = load_pubmedqa(settings=base, splits=("dev",))
+    except DatasetError as exc:
+        print(f"embedders: skipped ({exc})")
+        return
+    questions = data.split("dev")[:n_questions]
+    names = ["all-MiniLM-L6-v2", "all-MiniLM-L6-v2@onnx-int8"]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            s = base.model_copy(update={"embedder": name})
+            emb = Embedder(name, s.embed_batch_size)
+            emb.encode(["load the model before the clock starts"])
+            t0 = time.perf_counter()
+            idx = ensure_index(s, data, [q.pmid for q in questions], distractors=abstracts, cache_dir=Path(tmp) / name,
+                               rebuild=True, progress=False, embedder=emb)
+            build_s = time.perf_counter() - t0
+            a = Assistant.load(idx.settings)
+            a.retriever._embedder = emb  # the loaded model encodes the queries too
+            gold = {d.pmid: d.paper_id for d in a.store.docs.values() if d.pmid}
+            recall = {}
+            for mode in ("dense", "hybrid"):
+                hits = [gold.get(q.pmid) in {p.chunk.paper_id for p in a.search(q.question, 5, mode=mode)}
+                        for q in questions]
+                recall[mode] = 100 * sum(hits) / len(hits)
+            chunks = idx.info["summary"]["chunks"]
+            rows.append((name, chunks, build_s, recall))
+            print(f"  {name}: {chunks} chunks in {build_s:.1f} s", flush=True)
+    print(f"\nembedders on the PubMedQA abstracts ({abstracts or 'all'} abstracts, {len(questions)} dev questions)")
+    print("| embedder | build chunks/s | build s | vs float32 | recall@5 dense | recall@5 hybrid |")
+    print("|---|---|---|---|---|---|")
+    for name, chunks, build_s, recall in rows:
+        print(f"| {name} | {chunks / build_s:.1f} | {build_s:.1f} | {rows[0][2] / build_s:.2f}x | "
+              f"{recall['dense']:.1f} % | {recall['hybrid']:.1f} % |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--docs", type=int, default=30)
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--skip-build", action="store_true")
+    ap.add_argument("--embedders", action="store_true", help="only the embedder comparison on PubMedQA abstracts")
+    ap.add_argument("--abstracts", type=int, default=None,
+                    help="embedders: the dev questions' abstracts plus this many others (default: all 1,000)")
+    ap.add_argument("--questions", type=int, default=500, help="embedders: dev questions for recall@5")
     args = ap.parse_args()
+    if args.embedders:
+        bench_embedders(args.abstracts, args.questions)
+        return
     if not args.skip_build:
         bench_build(args.docs)
     bench_search([int(x) for x in args.sizes.split(",")])

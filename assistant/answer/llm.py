@@ -4,15 +4,15 @@
   lives for the whole process; llama.cpp reuses the KV cache of the longest common token prefix between calls,
   so keeping the system prompt fixed and first means it is evaluated once.
 * ``OpenAIBackend`` — any OpenAI-compatible ``/v1/chat/completions`` server (llama.cpp server, vLLM, Ollama,
-  OpenAI), with a timeout and one retry.
+  OpenAI) through the official ``openai`` client; it lives in ``openai_backend.py``.
 * The ``extractive`` backend needs no LLM and lives in ``extractive.py``.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -37,7 +37,7 @@ class LLM(Protocol):
 
 # --- llama.cpp ---------------------------------------------------------------------------------
 
-_LLAMAS: dict[tuple[str, int, int], tuple[Any, threading.Lock]] = {}
+_LLAMAS: dict[tuple[str, int, int, int], tuple[Any, threading.Lock]] = {}
 _LLAMAS_LOCK = threading.Lock()
 
 
@@ -47,8 +47,119 @@ def llama_cpp_available() -> bool:
     return importlib.util.find_spec("llama_cpp") is not None
 
 
-def _load_llama(path: Path, n_ctx: int, threads: int) -> tuple[Any, threading.Lock]:
-    key = (str(path.resolve()), n_ctx, threads)
+def physical_cores() -> int:
+    """Physical cores this process may run on: llama.cpp gains nothing from a core's second hyper-thread, and
+    loses when it shares a core with other work."""
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux: logical CPUs are the best guess
+        return os.cpu_count() or 1
+    cores = set()
+    for cpu in cpus:
+        topo = Path(f"/sys/devices/system/cpu/cpu{cpu}/topology")
+        try:
+            cores.add((topo.joinpath("physical_package_id").read_text().strip(),
+                       topo.joinpath("core_id").read_text().strip()))
+        except OSError:
+            cores.add(("cpu", str(cpu)))
+    return max(1, len(cores))
+
+
+def llm_threads(settings: Settings) -> int:
+    """``RTMS_LLM_THREADS``, or the machine's physical cores when it is 0 (the default)."""
+    return settings.llm_threads or physical_cores()
+
+
+_BACKENDS_LOADED = False
+
+
+def cpu_backend_folder() -> Path | None:
+    """The folder holding llama.cpp's loadable CPU backends (``libggml-cpu-<level>.so``), None for a build with
+    the CPU backend linked in."""
+    import llama_cpp
+
+    pkg = Path(llama_cpp.__file__).resolve().parent
+    for folder in (pkg / "lib", pkg.parent / "bin"):
+        if any(folder.glob("libggml-cpu-*.so")):
+            return folder
+    return None
+
+
+def cpu_backend_variants() -> dict[str, int]:
+    """Each loadable CPU backend's level name and its score on this CPU (0 = this CPU lacks its instructions;
+    llama.cpp loads the highest score)."""
+    import ctypes
+
+    folder = cpu_backend_folder()
+    out: dict[str, int] = {}
+    for lib in sorted(folder.glob("libggml-cpu-*.so")) if folder else []:
+        score = getattr(ctypes.CDLL(str(lib)), "ggml_backend_score", None)
+        if score is not None:
+            score.restype = ctypes.c_int
+            out[lib.name.removeprefix("libggml-cpu-").removesuffix(".so")] = int(score())
+    return out
+
+
+def _libggml() -> Any:
+    """The libggml that libllama is linked to. The wheel holds libggml.so and libggml.so.0 as two copies of one
+    file, and llama_cpp._ggml opens the first while libllama links the second: backends registered through the
+    first would stay invisible to llama.cpp, so the library is looked up by its soname (already loaded)."""
+    import ctypes
+
+    import llama_cpp.llama_cpp  # noqa: F401  (loads libllama and, with it, libggml.so.0)
+
+    try:
+        return ctypes.CDLL("libggml.so.0")
+    except OSError:  # another platform or soname: the package's own handle
+        from llama_cpp._ggml import libggml
+
+        return libggml
+
+
+def load_ggml_backends(variant: str | None = None) -> None:
+    """Register llama.cpp's CPU backend when the build keeps it in loadable modules.
+
+    A build with ``GGML_BACKEND_DL=ON GGML_CPU_ALL_VARIANTS=ON`` (the Makefile's) ships one
+    ``libggml-cpu-<level>.so`` per instruction-set level and loads the best one this CPU supports, so one wheel
+    runs fast on AVX-512 machines and still runs on older ones. llama.cpp looks for these modules next to the
+    Python executable only, so they are registered here from the package's own folder. ``variant`` (e.g.
+    ``haswell``, the AVX2 level) forces one level, for benchmarks. A build with the CPU backend linked in
+    needs nothing.
+    """
+    global _BACKENDS_LOADED
+    if _BACKENDS_LOADED:
+        return
+    import ctypes
+
+    libggml = _libggml()
+    libggml.ggml_backend_reg_count.restype = ctypes.c_size_t
+    if libggml.ggml_backend_reg_count() == 0:
+        folder = cpu_backend_folder()
+        if folder is not None and variant:
+            libggml.ggml_backend_load.argtypes = [ctypes.c_char_p]
+            libggml.ggml_backend_load.restype = ctypes.c_void_p
+            libggml.ggml_backend_load(str(folder / f"libggml-cpu-{variant}.so").encode())
+        elif folder is not None:
+            libggml.ggml_backend_load_all_from_path.argtypes = [ctypes.c_char_p]
+            libggml.ggml_backend_load_all_from_path(str(folder).encode())
+        if libggml.ggml_backend_reg_count() == 0:
+            raise ModelError("llama-cpp-python has no usable CPU backend (no loadable libggml-cpu-*.so"
+                             f"{' for ' + variant if variant else ''}): reinstall it with "
+                             "`rm -f .venv/.stamp-llm && make install-llm`.")
+    _BACKENDS_LOADED = True
+
+
+def _draft_model(prompt_lookup: int) -> Any:
+    """Prompt-lookup decoding: drafts copied from the prompt, checked by the model in one batch."""
+    if prompt_lookup <= 0:
+        return None
+    from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
+
+    return LlamaPromptLookupDecoding(max_ngram_size=2, num_pred_tokens=prompt_lookup)
+
+
+def _load_llama(path: Path, n_ctx: int, threads: int, prompt_lookup: int = 0) -> tuple[Any, threading.Lock]:
+    key = (str(path.resolve()), n_ctx, threads, prompt_lookup)
     with _LLAMAS_LOCK:
         if key not in _LLAMAS:
             try:
@@ -56,14 +167,18 @@ def _load_llama(path: Path, n_ctx: int, threads: int) -> tuple[Any, threading.Lo
             except ImportError as exc:
                 raise ModelError("llama-cpp-python is not installed: run `make run` (or "
                                  "`pip install 'llama-cpp-python==0.3.36'`), or use --backend extractive.") from exc
+            load_ggml_backends()
             t0 = time.perf_counter()
             try:
+                # a draft model needs the logits of every position; llama-cpp-python 0.3.36 sizes its logits
+                # buffer from ``logits_all`` alone, so it is set explicitly (else prompts > n_batch tokens fail)
+                draft = _draft_model(prompt_lookup)
                 llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
-                            n_batch=512, seed=0, verbose=False)
+                            n_batch=512, seed=0, verbose=False, draft_model=draft, logits_all=draft is not None)
             except (ValueError, RuntimeError) as exc:
                 raise ModelError(f"llama.cpp could not load {path}: {exc}. Check that it is a valid GGUF file "
                                  f"(RTMS_LLM_MODEL) or re-run `python -m assistant.models_setup --force`.") from exc
-            log.info("loaded %s in %.1fs", path.name, time.perf_counter() - t0)
+            log.info("loaded %s in %.1fs (%d threads)", path.name, time.perf_counter() - t0, threads)
             _LLAMAS[key] = (llm, threading.Lock())
         return _LLAMAS[key]
 
@@ -94,7 +209,8 @@ class LlamaCppBackend:
 
     def _ensure(self) -> tuple[Any, threading.Lock]:
         if self._llama is None:
-            self._llama, self._lock = _load_llama(self.path, self.settings.llm_context, self.settings.llm_threads)
+            self._llama, self._lock = _load_llama(self.path, self.settings.llm_context, llm_threads(self.settings),
+                                                  self.settings.llm_prompt_lookup)
         assert self._lock is not None
         return self._llama, self._lock
 
@@ -150,117 +266,11 @@ class LlamaCppBackend:
                     yield delta
 
 
-# --- OpenAI-compatible server --------------------------------------------------------------------
-
-class OpenAIBackend:
-    """Plain HTTP to ``{base_url}/chat/completions``; one retry on connection errors, timeouts, 5xx and
-    unreadable responses, then an LLMError that says what to do."""
-
-    name = "openai"
-
-    def __init__(self, settings: Settings, retries: int = 1) -> None:
-        self.settings = settings
-        self.model = settings.openai_model
-        self.url = settings.openai_base_url.rstrip("/") + "/chat/completions"
-        self.retries = retries
-
-    def _fail(self, reason: str) -> LLMError:
-        return LLMError(f"the OpenAI-compatible server at {self.settings.openai_base_url} failed ({reason}) after "
-                        f"{self.retries + 1} attempts. Start the server or set RTMS_OPENAI_BASE_URL to its /v1 URL, "
-                        f"raise RTMS_OPENAI_TIMEOUT_S if it is slow, or use --backend llama-cpp / extractive.")
-
-    def _post(self, body: dict[str, Any], stream: bool) -> tuple[Any, str]:
-        """One request: (response, '') on success, (None, reason) on a retryable failure."""
-        import requests
-
-        headers = {"Authorization": f"Bearer {self.settings.openai_api_key}", "Content-Type": "application/json"}
-        timeout = (min(5.0, self.settings.openai_timeout_s), self.settings.openai_timeout_s)
-        try:
-            r = requests.post(self.url, json=body, headers=headers, timeout=timeout, stream=stream)
-        except requests.Timeout:
-            return None, f"no answer within {self.settings.openai_timeout_s:g} s"
-        except requests.ConnectionError as exc:
-            return None, f"cannot connect: {type(exc).__name__}"
-        if r.status_code in (401, 403):
-            raise LLMError(f"the server at {self.settings.openai_base_url} refused the API key "
-                           f"(HTTP {r.status_code}): set RTMS_OPENAI_API_KEY.")
-        if r.status_code == 404:
-            raise LLMError(f"{self.url} returned 404: check RTMS_OPENAI_BASE_URL (it should end in /v1) and "
-                           f"RTMS_OPENAI_MODEL ({self.model!r}).")
-        if r.status_code >= 400:
-            return None, f"HTTP {r.status_code}"
-        return r, ""
-
-    def _body(self, messages: list[Message], stream: bool, max_tokens: int | None) -> dict[str, Any]:
-        return {"model": self.model, "messages": messages, "stream": stream,
-                "max_tokens": max_tokens or self.settings.llm_max_tokens,
-                "temperature": self.settings.llm_temperature}
-
-    def generate(self, messages: list[Message], stream: bool = False,
-                 max_tokens: int | None = None) -> str | Iterator[str]:
-        if stream:
-            return self._stream(messages, max_tokens)
-        import requests
-
-        reason = ""
-        for attempt in range(self.retries + 1):
-            r, reason = self._post(self._body(messages, False, max_tokens), stream=False)
-            if r is not None:
-                try:
-                    return str(r.json()["choices"][0]["message"].get("content") or "")
-                except (ValueError, KeyError, IndexError, TypeError, AttributeError,
-                        requests.RequestException) as exc:
-                    reason = f"unreadable response: {type(exc).__name__}"
-            log.warning("OpenAI-compatible request attempt %d failed: %s", attempt + 1, reason)
-        raise self._fail(reason)
-
-    def _stream(self, messages: list[Message], max_tokens: int | None) -> Iterator[str]:
-        import requests
-
-        reason = ""
-        for attempt in range(self.retries + 1):
-            r, reason = self._post(self._body(messages, True, max_tokens), stream=True)
-            if r is not None:
-                got_any = False
-                try:
-                    for delta in _sse_deltas(r):
-                        got_any = True
-                        yield delta
-                    return
-                except requests.RequestException as exc:
-                    reason = f"stream broke: {type(exc).__name__}"
-                except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-                    reason = f"unreadable stream: {type(exc).__name__}"
-                if got_any:  # text already handed out: a retry would duplicate it
-                    raise self._fail(reason)
-            log.warning("OpenAI-compatible request attempt %d failed: %s", attempt + 1, reason)
-        raise self._fail(reason)
-
-
-def _sse_deltas(r: Any) -> Iterator[str]:
-    """Text deltas from a server-sent-events chat stream (also accepts a plain JSON body)."""
-    ctype = r.headers.get("Content-Type", "")
-    if "text/event-stream" not in ctype:
-        data = json.loads(r.content)
-        text = data["choices"][0]["message"].get("content") or ""
-        if text:
-            yield text
-        return
-    for raw in r.iter_lines(decode_unicode=True):
-        if not raw or not raw.startswith("data:"):
-            continue
-        payload = raw[5:].strip()
-        if payload == "[DONE]":
-            return
-        choice = json.loads(payload)["choices"][0]
-        delta = (choice.get("delta") or {}).get("content")
-        if delta:
-            yield delta
-
-
 def make_llm(backend: str, settings: Settings) -> LLM:
     """The LLM for ``backend`` ('llama-cpp' or 'openai'); raises ModelError/ConfigError with the fix."""
     if backend == "openai":
+        from assistant.answer.openai_backend import OpenAIBackend
+
         return OpenAIBackend(settings)
     if backend == "llama-cpp":
         from assistant.answer.model_files import answer_model_path

