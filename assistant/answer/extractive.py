@@ -9,6 +9,7 @@ the question (``extractive_min_coverage``), the answer is the refusal phrase.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from assistant.answer.citations import add_markers, split_sentences
@@ -22,6 +23,14 @@ ANSWER_TYPE_WEIGHT = 0.3
 ANSWER_TYPES = term_set("tissue frequency dose region area cell type model protocol target duration intensity "
                         "marker mechanism pathway outcome effect level site time session kind role "
                         "change affect modulate influence alter regulate act")  # named by instances or verbs
+
+
+# a question asking for an amount is answered only by a sentence that states one ("What share of patients…",
+# "By how much…", "How many sessions…"): a sentence on the topic without a number does not answer it
+QUANTITY_QUESTION = re.compile(r"\b(?:how (?:much|many|long|often|big|large|high|strong)|by (?:roughly |about )?"
+                               r"how much|what (?:share|proportion|percentage|fraction|number|dose|amount))\b", re.I)
+_AMOUNT = re.compile(r"(?<![\w\-])(?!(?:19|20)\d\d\b)\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+                     r"thirty|forty|fifty|hundred|thousand|half|third|quarter|once|twice|daily|weekly)\b", re.I)
 
 
 @dataclass
@@ -101,6 +110,10 @@ class ExtractiveBackend:
             c.coverage = (own + sum(ans_w[t] for t in q & passage_terms[c.n]) / ans_total) / 2
             c.score = sum(rank_w[t] for t in q & c.terms) / rank_total + own + 0.02 / c.n - 0.001 * c.pos
         cands.sort(key=lambda c: -c.score)
+        if QUANTITY_QUESTION.search(query):  # the leading sentence must state an amount
+            cands = [c for c in cands if _AMOUNT.search(c.text)] + [c for c in cands if not _AMOUNT.search(c.text)]
+            if not _AMOUNT.search(cands[0].text):
+                return REFUSAL
         best = cands[0]
         if best.coverage < self.min_coverage:
             return REFUSAL

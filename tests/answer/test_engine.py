@@ -250,3 +250,17 @@ def test_question_naming_a_marker_absent_from_every_passage_is_refused_before_th
     b = engine(search, llm, backend="llama-cpp", refusal_threshold=0.0, refusal_missing_terms=False).ask(
         "Does rTMS lower IL-17 in the spinal cord of CCI rats?")
     assert "question-term-missing" not in b.flags and len(llm.calls) == 1
+
+
+def test_a_question_asking_for_an_amount_needs_a_sentence_that_states_one():
+    from assistant.answer.extractive import ExtractiveBackend
+
+    texts = ["Spinal cord injury causes chronic neuropathic pain that is hard to treat in many patients.",
+             "In the rat study, spinal cord injury raised Iba1 and GFAP in the lumbar dorsal horn."]
+    b = ExtractiveBackend(min_coverage=0.3)
+    q = "What share of spinal cord injury patients develop chronic neuropathic pain?"
+    assert b.compose(q, texts) == REFUSAL  # on topic, but no sentence states a share
+    with_amount = [*texts, "About 70% of spinal cord injury patients develop chronic neuropathic pain."]
+    assert "70%" in b.compose(q, with_amount).split("[")[0]
+    # questions that ask for no amount are unaffected
+    assert b.compose("Which patients develop chronic neuropathic pain?", texts) != REFUSAL
