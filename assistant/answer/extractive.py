@@ -29,7 +29,8 @@ ANSWER_TYPES = term_set("tissue frequency dose region area cell type model proto
 # "By how much…", "How many sessions…"): a sentence on the topic without a number does not answer it
 QUANTITY_QUESTION = re.compile(r"\b(?:how (?:much|many|long|often|big|large|high|strong)|by (?:roughly |about )?"
                                r"how much|what (?:share|proportion|percentage|fraction|number|dose|amount))\b", re.I)
-_AMOUNT = re.compile(r"(?<![\w\-])(?!(?:19|20)\d\d\b)\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+_AMOUNT = re.compile(r"(?<![\w\-])(?!(?:19|20)\d\d\b)\d|"  # a number, not part of a name (Iba1, IL-1β) nor a year
+                     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
                      r"thirty|forty|fifty|hundred|thousand|half|third|quarter|once|twice|daily|weekly)\b", re.I)
 
 
