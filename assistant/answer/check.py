@@ -100,16 +100,17 @@ def check_answer(raw: str, passages: list[Passage], evidence: list[str], judge: 
         claim = strip_markers(text)
         if not claim:
             continue
-        key = " ".join(sorted(term_set(claim)))
+        claim_terms = term_set(claim)
+        key = " ".join(sorted(claim_terms))
         if key and key in seen:
             flags.append("repeated-sentence-dropped")
             continue
         seen.add(key)
-        if asked and term_set(claim) and term_set(claim) <= asked:
+        if asked and claim_terms and claim_terms <= asked:
             flags.append("restated-question-dropped")
             continue
         check = SentenceCheck(text=claim, markers=markers, dropped_markers=dropped)
-        if not term_set(claim):  # glue without content ("Sure.") is neither checked nor cited
+        if not claim_terms:  # glue without content ("Sure.") is neither checked nor cited
             checks.append(check)
             out_sentences.append(text)
             continue

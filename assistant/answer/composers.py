@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from assistant.answer import verdict
-from assistant.answer.citations import is_refusal
+from assistant.answer.citations import is_refusal, source_label
 from assistant.answer.extractive import ExtractiveBackend
 from assistant.answer.grammar import answer_grammar
 from assistant.answer.llm import LLM
@@ -40,7 +40,7 @@ class ExtractiveComposer:
                                          min_coverage=settings.extractive_min_coverage)
 
     def compose(self, turn: Turn) -> Iterator[str]:
-        labels = [f"{p.doc.first_author or ''} {p.doc.year or ''}" for p in turn.passages]  # who and when
+        labels = [source_label(p.doc.first_author, p.doc.year, None, None) for p in turn.passages]  # who, when
         text = self.backend.compose(turn.query, turn.texts, focus=turn.focus, labels=labels)
         if turn.yes_no and not is_refusal(text):
             from assistant.answer.citations import split_sentences

@@ -110,11 +110,10 @@ class ExtractiveBackend:
             # cord" is often stated once per passage, not in every sentence); ranking: the sentence alone
             c.coverage = (own + sum(ans_w[t] for t in q & passage_terms[c.n]) / ans_total) / 2
             c.score = sum(rank_w[t] for t in q & c.terms) / rank_total + own + 0.02 / c.n - 0.001 * c.pos
-        cands.sort(key=lambda c: -c.score)
-        if QUANTITY_QUESTION.search(query):  # the leading sentence must state an amount
-            cands = [c for c in cands if _AMOUNT.search(c.text)] + [c for c in cands if not _AMOUNT.search(c.text)]
-            if not _AMOUNT.search(cands[0].text):
-                return REFUSAL
+        amount = bool(QUANTITY_QUESTION.search(query))  # then the leading sentence must state an amount
+        cands.sort(key=lambda c: (amount and not _AMOUNT.search(c.text), -c.score))
+        if amount and not _AMOUNT.search(cands[0].text):
+            return REFUSAL
         best = cands[0]
         if best.coverage < self.min_coverage:
             return REFUSAL

@@ -13,6 +13,7 @@ import re
 from assistant.answer.citations import split_sentences
 from assistant.answer.models import REFUSAL, EvidenceSentence
 from assistant.answer.terms import term_set
+from assistant.index.flags import ADDRESSED_TO_MODEL
 from assistant.index.models import Passage
 
 SYSTEM_PROMPT = (
@@ -32,16 +33,7 @@ SYSTEM_PROMPT = (
 )
 
 INJECTION_PLACEHOLDER = "[text addressed to an AI assistant removed]"
-_INJECTION = [
-    re.compile(r"\b(?:ignore|disregard|forget|override|bypass)\b[^.!?\n]{0,60}?\b(?:instructions?|prompts?|rules|"
-               r"directions|guidelines|context)\b", re.I),
-    re.compile(r"\byou\s+(?:are\s+now|must\s+now|will\s+now|should\s+now)\b", re.I),
-    re.compile(r"\b(?:system|developer)\s+(?:prompt|message|instructions?)\b", re.I),
-    re.compile(r"\bnew\s+instructions?\s*:", re.I),
-    re.compile(r"\b(?:as\s+an?\s+)?(?:ai|language\s+model|assistant|chatbot)\s*[,:]?\s*(?:must|should)\s+"
-               r"(?:say|answer|reply|respond|output)\b", re.I),
-    re.compile(r"\b(?:reply|respond|answer|output)\s+(?:only\s+)?with\s+(?:the\s+)?(?:word|phrase|text)\b", re.I),
-]
+_INJECTION = ADDRESSED_TO_MODEL
 _SPECIAL_TOKENS = re.compile(r"<\|[^|>]{1,40}\|>|</?(?:passage|system|user|assistant|s)\b[^>]{0,40}>|\[/?INST\]",
                              re.I)
 
