@@ -9,13 +9,14 @@ PORT ?= 7860
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install install-dev install-llm models browser index lint bench clean FORCE
+.PHONY: run test install install-dev install-llm models browser index lint typecheck bench clean FORCE
 
 run: install install-llm models index
 	$(BIN)/rtms-assistant serve --host $(HOST) --port $(PORT)
 
 test: install install-dev install-llm models browser
 	$(BIN)/ruff check assistant tests benchmarks
+	$(MAKE) --no-print-directory typecheck
 	$(BIN)/python -m pytest -q
 
 $(BIN)/python:
@@ -75,6 +76,10 @@ browser:
 
 index: install
 	$(BIN)/rtms-assistant index build --if-stale
+
+# mypy --strict over the typed core: the API facade, the answer engine and the index
+typecheck: install-dev
+	$(BIN)/mypy --strict assistant/api.py assistant/answer assistant/index
 
 lint: install-dev
 	$(BIN)/ruff check assistant tests benchmarks

@@ -8,9 +8,14 @@ from typing import TYPE_CHECKING, Any
 from assistant.safetext import valid_unicode
 from assistant.settings import Settings
 
+# imports inside methods are deliberate: they defer faiss, torch and llama-cpp until a method needs them
 if TYPE_CHECKING:
-    from assistant.answer.models import Answer, Evidence
-    from assistant.index.models import Passage
+    from assistant.answer.contracts import Answer, Evidence
+    from assistant.answer.engine import AnswerEngine
+    from assistant.corpus.contracts import DocumentMeta
+    from assistant.index.builder import BuildSummary
+    from assistant.index.contracts import IndexManifest, IndexStatus, Passage
+    from assistant.index.retrieve import HybridRetriever
     from assistant.index.store import IndexStore
 
 
@@ -20,8 +25,8 @@ class Assistant:
     def __init__(self, settings: Settings, store: IndexStore | None = None) -> None:
         self.settings = settings
         self._store = store
-        self._retriever: Any = None
-        self._engine: Any = None
+        self._retriever: HybridRetriever | None = None
+        self._engine: AnswerEngine | None = None
 
     @classmethod
     def load(cls, settings: Settings | None = None, **overrides: Any) -> Assistant:
@@ -41,7 +46,7 @@ class Assistant:
         return self._store
 
     @property
-    def retriever(self) -> Any:
+    def retriever(self) -> HybridRetriever:
         if self._retriever is None:
             from assistant.index.retrieve import HybridRetriever
 
@@ -53,16 +58,17 @@ class Assistant:
                papers: list[str] | None = None) -> list[Passage]:
         """Ranked passages for ``query`` (hybrid by default); ``papers`` restricts the search to those ids."""
         query = valid_unicode(query)
-        return self.retriever.search(query, k or self.settings.top_k, mode=mode,
+        return self.retriever.search(query, k, mode=mode,
                                      year_range=year_range, kinds=kinds, papers=papers)
 
     # --- answers ---------------------------------------------------------------------------
     @property
-    def engine(self) -> Any:
+    def engine(self) -> AnswerEngine:
         if self._engine is None:
             from assistant.answer.engine import AnswerEngine
 
-            self._engine = AnswerEngine(self.settings, self.search, similar=self.sentence_similarities)
+            self._engine = AnswerEngine(self.settings, self.search, similar=self.sentence_similarities,
+                                        paper_passages=self.passages_of)
         return self._engine
 
     def ask(self, question: str, history: list[dict[str, Any]] | None = None,
@@ -85,20 +91,23 @@ class Assistant:
         return self.engine.stream(question, history=history, backend=backend, k=k, retrieval=retrieval,
                                   passages=passages)
 
-    def warm_up(self, backend: str | None = None) -> dict[str, float]:
+    def warm_up(self, backend: str | None = None, search: bool = True) -> dict[str, float]:
         """Pay the start-up costs now instead of on the first question: open the index and the query encoder, load
         the answer model and evaluate its fixed system prompt once (llama.cpp reuses that prompt prefix for every
-        later question). Returns seconds per step; raises the usual AssistantError when a part is missing."""
+        later question). ``search=False`` skips the index (closed-book use). Returns seconds per step; raises the
+        usual AssistantError when a part is missing."""
         import time
 
+        from assistant.answer.backends import backend_spec
         from assistant.answer.prompts import EVIDENCE_SYSTEM, SYSTEM_PROMPT
 
         timings: dict[str, float] = {}
-        t0 = time.perf_counter()
-        self.search("rTMS neuropathic pain", k=1)
-        timings["search_s"] = time.perf_counter() - t0
-        name = backend or self.settings.backend
-        llm = self.engine.llm(name) if name != "extractive" else None
+        if search:
+            t0 = time.perf_counter()
+            self.search("rTMS neuropathic pain", k=1)
+            timings["search_s"] = time.perf_counter() - t0
+        spec = backend_spec(backend or self.settings.backend)
+        llm = self.engine.llm(spec.name) if spec.uses_llm else None
         if llm is not None and hasattr(llm, "warm"):
             t0 = time.perf_counter()
             system = EVIDENCE_SYSTEM if self.settings.prompt_evidence == "sentences" else SYSTEM_PROMPT
@@ -114,10 +123,18 @@ class Assistant:
         """Every chunk of one paper (by paper_id or doc_id) as Passages, in document order."""
         return self.retriever.passages_of(paper_id)
 
+    def documents(self) -> dict[str, DocumentMeta]:
+        """The indexed documents by doc_id (a copy; IndexMissingError and kin when there is no index)."""
+        return dict(self.store.docs)
+
+    def index_manifest(self) -> IndexManifest:
+        """The current index version's manifest (built_at, counts, index_params, settings_hash, files …)."""
+        return self.store.manifest
+
     # --- corpus ----------------------------------------------------------------------------
     def evidence(self, marker: str | None = None, tissue: str | None = None, change: str | None = None,
                  study_type: str | None = None, conflicts: bool = False) -> list[Any]:
-        """Rows of the evidence table built from the digest notes' structured fields.
+        """Rows of the evidence table built from the evidence notes' structured fields.
 
         With ``conflicts=True``: typed :class:`~assistant.corpus.evidence.Conflict` records instead, one per
         marker x tissue group whose direction differs between studies (``change``/``study_type`` ignored)."""
@@ -134,7 +151,8 @@ class Assistant:
 
         return corpus_status(self.settings)
 
-    def build_index(self, rebuild: bool = False, progress: bool = True, lock_wait_s: float = 0.0) -> Any:
+    def build_index(self, rebuild: bool = False, progress: bool = True,
+                    lock_wait_s: float = 0.0) -> BuildSummary:
         """Index the corpus folder (incrementally unless ``rebuild``); reloads the store afterwards. Fails with
         IndexBusyError when another build holds the index folder for more than ``lock_wait_s`` seconds."""
         from assistant.index.builder import build_index
@@ -143,7 +161,7 @@ class Assistant:
         self._store = self._retriever = self._engine = None
         return summary
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> IndexStatus:
         """Index status: documents, chunks, settings, staleness."""
         from assistant.index.builder import index_status
 

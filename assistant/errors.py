@@ -44,7 +44,7 @@ class FetchError(AssistantError):
 
 
 class CorpusError(AssistantError):
-    """The corpus manifest, a digest note or an added file is invalid."""
+    """The corpus manifest, an evidence note or an added file is invalid."""
 
 
 class IndexBusyError(AssistantError):

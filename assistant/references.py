@@ -17,9 +17,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from assistant.errors import ConfigError
+
 if TYPE_CHECKING:
-    from assistant.answer.models import Answer
-    from assistant.corpus.models import Bibliography
+    from assistant.answer.contracts import Answer
+    from assistant.corpus.contracts import Bibliography
 
 Format = Literal["ris", "bibtex", "csl-json"]
 FORMATS: tuple[Format, ...] = ("ris", "bibtex", "csl-json")
@@ -239,6 +241,4 @@ def render(refs: Sequence[Reference], fmt: str) -> str:
         return to_bibtex(refs)
     if fmt == "csl-json":
         return to_csl_json(refs)
-    from assistant.errors import ConfigError
-
     raise ConfigError(f"unknown reference format {fmt!r}: use one of {', '.join(FORMATS)}.")

@@ -5,15 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from assistant.vocab import Backend, JudgeName, RetrievalMode
 
-Backend = Literal["llama-cpp", "openai", "extractive"]
-Judge = Literal["llm", "lexical"]
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
@@ -52,12 +51,14 @@ class Settings(BaseSettings):
     candidates: int = Field(50, ge=5, description="Candidates taken from each retriever before fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant: score = sum 1/(rrf_k + rank).")
     per_paper_cap: int = Field(2, ge=1, description="Max passages from one paper among the results.")
-    retrieval: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Retrieval mode.")
+    retrieval: Literal[RetrievalMode.HYBRID, RetrievalMode.DENSE, RetrievalMode.BM25] = Field(
+        RetrievalMode.HYBRID, description="Retrieval mode.")
     prefer_full_text: bool = Field(
         False, description="When a paper has a full text, hide its evidence note from retrieval.")
 
     # --- answers -----------------------------------------------------------------------------
-    backend: Backend = Field("llama-cpp", description="LLM backend: llama-cpp (local GGUF), openai, extractive.")
+    backend: Backend = Field(Backend.LLAMA_CPP,
+                             description="LLM backend: llama-cpp (local GGUF), openai, extractive.")
     llm_model: Path | None = Field(None, description="Path to a GGUF file; default: the assembled "
                                                     "Qwen2.5-Coder-1.5B-Instruct Q4_K_M in RTMS_HOME.")
     llm_threads: int = Field(0, ge=0, description="CPU threads for llama.cpp; 0 = the machine's physical cores.")
@@ -75,7 +76,8 @@ class Settings(BaseSettings):
     web_concurrency: int = Field(1, ge=1, le=64, description="Answers the web UI generates at the same time (keep 1 "
                                  "for the in-process model; with --backend openai, match the server's parallel "
                                  "slots).")
-    judge: Judge = Field("lexical", description="Citation judge: 'llm' (small model yes/no) or 'lexical'.")
+    judge: JudgeName = Field(JudgeName.LEXICAL,
+                             description="Citation judge: 'llm' (small model yes/no) or 'lexical'.")
     judge_model: Path | None = Field(
         None, description="GGUF for the LLM judge; default: the answer model. The assembled, faster "
                           "Qwen2.5-Coder-0.5B in RTMS_HOME/models is too weak on real passages (see eval/README.md).")
@@ -104,9 +106,9 @@ class Settings(BaseSettings):
     refusal_fallback: bool = Field(True, description="When the LLM declines although retrieval passed both refusal "
                                    "gates, give the verified extractive answer instead, if its coverage check "
                                    "passes (flagged 'llm-refused' and 'extractive-fallback').")
-    llm_fallback: Literal["extractive", "error"] = Field(
-        "extractive", description="When llama-cpp-python or the default model is not installed: answer extractively "
-                                  "(flagged) or fail with the install instructions.")
+    llm_fallback: Literal[Backend.EXTRACTIVE, "error"] = Field(
+        Backend.EXTRACTIVE, description="When llama-cpp-python or the default model is not installed: answer "
+                                        "extractively (flagged) or fail with the install instructions.")
     prompt_evidence: Literal["sentences", "excerpts"] = Field(
         "sentences", description="What the LLM sees: the selected evidence sentences grouped by paper, or an "
                                  "excerpt of every passage (llm_passage_chars each).")
@@ -121,6 +123,16 @@ class Settings(BaseSettings):
         0.3, description="llama.cpp, yes/no questions: the answer opens with Yes when the model's log-odds of Yes "
                          "over No reaches this, else No (calibrated on PubMedQA development questions outside the "
                          "dev100 subset; unset = the model's own first word).")
+    verdict_probe: bool = Field(
+        True, description="llama.cpp, yes/no questions: the verdict is asked for separately, from the findings of "
+                          "the best-matching paper (results sections first), after the answer has streamed; its "
+                          "log-odds of Yes over No is compared with verdict_probe_threshold. Off: the answer's "
+                          "first word decides (verdict_yes_threshold).")
+    verdict_findings_chars: int = Field(1600, ge=200, description="With verdict_probe: most characters of "
+                                        "findings the verdict prompt holds (~400 tokens).")
+    verdict_probe_threshold: float = Field(
+        0.0, description="With verdict_probe: Yes when the log-odds of Yes over No reaches this (calibrated on "
+                         "PubMedQA development questions outside dev100: `eval pubmedqa-calibrate`).")
     llm_may_refuse: bool = Field(False, description="Offer the model the refusal phrase; off, refusal is left to "
                                  "the gates and the citation check.")
     complete_answers: bool = Field(True, description="Add the verified evidence sentence for a named thing the "
@@ -189,8 +201,23 @@ class Settings(BaseSettings):
         """Hash of everything that can change an answer (recorded on every Answer and eval report)."""
         skip = {"home", "corpus_dir", "index_dir", "pubmedqa_dir", "openai_api_key", "contact_email", "ncbi_api_key",
                 "web_concurrency"}
-        data = {k: str(v) for k, v in self.model_dump().items() if k not in skip}
+        # warnings=False: a copy made with model_copy(update=...) may hold a plain string where an enum is typed;
+        # str() gives the same text either way
+        data = {k: str(v) for k, v in self.model_dump(warnings=False).items() if k not in skip}
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def field_default(name: str) -> Any:
+    """A field's default value: the one place it is written (``field_default("top_k")``)."""
+    return Settings.model_fields[name].default
+
+
+def field_bounds(name: str) -> tuple[Any, Any]:
+    """A numeric field's (minimum, maximum) from its ``ge``/``le`` metadata; None where it has none."""
+    lo = hi = None
+    for m in Settings.model_fields[name].metadata:
+        lo, hi = getattr(m, "ge", lo), getattr(m, "le", hi)
+    return lo, hi
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -27,7 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.answer.models import Answer, Evidence  # noqa: E402
+from assistant.answer.contracts import Answer, Evidence  # noqa: E402
 from assistant.api import Assistant  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 

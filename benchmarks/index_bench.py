@@ -27,11 +27,11 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 
-from assistant.corpus.models import DocumentMeta  # noqa: E402
+from assistant.corpus.contracts import DocumentMeta  # noqa: E402
 from assistant.index.builder import build_index  # noqa: E402
 from assistant.index.chunking import embedding_text  # noqa: E402
+from assistant.index.contracts import Chunk  # noqa: E402
 from assistant.index.embedding import Embedder  # noqa: E402
-from assistant.index.models import Chunk  # noqa: E402
 from assistant.index.retrieve import HybridRetriever  # noqa: E402
 from assistant.index.store import IndexData, IndexStore, build_faiss, load_version  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
@@ -96,7 +96,7 @@ def synthetic_store(n: int, dim: int = 384, kind: str = "flat") -> IndexStore:
     words = rng.choice(VOCAB, (n, 40))
     chunks = [Chunk(chunk_id=f"c{i}", doc_id=f"d{i % n_docs}#text", paper_id=f"d{i % n_docs}", ord=i, section="",
                     char_start=0, char_end=1, text=" ".join(words[i])) for i in range(n)]
-    data = IndexData(docs, chunks, vecs, {})
+    data = IndexData(docs, chunks, vecs)
     return IndexStore(data, build_faiss(vecs, kind, Settings().hnsw_from_chunks), Path("."))
 
 

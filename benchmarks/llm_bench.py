@@ -128,7 +128,7 @@ def builds(args: argparse.Namespace, settings) -> None:  # noqa: ANN001
 
 def lookup(args: argparse.Namespace, settings) -> None:  # noqa: ANN001
     """Real answers with and without prompt-lookup decoding, alternating per question."""
-    from assistant.answer.models import Answer
+    from assistant.answer.contracts import Answer
     from assistant.api import Assistant
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from answer_bench import QUESTIONS, WARMUP

@@ -14,10 +14,11 @@ from assistant.answer.citations import (
     split_sentences,
     strip_markers,
 )
+from assistant.answer.contracts import Citation, SentenceCheck
 from assistant.answer.judge import Judge, LexicalJudge
-from assistant.answer.models import Citation, SentenceCheck
 from assistant.answer.terms import term_set
-from assistant.index.models import Passage
+from assistant.index.contracts import Passage
+from assistant.vocab import AnswerFlag
 
 UNSUPPORTED_TAG = "[unsupported]"
 MAX_JUDGED_MARKERS = 3  # as in ALCE: a sentence is judged against its first three citations
@@ -30,7 +31,7 @@ class CheckResult:
     sentences: list[SentenceCheck] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
     references: list[str] = field(default_factory=list)
-    flags: list[str] = field(default_factory=list)
+    flags: list[AnswerFlag] = field(default_factory=list)
     refusal: bool = False
 
     @property
@@ -76,25 +77,26 @@ def check_answer(raw: str, passages: list[Passage], evidence: list[str], judge: 
     k = len(passages)
     # a passage flagged as instruction-like at index time supports nothing (nor is it a repair target)
     evidence = ["" if p.chunk.instruction_like else ev for p, ev in zip(passages, evidence, strict=True)]
-    lexical = judge.fallback if isinstance(getattr(judge, "fallback", None), LexicalJudge) else None
+    fallback = getattr(judge, "fallback", None)  # an LLM judge's lexical fallback
+    lexical = fallback if isinstance(fallback, LexicalJudge) else None
     if lexical is None:
         lexical = judge if isinstance(judge, LexicalJudge) else LexicalJudge().fit(evidence)
     raw = raw.strip()
     if not raw:
-        return CheckResult(text="", flags=["empty-output"])
+        return CheckResult(text="", flags=[AnswerFlag.EMPTY_OUTPUT])
     if is_refusal(raw):
         return CheckResult(text=raw, refusal=True)
 
-    flags: list[str] = []
+    flags: list[AnswerFlag] = []
     if not [n for n in parse_markers(raw) if 1 <= n <= k]:
-        flags.append("no-citations")
+        flags.append(AnswerFlag.NO_CITATIONS)
     checks: list[SentenceCheck] = []
     out_sentences: list[str] = []
     asked = term_set(question) if question else set()
     seen: set[str] = set()
     for sent in split_sentences(raw):
         if is_refusal(sent):
-            flags.append("partial-refusal")
+            flags.append(AnswerFlag.PARTIAL_REFUSAL)
             continue
         text, markers, dropped = clean_markers(sent, k)
         claim = strip_markers(text)
@@ -103,11 +105,11 @@ def check_answer(raw: str, passages: list[Passage], evidence: list[str], judge: 
         claim_terms = term_set(claim)
         key = " ".join(sorted(claim_terms))
         if key and key in seen:
-            flags.append("repeated-sentence-dropped")
+            flags.append(AnswerFlag.REPEATED_SENTENCE_DROPPED)
             continue
         seen.add(key)
         if asked and claim_terms and claim_terms <= asked:
-            flags.append("restated-question-dropped")
+            flags.append(AnswerFlag.RESTATED_QUESTION_DROPPED)
             continue
         check = SentenceCheck(text=claim, markers=markers, dropped_markers=dropped)
         if not claim_terms:  # glue without content ("Sure.") is neither checked nor cited
@@ -121,22 +123,23 @@ def check_answer(raw: str, passages: list[Passage], evidence: list[str], judge: 
             check.markers = [n]
             check.supported_markers = [n]
             check.repaired = True
-            flags.append("citations-added")
+            flags.append(AnswerFlag.CITATIONS_ADDED)
         check.supported = bool(check.supported_markers)
         if prune and check.supported and len(check.supported_markers) < len(check.markers):
             # a citation that does not back the claim (the model cites [1][2][3] for everything) is removed
             text = add_markers(strip_markers(text), check.supported_markers)
             check.markers = list(check.supported_markers)
-            flags.append("citations-pruned")
+            flags.append(AnswerFlag.CITATIONS_PRUNED)
         checks.append(check)
         if check.supported:
             out_sentences.append(text)
         elif unsupported == "flag":
             out_sentences.append(_tag(text))
     if any(c.dropped_markers for c in checks):
-        flags.append("out-of-range-markers-removed")
+        flags.append(AnswerFlag.OUT_OF_RANGE_MARKERS_REMOVED)
     if any(c.supported is False for c in checks):
-        flags.append("unsupported-sentences-dropped" if unsupported == "drop" else "unsupported-sentences")
+        flags.append(AnswerFlag.UNSUPPORTED_SENTENCES_DROPPED if unsupported == "drop"
+                     else AnswerFlag.UNSUPPORTED_SENTENCES)
 
     text = " ".join(out_sentences)
     # citations: every marker left in the text, in order; supported if some sentence is supported through it

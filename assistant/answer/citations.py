@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 
-from assistant.answer.models import REFUSAL
-from assistant.corpus.sentences import split_sentences  # noqa: F401  (re-exported: the answer layer splits here)
-from assistant.index.models import Passage
+from assistant.answer.contracts import REFUSAL
+from assistant.corpus.sentences import split_sentences as split_sentences  # re-exported: the answer layer splits here
+from assistant.index.contracts import Passage
 
 MARKER_RE = re.compile(
     r"\[\s*(?:(?:passages?|sources?|refs?|p)\s*)?"

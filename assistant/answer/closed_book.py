@@ -9,8 +9,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from assistant.answer.models import REFUSAL, Answer
+from assistant.answer.contracts import REFUSAL, Answer
 from assistant.settings import Settings
+from assistant.vocab import AnswerFlag, RetrievalMode
 
 CLOSED_BOOK_SYSTEM = (
     "You are a research assistant for the literature on repetitive transcranial magnetic stimulation (rTMS), "
@@ -30,16 +31,17 @@ def closed_book(settings: Settings, question: str, history: list[dict[str, str]]
                 llm: Any = None) -> Answer:
     """An Answer with no passages and no citations; refused when the model says it does not know."""
     t0 = time.perf_counter()
-    if backend == "extractive":
+    from assistant.answer.backends import backend_spec, make_llm
+
+    if not backend_spec(backend).uses_llm:
         from assistant.answer.verdict import is_yes_no
 
         return Answer(question=question, query=question, answer=REFUSAL, answerable=False, backend=backend,
                       verdict="insufficient" if is_yes_no(question) else None,
-                      flags=["closed-book"], settings_hash=settings.settings_hash(), retrieval="none",
+                      flags=[AnswerFlag.CLOSED_BOOK], settings_hash=settings.settings_hash(),
+                      retrieval=RetrievalMode.NONE,
                       timings={"retrieve_s": 0.0, "first_token_s": 0.0, "total_s": time.perf_counter() - t0})
     if llm is None:
-        from assistant.answer.llm import make_llm
-
         llm = make_llm(backend, settings)
     from assistant.answer import verdict
     from assistant.answer.citations import is_refusal
@@ -53,6 +55,6 @@ def closed_book(settings: Settings, question: str, history: list[dict[str, str]]
     total = time.perf_counter() - t0
     return Answer(question=question, query=question, answer=REFUSAL if refused else text, answerable=not refused,
                   verdict=(said or "insufficient") if yes_no else None,
-                  backend=backend, model=str(getattr(llm, "model", "")), flags=["closed-book"],
-                  settings_hash=settings.settings_hash(), retrieval="none",
+                  backend=backend, model=str(getattr(llm, "model", "")), flags=[AnswerFlag.CLOSED_BOOK],
+                  settings_hash=settings.settings_hash(), retrieval=RetrievalMode.NONE,
                   timings={"retrieve_s": 0.0, "first_token_s": total, "total_s": total})

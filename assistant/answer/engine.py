@@ -20,34 +20,35 @@ from collections.abc import Iterator
 from typing import Any
 
 from assistant.answer import conversation, stages
+from assistant.answer.backends import backend_spec, make_llm
 from assistant.answer.closed_book import closed_book
 from assistant.answer.composers import Composer, ExtractiveComposer, LLMComposer
-from assistant.answer.judge import Judge, LexicalJudge, LLMJudge
-from assistant.answer.llm import LLM, make_llm
-from assistant.answer.models import Answer, Evidence
-from assistant.answer.stages import Retriever
+from assistant.answer.contracts import REFUSAL, Answer, Evidence
+from assistant.answer.judge import Judge, make_judge
+from assistant.answer.llm import LLM
+from assistant.answer.stages import PaperPassages, Retriever, Similar
 from assistant.answer.turn import Turn
 from assistant.errors import ConfigError, ModelError
-from assistant.index.models import Passage
+from assistant.index.contracts import Passage
 from assistant.settings import Settings
+from assistant.vocab import ANSWER_MODES, AnswerFlag, RetrievalMode
 
 log = logging.getLogger(__name__)
-
-BACKENDS = ("llama-cpp", "openai", "extractive")
-RETRIEVAL_MODES = ("hybrid", "dense", "bm25", "none")
-
 
 class AnswerEngine:
     """Holds the backends (created lazily, one per name) and the judge; safe to reuse across questions.
 
     ``search`` is the retriever interface: ``search(query, k, mode=..., papers=...) -> list[Passage]``;
-    ``similar(query, chunk_ids) -> {(chunk_id, start): cosine}`` scores stored sentences (optional)."""
+    ``similar(query, chunk_ids) -> {(chunk_id, start): cosine}`` scores stored sentences (optional);
+    ``paper_passages(paper_id)`` gives every passage of one paper (the verdict reads its findings; optional)."""
 
     def __init__(self, settings: Settings, search: Retriever, llms: dict[str, LLM] | None = None,
-                 judge: Judge | None = None, similar: Any = None) -> None:
+                 judge: Judge | None = None, similar: Similar | None = None,
+                 paper_passages: PaperPassages | None = None) -> None:
         self.settings = settings
         self.search = search
         self.similar = similar
+        self.paper_passages = paper_passages
         self._llms: dict[str, LLM] = dict(llms or {})
         self._unavailable: dict[str, str] = {}
         self._judge = judge
@@ -61,14 +62,14 @@ class AnswerEngine:
                 self._llms[backend] = make_llm(backend, self.settings)
             except ModelError as exc:
                 missing = "not installed" in str(exc) or "does not exist" in str(exc)
-                if self.settings.llm_fallback == "error" or not missing or backend != "llama-cpp":
+                if self.settings.llm_fallback == "error" or not missing or not backend_spec(backend).falls_back:
                     raise
                 log.warning("%s; answering extractively", exc)
                 self._unavailable[backend] = str(exc)
         return self._llms.get(backend)
 
     def composer(self, backend: str) -> tuple[Composer, LLM | None]:
-        if backend == "extractive":
+        if not backend_spec(backend).uses_llm:
             return self.extractive, None
         llm = self.llm(backend)
         return (self.extractive, None) if llm is None else (LLMComposer(llm, self.settings, backend), llm)
@@ -76,28 +77,8 @@ class AnswerEngine:
     @property
     def judge(self) -> Judge:
         if self._judge is None:
-            self._judge = self._make_judge()
+            self._judge = make_judge(self.settings.judge, self.settings)
         return self._judge
-
-    def _make_judge(self) -> Judge:
-        lexical = LexicalJudge(self.settings.judge_min_overlap)
-        if self.settings.judge != "llm":
-            return lexical
-        from assistant.answer.llm import LlamaCppBackend, llama_cpp_available
-        from assistant.answer.model_files import answer_model_path, judge_model_path
-
-        if not llama_cpp_available():
-            log.warning("judge=llm but llama-cpp-python is not installed: using the lexical judge")
-            return lexical
-        path = judge_model_path(self.settings)
-        if path is None:
-            try:
-                path = answer_model_path(self.settings)
-            except ModelError as exc:
-                log.warning("no judge model (%s): using the lexical judge", exc)
-                return lexical
-        judge_settings = self.settings.model_copy(update={"llm_temperature": 0.0, "llm_context": 2048})
-        return LLMJudge(LlamaCppBackend(path, judge_settings), lexical)
 
     # --- public API ----------------------------------------------------------------------------
     def ask(self, question: str, history: list[dict[str, Any]] | None = None, backend: str | None = None,
@@ -117,20 +98,19 @@ class AnswerEngine:
         ``passages``: answer from these instead of searching (e.g. one paper the user chose)."""
         s = self.settings
         question = stages.validate(question, s)
-        name = backend or s.backend
-        if name not in BACKENDS:
-            raise ConfigError(f"unknown backend {name!r}: use one of {', '.join(BACKENDS)}.")
-        mode = retrieval or s.retrieval
-        if mode not in RETRIEVAL_MODES:
-            raise ConfigError(f"unknown retrieval mode {mode!r}: use one of {', '.join(RETRIEVAL_MODES)}.")
+        spec = backend_spec(backend or s.backend)
+        asked = retrieval or s.retrieval
+        if asked not in ANSWER_MODES:
+            raise ConfigError(f"unknown retrieval mode {asked!r}: use one of {', '.join(ANSWER_MODES)}.")
+        mode = RetrievalMode(asked)
         t0 = time.perf_counter()
-        composer, llm = self.composer(name)
+        composer, llm = self.composer(spec.name)
         turn = Turn(question=question, history=conversation.normalise_history(history), backend=composer.name,
-                    model=composer.model, mode="given" if passages is not None else mode, k=k or s.top_k,
-                    given=passages)
-        if name != "extractive" and llm is None:
-            turn.flag("llm-unavailable")
-        if mode == "none" and passages is None:
+                    model=composer.model, mode=RetrievalMode.GIVEN if passages is not None else mode,
+                    k=k or s.top_k, given=passages)
+        if spec.uses_llm and llm is None:
+            turn.flag(AnswerFlag.LLM_UNAVAILABLE)
+        if mode is RetrievalMode.NONE and passages is None:
             closed = closed_book(s, question, turn.history, turn.backend, llm)
             yield closed.answer
             yield closed
@@ -143,12 +123,13 @@ class AnswerEngine:
         turn.timings["retrieve_s"] = time.perf_counter() - t_r
         stages.gate(turn, s)
         stages.select(turn, s, self.similar if s.sentence_vectors else None)
+        stages.findings(turn, s, self.paper_passages)
         turn.timings["evidence_s"] = time.perf_counter() - t0
         yield stages.evidence_item(turn)
         base = dict(question=question, query=turn.query, passages=turn.passages, backend=turn.backend,
                     retrieval=turn.mode, model=turn.model, settings_hash=s.settings_hash())
         if turn.gate:
-            yield stages.REFUSAL
+            yield REFUSAL
             yield self._finish(stages.refusal(turn, base), t0, turn)
             return
 

@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass
 
 from assistant.answer.citations import add_markers, split_sentences
-from assistant.answer.models import REFUSAL
+from assistant.answer.contracts import REFUSAL
 from assistant.answer.terms import named_terms, term_set
+from assistant.vocab import Backend
 
 MIN_SENTENCE_CHARS = 25
 CONTEXT_WEIGHT = 0.35
@@ -60,7 +61,7 @@ def _redundant(c: set[str], seen: set[str]) -> bool:
 
 
 class ExtractiveBackend:
-    name = "extractive"
+    name: str = Backend.EXTRACTIVE
     model = ""
 
     def __init__(self, max_sentences: int = 3, min_coverage: float = 0.4, max_chars: int = 900) -> None:

@@ -8,7 +8,7 @@ broken brackets cannot be produced.
 
 from __future__ import annotations
 
-from assistant.answer.models import REFUSAL
+from assistant.answer.contracts import REFUSAL
 
 
 def _alt(options: list[str]) -> str:

@@ -6,6 +6,8 @@
   evidence fails the claim outright, and so does a flipped direction ("reduces IL-10" against "raises IL-10",
   see ``polarity.py``).
 * ``LLMJudge`` — a small GGUF model asked yes/no; falls back to the lexical judge when the model errs.
+
+``make_judge`` is the one way to get either (the answer engine and the eval both use it).
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from typing import Protocol
 
 from assistant.answer.polarity import contradicts
 from assistant.answer.terms import is_salient, term_set
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, ConfigError, ModelError
+from assistant.settings import Settings
+from assistant.vocab import JudgeName
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +36,7 @@ class Judge(Protocol):
 
 
 class LexicalJudge:
-    name = "lexical"
+    name: str = JudgeName.LEXICAL
 
     def __init__(self, min_overlap: float = 0.6) -> None:
         self.min_overlap = min_overlap
@@ -108,3 +112,42 @@ class LLMJudge:
             verdict = word[0].startswith("yes")
         self._cache[key] = verdict
         return verdict
+
+
+def make_judge(name: str, settings: Settings, *, strict: bool = False, max_evidence_chars: int = 1500) -> Judge:
+    """The citation judge called ``name``: 'lexical' (fast, deterministic) or 'llm' (a GGUF model asked yes/no,
+    RTMS_JUDGE_MODEL or else the answer model; ``max_evidence_chars`` of evidence per question).
+
+    Fallback, documented once: the LLM judge needs llama-cpp-python and a model file. When either is missing,
+    ``strict=False`` (answering: a lexical check beats an unchecked answer) logs a warning and returns the lexical
+    judge; ``strict=True`` (evaluation: a score must come from the judge asked for) raises ConfigError /
+    ModelError naming the fix. An RTMS_JUDGE_MODEL that points nowhere always raises. Once made, an LLM judge
+    answers a sentence lexically when its model fails on it (``LLMJudge.supports``)."""
+    from assistant.answer.backends import backend_spec, local_llm
+    from assistant.answer.model_files import answer_model_path, judge_model_path
+    from assistant.vocab import Backend
+
+    lexical = LexicalJudge(settings.judge_min_overlap)
+    try:
+        kind = JudgeName(name)
+    except ValueError:
+        raise ConfigError(f"unknown judge {name!r}: use one of {', '.join(JudgeName)}") from None
+    if kind is JudgeName.LEXICAL:
+        return lexical
+    if not backend_spec(Backend.LLAMA_CPP).available():
+        if strict:
+            raise ConfigError(f"the {JudgeName.LLM} judge needs llama-cpp-python (`make run` installs it); "
+                              f"or use --judge {JudgeName.LEXICAL}")
+        log.warning("judge=%s but llama-cpp-python is not installed: using the lexical judge", JudgeName.LLM)
+        return lexical
+    path = judge_model_path(settings)
+    if path is None:
+        try:
+            path = answer_model_path(settings)
+        except ModelError as exc:
+            if strict:
+                raise
+            log.warning("no judge model (%s): using the lexical judge", exc)
+            return lexical
+    judge_settings = settings.model_copy(update={"llm_temperature": 0.0, "llm_context": 2048})
+    return LLMJudge(local_llm(path, judge_settings), lexical, max_evidence_chars=max_evidence_chars)

@@ -6,6 +6,8 @@
 * ``OpenAIBackend`` — any OpenAI-compatible ``/v1/chat/completions`` server (llama.cpp server, vLLM, Ollama,
   OpenAI) through the official ``openai`` client; it lives in ``openai_backend.py``.
 * The ``extractive`` backend needs no LLM and lives in ``extractive.py``.
+
+``backends.py`` registers them all and makes the one a setting names.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any, Protocol
 
 from assistant.errors import LLMError, ModelError
 from assistant.settings import Settings
+from assistant.vocab import Backend
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +40,11 @@ class LLM(Protocol):
 
 # --- llama.cpp ---------------------------------------------------------------------------------
 
+LLAMA_CPP_MISSING = ("llama-cpp-python is not installed: run `make run` (or "
+                     "`pip install 'llama-cpp-python==0.3.36'`)")
+
 _LLAMAS: dict[tuple[str, int, int, int], tuple[Any, threading.Lock]] = {}
 _LLAMAS_LOCK = threading.Lock()
-
-
-def llama_cpp_available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("llama_cpp") is not None
 
 
 def physical_cores() -> int:
@@ -165,8 +165,7 @@ def _load_llama(path: Path, n_ctx: int, threads: int, prompt_lookup: int = 0) ->
             try:
                 from llama_cpp import Llama
             except ImportError as exc:
-                raise ModelError("llama-cpp-python is not installed: run `make run` (or "
-                                 "`pip install 'llama-cpp-python==0.3.36'`), or use --backend extractive.") from exc
+                raise ModelError(f"{LLAMA_CPP_MISSING}, or use --backend {Backend.EXTRACTIVE}.") from exc
             load_ggml_backends()
             t0 = time.perf_counter()
             try:
@@ -185,7 +184,7 @@ def _load_llama(path: Path, n_ctx: int, threads: int, prompt_lookup: int = 0) ->
 
 @functools.lru_cache(maxsize=64)
 def _grammar(text: str) -> Any:
-    from llama_cpp import LlamaGrammar
+    from llama_cpp.llama_grammar import LlamaGrammar
 
     try:
         return LlamaGrammar.from_string(text, verbose=False)
@@ -195,7 +194,7 @@ def _grammar(text: str) -> Any:
 
 
 class LlamaCppBackend:
-    name = "llama-cpp"
+    name: str = Backend.LLAMA_CPP
     supports_grammar = True
     decides_yes_no = True  # generate(..., yes_threshold=...)
 
@@ -264,22 +263,3 @@ class LlamaCppBackend:
                 delta = chunk["choices"][0].get("delta", {}).get("content")
                 if delta:
                     yield delta
-
-
-def make_llm(backend: str, settings: Settings) -> LLM:
-    """The LLM for ``backend`` ('llama-cpp' or 'openai'); raises ModelError/ConfigError with the fix."""
-    if backend == "openai":
-        from assistant.answer.openai_backend import OpenAIBackend
-
-        return OpenAIBackend(settings)
-    if backend == "llama-cpp":
-        from assistant.answer.model_files import answer_model_path
-
-        path = answer_model_path(settings)
-        if not llama_cpp_available():
-            raise ModelError("llama-cpp-python is not installed: run `make run` (or "
-                             "`pip install 'llama-cpp-python==0.3.36'`), or use --backend extractive.")
-        return LlamaCppBackend(path, settings)
-    from assistant.errors import ConfigError
-
-    raise ConfigError(f"unknown LLM backend {backend!r}: use llama-cpp, openai or extractive.")

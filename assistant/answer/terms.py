@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import re
 
-from assistant.corpus.markers import GENE_ALIASES
-from assistant.index.tokenize import fold
+from assistant.biotext import TERM_ALIASES
+from assistant.biotext import fold_terms as fold
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*")
 _JOIN_PREFIXES = {"pro", "anti", "non", "pre", "post", "co", "re", "sub", "inter", "intra", "over", "up", "down"}
 _GREEK_NAMES = ("alpha", "beta", "gamma", "delta", "kappa", "theta", "mu")
 _ALIASES = {
-    **GENE_ALIASES, "tgfb": "tgfbeta",
-    "tgfb1": "tgfbeta1", "hertz": "hz", "microglial": "microglia", "astrocytic": "astrocyte",
+    **TERM_ALIASES,
     "downregulat": "reduc", "decreas": "reduc", "lower": "reduc", "suppress": "reduc", "inhibit": "reduc",
     "upregulat": "increas", "elevat": "increas", "rais": "increas", "rise": "increas", "rose": "increas",
     "down": "reduc", "dampen": "reduc", "attenuat": "reduc", "diminish": "reduc", "fell": "reduc", "fall": "reduc",

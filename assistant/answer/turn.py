@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.answer.check import CheckResult
-from assistant.answer.models import EvidenceSentence, Verdict
-from assistant.index.models import Passage
+from assistant.answer.contracts import EvidenceSentence, Verdict
+from assistant.index.contracts import Passage
+from assistant.settings import field_default
+from assistant.vocab import AnswerFlag, Backend, RetrievalMode
 
 
 @dataclass
@@ -16,14 +18,14 @@ class Turn:
 
     question: str
     history: list[dict[str, Any]] = field(default_factory=list)
-    backend: str = "extractive"
+    backend: str = Backend.EXTRACTIVE
     model: str = ""
-    mode: str = "hybrid"
-    k: int = 5
+    mode: RetrievalMode = RetrievalMode.HYBRID
+    k: int = field(default_factory=lambda: int(field_default("top_k")))
     given: list[Passage] | None = None  # passages chosen by the caller: no search
     query: str = ""  # the question resolved against the conversation (what is searched and answered)
     passages: list[Passage] = field(default_factory=list)
-    gate: str | None = None  # why the question is refused before generation
+    gate: AnswerFlag | None = None  # why the question is refused before generation
     texts: list[str] = field(default_factory=list)  # sanitised passage texts (what the model may use)
     support: list[str] = field(default_factory=list)  # texts with title and section, for the judge
     evidence: list[EvidenceSentence] = field(default_factory=list)
@@ -31,15 +33,17 @@ class Turn:
     raw: str = ""  # the text being checked (the model's, or the fallback's)
     generated: str = ""  # what the backend wrote (kept as Answer.raw_answer)
     said: Verdict | None = None  # the verdict word the answer opened with
-    yes_logodds: float | None = None  # the model's log-odds of "Yes" over "No" as its first word
+    yes_logodds: float | None = None  # the model's log-odds of "Yes" over "No" (first word, or the follow-up)
+    findings: str = ""  # the best-matching paper's findings, for the verdict (stages.findings)
+    probed: Verdict | None = None  # the verdict asked for from the findings alone (verdict_probe)
     result: CheckResult | None = None
     used_llm: bool = False
     verdict: Verdict | None = None
-    flags: list[str] = field(default_factory=list)
+    flags: list[AnswerFlag] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     first_token: float | None = None
 
-    def flag(self, *names: str) -> None:
+    def flag(self, *names: AnswerFlag) -> None:
         for n in names:
             if n not in self.flags:
                 self.flags.append(n)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 
-from assistant.answer.models import Verdict
+from assistant.answer.contracts import Verdict
 from assistant.answer.polarity import directions
 from assistant.answer.terms import named_terms
+from assistant.index.contracts import Passage
 
 _AUX = ("is", "are", "was", "were", "do", "does", "did", "can", "could", "should", "would", "will", "has", "have",
         "had", "may", "might", "must", "shall")
@@ -83,3 +84,22 @@ def check(said_verdict: Verdict | None, answerable: bool, question: str,
     if conflict(question, papers):
         return "mixed"
     return said_verdict or "insufficient"
+
+
+_FINDINGS = re.compile(r"result|finding|conclusion|outcome", re.I)
+
+
+def findings_text(passages: list[Passage], texts: list[str], limit: int) -> str:
+    """The best-matching paper's passages (sanitised texts), results and findings sections first, cut at
+    ``limit`` characters on a sentence end where possible."""
+    if not passages:
+        return ""
+    paper = passages[0].chunk.paper_id
+    mine = [(p, t) for p, t in zip(passages, texts, strict=True) if p.chunk.paper_id == paper and t.strip()]
+    mine.sort(key=lambda pt: not _FINDINGS.search(pt[0].chunk.section or ""))
+    text = " ".join(t.strip() for _, t in mine)
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    end = cut.rfind(". ")
+    return cut[:end + 1] if end > limit // 2 else cut

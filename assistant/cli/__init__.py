@@ -14,6 +14,7 @@ from assistant.errors import AssistantError
 app = typer.Typer(help="Citation-grounded Q&A over the rTMS neuropathic-pain literature.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
+# Commands import what they run (gradio, the index, the fetcher, eval) inside the command, so `--help` starts fast.
 # Modules that register commands on `app` when imported; a missing module is skipped so the
 # CLI keeps working while a command group is being written.
 _COMMAND_MODULES = ("index_cmds", "answer_cmds", "corpus_cmds", "evidence_cmds", "eval_cmds", "web_cmds")

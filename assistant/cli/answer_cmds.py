@@ -13,10 +13,11 @@ from rich.markup import escape
 from rich.padding import Padding
 from rich.text import Text
 
-from assistant.answer.models import Answer, Evidence
+from assistant.answer.contracts import Answer, Evidence
 from assistant.api import Assistant
 from assistant.cli import app
 from assistant.errors import AssistantError
+from assistant.vocab import ANSWER_MODES, Backend
 from assistant.web.render import EVIDENCE_LABEL, group_evidence, location, merge_spans
 
 console = Console()
@@ -24,10 +25,7 @@ console = Console()
 CHAT_HELP = "/sources  passages behind the last answer · /new  start over · /quit  leave"
 
 
-class BackendChoice(StrEnum):
-    llama_cpp = "llama-cpp"
-    openai = "openai"
-    extractive = "extractive"
+BackendChoice = Backend
 
 
 def _load() -> Assistant:
@@ -42,11 +40,8 @@ class OutputFormat(StrEnum):
     csl_json = "csl-json"
 
 
-class RetrievalChoice(StrEnum):
-    hybrid = "hybrid"
-    dense = "dense"
-    bm25 = "bm25"
-    none = "none"
+RetrievalChoice = StrEnum("RetrievalChoice", {m.name: m.value for m in ANSWER_MODES})  # type: ignore[misc]
+"""The retrieval modes a question may ask for (the answer engine's)."""
 
 
 def evidence_text(ev: Evidence) -> Group | None:

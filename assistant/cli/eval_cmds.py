@@ -12,7 +12,8 @@ import typer
 from rich.console import Console
 
 from assistant.cli import app
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.settings import PROJECT_ROOT, Settings, field_default
+from assistant.vocab import JudgeName, RetrievalMode
 
 eval_app = typer.Typer(help="Score answers, citations, refusals and retrieval on eval/questions.jsonl "
                             "(and on PubMedQA: `eval pubmedqa`).",
@@ -24,7 +25,8 @@ console = Console()
 @eval_app.command("run")
 def eval_run(
     backend: str | None = typer.Option(None, help="llama-cpp | openai | extractive (default: RTMS_BACKEND)."),
-    retrieval: str = typer.Option("hybrid", help="hybrid | dense | bm25 | none (closed book: no passages)."),
+    retrieval: str = typer.Option(RetrievalMode.HYBRID, help="hybrid | dense | bm25 | none (closed book: no "
+                                                             "passages)."),
     limit: int | None = typer.Option(None, min=1, help="Only N questions, taken round-robin across question types."),
     out: Path | None = typer.Option(None, help="Run folder (default: eval/runs/<backend>-<retrieval>-<date>). "
                                                "An existing folder of the same configuration is resumed."),
@@ -58,8 +60,8 @@ def eval_pubmedqa(
     limit: int | None = typer.Option(None, min=1, help="Only the first N questions of the subset (still stratified "
                                                       "by gold label)."),
     backend: str | None = typer.Option(None, help="llama-cpp | openai | extractive (default: RTMS_BACKEND)."),
-    retrieval: str = typer.Option("hybrid", help="hybrid | dense | bm25 | none (closed book) | oracle (the gold "
-                                                 "abstract given directly)."),
+    retrieval: str = typer.Option(RetrievalMode.HYBRID, help="hybrid | dense | bm25 | none (closed book) | oracle "
+                                                             "(the gold abstract given directly)."),
     out: Path | None = typer.Option(None, help="Run folder (default: eval/runs/pubmedqa-<split>-<backend>-"
                                                "<retrieval>-<date>). An existing folder of the same "
                                                "configuration is resumed."),
@@ -151,7 +153,7 @@ def eval_report(run: Path = typer.Argument(..., help="A run folder made by `eval
 def eval_rescore(
     run: Path = typer.Argument(..., help="A run folder made by `eval run`."),
     out: Path = typer.Option(..., help="New folder for the rescored run."),
-    judge: str = typer.Option("llm", help="Citation judge: llm | lexical."),
+    judge: str = typer.Option(JudgeName.LLM, help="Citation judge: llm | lexical."),
 ) -> None:
     """Judge a finished run's citations again with another judge (answers are not regenerated)."""
     from assistant.api import Assistant
@@ -174,7 +176,8 @@ def eval_rescore(
 def eval_calibrate(
     run: Path = typer.Argument(..., help="A run folder, best made with RTMS_REFUSAL_THRESHOLD=0 and "
                                          "RTMS_REFUSAL_BM25_THRESHOLD=0."),
-    signal: str = typer.Option("dense", help="dense (best cosine) | bm25 (best BM25 in units of the largest IDF)."),
+    signal: str = typer.Option(RetrievalMode.DENSE, help="dense (best cosine) | bm25 (best BM25 in units of the "
+                                                         "largest IDF)."),
     start: float | None = typer.Option(None, help="Lowest threshold (default 0.20 dense, 0 bm25)."),
     stop: float | None = typer.Option(None, help="Highest threshold (default 0.80 dense, 2.5 bm25)."),
     step: float | None = typer.Option(None, help="Step (default 0.025 dense, 0.1 bm25)."),
@@ -184,18 +187,18 @@ def eval_calibrate(
     """Sweep the refusal threshold over the recorded best-passage cosines (no re-run)."""
     from assistant.eval import calibrate
     from assistant.eval.compare import load_run
-    from assistant.eval.runner import read_results
+    from assistant.eval.records import read_records
 
     if signal not in calibrate.SIGNALS:
         raise typer.BadParameter(f"use one of {', '.join(calibrate.SIGNALS)}", param_hint="--signal")
-    dense = signal == "dense"
+    dense = signal == RetrievalMode.DENSE
     start = start if start is not None else (0.20 if dense else 0.0)
     stop = stop if stop is not None else (0.80 if dense else 2.5)
     step = step if step is not None else (0.025 if dense else 0.1)
     report = load_run(run)
-    records = read_results(run)
+    records = read_records(run)
     settings = report["config"].get("settings", {})
-    top_k = int(settings.get("top_k", 5))
+    top_k = int(settings.get("top_k", field_default("top_k")))
     key = "refusal_threshold" if dense else "refusal_bm25_threshold"
     run_t = float(settings[key]) if key in settings else None
     n = int(round((stop - start) / step)) + 1

@@ -1,4 +1,4 @@
-"""`evidence`: the marker evidence table from the digest notes, as a rich table or CSV."""
+"""`evidence`: the marker evidence table from the evidence notes, as a rich table or CSV."""
 
 from __future__ import annotations
 

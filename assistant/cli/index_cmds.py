@@ -34,8 +34,8 @@ def index_build(
     a = Assistant(_settings(corpus))
     if if_stale and not rebuild:
         st = a.status()
-        if not st["stale"]:
-            console.print(f"index up to date: {st['documents']} documents, {st['chunks']} chunks")
+        if not st.stale:
+            console.print(f"index up to date: {st.documents} documents, {st.chunks} chunks")
             return
     s = a.build_index(rebuild=rebuild, lock_wait_s=wait)
     if s.damaged_previous:
@@ -56,26 +56,26 @@ def index_status(as_json: bool = typer.Option(False, "--json", help="Print JSON.
     """What is indexed, with which settings, and whether it is stale."""
     st = Assistant(Settings()).status()
     if as_json:
-        print(json.dumps(st, indent=2, default=str))
+        print(json.dumps(st.to_dict(), indent=2, default=str))
         return
-    if not st["exists"]:
-        console.print(f"no index in {st['index_dir']}: run `rtms-assistant index build`")
+    if not st.exists:
+        console.print(f"no index in {st.index_dir}: run `rtms-assistant index build`")
         raise typer.Exit(1)
-    if st.get("damaged"):
-        console.print(f"index {st['path']}\n  [red]{st['damaged']}[/red]", highlight=False)
+    if st.damaged:
+        console.print(f"index {st.path}\n  [red]{st.damaged}[/red]", highlight=False)
         raise typer.Exit(1)
-    console.print(f"index {st['path']}\n  built {st['built_at']}: {st['documents']} documents, {st['chunks']} chunks")
-    console.print(f"  settings: {json.dumps(st['index_params'])}")
-    if st["stale"]:
-        console.print("  [yellow]stale[/yellow]: " + "; ".join(st["reasons"]) + " — run `rtms-assistant index build`")
+    console.print(f"index {st.path}\n  built {st.built_at}: {st.documents} documents, {st.chunks} chunks")
+    console.print(f"  settings: {json.dumps(st.index_params)}")
+    if st.stale:
+        console.print("  [yellow]stale[/yellow]: " + "; ".join(st.reasons) + " — run `rtms-assistant index build`")
     else:
         console.print("  [green]up to date[/green]")
-    flagged = st.get("instruction_like") or []
+    flagged = st.instruction_like
     if flagged:
         console.print(f"  [yellow]{len(flagged)} passage(s) hold instruction-like text[/yellow] and are never used as "
                       "evidence, support or fallback:", highlight=False)
         for f in flagged:
-            console.print(f"    {f['source']} — {f['section'] or 'text'} ({f['chunk_id']}): {f['excerpt']}",
+            console.print(f"    {f.source} — {f.section or 'text'} ({f.chunk_id}): {f.excerpt}",
                           highlight=False, markup=False)
 
 

@@ -18,16 +18,18 @@ from typing import Any
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import PyPdfError
 
-from assistant.corpus.fetch.cache import (
-    atomic_write_bytes,
-    atomic_write_json,
+from assistant import atomicio
+from assistant.corpus.cache import (
     now_iso,
     paper_slug,
     read_sidecar,
     sidecar_path,
 )
-from assistant.corpus.fetch.local import id_forms, scan_sidecar_files
-from assistant.corpus.models import make_paper_id, normalise_doi, sha256_bytes
+from assistant.corpus.contracts import make_paper_id, normalise_doi, sha256_bytes
+from assistant.corpus.fetch.crossref import biblio_from_work, fetch_work
+from assistant.corpus.fetch.http import PoliteClient
+from assistant.corpus.inventory import id_forms, scan_sidecar_files
+from assistant.corpus.manifest import load_manifest
 from assistant.corpus.readers.dispatch import is_corpus_file
 from assistant.corpus.readers.pdf import read_pdf
 from assistant.errors import CorpusError, FetchError, ReaderError
@@ -127,9 +129,6 @@ def find_doi(reader: PdfReader, text: str) -> str | None:
 
 def crossref_biblio(settings: Settings, doi: str) -> dict[str, Any] | None:
     """Crossref metadata for ``doi``; None when offline, unknown or anything goes wrong (quietly)."""
-    from assistant.corpus.fetch.crossref import biblio_from_work, fetch_work
-    from assistant.corpus.fetch.http import PoliteClient
-
     client = PoliteClient(settings, retries=0, timeout_s=min(LOOKUP_TIMEOUT_S, settings.http_timeout_s))
     try:
         got = fetch_work(client, doi)
@@ -195,8 +194,8 @@ def add_pdf(settings: Settings, pdf: Path, doi: str | None = None, *, online: bo
                           "per paper. Remove that file first if this copy should replace it.")
     if not is_corpus_file(settings.corpus_dir, dest):
         raise CorpusError(f"{pdf}: the name {dest.name} would not be indexed; rename the file and add it again.")
-    atomic_write_bytes(dest, data)
-    atomic_write_json(sidecar_path(dest), meta)
+    atomicio.write_bytes(dest, data)
+    atomicio.write_json(sidecar_path(dest), meta)
     return AddResult(dest, meta)
 
 
@@ -204,8 +203,6 @@ def _manifest_ids(settings: Settings, doi: str | None) -> dict[str, str | None]:
     """PMID/PMCID of the manifest entry with this DOI (so the PDF matches the entry by any id)."""
     if not doi:
         return {}
-    from assistant.corpus.manifest import load_manifest
-
     try:
         entry = load_manifest(settings.manifest_path).find(id_forms(doi))
     except CorpusError:

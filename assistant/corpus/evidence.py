@@ -1,4 +1,4 @@
-"""The evidence table: one row per (digest note, marker change), filterable by marker, tissue,
+"""The evidence table: one row per (evidence note, marker change), filterable by marker, tissue,
 direction of change and study type, and the conflicts in it (marker x tissue group pairs whose direction
 differs between studies). Built only from the notes' structured front matter."""
 
@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from assistant.corpus.digest import NoteFrontMatter, load_digest
 from assistant.corpus.markers import canonical_marker, marker_key
+from assistant.corpus.notes import NoteFrontMatter, load_notes
 from assistant.errors import CorpusError
 
 COLUMNS: tuple[str, ...] = (
@@ -116,7 +116,7 @@ def evidence_table(digest_dir: Path, marker: str | None = None, tissue: str | No
     A note without markers gives one row with empty marker fields, but only when no marker, tissue or
     change filter is set. An invalid note raises CorpusError naming the file and field.
     """
-    return rows_from_notes((front for front, _body in load_digest(digest_dir)), marker=marker, tissue=tissue,
+    return rows_from_notes((front for front, _body in load_notes(digest_dir)), marker=marker, tissue=tissue,
                            change=change, study_type=study_type)
 
 
@@ -239,7 +239,7 @@ def find_conflicts(notes: Iterable[NoteFrontMatter], marker: str | None = None,
 
 def evidence_conflicts(digest_dir: Path, marker: str | None = None, tissue: str | None = None) -> list[Conflict]:
     """:func:`find_conflicts` over the notes under ``digest_dir`` (an invalid note raises CorpusError)."""
-    return find_conflicts((front for front, _body in load_digest(digest_dir)), marker=marker, tissue=tissue)
+    return find_conflicts((front for front, _body in load_notes(digest_dir)), marker=marker, tissue=tissue)
 
 
 def conflict_rows(conflicts: Iterable[Conflict]) -> list[dict[str, Any]]:

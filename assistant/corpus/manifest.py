@@ -8,9 +8,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from assistant.corpus.fetch.cache import atomic_write_bytes
-from assistant.corpus.fetch.local import LocalIndex, id_forms
-from assistant.corpus.models import make_paper_id, normalise_doi
+from assistant import atomicio
+from assistant.corpus.contracts import make_paper_id, normalise_doi
+from assistant.corpus.inventory import LocalIndex, id_forms
 from assistant.errors import CorpusError
 from assistant.settings import Settings
 
@@ -129,7 +129,7 @@ def save_manifest(manifest: Manifest, path: Path) -> None:
     path = Path(path)
     data = manifest.model_dump(mode="json")
     body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120)
-    atomic_write_bytes(path, (_header_comment(path) + body).encode("utf-8"))
+    atomicio.write_bytes(path, (_header_comment(path) + body).encode("utf-8"))
 
 
 def entry_identifier(entry: ManifestEntry) -> str | None:

@@ -9,7 +9,8 @@ canonical spelling (Greek letters, see the digest format notes).
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from assistant.biotext import GENE_ALIASES, MARKER_GREEK, fold
 
 CANONICAL_MARKERS: tuple[str, ...] = (
     "TNF-α", "IL-1β", "IL-6", "IL-10", "IL-17", "IL-18", "IFN-γ", "BDNF", "Iba1", "GFAP", "nNOS", "iNOS",
@@ -17,27 +18,8 @@ CANONICAL_MARKERS: tuple[str, ...] = (
     "substance P", "c-Fos", "NLRP3", "TRPV1", "GAP-43", "S100B", "CD68", "β-endorphin",
 )
 
-# Greek letters (and 'ß', often typed for β) spelled out before case folding, which would turn 'ß'
-# into 'ss'. NFKC has already mapped the micro sign to μ.
-_GREEK = {"ß": "beta", "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "κ": "kappa", "μ": "mu",
-          "Α": "alpha", "Β": "beta", "Γ": "gamma", "Δ": "delta", "Κ": "kappa"}
-
 # Long names shortened inside the key, so 'interleukin-1 beta' == 'IL-1β'.
 _WORDS = (("tumornecrosisfactor", "tnf"), ("interleukin", "il"), ("interferon", "ifn"))
-
-# Folded spellings of the same marker (Greek spelled out, separators removed) → one key. Shared with the
-# BM25 tokenizer and the answer layer's key terms, so all three treat 'IL1B' and 'IL-1β' alike.
-GENE_ALIASES: dict[str, str] = {
-    "tnf": "tnfalpha",
-    "tnfa": "tnfalpha",
-    "il1b": "il1beta",
-    "il1a": "il1alpha",
-    "ifng": "ifngamma",
-    "nfkb": "nfkappab",
-    "nr2b": "nmdar2b",
-    "glun2b": "nmdar2b",
-    "grin2b": "nmdar2b",
-}
 
 # Whole-key synonyms: the shared aliases plus long names and alternative gene/subunit names.
 _ALIASES = {
@@ -58,10 +40,7 @@ def marker_key(name: str) -> str:
     >>> marker_key("TNF-α") == marker_key("tnfa") == marker_key("TNF alpha")
     True
     """
-    s = unicodedata.normalize("NFKC", name).strip()
-    for letter, word in _GREEK.items():
-        s = s.replace(letter, word)
-    s = re.sub(r"[^0-9a-z]", "", s.casefold())
+    s = re.sub(r"[^0-9a-z]", "", fold(name, MARKER_GREEK, eszett=True))  # ß read as β, not folded to 'ss'
     for long, short in _WORDS:
         s = s.replace(long, short)
     return _ALIASES.get(s, s)

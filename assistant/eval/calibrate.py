@@ -12,32 +12,36 @@ from collections.abc import Sequence
 from typing import Any
 
 from assistant.eval import metrics
+from assistant.eval.records import EvalRecord
+from assistant.vocab import AnswerFlag, RetrievalMode
 
-SIGNALS = ("dense", "bm25")
+DENSE, BM25 = RetrievalMode.DENSE, RetrievalMode.BM25
+
+SIGNALS = (DENSE, BM25)
 """Gate signals that can be swept: the best passage's cosine or its relative BM25 score (BM25 divided by the
 corpus's largest IDF; older runs without it fall back to the raw BM25 score). The engine gates on both."""
-GATE_FLAGS = {"dense": "below-threshold", "bm25": "below-bm25-threshold"}
+GATE_FLAGS = {DENSE: AnswerFlag.BELOW_THRESHOLD, BM25: AnswerFlag.BELOW_BM25_THRESHOLD}
 
 
-def best_score(record: dict[str, Any], top_k: int | None = None, signal: str = "dense") -> float | None:
+def best_score(record: EvalRecord, top_k: int | None = None, signal: str = DENSE) -> float | None:
     """The best ``signal`` score among the first ``top_k`` passages (the ones the engine saw)."""
-    if signal == "dense" and record.get("best_dense") is not None:
-        return float(record["best_dense"])
-    retrieved = record.get("retrieved") or []
-    key = "dense_score" if signal == "dense" else "bm25_rel"
-    if signal == "bm25" and not any("bm25_rel" in p for p in retrieved):
+    if signal == DENSE and record.best_dense is not None:
+        return float(record.best_dense)
+    retrieved = record.retrieved
+    key = "dense_score" if signal == DENSE else "bm25_rel"
+    if signal == BM25 and not any("bm25_rel" in p for p in retrieved):
         key = "bm25_score"
     scores = [p[key] for p in retrieved[:top_k] if p.get(key) is not None]
     return max(scores) if scores else None
 
 
-def best_cosine(record: dict[str, Any], top_k: int | None = None) -> float | None:
+def best_cosine(record: EvalRecord, top_k: int | None = None) -> float | None:
     """The highest cosine similarity among the passages the engine saw (else the recorded retrieval)."""
-    return best_score(record, top_k, "dense")
+    return best_score(record, top_k, DENSE)
 
 
-def sweep(records: Sequence[dict[str, Any]], thresholds: Sequence[float], top_k: int | None = None,
-          run_threshold: float | None = None, signal: str = "dense") -> list[dict[str, Any]]:
+def sweep(records: Sequence[EvalRecord], thresholds: Sequence[float], top_k: int | None = None,
+          run_threshold: float | None = None, signal: str = DENSE) -> list[dict[str, Any]]:
     """Refusal rate, wrong-refusal rate, key-fact accuracy and LitQA precision at each threshold.
 
     Thresholds below ``run_threshold`` (the run's own threshold for this signal) are marked ``exact=False``
@@ -45,17 +49,17 @@ def sweep(records: Sequence[dict[str, Any]], thresholds: Sequence[float], top_k:
     their answers are unknown.
     """
     rows = []
-    recs = [r for r in records if not r.get("error")]
+    recs = [r for r in records if not r.error]
     # when the run's own gate on this signal refused nothing, every simulated threshold is exact
-    run_gated = any(GATE_FLAGS[signal] in (r.get("flags") or []) for r in recs)
+    run_gated = any(GATE_FLAGS[signal] in r.flags for r in recs)
     for t in thresholds:
         outcome = []
         for r in recs:
             best = best_score(r, top_k, signal)
             gated = best is None or best < t
-            answered = bool(r.get("answered")) and not gated
-            gold = r["gold"]["answerable"]
-            correct = metrics.is_correct(answered, gold, r.get("key_fact_hits") or [])
+            answered = r.answered and not gated
+            gold = r.gold.answerable
+            correct = metrics.is_correct(answered, gold, r.key_fact_hits)
             outcome.append((gold, answered, correct))
         ref = metrics.refusal_rates((g, not a) for g, a, _ in outcome)
         lit = metrics.litqa_scores((a, c) for _, a, c in outcome)
@@ -80,7 +84,7 @@ def choose_threshold(rows: Sequence[dict[str, Any]], max_wrong_refusal: float = 
     return max(ok, key=lambda r: (r["refusal_rate"], r["accuracy"] or 0.0, -r["threshold"]))
 
 
-def auc(records: Sequence[dict[str, Any]], top_k: int | None = None, signal: str = "dense") -> float | None:
+def auc(records: Sequence[EvalRecord], top_k: int | None = None, signal: str = DENSE) -> float | None:
     """Probability that an answerable question scores higher than an unanswerable one (0.5 = no signal)."""
     d = distribution(records, top_k, signal)
     pos, neg = d["answerable"], d["unanswerable"]
@@ -89,14 +93,14 @@ def auc(records: Sequence[dict[str, Any]], top_k: int | None = None, signal: str
     return sum((p > n) + 0.5 * (p == n) for p in pos for n in neg) / (len(pos) * len(neg))
 
 
-def distribution(records: Sequence[dict[str, Any]], top_k: int | None = None,
-                 signal: str = "dense") -> dict[str, list[float]]:
+def distribution(records: Sequence[EvalRecord], top_k: int | None = None,
+                 signal: str = DENSE) -> dict[str, list[float]]:
     """Best scores of answerable and unanswerable questions (for the README and a quick look)."""
     out: dict[str, list[float]] = {"answerable": [], "unanswerable": []}
     for r in records:
         b = best_score(r, top_k, signal)
         if b is not None:
-            out["answerable" if r["gold"]["answerable"] else "unanswerable"].append(round(b, 4))
+            out["answerable" if r.gold.answerable else "unanswerable"].append(round(b, 4))
     return {k: sorted(v) for k, v in out.items()}
 
 

@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import AssistantError
-from assistant.eval.plots import config_label, plot_accuracy_by_type, plot_citations, plot_latency
+from assistant.eval.plots import (
+    config_label,
+    plot_accuracy_by_type,
+    plot_citations,
+    plot_latency,
+    plot_pubmedqa_scores,
+)
 from assistant.eval.report import TABLE_COLUMNS, fmt, markdown_table
 from assistant.eval.runfiles import read_results
 
@@ -63,7 +69,7 @@ def compare(dirs: Sequence[Path | str], out_dir: Path | str | None = None) -> di
 def _compare_pubmedqa(paths: list[Path], reports: list[dict[str, Any]], labels: list[str], judges: list[str],
                       out_dir: Path | str | None) -> dict[str, Any]:
     """PubMedQA runs side by side, with the majority-class row of the first run's questions."""
-    from assistant.eval.plots import plot_pubmedqa_scores
+    # the pubmedqa package imports its index builder: loaded only when PubMedQA runs are compared
     from assistant.eval.pubmedqa.report import majority_row
     from assistant.eval.pubmedqa.report import markdown_table as pubmedqa_table
 

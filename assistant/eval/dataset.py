@@ -48,7 +48,7 @@ class Question(_Strict):
     answer: str = Field(min_length=1, description="gold answer, concise")
     key_facts: list[KeyFact] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list, description="gold paper ids (make_paper_id), or "
-                               "'note:<digest id>' for a paper that has no DOI, PMID or PMCID")
+                               "'note:<evidence-note id>' for a paper that has no DOI, PMID or PMCID")
     type: QuestionType
 
     @field_validator("sources")
@@ -57,7 +57,7 @@ class Question(_Strict):
         for s in v:
             if not s.startswith(("doi:", "pmid:", "pmc:", "note:")) or s != s.strip():
                 raise ValueError(f"source {s!r} is not a paper id like 'doi:10.1000/x' (see make_paper_id) "
-                                 "or 'note:<digest id>'")
+                                 "or 'note:<evidence-note id>'")
             if s.startswith("doi:") and s != s.lower():
                 raise ValueError(f"source {s!r}: DOIs in paper ids are lower-case")
         if len(set(v)) != len(v):

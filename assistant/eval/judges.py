@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.errors import ConfigError
 from assistant.settings import Settings
+from assistant.vocab import JudgeName
 
-JUDGES = ("lexical", "llm")
+JUDGES = tuple(JudgeName)
 PASSAGE_SEPARATOR = "\n\n"
 
 
@@ -32,20 +32,9 @@ class PassageJudge:
 
 
 def make_judge(name: str, settings: Settings) -> PassageJudge:
-    """The judge called ``name``: 'lexical' (fast, deterministic) or 'llm' (small GGUF model, yes/no)."""
-    from assistant.answer.judge import LexicalJudge, LLMJudge
+    """The judge called ``name`` ('lexical' or 'llm'), strict: an LLM judge that cannot be made raises instead of
+    silently scoring with the lexical one (see ``assistant.answer.judge.make_judge``)."""
+    from assistant.answer.judge import make_judge as make_answer_judge
 
-    lexical = LexicalJudge(getattr(settings, "judge_min_overlap", 0.6))
-    if name == "lexical":
-        return PassageJudge(lexical)
-    if name == "llm":
-        from assistant.answer.llm import LlamaCppBackend, llama_cpp_available
-        from assistant.answer.model_files import answer_model_path, judge_model_path
-
-        if not llama_cpp_available():
-            raise ConfigError("the llm judge needs llama-cpp-python (`make run` installs it); or use --judge lexical")
-        path = judge_model_path(settings) or answer_model_path(settings)
-        judge_settings = settings.model_copy(update={"llm_temperature": 0.0, "llm_context": 2048})
-        # ALCE judges a sentence against up to 3 passages joined: give the judge room for all three
-        return PassageJudge(LLMJudge(LlamaCppBackend(path, judge_settings), lexical, max_evidence_chars=4500))
-    raise ConfigError(f"unknown judge {name!r}: use one of {', '.join(JUDGES)}")
+    # ALCE judges a sentence against up to 3 passages joined: give the judge room for all three
+    return PassageJudge(make_answer_judge(name, settings, strict=True, max_evidence_chars=4500))

@@ -10,16 +10,10 @@ spaces yet keeps word boundaries, so ``IL-6`` does not match inside ``IL-60``.
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
-GREEK = {
-    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ζ": "zeta", "η": "eta",
-    "θ": "theta", "ι": "iota", "κ": "kappa", "λ": "lambda", "μ": "mu", "ν": "nu", "ξ": "xi",
-    "ο": "omicron", "π": "pi", "ρ": "rho", "σ": "sigma", "ς": "sigma", "τ": "tau", "υ": "upsilon",
-    "φ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega",
-}
-_GREEK_RE = re.compile("|".join(GREEK))
+from assistant.biotext import fold
+
 # letters, or a number with an optional decimal part ("0.5", "1,5" kept whole)
 _TOKEN_RE = re.compile(r"[a-z]+|\d+(?:[.,]\d+)?")
 _THOUSANDS_RE = re.compile(r"(?<=\d)[,\u202f\u00a0](?=\d{3}(?!\d))")  # "30,155" → "30155"
@@ -28,8 +22,7 @@ _PLURAL_SUFFIXES = ("", "s", "es")
 
 def normalise_text(text: str) -> str:
     """Lower-case, Unicode-compatibility-fold (µ→μ, ﬁ→fi), Greek letters spelled out."""
-    t = _THOUSANDS_RE.sub("", unicodedata.normalize("NFKC", text).casefold())
-    return _GREEK_RE.sub(lambda m: f" {GREEK[m.group(0)]} ", t)
+    return _THOUSANDS_RE.sub("", fold(text, pad=True))
 
 
 def tokens(text: str) -> list[str]:

@@ -11,7 +11,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from assistant import atomicio  # noqa: E402
 from assistant.eval.dataset import QUESTION_TYPES  # noqa: E402
+from assistant.eval.metrics import percentile  # noqa: E402
 
 Config = tuple[str, dict[str, Any]]
 """(label, report dict)"""
@@ -24,10 +26,11 @@ def config_label(report: dict[str, Any]) -> str:
 
 def _save(fig: Any, path: Path) -> Path:
     fig.tight_layout()
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
+    try:
+        with atomicio.atomic_path(path, keep_suffix=True) as tmp:
+            fig.savefig(tmp, dpi=110)
+    finally:
+        plt.close(fig)
     return path
 
 
@@ -82,8 +85,6 @@ def plot_latency(runs: Sequence[tuple[str, Sequence[dict[str, Any]]]], path: Pat
         label, xs = data[0]
         ax.hist(xs or [0.0], bins=min(30, max(5, len(xs) // 3)), color="tab:blue", alpha=0.8)
         if xs:
-            from assistant.eval.metrics import percentile
-
             for q, style in ((50, "-"), (95, "--")):
                 v = percentile(xs, q)
                 ax.axvline(v, color="black", linestyle=style, label=f"p{q} = {v:.2f} s")

@@ -13,53 +13,55 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.eval import metrics
 from assistant.eval.dataset import QUESTION_TYPES, Question
+from assistant.eval.runfiles import write_atomic
 from assistant.settings import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from assistant.api import Assistant
+    from assistant.eval.records import EvalRecord
 
 RECALL_KS = (1, 3, 5, 10)
 
 
-def summarise(records: Sequence[dict[str, Any]], top_k: int | None = None) -> dict[str, Any]:
+def summarise(records: Sequence[EvalRecord], top_k: int | None = None) -> dict[str, Any]:
     """All metrics over a list of result records (pure)."""
     recs = list(records)
-    answerable = [r for r in recs if r["gold"]["answerable"]]
-    answered = [r for r in recs if r.get("answered")]
+    answerable = [r for r in recs if r.gold.answerable]
+    answered = [r for r in recs if r.answered]
     out: dict[str, Any] = {"n": len(recs), "n_answerable": len(answerable), "n_answered": len(answered),
-                           "errors": sum(1 for r in recs if r.get("error"))}
-    out["key_fact_accuracy"] = metrics.mean(float(r["correct"]) for r in answerable) if answerable else None
+                           "errors": sum(1 for r in recs if r.error)}
+    out["key_fact_accuracy"] = metrics.mean(float(r.correct) for r in answerable) if answerable else None
     out["key_fact_recall"] = metrics.mean(
-        (sum(r["key_fact_hits"]) / len(r["key_fact_hits"])) if r["key_fact_hits"] else None for r in answerable)
+        (sum(r.key_fact_hits) / len(r.key_fact_hits)) if r.key_fact_hits else None for r in answerable)
     out.update({f"litqa_{k}": v for k, v in metrics.litqa_scores(
-        (bool(r.get("answered")), bool(r["correct"])) for r in recs).items() if k != "n"})
-    out.update(metrics.refusal_rates((r["gold"]["answerable"], bool(r.get("refused"))) for r in recs))
-    cites = [r["citation_eval"] for r in answered if r.get("citation_eval")]
-    out["citation_recall"] = metrics.mean(c["recall"] for c in cites)
-    out["citation_precision"] = metrics.mean(c["precision"] for c in cites)
+        (r.answered, r.correct) for r in recs).items() if k != "n"})
+    out.update(metrics.refusal_rates((r.gold.answerable, r.refused) for r in recs))
+    cites = [r.citation_eval for r in answered if r.citation_eval]
+    out["citation_recall"] = metrics.mean(c.recall for c in cites)
+    out["citation_precision"] = metrics.mean(c.precision for c in cites)
     out["n_citation_scored"] = len(cites)
-    with_gold = [r for r in recs if r["gold"].get("sources") and r.get("retrieved")]
+    with_gold = [r for r in recs if r.gold.sources and r.retrieved]
     for k in RECALL_KS:
         out[f"recall@{k}"] = metrics.mean(
-            metrics.recall_at_k([p["paper_id"] for p in r["retrieved"]], r["gold"]["sources"], k) for r in with_gold)
+            metrics.recall_at_k([p["paper_id"] for p in r.retrieved], r.gold.sources, k) for r in with_gold)
     out["mrr"] = metrics.mean(
-        metrics.reciprocal_rank([p["paper_id"] for p in r["retrieved"]], r["gold"]["sources"]) for r in with_gold)
+        metrics.reciprocal_rank([p["paper_id"] for p in r.retrieved], r.gold.sources) for r in with_gold)
     out["n_retrieval_scored"] = len(with_gold)
     if top_k:  # were the gold papers among the passages the answer engine actually saw?
         out["context_recall"] = metrics.mean(
-            metrics.recall_at_k([p["paper_id"] for p in r.get("passages", [])], r["gold"]["sources"], top_k)
-            for r in recs if r["gold"].get("sources") and r.get("passages"))
+            metrics.recall_at_k([p["paper_id"] for p in r.passages], r.gold.sources, top_k)
+            for r in recs if r.gold.sources and r.passages)
     flags: dict[str, int] = {}
     for r in recs:
-        for f in r.get("flags") or []:
+        for f in r.flags:
             flags[f] = flags.get(f, 0) + 1
     out["flags"] = dict(sorted(flags.items(), key=lambda kv: -kv[1]))  # e.g. how often the LLM answer fell back
-    ok = [r for r in recs if not r.get("error")]
-    out["latency_total"] = metrics.latency_stats([r["timings"].get("wall_s") for r in ok])
-    out["latency_retrieve"] = metrics.latency_stats([r["timings"].get("retrieve_s") for r in ok
-                                                     if r["timings"].get("retrieve_s") is not None])
-    out["latency_first_token"] = metrics.latency_stats([r["timings"].get("first_token_s") for r in ok
-                                                        if r["timings"].get("first_token_s")])
+    ok = [r for r in recs if not r.error]
+    out["latency_total"] = metrics.latency_stats([r.timings.get("wall_s") for r in ok])
+    out["latency_retrieve"] = metrics.latency_stats([r.timings.get("retrieve_s") for r in ok
+                                                     if r.timings.get("retrieve_s") is not None])
+    out["latency_first_token"] = metrics.latency_stats([r.timings.get("first_token_s") for r in ok
+                                                        if r.timings.get("first_token_s")])
     return out
 
 
@@ -91,21 +93,21 @@ def _index_info(assistant: Assistant | None) -> dict[str, Any]:
     if assistant is None:
         return {}
     try:
-        m = assistant.store.manifest
+        m = assistant.index_manifest()
     except Exception:  # noqa: BLE001 - an index problem must not lose a finished run's report
         return {}
-    return {"built_at": m.get("built_at"), "counts": m.get("counts"), "index_params": m.get("index_params"),
-            "settings_hash": m.get("settings_hash")}
+    return {"built_at": m.built_at, "counts": m.counts.model_dump(exclude_none=True), "index_params": m.index_params,
+            "index_hash": m.index_hash}
 
 
-def build_report(records: Sequence[dict[str, Any]], questions: Sequence[Question], config: dict[str, Any],
+def build_report(records: Sequence[EvalRecord], questions: Sequence[Question], config: dict[str, Any],
                  assistant: Assistant | None = None) -> dict[str, Any]:
     settings = assistant.settings if assistant else None
     top_k = settings.top_k if settings else config.get("top_k")
-    by_type = {t: summarise([r for r in records if r["type"] == t], top_k) for t in QUESTION_TYPES
-               if any(r["type"] == t for r in records)}
-    models = sorted({r.get("model") for r in records if r.get("model")})
-    used = sorted({r.get("backend") for r in records if r.get("backend")})
+    by_type = {t: summarise([r for r in records if r.type == t], top_k) for t in QUESTION_TYPES
+               if any(r.type == t for r in records)}
+    models = sorted({r.model for r in records if r.model})
+    used = sorted({r.backend for r in records if r.backend})
     return {
         "config": {**config, "model": ", ".join(models) or None, "backends_used": used,
                    "settings": {k: str(v) for k, v in settings.model_dump().items()
@@ -192,17 +194,15 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_reports(out_dir: Path, records: Sequence[dict[str, Any]], questions: Sequence[Question],
+def write_reports(out_dir: Path, records: Sequence[EvalRecord], questions: Sequence[Question],
                   config: dict[str, Any], assistant: Assistant | None = None,
                   make_plots: bool = True) -> dict[str, Any]:
-    from assistant.eval.runfiles import write_atomic
-
     report = build_report(records, questions, config, assistant)
     write_atomic(out_dir / "report.json", json.dumps(report, indent=2, ensure_ascii=False))
     write_atomic(out_dir / "report.md", render_markdown(report))
     if make_plots:
-        from assistant.eval.plots import plot_run
+        from assistant.eval.plots import plot_run  # matplotlib: imported only when plots are drawn
 
-        report["plots"] = [p.name for p in plot_run(out_dir, report, records)]
+        report["plots"] = [p.name for p in plot_run(out_dir, report, [r.to_json() for r in records])]
         write_atomic(out_dir / "report.json", json.dumps(report, indent=2, ensure_ascii=False))
     return report

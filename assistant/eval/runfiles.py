@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from assistant.atomicio import write_text as write_atomic
 from assistant.errors import AssistantError
 
 log = logging.getLogger(__name__)
@@ -42,12 +43,6 @@ def read_results(out_dir: Path | str) -> list[dict[str, Any]]:
         except json.JSONDecodeError:
             log.warning("ignoring an unreadable line in %s (an interrupted write); it will be redone", path)
     return rows
-
-
-def write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def repair_results(path: Path) -> None:

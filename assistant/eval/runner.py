@@ -20,26 +20,29 @@ from tqdm import tqdm
 from assistant.answer.citations import source_label
 from assistant.errors import AssistantError, LLMError, QuestionError
 from assistant.eval import metrics
-from assistant.eval.dataset import Question
+from assistant.eval.dataset import Question, load_questions
 from assistant.eval.judges import make_judge
+from assistant.eval.records import CitationEval, EvalRecord, Gold, append_record, read_records
+from assistant.eval.report import write_reports
 from assistant.eval.runfiles import (
     CONFIG,
     RESULTS,
     RunConfigError,
-    append_result,
     check_config,
     read_results,
     repair_results,
     write_atomic,
 )
+from assistant.vocab import ANSWER_MODES, RetrievalMode
 
 if TYPE_CHECKING:
-    from assistant.answer.models import Answer
+    from assistant.answer.contracts import Answer
     from assistant.api import Assistant
+    from assistant.corpus.contracts import DocumentMeta
 
 log = logging.getLogger(__name__)
 
-RETRIEVAL_MODES = ("hybrid", "dense", "bm25", "none")
+RETRIEVAL_MODES = ANSWER_MODES
 RETRIEVAL_K = 10
 """Depth of the retrieval list recorded per question (recall@k is reported for k ≤ this)."""
 
@@ -62,11 +65,7 @@ def note_paper_ids(assistant: Assistant) -> dict[str, str]:
     edited, so the question set names them 'note:<id>' and they are resolved here.
     """
     out: dict[str, str] = {}
-    try:
-        docs = assistant.store.docs.values()
-    except AssistantError:
-        return out
-    for d in docs:
+    for d in _docs(assistant).values():
         if d.kind == "evidence-note":
             out[Path(d.source).stem] = d.paper_id
             if isinstance(d.extra.get("id"), str):
@@ -110,21 +109,19 @@ def judge_citations(sentences: Sequence[tuple[str, Sequence[int]]], texts: list[
 def rebuild_report(run_dir: Path | str, questions: Sequence[Question] | None = None,
                    assistant: Assistant | None = None) -> dict[str, Any]:
     """Write report.json, report.md and the plots again from a run folder's results.jsonl."""
-    from assistant.eval.dataset import load_questions
-    from assistant.eval.report import write_reports
-
     out = Path(run_dir)
     if not (out / RESULTS).is_file():
         raise RunConfigError(f"{out} has no {RESULTS}: run `rtms-assistant eval run --out {out}` first")
     config = json.loads((out / CONFIG).read_text())
     selected = select(questions or load_questions(), config.get("limit"))
     ids = {q.id for q in selected}
-    return write_reports(out, [r for r in read_results(out) if r["id"] in ids], selected, config, assistant)
+    return write_reports(out, [r for r in read_records(out) if r.id in ids], selected, config, assistant)
 
 
-def _docs(assistant: Assistant | None) -> dict[str, Any]:
+def _docs(assistant: Assistant | None) -> dict[str, DocumentMeta]:
+    """The index's documents, or none when there is no index (a run without retrieval needs none)."""
     try:
-        return dict(assistant.store.docs) if assistant is not None else {}
+        return assistant.documents() if assistant is not None else {}
     except AssistantError:
         return {}
 
@@ -132,9 +129,6 @@ def _docs(assistant: Assistant | None) -> dict[str, Any]:
 def rescore(run_dir: Path | str, out_dir: Path | str, judge: Any, assistant: Assistant | None = None,
             progress: bool = True) -> dict[str, Any]:
     """Copy a run to ``out_dir`` with its citations judged again by ``judge`` (no answer is regenerated)."""
-    from assistant.eval.dataset import load_questions
-    from assistant.eval.report import write_reports
-
     src, out = Path(run_dir), Path(out_dir)
     if src.resolve() == out.resolve():
         raise RunConfigError("rescore writes a new run folder: give an --out different from the run")
@@ -144,21 +138,21 @@ def rescore(run_dir: Path | str, out_dir: Path | str, judge: Any, assistant: Ass
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     docs = _docs(assistant)
-    for r in tqdm(read_results(src), desc=f"rescore with {config['judge']}", unit="q", disable=not progress):
-        for p in r.get("passages") or []:
+    for r in tqdm(read_records(src), desc=f"rescore with {config['judge']}", unit="q", disable=not progress):
+        for p in r.passages:
             if "label" not in p and p.get("doc_id") in docs:  # a run recorded before labels were: from the index
                 d = docs[p["doc_id"]]
                 p["label"] = passage_label({"first_author": d.first_author, "year": d.year, "title": d.title,
                                             "section": p.get("section")})
-        if r.get("citation_eval") and r.get("passages") and all("text" in p for p in r["passages"]):
-            sents = [(s["text"], s["markers"]) for s in r["sentences"]] or metrics.split_cited_sentences(r["answer"])
-            r["citation_eval"] = judge_citations(sents, cited_texts(r["passages"]), judge)
+        if r.citation_eval and r.passages and all("text" in p for p in r.passages):
+            sents = [(s["text"], s["markers"]) for s in r.sentences] or metrics.split_cited_sentences(r.answer)
+            r.citation_eval = CitationEval.model_validate(judge_citations(sents, cited_texts(r.passages), judge))
         rows.append(r)
-    write_atomic(out / RESULTS, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    write_atomic(out / RESULTS, "".join(r.to_line() + "\n" for r in rows))
     write_atomic(out / CONFIG, json.dumps(config, indent=2, ensure_ascii=False))
     selected = select(load_questions(), config.get("limit"))
     ids = {q.id for q in selected}
-    return write_reports(out, [r for r in rows if r["id"] in ids], selected, config, assistant)
+    return write_reports(out, [r for r in rows if r.id in ids], selected, config, assistant)
 
 
 def passage_rows(answer: dict[str, Any]) -> list[dict[str, Any]]:
@@ -198,14 +192,10 @@ def answer_record(q: Question, ans: Answer, wall_s: float, sources: list[str] | 
 
 
 def warm_up(assistant: Assistant, backend: str, retrieval: str) -> None:
-    """Load the embedder and the LLM before the clock starts, so the first question's latency is comparable."""
+    """Load the embedder and the LLM before the clock starts (``Assistant.warm_up``), so the first question's
+    latency is comparable."""
     try:
-        if retrieval != "none":
-            assistant.search("warm-up query", 1)
-        if backend != "extractive":
-            llm = assistant.engine.llm(backend) if hasattr(assistant, "engine") else None
-            if llm is not None and hasattr(llm, "warm"):
-                llm.warm([{"role": "user", "content": "Say OK."}])
+        assistant.warm_up(backend, search=retrieval != RetrievalMode.NONE)
     except AssistantError as exc:  # the run itself will report the problem question by question
         log.warning("warm-up failed: %s", exc)
 
@@ -227,7 +217,7 @@ def select(questions: Sequence[Question], limit: int | None) -> list[Question]:
 
 
 def run_eval(assistant: Assistant, questions: Sequence[Question], out_dir: Path | str, backend: str | None = None,
-             retrieval: str = "hybrid", limit: int | None = None, judge: Any = None,
+             retrieval: str = RetrievalMode.HYBRID, limit: int | None = None, judge: Any = None,
              progress: bool = True, make_plots: bool = True) -> dict[str, Any]:
     """Answer every question not yet in ``out_dir/results.jsonl``, then write the reports.
 
@@ -236,8 +226,6 @@ def run_eval(assistant: Assistant, questions: Sequence[Question], out_dir: Path 
     ``supports(sentence, passage_texts) -> bool`` callable, or 'lexical' / 'llm'; default: the
     settings' judge. Returns the report dict.
     """
-    from assistant.eval.report import write_reports
-
     if retrieval not in RETRIEVAL_MODES:
         raise RunConfigError(f"unknown retrieval mode {retrieval!r}: use one of {', '.join(RETRIEVAL_MODES)}")
     out = Path(out_dir)
@@ -246,8 +234,8 @@ def run_eval(assistant: Assistant, questions: Sequence[Question], out_dir: Path 
     if judge is None or isinstance(judge, str):
         judge = make_judge(judge or assistant.settings.judge, assistant.settings)
     # the hash of the settings this run answers with (the retrieval mode is a per-question override)
-    run_settings = (assistant.settings if retrieval == "none"
-                    else assistant.settings.model_copy(update={"retrieval": retrieval}))
+    run_settings = (assistant.settings if retrieval == RetrievalMode.NONE
+                    else assistant.settings.model_copy(update={"retrieval": RetrievalMode(retrieval)}))
     selected = select(questions, limit)
     config = {
         "backend": backend, "retrieval": retrieval, "judge": metrics.judge_name(judge),
@@ -256,7 +244,7 @@ def run_eval(assistant: Assistant, questions: Sequence[Question], out_dir: Path 
     }
     check_config(out, config)
     notes = note_paper_ids(assistant)
-    done = {r["id"] for r in read_results(out)}
+    done = {r["id"] for r in read_results(out)}  # raw rows: an id is all resuming needs
     todo = [q for q in selected if q.id not in done]
     results_path = out / RESULTS
     repair_results(results_path)
@@ -269,19 +257,20 @@ def run_eval(assistant: Assistant, questions: Sequence[Question], out_dir: Path 
             ans = assistant.ask(q.question, history=q.history_dicts() or None, backend=backend, retrieval=retrieval)
         except (LLMError, QuestionError) as exc:
             log.warning("question %s failed: %s", q.id, exc)
-            append_result(results_path, {"id": q.id, "type": q.type, "question": q.question, "error": str(exc),
-                                   "answered": False, "refused": False, "correct": False,
-                                   "key_fact_hits": [False] * len(q.key_facts),
-                                   "gold": {"sources": resolve_sources(q.sources, notes),
-                                            "answerable": q.answerable},
-                                   "timings": {"wall_s": round(time.perf_counter() - t0, 4)}})
+            append_record(results_path, EvalRecord(
+                id=q.id, type=q.type, question=q.question, error=str(exc), answered=False, refused=False,
+                correct=False, key_fact_hits=[False] * len(q.key_facts),
+                gold=Gold(sources=resolve_sources(q.sources, notes), answerable=q.answerable),
+                timings={"wall_s": round(time.perf_counter() - t0, 4)}))
             continue
         wall = time.perf_counter() - t0
         row = answer_record(q, ans, wall, resolve_sources(q.sources, notes))
-        row["retrieved"] = [] if retrieval == "none" else retrieved(assistant, ans.query or q.question, retrieval)
+        searched = retrieval != RetrievalMode.NONE
+        row["retrieved"] = retrieved(assistant, ans.query or q.question, retrieval) if searched else []
         row.update(score_answer(q, ans, judge))
-        append_result(results_path, row)
-        bar.set_postfix(correct=row["correct"])
+        record = EvalRecord.model_validate(row)
+        append_record(results_path, record)
+        bar.set_postfix(correct=record.correct)
     ids = {q.id for q in selected}
-    records = [r for r in read_results(out) if r["id"] in ids]
+    records = [r for r in read_records(out) if r.id in ids]
     return write_reports(out, records, selected, config, assistant, make_plots=make_plots)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from assistant.corpus.models import Document, DocumentMeta
+from assistant.corpus.contracts import Document, DocumentMeta
 from assistant.corpus.readers import iter_corpus_files, read_documents
 from assistant.corpus.sentences import MIN_EVIDENCE_CHARS, sentence_spans
 from assistant.errors import AssistantError, IndexDamagedError, ReaderError
@@ -23,7 +23,16 @@ from assistant.index.chunking import Chunker, embedding_text
 from assistant.index.embedding import Embedder, EmbeddingCache, embed_with_cache
 from assistant.index.flags import INSTRUCTION_PATTERNS, instruction_like
 from assistant.index.lock import build_lock
-from assistant.index.models import Chunk
+from assistant.index.contracts import (
+    Chunk,
+    ChunkingInfo,
+    EmbedderInfo,
+    FlaggedPassage,
+    IndexCounts,
+    IndexManifest,
+    IndexStatus,
+    SourceRecord,
+)
 from assistant.index.store import (
     IndexData,
     current_version,
@@ -134,7 +143,7 @@ def _previous(settings: Settings, rebuild: bool, summary: BuildSummary) -> Index
         summary.damaged_previous = str(exc).split(" — ")[0]
         log.warning("the current index is damaged (%s): rebuilding every document", exc)
         return None
-    if manifest_differences(data.manifest, settings) or data.manifest.get("builder_version", 1) < BUILDER_VERSION:
+    if manifest_differences(data.manifest, settings) or data.manifest.builder_version < BUILDER_VERSION:
         return None
     return data
 
@@ -265,47 +274,48 @@ def _build(settings: Settings, rebuild: bool, progress: bool, embedder: Embedder
     summary.embedded_documents = sum(1 for rows in new_doc_rows if encoded_rows.intersection(rows))
 
     summary.removed_documents = len(set(old_by_source) - set(files)) if old is not None else 0
-    vectors = np.stack(vectors_by_row).astype(np.float32) if vectors_by_row else np.zeros((0, 384), np.float32)
-    manifest = {
-        "index_params": settings.index_params(),
-        "index_hash": settings.index_hash(),
-        "embedder": {"name": settings.embedder, "dim": int(vectors.shape[1]) if vectors.ndim == 2 else 384},
-        "chunking": {"max_tokens": settings.chunk_tokens, "overlap_tokens": settings.chunk_overlap_tokens},
-        "documents": _documents_by_source(docs),
-        "skipped": {f: r for f, r in summary.skipped},
-        "counts": {"documents": len(docs), "chunks": len(chunks)},
-        "builder_version": BUILDER_VERSION,
-        "instruction_like": _flagged(chunks, docs),
-        "libraries": _library_versions(),
-        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
+    filled = [v for v in vectors_by_row if v is not None]
+    assert len(filled) == len(vectors_by_row), "a chunk without a vector"
+    vectors = np.stack(filled).astype(np.float32) if filled else np.zeros((0, 384), np.float32)
+    manifest = IndexManifest(
+        index_params=settings.index_params(),
+        index_hash=settings.index_hash(),
+        embedder=EmbedderInfo(name=settings.embedder, dim=int(vectors.shape[1]) if vectors.ndim == 2 else 384),
+        chunking=ChunkingInfo(max_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap_tokens),
+        documents=_documents_by_source(docs),
+        skipped={f: r for f, r in summary.skipped},
+        counts=IndexCounts(documents=len(docs), chunks=len(chunks), sentences=len(sent_texts)),
+        builder_version=BUILDER_VERSION,
+        instruction_like=_flagged(chunks, docs),
+        libraries=_library_versions(),
+        built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    )
     dim = vectors.shape[1] if vectors.ndim == 2 and len(vectors) else 384
-    sentence_vectors = (np.stack(sent_vecs).astype(np.float16) if len(sent_texts)
+    sentence_vectors = (sent_vecs.astype(np.float16) if len(sent_texts)
                         else np.zeros((0, dim), np.float16))
-    manifest["counts"]["sentences"] = len(sent_texts)
     data = IndexData(docs, chunks, vectors, manifest, sentences=spans, sentence_vectors=sentence_vectors)
     path = write_version(settings.index_dir, data, settings.faiss_index, settings.hnsw_from_chunks)
     summary.documents, summary.chunks = len(docs), len(chunks)
-    summary.flagged_chunks = len(manifest["instruction_like"])
+    summary.flagged_chunks = len(manifest.instruction_like)
     summary.seconds = round(time.perf_counter() - t0, 2)
     summary.path = str(path)
     return summary
 
 
-def _documents_by_source(docs: list[DocumentMeta]) -> dict[str, dict[str, Any]]:
+def _documents_by_source(docs: list[DocumentMeta]) -> dict[str, SourceRecord]:
     """source file -> its sha256 and document ids (several for a multi-record PubMed / PMC file)."""
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, SourceRecord] = {}
     for d in docs:
-        entry = out.setdefault(d.source, {"doc_id": d.doc_id, "sha256": d.sha256, "doc_ids": []})
-        entry["doc_ids"].append(d.doc_id)
+        entry = out.setdefault(d.source, SourceRecord(doc_id=d.doc_id, sha256=d.sha256))
+        entry.doc_ids.append(d.doc_id)
     return out
 
 
-def _flagged(chunks: list[Chunk], docs: list[DocumentMeta]) -> list[dict[str, Any]]:
+def _flagged(chunks: list[Chunk], docs: list[DocumentMeta]) -> list[FlaggedPassage]:
     """The instruction-like passages, for `index status`."""
     source = {d.doc_id: d.source for d in docs}
-    return [{"chunk_id": c.chunk_id, "source": source.get(c.doc_id, ""), "section": c.section,
-             "excerpt": _excerpt(c.text)} for c in chunks if c.instruction_like]
+    return [FlaggedPassage(chunk_id=c.chunk_id, source=source.get(c.doc_id, ""), section=c.section,
+                           excerpt=_excerpt(c.text)) for c in chunks if c.instruction_like]
 
 
 def _excerpt(text: str, width: int = 100) -> str:
@@ -316,28 +326,28 @@ def _excerpt(text: str, width: int = 100) -> str:
     return " ".join(text[:width].split())
 
 
-def index_status(settings: Settings) -> dict[str, Any]:
+def index_status(settings: Settings) -> IndexStatus:
     """What is indexed, with which settings, and whether it is stale (and why)."""
     path = current_version(settings.index_dir)
     if path is None:
-        return {"exists": False, "stale": True, "reasons": ["no index built yet"], "index_dir": str(settings.index_dir)}
+        return IndexStatus(exists=False, stale=True, reasons=["no index built yet"], index_dir=str(settings.index_dir))
     try:
         manifest = verified_manifest(path)
     except IndexDamagedError as exc:
-        return {"exists": True, "stale": True, "damaged": str(exc), "reasons": [str(exc)], "path": str(path),
-                "index_dir": str(settings.index_dir), "documents": 0, "chunks": 0, "index_params": None,
-                "built_at": None, "skipped": {}, "libraries": None, "instruction_like": []}
+        return IndexStatus(exists=True, stale=True, damaged=str(exc), reasons=[str(exc)], path=str(path),
+                           index_dir=str(settings.index_dir), documents=0, chunks=0, index_params=None,
+                           built_at=None, skipped={}, libraries=None, instruction_like=[])
     reasons = manifest_differences(manifest, settings)
-    if "files" not in manifest:
+    if manifest.files is None:
         reasons.append("the index has no checksums (built by an older version)")
-    elif manifest.get("builder_version", 1) < BUILDER_VERSION:
+    elif manifest.builder_version < BUILDER_VERSION:
         reasons.append("built by an older version of the index builder")
     try:
         files = corpus_files(settings)
     except AssistantError as exc:  # pragma: no cover - readers missing
         files, reasons = {}, [*reasons, str(exc)]
-    built = {k: v["sha256"] for k, v in manifest.get("documents", {}).items()}
-    skipped = manifest.get("skipped", {})
+    built = {k: v.sha256 for k, v in manifest.documents.items()}
+    skipped = manifest.skipped
     skipped_files = {k.split(" [", 1)[0] for k in skipped}  # "file [PMID n]": one record of a multi-record file
     added = [f for f in files if f not in built and f not in skipped_files]
     changed = [f for f in files if f in built and built[f] != files[f]]
@@ -348,10 +358,9 @@ def index_status(settings: Settings) -> dict[str, Any]:
         reasons.append(f"{len(changed)} changed file(s), e.g. {changed[0]}")
     if removed:
         reasons.append(f"{len(removed)} removed file(s), e.g. {removed[0]}")
-    return {
-        "exists": True, "stale": bool(reasons), "reasons": reasons, "path": str(path),
-        "index_dir": str(settings.index_dir), "documents": manifest["counts"]["documents"],
-        "chunks": manifest["counts"]["chunks"], "index_params": manifest.get("index_params"),
-        "built_at": manifest.get("built_at"), "skipped": skipped, "libraries": manifest.get("libraries"),
-        "damaged": None, "instruction_like": manifest.get("instruction_like", []),
-    }
+    return IndexStatus(
+        exists=True, stale=bool(reasons), reasons=reasons, path=str(path), index_dir=str(settings.index_dir),
+        documents=manifest.counts.documents, chunks=manifest.counts.chunks, index_params=manifest.index_params,
+        built_at=manifest.built_at, skipped=skipped, libraries=manifest.libraries, damaged=None,
+        instruction_like=manifest.instruction_like,
+    )

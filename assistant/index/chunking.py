@@ -10,8 +10,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from assistant.corpus.models import Document
-from assistant.index.models import Chunk
+from assistant.corpus.contracts import Document
+from assistant.index.contracts import Chunk
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 """Returns the number of word pieces (without special tokens) of each text."""
@@ -132,6 +132,7 @@ def embedding_text(doc_title: str, chunk: Chunk) -> str:
     return f"{header}\n{chunk.text}" if header else chunk.text
 
 
-def lexical_text(doc_title: str, chunk: Chunk) -> str:
-    """What BM25 indexes: the same header and the passage."""
-    return f"{doc_title} {chunk.section} {chunk.text}"
+def lexical_text(doc_title: str, chunk: Chunk, cited_as: str = "") -> str:
+    """What BM25 indexes: the same header and the passage, after the paper's name as a citation gives it
+    (``cited_as``: first author and year), so "Khedr 2005" or "the Quesada 2020 trial" finds that paper."""
+    return f"{cited_as} {doc_title} {chunk.section} {chunk.text}".lstrip()

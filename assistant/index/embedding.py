@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from tqdm import tqdm
@@ -20,6 +21,10 @@ from tqdm import tqdm
 from assistant.errors import ModelError
 from assistant.index.onnx_encoder import BACKEND as ONNX_BACKEND
 from assistant.index.onnx_encoder import OnnxSentenceEncoder, split_name
+from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.index.query_encoder import NumpySentenceEncoder  # imported when first used (scipy)
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +85,6 @@ class Embedder:
 
     @cached_property
     def onnx(self) -> OnnxSentenceEncoder:
-        from assistant.settings import Settings
-
         return OnnxSentenceEncoder(self.path, Settings().home / "embedders")
 
     @property
@@ -100,9 +103,9 @@ class Embedder:
         return np.asarray(vecs, dtype=np.float32)
 
     @cached_property
-    def query_encoder(self):  # type: ignore[no-untyped-def]
+    def query_encoder(self) -> NumpySentenceEncoder | None:
         """NumPy encoder for single queries (no torch import); None if the model is not BERT-style."""
-        from assistant.index.query_encoder import NumpySentenceEncoder
+        from assistant.index.query_encoder import NumpySentenceEncoder  # scipy: imported on the first query
 
         try:
             return NumpySentenceEncoder(self.path)
@@ -111,10 +114,10 @@ class Embedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         if self.backend == ONNX_BACKEND:
-            return self.onnx.encode([text])[0]
+            return np.asarray(self.onnx.encode([text])[0], dtype=np.float32)
         if "model" not in self.__dict__ and self.query_encoder is not None:
             return self.query_encoder.encode(text)
-        return self.encode([text])[0]
+        return np.asarray(self.encode([text])[0], dtype=np.float32)
 
 
 class EmbeddingCache:

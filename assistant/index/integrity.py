@@ -13,11 +13,12 @@ also catches damage that left the mtime alone (a failing disk).
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
-from typing import Any
+
+from pydantic import ValidationError
 
 from assistant.errors import IndexDamagedError
+from assistant.index.contracts import FileRecord, IndexManifest
 
 REBUILD_HINT = "run `rtms-assistant index build --rebuild`"
 CHECKED_FILES = ("chunks.sqlite", "vectors.npy", "faiss.index", "sentences.npy", "sentence_vectors.npy")
@@ -38,14 +39,14 @@ def file_digest(path: Path) -> str:
     return _CACHE[key]
 
 
-def checksums(folder: Path) -> dict[str, dict[str, Any]]:
-    """{file name: {sha256, bytes}} for every checked file present in ``folder``."""
+def checksums(folder: Path) -> dict[str, FileRecord]:
+    """{file name: its sha256, size and mtime} for every checked file present in ``folder``."""
     out = {}
     for name in CHECKED_FILES:
         path = folder / name
         if path.exists():
             st = path.stat()
-            out[name] = {"sha256": file_digest(path), "bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
+            out[name] = FileRecord(sha256=file_digest(path), bytes=st.st_size, mtime_ns=st.st_mtime_ns)
     return out
 
 
@@ -53,26 +54,31 @@ def damaged_message(name: str, reason: str) -> str:
     return f"damaged: {name} ({reason}) — {REBUILD_HINT}"
 
 
-def read_manifest_file(folder: Path) -> dict[str, Any]:
-    """The manifest of a version folder; IndexDamagedError when it is missing or not a JSON object."""
+def read_manifest_file(folder: Path) -> IndexManifest:
+    """The manifest of a version folder (the one place manifest.json is read); IndexDamagedError when it is
+    missing, not JSON, or not an index manifest."""
     try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        text = (folder / "manifest.json").read_text(encoding="utf-8")
     except FileNotFoundError:
         raise IndexDamagedError(damaged_message("manifest.json", "missing")) from None
     except (OSError, ValueError) as exc:
         raise IndexDamagedError(damaged_message("manifest.json", f"unreadable: {exc}")) from None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("counts"), dict):
-        raise IndexDamagedError(damaged_message("manifest.json", "not an index manifest"))
-    return manifest
+    try:
+        return IndexManifest.model_validate_json(text)
+    except ValidationError as exc:
+        if any(e["type"] == "json_invalid" for e in exc.errors()):
+            raise IndexDamagedError(damaged_message("manifest.json", f"unreadable: {exc.errors()[0]['msg']}")) \
+                from None
+        raise IndexDamagedError(damaged_message("manifest.json", "not an index manifest")) from None
 
 
-def problems(folder: Path, manifest: dict[str, Any], full: bool = True) -> list[str]:
+def problems(folder: Path, manifest: IndexManifest, full: bool = True) -> list[str]:
     """'<file> (<reason>)' for every recorded file that is missing, of another size or another checksum
     (with ``full=False`` only files whose mtime changed since the build are hashed).
 
     A manifest written before checksums were recorded (an older version) has nothing to check."""
-    recorded = manifest.get("files")
-    if not isinstance(recorded, dict):
+    recorded = manifest.files
+    if recorded is None:
         return []
     out = []
     for name, want in sorted(recorded.items()):
@@ -81,16 +87,16 @@ def problems(folder: Path, manifest: dict[str, Any], full: bool = True) -> list[
             out.append(f"{name} (missing)")
             continue
         st = path.stat()
-        if st.st_size != want.get("bytes"):
-            out.append(f"{name} ({st.st_size} bytes, {want.get('bytes')} expected: truncated or overwritten)")
-        elif not full and st.st_mtime_ns == want.get("mtime_ns"):
+        if st.st_size != want.bytes:
+            out.append(f"{name} ({st.st_size} bytes, {want.bytes} expected: truncated or overwritten)")
+        elif not full and st.st_mtime_ns == want.mtime_ns:
             continue  # untouched since the build
-        elif file_digest(path) != want.get("sha256"):
+        elif file_digest(path) != want.sha256:
             out.append(f"{name} (checksum differs: the file was changed or corrupted)")
     return out
 
 
-def verify(folder: Path, manifest: dict[str, Any], full: bool = True) -> None:
+def verify(folder: Path, manifest: IndexManifest, full: bool = True) -> None:
     """Raise IndexDamagedError naming the first damaged file of ``folder``."""
     found = problems(folder, manifest, full)
     if found:

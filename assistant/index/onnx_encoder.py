@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from assistant import atomicio
 from assistant.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -68,16 +68,18 @@ def export_int8(model_dir: Path, out: Path) -> Path:
 
     out.parent.mkdir(parents=True, exist_ok=True)
     log.info("exporting %s to int8 ONNX (once)", model_dir)
-    module = _Transformer(SentenceTransformer(str(model_dir), device="cpu")[0].auto_model.eval())
+    bert = SentenceTransformer(str(model_dir), device="cpu")[0].auto_model
+    assert isinstance(bert, torch.nn.Module)  # typed Tensor | Module by torch's __getattr__
+    module = _Transformer(bert.eval())
     ids = torch.ones((2, 16), dtype=torch.long)
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
-        fp32, int8 = Path(tmp) / "model.onnx", Path(tmp) / "model-int8.onnx"
+        fp32 = Path(tmp) / "model.onnx"
         with torch.no_grad():
             torch.onnx.export(module, (ids, ids, torch.zeros_like(ids)), str(fp32), input_names=_INPUTS,
                               output_names=["last_hidden_state"], opset_version=17, dynamo=False,
                               dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*_INPUTS, "last_hidden_state"]})
-        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
-        os.replace(int8, out)
+        with atomicio.atomic_path(out, keep_suffix=True) as int8:
+            quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
     return out
 
 

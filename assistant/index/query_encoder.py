@@ -31,7 +31,7 @@ class NumpySentenceEncoder:
         self.heads = int(cfg["num_attention_heads"])
         self.layers = int(cfg["num_hidden_layers"])
         self.eps = float(cfg.get("layer_norm_eps", 1e-12))
-        self.w = load_file(str(model_dir / "model.safetensors"))
+        self.w: dict[str, np.ndarray] = load_file(str(model_dir / "model.safetensors"))
         self.tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tok.no_padding()
         self.tok.enable_truncation(max_tokens)
@@ -39,10 +39,12 @@ class NumpySentenceEncoder:
     def _ln(self, x: np.ndarray, name: str) -> np.ndarray:
         mu = x.mean(-1, keepdims=True)
         var = ((x - mu) ** 2).mean(-1, keepdims=True)
-        return (x - mu) / np.sqrt(var + self.eps) * self.w[f"{name}.weight"] + self.w[f"{name}.bias"]
+        out: np.ndarray = (x - mu) / np.sqrt(var + self.eps) * self.w[f"{name}.weight"] + self.w[f"{name}.bias"]
+        return out
 
     def _dense(self, x: np.ndarray, name: str) -> np.ndarray:
-        return x @ self.w[f"{name}.weight"].T + self.w[f"{name}.bias"]
+        out: np.ndarray = x @ self.w[f"{name}.weight"].T + self.w[f"{name}.bias"]
+        return out
 
     def encode(self, text: str) -> np.ndarray:
         # A handful of tokens: BLAS threads only add overhead (45 ms with one thread vs 300+ ms with two
@@ -72,4 +74,4 @@ class NumpySentenceEncoder:
             h = 0.5 * h * (1.0 + erf(h / np.sqrt(2.0)))
             x = self._ln(x + self._dense(h, f"{p}.output.dense"), f"{p}.output.LayerNorm")
         vec = x.mean(0)
-        return (vec / np.linalg.norm(vec)).astype(np.float32)
+        return np.asarray(vec / np.linalg.norm(vec), dtype=np.float32)

@@ -3,19 +3,22 @@ filtered (year range, document kind), capped per paper, every result carrying it
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
 
+from assistant.corpus.contracts import DocumentMeta
 from assistant.errors import AssistantError
 from assistant.index.bm25 import BM25Index
 from assistant.index.chunking import lexical_text
+from assistant.index.contracts import Passage
 from assistant.index.embedding import Embedder
-from assistant.index.models import Passage
 from assistant.index.store import IndexStore
 from assistant.settings import Settings
+from assistant.vocab import SEARCHED_MODES, RetrievalMode
 
-MODES = ("hybrid", "dense", "bm25")
+MODES = SEARCHED_MODES
 
 
 def rrf_fuse(rankings: Sequence[Sequence[int]], k: int = 60) -> list[tuple[int, float]]:
@@ -41,6 +44,38 @@ def cap_per_group(items: Sequence[int], group_of: Sequence[str], cap: int, limit
     return out
 
 
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def named_papers(query: str, docs: Sequence[DocumentMeta]) -> set[str]:
+    """Papers the question names as a citation would: the first author's surname as a capitalised word, and,
+    when the question gives years, one of them ("Khedr 2005 and Quesada 2020" → both trials)."""
+    years = {int(y) for y in _YEAR.findall(query)}
+    out: set[str] = set()
+    for d in docs:
+        name = (d.first_author or "").split(" ")[0]
+        if len(name) < 2 or not name[0].isupper() or (years and d.year not in years):
+            continue
+        if re.search(rf"\b{re.escape(name)}\b", query):
+            out.add(d.paper_id)
+    return out
+
+
+def include_named(kept: list[int], ranked: Sequence[int], paper_of: Sequence[str], named: set[str]) -> list[int]:
+    """``kept`` with each named paper's best-ranked item in it, each replacing the lowest-ranked item of a paper
+    the question does not name (the list keeps its length and rank order)."""
+    missing = [p for p in sorted(named) if all(paper_of[i] != p for i in kept)]
+    out = list(kept)
+    for paper in missing:
+        best = next((i for i in ranked if paper_of[i] == paper), None)
+        drop = next((j for j in reversed(range(len(out))) if paper_of[out[j]] not in named), None)
+        if best is None or drop is None:
+            continue
+        out[drop] = best
+    order = {i: r for r, i in enumerate(ranked)}
+    return sorted(out, key=lambda i: order.get(i, len(order)))
+
+
 class HybridRetriever:
     def __init__(self, store: IndexStore, settings: Settings, embedder: Embedder | None = None) -> None:
         self.store = store
@@ -50,7 +85,8 @@ class HybridRetriever:
         docs = store.docs
         self.paper_of = [c.paper_id for c in chunks]
         self.doc_of = [docs[c.doc_id] for c in chunks]
-        self.bm25 = BM25Index([lexical_text(self.doc_of[i].title, c) for i, c in enumerate(chunks)])
+        self.bm25 = BM25Index([lexical_text(d.title, c, " ".join(str(x) for x in (d.first_author, d.year) if x))
+                               for c, d in zip(chunks, self.doc_of, strict=True)])
         self.hidden = self._hidden_rows() if settings.prefer_full_text else np.zeros(len(chunks), dtype=bool)
         self._sentence_rows: dict[int, list[int]] | None = None
         self._chunk_row: dict[str, int] = {}
@@ -75,9 +111,11 @@ class HybridRetriever:
         return {(chunks[int(sents[i, 0])].chunk_id, int(sents[i, 1])): float(v) for i, v in zip(rows, sims, strict=True)}
 
     def _query_vector(self, query: str) -> np.ndarray:
-        if self._last_query[0] != query:
-            self._last_query = (query, self.embedder.encode_query(query))
-        return self._last_query[1]
+        last, vec = self._last_query
+        if last != query or vec is None:
+            vec = self.embedder.encode_query(query)
+            self._last_query = (query, vec)
+        return vec
 
     @property
     def embedder(self) -> Embedder:
@@ -133,10 +171,11 @@ class HybridRetriever:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [int(i) for i in top if scores[i] > 0], scores
 
-    def search(self, query: str, k: int = 5, *, mode: str | None = None, year_range: tuple[int, int] | None = None,
-               kinds: Sequence[str] | None = None, qvec: np.ndarray | None = None,
-               papers: Sequence[str] | None = None) -> list[Passage]:
-        """Ranked passages; ``papers`` restricts the search to those paper ids."""
+    def search(self, query: str, k: int | None = None, *, mode: str | None = None,
+               year_range: tuple[int, int] | None = None, kinds: Sequence[str] | None = None,
+               qvec: np.ndarray | None = None, papers: Sequence[str] | None = None) -> list[Passage]:
+        """The ``k`` (default: ``top_k``) best passages; ``papers`` restricts the search to those paper ids."""
+        k = k or self.settings.top_k
         mode = mode or self.settings.retrieval
         if mode not in MODES:
             raise AssistantError(f"unknown retrieval mode {mode!r}: use one of {', '.join(MODES)}")
@@ -146,16 +185,22 @@ class HybridRetriever:
         n = self.settings.candidates
         if qvec is None:
             qvec = self._query_vector(query)
-        dense = self.dense_ranking(qvec, n, allowed) if mode in ("hybrid", "dense") else []
-        lexical, bm25_scores = self.bm25_ranking(query, n, allowed) if mode in ("hybrid", "bm25") else ([], None)
-        if mode == "hybrid":
+        uses_dense = mode in (RetrievalMode.HYBRID, RetrievalMode.DENSE)
+        dense = self.dense_ranking(qvec, n, allowed) if uses_dense else []
+        uses_bm25 = mode in (RetrievalMode.HYBRID, RetrievalMode.BM25)
+        lexical, bm25_scores = self.bm25_ranking(query, n, allowed) if uses_bm25 else ([], None)
+        if mode == RetrievalMode.HYBRID:
             fused = rrf_fuse([dense, lexical], self.settings.rrf_k)
-        elif mode == "dense":
+        elif mode == RetrievalMode.DENSE:
             fused = [(i, float(self.store.vectors[i] @ qvec)) for i in dense]
         else:
             fused = [(i, float(bm25_scores[i])) for i in lexical]  # type: ignore[index]
         score_of = dict(fused)
-        kept = cap_per_group([i for i, _ in fused], self.paper_of, self.settings.per_paper_cap, k)
+        ranked = [i for i, _ in fused]
+        kept = cap_per_group(ranked, self.paper_of, self.settings.per_paper_cap, k)
+        named = named_papers(query, list({id(d): d for d in self.doc_of}.values()))
+        if named:  # the papers a question names by author and year are among the passages it gets
+            kept = include_named(kept, ranked, self.paper_of, named)
         out = []
         for rank, i in enumerate(kept, start=1):
             out.append(Passage(

@@ -18,23 +18,22 @@ CURRENT does not point at, and temporary folders of processes that no longer run
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import faiss
 import numpy as np
 
-from assistant.corpus.models import DocumentMeta
+from assistant import atomicio
+from assistant.corpus.contracts import DocumentMeta
 from assistant.errors import EmptyIndexError, IndexDamagedError, IndexMismatchError, IndexMissingError
 from assistant.index import integrity
+from assistant.index.contracts import Chunk, IndexCounts, IndexManifest
 from assistant.index.flags import instruction_like
-from assistant.index.models import Chunk
 from assistant.settings import Settings
 
 # One query at a time: OpenMP threads cost more than they save (measured: 60 ms with 2 threads vs 21 ms
@@ -61,7 +60,7 @@ class IndexData:
     documents: list[DocumentMeta]
     chunks: list[Chunk]
     vectors: np.ndarray
-    manifest: dict[str, Any] = field(default_factory=dict)
+    manifest: IndexManifest = field(default_factory=lambda: IndexManifest(counts=IndexCounts(documents=0, chunks=0)))
     sentences: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.int32))
     """one row per chunk sentence: (chunk row, start, end) in the chunk's text"""
     sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 384), np.float16))
@@ -79,7 +78,7 @@ def current_version(index_dir: Path) -> Path | None:
     return index_dir / name
 
 
-def verified_manifest(path: Path, full: bool = True) -> dict[str, Any]:
+def verified_manifest(path: Path, full: bool = True) -> IndexManifest:
     """The manifest of version folder ``path`` after checking every recorded file; IndexDamagedError if not.
     ``full=False``: hash only files modified since the build (see ``integrity``)."""
     if not path.is_dir():
@@ -90,7 +89,7 @@ def verified_manifest(path: Path, full: bool = True) -> dict[str, Any]:
     return manifest
 
 
-def read_manifest(index_dir: Path) -> dict[str, Any] | None:
+def read_manifest(index_dir: Path) -> IndexManifest | None:
     """The current version's manifest; None when there is none or it is unreadable."""
     v = current_version(index_dir)
     if v is None:
@@ -101,8 +100,10 @@ def read_manifest(index_dir: Path) -> dict[str, Any] | None:
         return None
 
 
-def manifest_differences(manifest: dict[str, Any], settings: Settings) -> list[str]:
-    built = manifest.get("index_params", {})
+def manifest_differences(manifest: IndexManifest | None, settings: Settings) -> list[str]:
+    """'<param>: index has …, settings say …' for every index parameter the settings change (all without a
+    manifest)."""
+    built = manifest.index_params if isinstance(manifest, IndexManifest) else {}
     want = settings.index_params()
     return [f"{k}: index has {built.get(k)!r}, settings say {want[k]!r}"
             for k in sorted(want) if built.get(k) != want[k]]
@@ -111,6 +112,7 @@ def manifest_differences(manifest: dict[str, Any], settings: Settings) -> list[s
 def build_faiss(vectors: np.ndarray, kind: str, hnsw_from: int = 50_000) -> faiss.Index:
     """Exact inner-product index, or HNSW (kind 'hnsw', or 'auto' with at least ``hnsw_from`` vectors)."""
     dim = vectors.shape[1] if vectors.ndim == 2 and vectors.shape[0] else 384
+    index: faiss.Index
     if kind == "hnsw" or (kind == "auto" and len(vectors) >= hnsw_from):
         index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efSearch = 64
@@ -142,8 +144,8 @@ def write_version(index_dir: Path, data: IndexData, faiss_kind: str, hnsw_from: 
         np.save(tmp / "sentence_vectors.npy", np.ascontiguousarray(data.sentence_vectors, dtype=np.float16),
                 allow_pickle=False)
         faiss.write_index(build_faiss(data.vectors, faiss_kind, hnsw_from), str(tmp / "faiss.index"))
-        manifest = {**data.manifest, "files": integrity.checksums(tmp)}
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        manifest = data.manifest.model_copy(update={"files": integrity.checksums(tmp)})
+        (tmp / "manifest.json").write_text(manifest.to_json())
         _fsync_folder_files(tmp)
         final = index_dir / name
         tmp.rename(final)
@@ -165,15 +167,8 @@ def _fsync_folder_files(folder: Path) -> None:
 
 def _switch_current(index_dir: Path, name: str) -> None:
     """Point CURRENT at ``name`` atomically: write a private temporary file, fsync it, ``os.replace`` it."""
-    pointer_tmp = index_dir / f".CURRENT.{os.getpid()}.{time.monotonic_ns()}.tmp"
-    try:
-        with pointer_tmp.open("w", encoding="utf-8") as f:
-            f.write(name)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(pointer_tmp, index_dir / "CURRENT")
-    finally:
-        pointer_tmp.unlink(missing_ok=True)
+    # temporary name .CURRENT.<pid>.<n>.tmp: _remove_old_versions clears those of builders that died
+    atomicio.write_text(index_dir / "CURRENT", name, tag=f"{os.getpid()}.{time.monotonic_ns()}")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -222,7 +217,7 @@ def load_version(path: Path, full_check: bool = True) -> IndexData:
     with _reading("vectors.npy"):
         vectors = np.load(path / "vectors.npy", allow_pickle=False)
     data = IndexData(docs, chunks, vectors, manifest)
-    if (path / "sentences.npy").exists() or "sentences.npy" in manifest.get("files", {}):
+    if (path / "sentences.npy").exists() or "sentences.npy" in (manifest.files or {}):
         with _reading("sentences.npy"):
             data.sentences = np.load(path / "sentences.npy", allow_pickle=False)
         with _reading("sentence_vectors.npy"):
@@ -312,5 +307,5 @@ class IndexStore:
         return self.data.vectors
 
     @property
-    def manifest(self) -> dict[str, Any]:
+    def manifest(self) -> IndexManifest:
         return self.data.manifest

@@ -7,21 +7,14 @@ Iba-1 → ``iba1``; NR2B / GluN2B → ``nmdar2b``; NF-κB → ``nfkappab``.
 from __future__ import annotations
 
 import re
-import unicodedata
 
-from assistant.corpus.markers import GENE_ALIASES
+from assistant.biotext import TERM_ALIASES
+from assistant.biotext import fold_terms as fold
 
-_GREEK = {
-    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "κ": "kappa", "μ": "mu", "θ": "theta",
-    "ε": "epsilon", "λ": "lambda", "σ": "sigma", "τ": "tau", "ω": "omega", "ß": "beta",
-}
-_HZ = re.compile(r"(\d+(?:\.\d+)?)\s*-?\s*hz\b")
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-/.][a-z0-9]+)*")
 _SYNONYMS = {
-    **GENE_ALIASES, "tgfb": "tgfbeta",
-    "tgfb1": "tgfbeta1", "microglial": "microglia", "astrocytic": "astrocyte", "astrocytes": "astrocyte",
-    "neuropathic": "neuropathic", "ganglia": "ganglion", "dorsal": "dorsal", "ccis": "cci",
-    "transcranial": "transcranial", "hertz": "hz",
+    **TERM_ALIASES, "astrocytes": "astrocyte", "neuropathic": "neuropathic", "ganglia": "ganglion",
+    "dorsal": "dorsal", "ccis": "cci", "transcranial": "transcranial",
 }
 _NO_PLURAL = frozenset({"nnos", "inos", "enos", "nos", "sos", "bus", "mas", "this", "was", "has", "its", "ms"})
 _STOP = frozenset([
@@ -31,15 +24,6 @@ _STOP = frozenset([
     "while", "who", "whom", "why", "will", "with", "after", "before", "between", "during", "than", "about",
     "also", "both", "each", "other", "such", "not", "no",
 ])
-
-
-def fold(text: str) -> str:
-    """Lower-case, map Greek letters to names, unify dashes and frequency spellings."""
-    t = unicodedata.normalize("NFKC", text).lower()
-    for g, name in _GREEK.items():
-        t = t.replace(g, name)
-    t = re.sub(r"[\u2010-\u2015\u2212]", "-", t)
-    return _HZ.sub(r"\1hz", t)
 
 
 def _canonical(token: str) -> str:

@@ -25,9 +25,9 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.runnables.utils import AddableDict
 from pydantic import ConfigDict
 
-from assistant.answer.models import Answer, Evidence
+from assistant.answer.contracts import Answer, Evidence
 from assistant.errors import ConfigError
-from assistant.index.models import Passage
+from assistant.index.contracts import Passage
 from assistant.references import entry_url
 
 _ROLES = {"human": "user", "user": "user", "ai": "assistant", "assistant": "assistant", "system": "system"}

@@ -23,11 +23,13 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from assistant.answer.models import Answer, Evidence  # noqa: E402
+from assistant.answer.contracts import Answer, Evidence  # noqa: E402
 from assistant.api import Assistant  # noqa: E402
+from assistant.corpus.evidence import conflict_rows  # noqa: E402
 from assistant.errors import AssistantError, LLMError, ModelError  # noqa: E402
 from assistant.safetext import valid_unicode  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
+from assistant.settings import Settings, field_bounds  # noqa: E402
+from assistant.vocab import Backend  # noqa: E402
 from assistant.web import render, tables  # noqa: E402
 from assistant.web.assets import CITE_JS, CSS  # noqa: E402
 from assistant.web.export import conversation_markdown, write_export, write_references  # noqa: E402
@@ -35,7 +37,8 @@ from assistant.web.session import ChatSession, Turn  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ["extractive", "llama-cpp", "openai"]
+BACKENDS = [str(b) for b in (Backend.EXTRACTIVE, Backend.LLAMA_CPP, Backend.OPENAI)]  # the dropdown's order
+K_MIN, K_MAX = field_bounds("top_k")  # the slider's range is the setting's
 ANY = "(any)"
 EXAMPLES = [
     "Which glial markers does rTMS reduce?",
@@ -95,7 +98,7 @@ class WebApp:
 
     # --- helpers -------------------------------------------------------------------------------
     def new_session(self) -> ChatSession:
-        return ChatSession(backend=self.settings.backend, k=self.settings.top_k)
+        return ChatSession(backend=str(self.settings.backend), k=self.settings.top_k)
 
     def _session_dir(self, session: ChatSession) -> Path:
         if not session.sid:  # set lazily: gr.State deep-copies the initial value, so it must not carry one
@@ -182,7 +185,7 @@ class WebApp:
         return session, self.status_line(session)
 
     def set_k(self, k: float, session: ChatSession) -> ChatSession:
-        session.k = max(1, min(20, int(k)))
+        session.k = max(K_MIN, min(K_MAX, int(k)))
         return session
 
     # --- corpus and evidence ---------------------------------------------------------------------
@@ -205,19 +208,18 @@ class WebApp:
             st = self.assistant.status()
         except Exception as exc:
             return f"**Index:** unavailable — {exc}"
-        if not st.get("exists", True):
-            return (f"**Index:** none in `{st.get('index_dir', '?')}`. Build it with `rtms-assistant index build`, "
+        if not st.exists:
+            return (f"**Index:** none in `{st.index_dir}`. Build it with `rtms-assistant index build`, "
                     "then press Refresh.")
-        lines = [f"**Index:** {st.get('documents', '?')} documents, {st.get('chunks', '?')} chunks "
-                 f"(built {st.get('built_at', '?')}) in `{st.get('path', st.get('index_dir', '?'))}`"]
-        if st.get("stale"):
-            lines.append("**Stale:** " + "; ".join(map(str, st.get("reasons", []))) +
-                         " — run `rtms-assistant index build`.")
+        lines = [f"**Index:** {st.documents} documents, {st.chunks} chunks "
+                 f"(built {st.built_at or '?'}) in `{st.path or st.index_dir}`"]
+        if st.stale:
+            lines.append("**Stale:** " + "; ".join(st.reasons) + " — run `rtms-assistant index build`.")
         else:
             lines.append("Up to date with the corpus.")
-        if st.get("index_params"):
-            lines.append("Settings: " + ", ".join(f"{k}={v}" for k, v in st["index_params"].items()))
-        skipped = st.get("skipped") or {}
+        if st.index_params:
+            lines.append("Settings: " + ", ".join(f"{k}={v}" for k, v in st.index_params.items()))
+        skipped = st.skipped
         if skipped:
             lines.append(f"Skipped files: {len(skipped)} (" + "; ".join(f"{k}: {v}" for k, v in
                                                                        list(skipped.items())[:3]) + ")")
@@ -245,8 +247,6 @@ class WebApp:
         preferred = tables.EVIDENCE_COLUMNS
         try:
             if show == tables.CONFLICTS_ONLY:
-                from assistant.corpus.evidence import conflict_rows
-
                 preferred = tables.CONFLICT_COLUMNS
                 rows = conflict_rows(self.assistant.evidence(marker=val(marker), tissue=val(tissue), conflicts=True))
             else:
@@ -302,10 +302,10 @@ def build_app(assistant: Assistant | None = None, settings: Settings | None = No
                                                              strict=True)]
                     gr.Examples(EXAMPLES, inputs=[question], label="Example questions")
                     with gr.Accordion("Settings for this browser session", open=False, elem_id="rtms-settings"):
-                        backend = gr.Dropdown(BACKENDS, value=s.backend, label="Backend", elem_id="rtms-backend",
+                        backend = gr.Dropdown(BACKENDS, value=str(s.backend), label="Backend", elem_id="rtms-backend",
                                               info="extractive: no LLM, quotes the best sentences; llama-cpp: "
                                                    "local GGUF; openai: an OpenAI-compatible server")
-                        k = gr.Slider(1, 20, value=s.top_k, step=1, label="Passages per answer",
+                        k = gr.Slider(K_MIN, K_MAX, value=s.top_k, step=1, label="Passages per answer",
                                       elem_id="rtms-k")
                 with gr.Column(scale=2):
                     gr.Markdown("#### Sources")

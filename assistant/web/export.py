@@ -6,7 +6,6 @@ conversation (same passage → same number) so the reference list at the end is 
 
 from __future__ import annotations
 
-import os
 import re
 import tempfile
 from collections.abc import Sequence
@@ -14,12 +13,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant import atomicio
+from assistant.references import EXTENSIONS, collect, render
 from assistant.web.history import MARKER_RE
 from assistant.web.render import VERDICT_LABELS, evidence_passage, kind_label, location, marker_numbers
 
 if TYPE_CHECKING:
-    from assistant.answer.models import EvidenceSentence
-    from assistant.index.models import Passage
+    from assistant.answer.contracts import EvidenceSentence
+    from assistant.index.contracts import Passage
     from assistant.web.session import Turn
 
 
@@ -146,18 +147,12 @@ def write_export(markdown: str, folder: Path | None = None, now: datetime | None
     folder = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="rtms-export-"))
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}-{now.strftime('%Y%m%d-%H%M%S')}.{ext}"
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(markdown)
-    os.replace(tmp, path)
-    return path
+    return atomicio.write_text(path, markdown, mode=0o600)  # private, as the temp-file writer made it
 
 
 def write_references(turns: Sequence[Turn], fmt: str, folder: Path | None = None,
                      now: datetime | None = None) -> Path | None:
     """Write the conversation's references as ``rtms-references-<time>.<ext>``; None when nothing is cited."""
-    from assistant.references import EXTENSIONS, collect, render
-
     refs = collect(t.answer for t in turns if t.error is None)
     if not refs:
         return None

@@ -11,11 +11,12 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from assistant.vocab import AnswerFlag, Backend
 from assistant.web.history import MARKER_RE
 
 if TYPE_CHECKING:
-    from assistant.answer.models import Answer, Citation, Evidence, EvidenceSentence
-    from assistant.index.models import Passage
+    from assistant.answer.contracts import Answer, Citation, Evidence, EvidenceSentence
+    from assistant.index.contracts import IndexStatus, Passage
     from assistant.web.session import Turn
 
 KIND_LABELS = {
@@ -29,16 +30,18 @@ KIND_LABELS = {
 
 # Answer.flags worth telling the reader about, in plain words.
 FLAG_NOTES = {
-    "llm-unavailable": "The selected model is not available here, so this answer was extracted from the passages "
-                       "without an LLM. Install the model (`make run`) or pick another backend under Settings.",
-    "extractive-fallback": "The sentences shown are taken from the passages directly, because the model declined "
-                           "or its own answer could not be checked against them.",
-    "below-threshold": "No passage was close enough to the question to answer from.",
-    "below-bm25-threshold": "No passage shares enough of the question's specific terms to answer from.",
-    "question-term-missing": "The question names something (a marker, receptor or value) that none of the "
-                             "retrieved passages mentions.",
-    "closed-book": "Answered by the model alone, without passages: nothing here is checked against the corpus.",
-    "no-passages": "The search returned no passages.",
+    AnswerFlag.LLM_UNAVAILABLE: "The selected model is not available here, so this answer was extracted from the "
+                                "passages without an LLM. Install the model (`make run`) or pick another backend "
+                                "under Settings.",
+    AnswerFlag.EXTRACTIVE_FALLBACK: "The sentences shown are taken from the passages directly, because the model "
+                                    "declined or its own answer could not be checked against them.",
+    AnswerFlag.BELOW_THRESHOLD: "No passage was close enough to the question to answer from.",
+    AnswerFlag.BELOW_BM25_THRESHOLD: "No passage shares enough of the question's specific terms to answer from.",
+    AnswerFlag.QUESTION_TERM_MISSING: "The question names something (a marker, receptor or value) that none of the "
+                                      "retrieved passages mentions.",
+    AnswerFlag.CLOSED_BOOK: "Answered by the model alone, without passages: nothing here is checked against the "
+                            "corpus.",
+    AnswerFlag.NO_PASSAGES: "The search returned no passages.",
 }
 
 
@@ -333,7 +336,7 @@ def answer_html(answer: Answer, turn_no: int, evidence: Evidence | None = None) 
                 f'<div class="answer-meta">{_footer(answer, turn_no)}</div></div>')
     chips = _cite_chips(answer, turn_no)
     flags = notes
-    if "unsupported-sentences" in answer.flags or any(s.supported is False for s in answer.sentences):
+    if AnswerFlag.UNSUPPORTED_SENTENCES in answer.flags or any(s.supported is False for s in answer.sentences):
         flags += '<div class="answer-flag">Underlined sentences are not supported by the passage they cite.</div>'
     if not answer.citations:
         flags += '<div class="answer-flag">This answer cites no passage.</div>'
@@ -510,25 +513,25 @@ def sources_panel_html(turns: Sequence[Turn]) -> str:
 # --- status line ---------------------------------------------------------------------------------
 def model_label(backend: str, settings: Any) -> str:
     """What generates answers for ``backend``, for the status line."""
-    if backend == "extractive":
-        return "no LLM (extractive)"
-    if backend == "openai":
+    if backend == Backend.EXTRACTIVE:
+        return f"no LLM ({Backend.EXTRACTIVE})"
+    if backend == Backend.OPENAI:
         return f"{settings.openai_model} at {settings.openai_base_url}"
     m = getattr(settings, "llm_model", None)
     return m.name if m else "default GGUF (Qwen2.5-Coder-1.5B-Instruct Q4_K_M)"
 
 
-def status_html(status: dict[str, Any] | None, backend: str, model: str, error: str | None = None) -> str:
+def status_html(status: IndexStatus | None, backend: str, model: str, error: str | None = None) -> str:
     """One line: backend, model, documents and chunks indexed, staleness."""
     parts = [f"Backend: <b>{escape(backend)}</b>", f"model: {escape(model)}"]
     if error:
         parts.append(f'<span class="warn">index: {escape(error)}</span>')
-    elif status is None or not status.get("exists", True):
+    elif status is None or not status.exists:
         parts.append('<span class="warn">no index: run <code>rtms-assistant index build</code></span>')
     else:
-        parts.append(f"{status.get('documents', '?')} documents, {status.get('chunks', '?')} chunks indexed")
-        if status.get("stale"):
-            reasons = "; ".join(str(r) for r in status.get("reasons", [])[:2])
+        parts.append(f"{status.documents} documents, {status.chunks} chunks indexed")
+        if status.stale:
+            reasons = "; ".join(status.reasons[:2])
             parts.append(f'<span class="warn">index stale ({escape(reasons)}): run '
                          "<code>rtms-assistant index build</code></span>")
     return '<div class="rtms-status">' + " · ".join(parts) + "</div>"

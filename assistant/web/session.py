@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.web.history import api_history
 
 if TYPE_CHECKING:
-    from assistant.answer.models import Answer, Evidence
+    from assistant.answer.contracts import Answer, Evidence
 
 
 @dataclass

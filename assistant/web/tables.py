@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from assistant import atomicio
 
 CORPUS_COLUMNS = ("key", "title", "authors", "year", "journal", "role", "ref_no", "status", "local",
                   "digest_notes", "doi", "pmid", "pmcid", "license")
@@ -69,12 +69,9 @@ def distinct(rows: Sequence[dict[str, Any]], *keys: str) -> list[str]:
 def write_csv(rows: Sequence[dict[str, Any]], preferred: Sequence[str], path: Path) -> Path:
     """Write ``rows`` as UTF-8 CSV (temp file, then rename)."""
     cols = columns(rows, preferred)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+    with atomicio.atomic_open(path, newline="", mode=0o600) as fh:
         w = csv.writer(fh)
         w.writerow(cols)
         for r in rows:
             w.writerow([cell(r.get(c)) for c in cols])
-    os.replace(tmp, path)
     return path

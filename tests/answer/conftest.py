@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from assistant.answer.terms import term_set
-from assistant.corpus.models import DocumentMeta
-from assistant.index.models import Chunk, Passage
+from assistant.corpus.contracts import DocumentMeta
+from assistant.index.contracts import Chunk, Passage
 
 FACTS = [
     # (paper, section, text)

@@ -8,7 +8,7 @@ from assistant.answer.citations import (
     split_sentences,
     strip_markers,
 )
-from assistant.answer.models import REFUSAL
+from assistant.answer.contracts import REFUSAL
 
 from .conftest import FACTS, make_passage
 

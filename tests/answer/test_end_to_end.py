@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer.models import REFUSAL
+from assistant.answer.contracts import REFUSAL
 from assistant.api import Assistant
 from assistant.settings import Settings
 

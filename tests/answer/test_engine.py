@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from assistant.answer.contracts import REFUSAL, Answer, Evidence
 from assistant.answer.engine import AnswerEngine
-from assistant.answer.models import REFUSAL, Answer, Evidence
 from assistant.errors import ConfigError, QuestionError
 from assistant.settings import Settings
 

@@ -8,10 +8,11 @@ import re
 
 import pytest
 
+from assistant.answer.backends import make_llm
+from assistant.answer.contracts import Answer, Evidence
 from assistant.answer.engine import AnswerEngine
-from assistant.answer.llm import LlamaCppBackend, make_llm
+from assistant.answer.llm import LlamaCppBackend
 from assistant.answer.model_files import SMOLLM2_SHA256, smollm2_path, verify
-from assistant.answer.models import Answer, Evidence
 from assistant.settings import Settings
 
 pytestmark = [

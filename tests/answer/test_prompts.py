@@ -40,7 +40,7 @@ def test_prompt_starts_with_the_fixed_system_prompt_and_delimits_passages():
 
 
 def test_yes_no_questions_share_the_cached_system_prompt_and_ask_for_the_verdict_first():
-    from assistant.answer.models import EvidenceSentence
+    from assistant.answer.contracts import EvidenceSentence
     from assistant.answer.prompts import EVIDENCE_SYSTEM, evidence_messages
 
     text = "Insular rTMS lowered TNF-alpha in CCI rats."

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
+from assistant.answer.contracts import REFUSAL, Evidence
 from assistant.answer.model_files import ANSWER_MODEL, default_path
-from assistant.answer.models import REFUSAL, Evidence
 from assistant.api import Assistant
 from assistant.settings import Settings
 

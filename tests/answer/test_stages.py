@@ -123,6 +123,60 @@ def test_llm_composer_passes_the_grammar_only_to_backends_that_take_one():
     assert "".join(LLMComposer(plain, s()).compose(turn)) == "It lowered IL-1β [1]."
 
 
+def test_the_verdict_is_asked_for_from_the_findings_after_the_answer():
+    class VerdictLLM(ScriptedLLM):
+        supports_grammar = True
+        decides_yes_no = True
+
+        def __init__(self, logodds: float, reply: str) -> None:
+            super().__init__(reply)
+            self.logodds, self.kwargs = logodds, []
+            self.last_yes_logodds: float | None = None
+
+        def generate(self, messages, stream=False, max_tokens=None, grammar=None, yes_threshold=None):
+            self.kwargs.append({"grammar": grammar, "yes_threshold": yes_threshold, "max_tokens": max_tokens})
+            self.last_yes_logodds = self.logodds if yes_threshold is not None else None
+            return super().generate(messages, stream, max_tokens)
+
+    q = "Does rTMS lower IL-1β in the spinal cord?"
+    for logodds, expected in ((1.2, "yes"), (-0.4, "no")):
+        turn = Turn(question=q, query=q, passages=passages(), yes_no=True)
+        turn.texts = [p.chunk.text for p in turn.passages]
+        llm = VerdictLLM(logodds, "It lowered IL-1β in the dorsal horn [1].")
+        composer = LLMComposer(llm, s(verdict_probe=True, verdict_probe_threshold=0.5))
+        assert "".join(composer.compose(turn)) == "It lowered IL-1β in the dorsal horn [1]."
+        answer_call, probe_call = llm.calls
+        assert "verdict ::=" not in llm.kwargs[0]["grammar"]  # the answer states the finding, no verdict word
+        assert "Yes. or No." not in answer_call[-1]["content"]
+        assert llm.kwargs[1] == {"grammar": None, "yes_threshold": 0.5, "max_tokens": 1}
+        top = turn.passages[0]
+        assert probe_call[-1]["content"].startswith("Results: ") and top.chunk.text[:40] in probe_call[-1]["content"]
+        assert q in probe_call[-1]["content"]
+        assert (turn.probed, turn.yes_logodds) == (expected, logodds)
+        turn.support = turn.texts
+        turn.raw = "Yes, rTMS lowers IL-1β in the spinal cord [1]."  # a restated verdict does not outrank the probe
+        stages.verify(turn, LexicalJudge(), s())
+        assert turn.said == expected
+    off = VerdictLLM(1.0, "Yes. It lowered IL-1β [1].")
+    turn = Turn(question=q, query=q, passages=passages(), yes_no=True)
+    turn.texts = [p.chunk.text for p in turn.passages]
+    "".join(LLMComposer(off, s(verdict_probe=False)).compose(turn))
+    assert len(off.calls) == 1 and "verdict ::=" in off.kwargs[0]["grammar"] and turn.probed is None
+
+
+def test_findings_text_takes_the_best_papers_results_first_and_cuts_on_a_sentence():
+    from assistant.answer.verdict import findings_text
+
+    ps = [make_passage("luo", "Methods", "Rats were stimulated daily. Tissue was stained."),
+          make_passage("bai", "Spinal inflammation", "Unrelated paper text."),
+          make_passage("luo", "Results", "Iba-1 fell after stimulation. GFAP fell less.")]
+    texts = [p.chunk.text for p in ps]
+    assert findings_text(ps, texts, 1000) == ("Iba-1 fell after stimulation. GFAP fell less. "
+                                              "Rats were stimulated daily. Tissue was stained.")
+    assert findings_text(ps, texts, 60) == "Iba-1 fell after stimulation. GFAP fell less."
+    assert findings_text([], [], 100) == ""
+
+
 # --- retrieval fusion and conversation ---------------------------------------------------------------------
 
 def test_fuse_keeps_each_chunk_once_with_its_best_scores_and_caps_per_paper():
@@ -354,3 +408,25 @@ def test_completion_uses_the_users_own_second_part_when_the_rewrite_lost_it():
     stages.verify(turn, judge, s())
     stages.complete(turn, judge, s())
     assert "twenty sessions" in turn.result.text
+
+
+def test_the_verdict_reads_the_whole_best_paper_when_the_index_can_give_it():
+    retrieved = [make_passage("luo", "Background", "Glia matter in pain. Their role after rTMS is unclear."),
+                 make_passage("bai", "Spinal inflammation", "Unrelated paper text.")]
+    whole = [retrieved[0], make_passage("luo", "Results", "Iba-1 fell after stimulation.")]
+    q = "Does rTMS lower Iba-1?"
+    turn = Turn(question=q, query=q, passages=retrieved, yes_no=True)
+    asked: list[str] = []
+
+    def paper_passages(paper_id: str):
+        asked.append(paper_id)
+        return whole
+
+    stages.findings(turn, s(), paper_passages)
+    assert asked == [retrieved[0].chunk.paper_id]
+    assert turn.findings.startswith("Iba-1 fell after stimulation.") and "Unrelated" not in turn.findings
+    stages.findings(turn, s(), None)  # no whole-paper access: the retrieved passages of that paper
+    assert turn.findings == "Glia matter in pain. Their role after rTMS is unclear."
+    wh = Turn(question="Which marker fell?", query="Which marker fell?", passages=retrieved, yes_no=False)
+    stages.findings(wh, s(), paper_passages)
+    assert wh.findings == "" and len(asked) == 1  # only yes/no questions need findings

@@ -11,14 +11,14 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from assistant.answer.models import Citation
-from assistant.corpus.digest import commentary_in, load_digest, load_note
+from assistant.answer.contracts import Citation
 from assistant.corpus.evidence import conflict_rows, evidence_conflicts, find_conflicts, tissue_group
 from assistant.corpus.manifest import ManifestEntry, entry_identifier, load_manifest
 from assistant.corpus.markers import CANONICAL_MARKERS, marker_key
+from assistant.corpus.notes import commentary_in, load_note, load_notes
 from assistant.corpus.readers.markdown import read_markdown
 from assistant.errors import CorpusError
-from assistant.index.models import Chunk, Passage
+from assistant.index.contracts import Chunk, Passage
 
 ROOT = Path(__file__).resolve().parents[2]
 DIGEST = ROOT / "corpus" / "digest"
@@ -158,13 +158,13 @@ def test_conflicts_group_tissues_and_count_a_paper_once(tmp_path: Path) -> None:
                                                  {"marker": "IL-6", "tissue": "serum", "change": "down"}])
     _note(tmp_path, "cc2022-one", "10.9999/cc", [{"marker": "IL-6", "tissue": "blood", "change": "down"},
                                                  {"marker": "TNF-α", "tissue": "spinal cord", "change": "up"}])
-    conflicts = find_conflicts(f for f, _ in load_digest(tmp_path))
+    conflicts = find_conflicts(f for f, _ in load_notes(tmp_path))
     assert [(c.marker, c.tissue_group) for c in conflicts] == [("TNF-α", "brain")]  # IL-6 agrees; cord is alone
     (c,) = conflicts
     assert [s.note_ids for s in c.sides["down"]] == [["aa2020-one", "aa2020-two"]]
     assert c.sides["down"][0].tissues == ["insula", "brain"]
     assert [s.paper for s in c.sides["up"]] == ["doi:10.9999/bb"]
-    assert find_conflicts((f for f, _ in load_digest(tmp_path)), marker="IL-6") == []
+    assert find_conflicts((f for f, _ in load_notes(tmp_path)), marker="IL-6") == []
     assert {r["change"] for r in conflict_rows(conflicts)} == {"up", "down"}
 
 

@@ -8,12 +8,12 @@ import pytest
 import yaml
 
 from assistant.corpus.contracts import make_paper_id, normalise_doi
-from assistant.corpus.digest import (
+from assistant.corpus.notes import (
     MAX_BODY_WORDS,
     MIN_BODY_WORDS,
     body_word_count,
-    load_digest,
     load_note,
+    load_notes,
 )
 from assistant.errors import CorpusError
 
@@ -41,7 +41,7 @@ def test_every_note_validates(path: Path) -> None:
 
 
 def test_digest_is_not_empty_and_ids_unique() -> None:
-    notes = load_digest(DIGEST)
+    notes = load_notes(DIGEST)
     assert notes, "corpus/digest holds no notes"
     ids = [f.id for f, _ in notes]
     assert len(ids) == len(set(ids))
@@ -61,7 +61,7 @@ def test_every_note_paper_is_in_manifest() -> None:
     pmids = {str(e["pmid"]) for e in entries if e.get("pmid")}
     titles = {" ".join(e["title"].lower().split()) for e in entries}
     missing = []
-    for front, _ in load_digest(DIGEST):
+    for front, _ in load_notes(DIGEST):
         if front.doi is None and front.pmid is None:
             if " ".join(front.title.lower().split()) not in titles:
                 missing.append(f"{front.id}: no DOI/PMID and title not in manifest")
@@ -89,7 +89,7 @@ def test_manifest_shape_and_keys() -> None:
 
 def test_manifest_notes_match_digest() -> None:
     """Each manifest `notes` id exists as a note about that paper, and every note is listed once."""
-    by_id = {f.id: f for f, _ in load_digest(DIGEST)}
+    by_id = {f.id: f for f, _ in load_notes(DIGEST)}
     listed: dict[str, str] = {}
     for e in _manifest()["entries"]:
         for note_id in e["notes"]:
@@ -215,9 +215,9 @@ def test_copied_note_with_stale_id_rejected(tmp_path: Path) -> None:
     _write(tmp_path, dict(_GOOD_FRONT))
     _write(tmp_path, dict(_GOOD_FRONT), stem="copy")
     with pytest.raises(CorpusError, match="copy.md.*'id'"):
-        load_digest(tmp_path)
+        load_notes(tmp_path)
 
 
 def test_missing_digest_dir(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match="not found"):
-        load_digest(tmp_path / "nope")
+        load_notes(tmp_path / "nope")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.corpus.digest import load_note
-from assistant.corpus.models import make_paper_id
+from assistant.corpus.contracts import make_paper_id
+from assistant.corpus.notes import load_note
 from assistant.eval.dataset import DEFAULT_QUESTIONS, QUESTION_TYPES, DatasetError, Question, load_questions
 from assistant.eval.metrics import key_fact_hits
 from assistant.eval.normalise import matches_any, tokens
@@ -62,10 +62,10 @@ def test_gold_sources_exist_in_the_digest(questions: list[Question], notes: dict
     for q in questions:
         for s in q.sources:
             if s.startswith("note:"):
-                assert s[5:] in notes, f"{q.id}: no digest note {s[5:]}"
+                assert s[5:] in notes, f"{q.id}: no evidence note {s[5:]}"
                 assert not notes[s[5:]][0], f"{q.id}: {s[5:]} has identifiers: use its paper id {notes[s[5:]][0]}"
             else:
-                assert s in paper_ids, f"{q.id}: source {s} matches no digest note"
+                assert s in paper_ids, f"{q.id}: source {s} matches no evidence note"
 
 
 def test_every_key_fact_is_stated_in_a_gold_source(questions: list[Question],

@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 
-from assistant.answer.models import REFUSAL, Answer, SentenceCheck
-from assistant.corpus.models import DocumentMeta
+from assistant.answer.contracts import REFUSAL, Answer, SentenceCheck
+from assistant.corpus.contracts import DocumentMeta
 from assistant.eval import calibrate
 from assistant.eval.compare import RunFolderError, compare, load_run
 from assistant.eval.dataset import Question
+from assistant.eval.records import EvalRecord, read_records
 from assistant.eval.runner import RunConfigError, read_results, run_eval
-from assistant.index.models import Chunk, Passage
+from assistant.index.contracts import Chunk, IndexManifest, Passage
 from assistant.settings import Settings
 
 PAPERS = {
@@ -33,23 +34,25 @@ def passage(pid: str, rank: int, cos: float) -> Passage:
     return Passage(chunk=chunk, doc=doc, score=1.0 / rank, dense_score=cos, rank=rank)
 
 
-class FakeStore:
-    manifest = {"built_at": "2024-01-01", "counts": {"documents": 3, "chunks": 3}}
-
-    def __init__(self) -> None:
-        ps = [passage(p, 1, 0.5) for p in PAPERS]
-        self.docs = {p.doc.doc_id: p.doc for p in ps}
-
-
 class FakeAssistant:
     """Answers from a fixed script; 'unknown' questions get low cosines and a refusal."""
 
     def __init__(self) -> None:
         self.settings = Settings(backend="extractive", retrieval="hybrid")
-        self.store = FakeStore()
         self.asked: list[str] = []
         self.modes: list[str | None] = []
         self.searched: list[str] = []
+        self.warmed: list[tuple[str | None, bool]] = []
+
+    def documents(self) -> dict[str, DocumentMeta]:
+        return {p.doc.doc_id: p.doc for p in (passage(pid, 1, 0.5) for pid in PAPERS)}
+
+    def index_manifest(self) -> IndexManifest:
+        return IndexManifest(built_at="2024-01-01", counts={"documents": 3, "chunks": 3}, index_hash="h1")
+
+    def warm_up(self, backend: str | None = None, search: bool = True) -> dict[str, float]:
+        self.warmed.append((backend, search))
+        return {}
 
     def search(self, query: str, k: int | None = None, *, mode: str | None = None, **_: Any) -> list[Passage]:
         self.searched.append(query)
@@ -187,7 +190,7 @@ def test_compare_and_calibrate(tmp_path: Path) -> None:
     with pytest.raises(RunFolderError):
         load_run(tmp_path / "missing")
 
-    recs = read_results(a)
+    recs = read_records(a)
     rows = calibrate.sweep(recs, [0.1, 0.3, 0.5, 0.65, 0.8], top_k=5, run_threshold=0.1)
     by_t = {r["threshold"]: r for r in rows}
     assert by_t[0.3]["wrong_refusal_rate"] == 0.0 and by_t[0.3]["refusal_rate"] == 1.0
@@ -245,9 +248,10 @@ def test_cli_compare_calibrate_and_report(tmp_path: Path) -> None:
 
 
 def test_sweep_marks_rows_inexact_only_when_the_run_gate_refused_something() -> None:
-    def rec(gold: bool, answered: bool, cos: float, bm25: float, flags: list[str]) -> dict[str, Any]:
-        return {"gold": {"answerable": gold}, "answered": answered, "key_fact_hits": [answered] if gold else [],
-                "best_dense": cos, "retrieved": [{"dense_score": cos, "bm25_score": bm25}], "flags": flags}
+    def rec(gold: bool, answered: bool, cos: float, bm25: float, flags: list[str]) -> EvalRecord:
+        return EvalRecord(id=f"q{cos}", type="factoid", question="?", gold={"answerable": gold}, answered=answered,
+                          key_fact_hits=[answered] if gold else [], best_dense=cos,
+                          retrieved=[{"dense_score": cos, "bm25_score": bm25}], flags=flags)
 
     recs = [rec(True, True, 0.6, 5.0, []), rec(False, True, 0.5, 1.0, []), rec(True, False, 0.25, 0.5, [])]
     rows = calibrate.sweep(recs, [0.2, 0.55], run_threshold=0.3)
@@ -255,15 +259,15 @@ def test_sweep_marks_rows_inexact_only_when_the_run_gate_refused_something() -> 
     assert rows[1]["refusal_rate"] == 1.0 and rows[1]["wrong_refusal_rate"] == 0.5
     bm = calibrate.sweep(recs, [2.0], run_threshold=0.3, signal="bm25")
     assert bm[0]["refusal_rate"] == 1.0 and bm[0]["key_fact_accuracy"] == 0.5 and bm[0]["exact"]
-    recs[2]["flags"] = ["below-threshold"]
+    recs[2].flags = ["below-threshold"]
     rows = calibrate.sweep(recs, [0.2, 0.55], run_threshold=0.3)
     assert [r["exact"] for r in rows] == [False, True]
     assert calibrate.auc(recs, signal="bm25") == 0.5  # answerable 5.0 and 0.5 against unanswerable 1.0
     # the dense gate is held fixed in a BM25 sweep; only the BM25 gate's own refusals make lower rows inexact
     assert calibrate.sweep(recs, [2.0], run_threshold=0.8, signal="bm25")[0]["exact"]
-    recs[2]["flags"] = ["below-bm25-threshold"]
+    recs[2].flags = ["below-bm25-threshold"]
     assert [r["exact"] for r in calibrate.sweep(recs, [0.5, 1.0], run_threshold=0.8, signal="bm25")] == [False, True]
-    recs[1]["retrieved"][0]["bm25_rel"] = 0.2  # relative scores win over raw ones once a run records them
+    recs[1].retrieved[0]["bm25_rel"] = 0.2  # relative scores win over raw ones once a run records them
     assert calibrate.best_score(recs[1], signal="bm25") == 0.2
 
 
@@ -276,3 +280,13 @@ def test_citation_judges_see_the_passage_as_cited_label_then_text():
     assert label == "Bai 2023. rTMS and neuroinflammation. Spinal cord"
     assert cited_texts([{"label": label, "text": p["text"]}]) == [f"{label}\nIL-1β fell after 10 Hz rTMS."]
     assert cited_texts([{"text": "bare"}]) == ["bare"]  # runs recorded without labels
+
+
+def test_eval_warms_up_through_the_facade_and_reads_documents_from_it(tmp_path: Path) -> None:
+    fa = FakeAssistant()
+    run_eval(fa, QS[:1], tmp_path / "hybrid", judge=lexical, progress=False, make_plots=False)
+    closed = FakeAssistant()
+    run_eval(closed, QS[:1], tmp_path / "none", retrieval="none", judge=lexical, progress=False, make_plots=False)
+    assert fa.warmed == [("extractive", True)] and closed.warmed == [("extractive", False)]
+    report = json.loads((tmp_path / "hybrid" / "report.json").read_text())
+    assert report["index"]["counts"] == {"documents": 3, "chunks": 3} and report["index"]["index_hash"] == "h1"

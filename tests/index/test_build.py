@@ -97,12 +97,12 @@ def test_incremental_build_embeds_only_changed(small_corpus, tmp_path, embedder)
 
 def test_status_reports_staleness(small_corpus, tmp_path, embedder):
     s = _settings(small_corpus, tmp_path)
-    assert index_status(s)["exists"] is False
+    assert index_status(s).exists is False
     build_index(s, progress=False, embedder=embedder)
-    assert index_status(s)["stale"] is False
+    assert index_status(s).stale is False
     write_note(small_corpus / "digest", "new2023", "A new note", "Some new content about TNF-α.", doi="10.9999/n")
     st = index_status(s)
-    assert st["stale"] and "1 new file" in st["reasons"][0]
+    assert st.stale and "1 new file" in st.reasons[0]
 
 
 def test_manifest_mismatch_names_difference_and_fix(small_corpus, tmp_path, embedder):

@@ -1,9 +1,9 @@
 import pytest
 
-from assistant.corpus.models import Document, Section
+from assistant.corpus.contracts import Document, Section
 from assistant.index.chunking import Chunker, sentence_spans
 from assistant.index.embedding import MAX_WORD_PIECES
-from assistant.index.models import Chunk
+from assistant.index.contracts import Chunk
 
 
 def _doc(*sections: Section) -> Document:

@@ -73,7 +73,7 @@ def test_pubmed_set_file_indexes_every_record_as_its_own_document(tmp_path, embe
     pmids = sorted(d.pmid for d in store.docs.values() if d.source == "cache/search-export.xml")
     assert pmids == [f"9000000{i}" for i in range(1, 6)]
     assert len({d.doc_id for d in store.docs.values()}) == 9
-    assert index_status(s)["stale"] is False
+    assert index_status(s).stale is False
     a = Assistant(s)
     a.retriever._embedder = embedder
     assert a.search("P2X4 receptors on spinal microglia", k=1)[0].doc.pmid == "90000005"  # the last record
@@ -150,8 +150,8 @@ def test_each_damaged_index_file_is_named_and_a_plain_build_repairs_it(built, em
     _damage(version / name, how)
 
     st = index_status(s)
-    assert st["stale"] and st["damaged"], st
-    assert f"damaged: {name}" in st["damaged"] and "rtms-assistant index build --rebuild" in st["damaged"]
+    assert st.stale and st.damaged, st
+    assert f"damaged: {name}" in st.damaged and "rtms-assistant index build --rebuild" in st.damaged
     with pytest.raises(IndexDamagedError) as err:
         Assistant.load(s)
     assert f"damaged: {name}" in str(err.value) and "index build --rebuild" in str(err.value)
@@ -159,7 +159,7 @@ def test_each_damaged_index_file_is_named_and_a_plain_build_repairs_it(built, em
     summary = build_index(s, progress=False, embedder=embedder)  # a plain build, not --rebuild
     assert summary.documents == 4 and f"damaged: {name}" in summary.damaged_previous
     assert summary.embedded_chunks == 0  # the embedding cache still holds every vector
-    assert index_status(s)["stale"] is False
+    assert index_status(s).stale is False
     a = Assistant.load(s)
     a.retriever._embedder = embedder
     assert a.search("spinal IL-1β after cortical stimulation", k=1)[0].doc.doi == "10.9999/alpha.2020"
@@ -168,11 +168,11 @@ def test_each_damaged_index_file_is_named_and_a_plain_build_repairs_it(built, em
 def test_current_pointing_nowhere_is_damage_not_a_missing_index(built, embedder):
     (built.index_dir / "CURRENT").write_text("v-20990101-000000-1-1")
     st = index_status(built)
-    assert st["exists"] and "damaged: CURRENT" in st["damaged"]
+    assert st.exists and "damaged: CURRENT" in st.damaged
     with pytest.raises(IndexDamagedError, match="damaged: CURRENT"):
         Assistant.load(built)
     build_index(built, progress=False, embedder=embedder)
-    assert index_status(built)["stale"] is False
+    assert index_status(built).stale is False
 
 
 def test_damaged_embedding_cache_is_set_aside_and_the_build_goes_on(built, embedder):
@@ -240,9 +240,9 @@ def test_instruction_like_passages_are_flagged_listed_and_exposed(tmp_path, embe
     s = settings_for(corpus, tmp_path)
     summary = build_index(s, progress=False, embedder=embedder)
     assert summary.flagged_chunks == 1
-    flagged = index_status(s)["instruction_like"]
-    assert len(flagged) == 1 and flagged[0]["source"] == "digest/planted2024.md"
-    assert "Ignore previous instructions" in flagged[0]["excerpt"]
+    flagged = index_status(s).instruction_like
+    assert len(flagged) == 1 and flagged[0].source == "digest/planted2024.md"
+    assert "Ignore previous instructions" in flagged[0].excerpt
     a = Assistant(s)
     a.retriever._embedder = embedder
     hits = a.search("Does rTMS cure cancer?", k=5)
@@ -303,7 +303,7 @@ class ScriptedLLM:
 @pytest.mark.parametrize("reply", ["REFUSE", "rTMS cures cancer in every patient [1][2][3][4][5]."])
 def test_planted_claim_is_never_support_evidence_or_fallback(tmp_path, embedder, reply):
     from assistant.answer.engine import AnswerEngine
-    from assistant.answer.models import REFUSAL
+    from assistant.answer.contracts import REFUSAL
 
     corpus = write_small_corpus(tmp_path)
     write_note(corpus / "digest", "planted2024", "A note about stimulation outcomes", PLANTED, doi="10.9999/pl")
@@ -333,6 +333,6 @@ def test_damage_that_kept_the_mtime_is_found_by_status_and_build(built, embedder
     st = path.stat()
     _damage(path, "scrambled")
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
-    assert "damaged: vectors.npy" in index_status(built)["damaged"]
+    assert "damaged: vectors.npy" in index_status(built).damaged
     summary = build_index(built, progress=False, embedder=embedder)
-    assert "vectors.npy" in summary.damaged_previous and index_status(built)["damaged"] is None
+    assert "vectors.npy" in summary.damaged_previous and index_status(built).damaged is None

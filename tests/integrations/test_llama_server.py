@@ -110,7 +110,7 @@ def test_backend_talks_to_the_real_server(server):
 
 
 def test_ask_through_the_server_answers_cites_and_streams(lab):
-    from assistant.answer.models import Answer, Evidence
+    from assistant.answer.contracts import Answer, Evidence
     from assistant.api import Assistant
     from assistant.cli import app
 

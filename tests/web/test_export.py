@@ -54,7 +54,7 @@ def test_refusals_errors_and_stopped_turns_are_exported_readably():
 
 
 def test_unsupported_sentences_and_rewritten_query_are_noted():
-    from assistant.answer.models import SentenceCheck
+    from assistant.answer.contracts import SentenceCheck
 
     a = answer("in which tissue?", text="In the cord [1].", supported={1: False}, query="tissue of Iba1 decrease",
                sentences=[SentenceCheck(text="In the cord [1].", markers=[1], supported=False)])

@@ -16,7 +16,8 @@ from webfakes import (
     yes_no_answer,
 )
 
-from assistant.answer.models import Evidence, EvidenceSentence, SentenceCheck
+from assistant.answer.contracts import Evidence, EvidenceSentence, SentenceCheck
+from assistant.index.contracts import IndexStatus
 from assistant.settings import Settings
 from assistant.web import render
 from assistant.web.session import Turn
@@ -132,11 +133,13 @@ def test_chat_messages_cover_error_partial_and_answer_turns():
 
 def test_status_line_reports_backend_model_and_counts():
     s = Settings(backend="openai", openai_model="m1", openai_base_url="http://h:1/v1")
-    html = render.status_html({"exists": True, "documents": 3, "chunks": 40, "stale": False},
+    html = render.status_html(IndexStatus(exists=True, documents=3, chunks=40, stale=False, index_dir="i"),
                               "openai", render.model_label("openai", s))
     assert "openai" in html and "m1 at http://h:1/v1" in html and "3 documents, 40 chunks" in html
-    assert "rtms-assistant index build" in render.status_html({"exists": False}, "extractive", "x")
-    stale = render.status_html({"exists": True, "stale": True, "reasons": ["1 new file(s)"]}, "extractive", "x")
+    missing = IndexStatus(exists=False, stale=True, index_dir="i")
+    assert "rtms-assistant index build" in render.status_html(missing, "extractive", "x")
+    stale = render.status_html(IndexStatus(exists=True, stale=True, reasons=["1 new file(s)"], index_dir="i"),
+                               "extractive", "x")
     assert "stale" in stale and "1 new file(s)" in stale
 
 

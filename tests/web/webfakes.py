@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from assistant.answer.models import REFUSAL, Answer, Citation, Evidence, EvidenceSentence, SentenceCheck
-from assistant.corpus.models import DocumentMeta
-from assistant.index.models import Chunk, Passage
+from assistant.answer.contracts import REFUSAL, Answer, Citation, Evidence, EvidenceSentence, SentenceCheck
+from assistant.corpus.contracts import DocumentMeta
+from assistant.index.contracts import Chunk, IndexStatus, Passage
 
 
 def passage(n: int = 1, *, text: str = "Invented passage: microglial marker levels fell after stimulation.",
@@ -115,8 +115,8 @@ class FakeAssistant:
             time.sleep(self.word_s)
         yield a
 
-    def status(self):
-        return {"exists": True, "stale": False, "reasons": [], "documents": 3, "chunks": 12, "path": "/x"}
+    def status(self) -> IndexStatus:
+        return IndexStatus(exists=True, stale=False, reasons=[], documents=3, chunks=12, path="/x", index_dir="/x")
 
     def corpus(self):
         return [{"key": "doe2021", "role": "reference", "status": "confirmed", "title": "Invented",

@@ -3,8 +3,8 @@ batched), then DOI -> PMID through PubMed search for papers that are not in PMC.
 
 from __future__ import annotations
 
+from assistant.corpus.cache import SyncState
 from assistant.corpus.fetch import ncbi
-from assistant.corpus.fetch.cache import SyncState
 from assistant.corpus.fetch.http import HTTPStatusError, PoliteClient
 from assistant.corpus.fetch.xmlcheck import MalformedResponse
 from assistant.corpus.manifest import ManifestEntry

@@ -6,7 +6,7 @@ import re
 
 from pydantic import BaseModel, Field
 
-from assistant.corpus.fetch.local import id_forms
+from assistant.corpus.inventory import id_forms
 
 
 class RefRecord(BaseModel):

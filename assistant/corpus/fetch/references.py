@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.corpus.cache import load_api_json, save_api_json
 from assistant.corpus.fetch import crossref, europepmc
-from assistant.corpus.fetch.cache import load_api_json, save_api_json
 from assistant.corpus.fetch.http import HTTPStatusError, PoliteClient
 from assistant.corpus.fetch.records import RefRecord, norm_title
 from assistant.corpus.fetch.xmlcheck import MalformedResponse
@@ -34,32 +34,24 @@ def resolve_reference_list(client: PoliteClient, review: ManifestEntry, cache_di
     out = Resolution()
     epmc: list[RefRecord] = []
     if review.pmid:
-        name = f"europepmc-references-MED-{review.pmid}"
-        try:
-            pmid = review.pmid
+        pmid = review.pmid
 
-            def fetch_pages() -> tuple[Any, str] | None:
-                pages = europepmc.fetch_reference_pages(client, pmid)
-                return (pages, europepmc.references_url(client.settings.europepmc_url, pmid)) if pages else None
+        def fetch_pages() -> tuple[Any, str] | None:
+            pages = europepmc.fetch_reference_pages(client, pmid)
+            return (pages, europepmc.references_url(client.settings.europepmc_url, pmid)) if pages else None
 
-            pages = _cached_api_json(cache_dir, name, refresh, fetch_pages)
-            epmc = europepmc.parse_reference_pages(pages or [])
-        except (HTTPStatusError, MalformedResponse) as exc:
-            out.problems.append(f"Europe PMC reference list: {exc}")
+        epmc = _reference_list(out, "Europe PMC", cache_dir, f"europepmc-references-MED-{pmid}", refresh,
+                               fetch_pages, lambda pages: europepmc.parse_reference_pages(pages or []))
     cr: list[RefRecord] = []
     if review.doi:
-        name = f"crossref-work-{review.doi}"
-        try:
-            doi = review.doi
+        doi = review.doi
 
-            def fetch_work() -> tuple[Any, str] | None:
-                got = crossref.fetch_work(client, doi)
-                return (got[0], got[1].url) if got else None
+        def fetch_work() -> tuple[Any, str] | None:
+            got = crossref.fetch_work(client, doi)
+            return (got[0], got[1].url) if got else None
 
-            msg = _cached_api_json(cache_dir, name, refresh, fetch_work)
-            cr = crossref.references_from_work(msg or {})
-        except (HTTPStatusError, MalformedResponse) as exc:
-            out.problems.append(f"Crossref reference list: {exc}")
+        cr = _reference_list(out, "Crossref", cache_dir, f"crossref-work-{doi}", refresh, fetch_work,
+                             lambda msg: crossref.references_from_work(msg or {}))
     if epmc:
         out.refs, out.source = epmc, "europepmc"
         if len(cr) == len(epmc):
@@ -67,6 +59,17 @@ def resolve_reference_list(client: PoliteClient, review: ManifestEntry, cache_di
     elif cr:
         out.refs, out.source = cr, "crossref"
     return out
+
+
+def _reference_list(out: Resolution, source: str, cache_dir: Path, name: str, refresh: bool,
+                    fetch: Callable[[], tuple[Any, str] | None],
+                    parse: Callable[[Any], list[RefRecord]]) -> list[RefRecord]:
+    """One source's reference list (cached raw answer, parsed); a failure is noted in ``out.problems``."""
+    try:
+        return parse(_cached_api_json(cache_dir, name, refresh, fetch))
+    except (HTTPStatusError, MalformedResponse) as exc:
+        out.problems.append(f"{source} reference list: {exc}")
+        return []
 
 
 def _cached_api_json(cache_dir: Path, name: str, refresh: bool,

@@ -11,12 +11,12 @@ import logging
 from dataclasses import dataclass, field
 from typing import Literal
 
-from assistant.corpus.fetch.cache import STATE_FILE, SyncState
+from assistant.corpus.cache import STATE_FILE, SyncState
 from assistant.corpus.fetch.http import PoliteClient
 from assistant.corpus.fetch.identifiers import fill_identifiers
-from assistant.corpus.fetch.local import LocalIndex
 from assistant.corpus.fetch.references import MergeReport, merge_references, resolve_reference_list
 from assistant.corpus.fetch.texts import Step, fetch_abstracts, fetch_full_texts, fetch_pdfs
+from assistant.corpus.inventory import LocalIndex
 from assistant.corpus.manifest import Manifest, ManifestEntry, load_manifest, save_manifest
 from assistant.errors import ConfigError, CorpusError
 from assistant.settings import Settings

@@ -13,11 +13,11 @@ from typing import Any
 
 from tqdm import tqdm
 
+from assistant.corpus.cache import SyncState, cache_file, write_with_sidecar
 from assistant.corpus.fetch import europepmc, ncbi, unpaywall
-from assistant.corpus.fetch.cache import SyncState, cache_file, write_with_sidecar
 from assistant.corpus.fetch.http import HTTPStatusError, NetworkError, PoliteClient
-from assistant.corpus.fetch.local import LocalFile, LocalIndex
 from assistant.corpus.fetch.xmlcheck import MalformedResponse, jats_has_body, jats_license, parse_xml
+from assistant.corpus.inventory import LocalFile, LocalIndex
 from assistant.corpus.manifest import ManifestEntry
 
 

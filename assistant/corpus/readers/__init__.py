@@ -1,4 +1,4 @@
-"""Document readers: PDF, JATS XML, PubMed XML, Markdown/text -> ``assistant.corpus.models.Document``.
+"""Document readers: PDF, JATS XML, PubMed XML, Markdown/text -> ``assistant.corpus.contracts.Document``.
 
 ``read_document(path)`` picks the reader; ``read_documents(path)`` also returns every article of a
 multi-record PubMed / PMC set; ``iter_corpus_files(root)`` lists what to read. Every failure is a

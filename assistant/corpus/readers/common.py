@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from assistant.corpus.models import Document, Section, make_doc_id, make_paper_id, sha256_bytes
+from assistant.corpus.contracts import Document, Section, make_doc_id, make_paper_id, sha256_bytes
 from assistant.errors import ReaderError
 
 __all__ = [

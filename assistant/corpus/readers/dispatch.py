@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from assistant.corpus.models import Document
+from assistant.corpus.contracts import Document
 from assistant.corpus.readers.common import reader_error
 from assistant.corpus.readers.jats import is_jats_root, jats_documents
 from assistant.corpus.readers.markdown import read_markdown

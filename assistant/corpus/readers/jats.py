@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.corpus.models import Document, Section
+from assistant.corpus.contracts import Document, Section
 from assistant.corpus.readers.common import (
     clean_doi,
     clean_inline,

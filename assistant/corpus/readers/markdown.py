@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from assistant.corpus.models import Document, Section
+from assistant.corpus.contracts import Document, Section
 from assistant.corpus.readers.common import (
     clean_doi,
     clean_inline,

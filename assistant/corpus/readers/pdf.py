@@ -18,7 +18,7 @@ from typing import Any
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError
 
-from assistant.corpus.models import Document, Section
+from assistant.corpus.contracts import Document, Section
 from assistant.corpus.readers.common import (
     clean_doi,
     clean_inline,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from assistant.corpus.models import Document, Section
+from assistant.corpus.contracts import Document, Section
 from assistant.corpus.readers.common import (
     clean_doi,
     clean_inline,

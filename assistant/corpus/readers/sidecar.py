@@ -6,7 +6,7 @@ import json
 import logging
 from pathlib import Path
 
-from assistant.corpus.models import Document, make_paper_id
+from assistant.corpus.contracts import Document, make_paper_id
 from assistant.corpus.readers.common import clean_doi, clean_inline, normalise_pmcid, parse_year
 from assistant.corpus.readers.jats import license_label
 

@@ -40,15 +40,16 @@ from assistant.eval.runfiles import (
 )
 from assistant.eval.runner import answer_sentences, cited_texts, judge_citations, passage_rows, retrieved, warm_up
 from assistant.settings import PROJECT_ROOT, Settings
+from assistant.vocab import SEARCHED_MODES, RetrievalMode
 
 if TYPE_CHECKING:
-    from assistant.answer.models import Answer
+    from assistant.answer.contracts import Answer
     from assistant.api import Assistant
 
 log = logging.getLogger(__name__)
 
-RETRIEVALS = ("hybrid", "dense", "bm25", "none", "oracle")
-SEARCHED = ("hybrid", "dense", "bm25")
+RETRIEVALS = (*SEARCHED_MODES, RetrievalMode.NONE, RetrievalMode.ORACLE)
+SEARCHED = SEARCHED_MODES
 CONFIG_KEYS = ("benchmark", "split", "backend", "retrieval", "settings_hash", "judge", "index_key")
 """What must match to resume a run folder (a different --limit or --subset only adds or leaves out questions)."""
 
@@ -68,7 +69,7 @@ class GoldMissingError(AssistantError):
 
 def ask(assistant: Assistant, q: PQAQuestion, backend: str, retrieval: str, gold_paper: str | None) -> Answer:
     """The question asked as a user would: searched, closed book, or about the gold paper's passages (oracle)."""
-    if retrieval == "oracle":
+    if retrieval == RetrievalMode.ORACLE:
         if gold_paper is None:
             raise GoldMissingError(f"the abstract of PMID {q.pmid} is not in the index (see `skipped` in the "
                                    "index manifest): delete its cache folder and run again")
@@ -112,7 +113,7 @@ def error_row(q: PQAQuestion, exc: Exception, wall_s: float, gold_paper: str | N
 
 def run_pubmedqa(out_dir: Path | str | None = None, *, settings: Settings | None = None, split: str = "dev",
                  subset: str = "dev100", limit: int | None = None, backend: str | None = None,
-                 retrieval: str = "hybrid", judge: Any = None, distractors: int | None = None,
+                 retrieval: str = RetrievalMode.HYBRID, judge: Any = None, distractors: int | None = None,
                  data_dir: Path | str | None = None, cache_dir: Path | str | None = None,
                  subset_file: Path | str = SUBSET_FILE, rebuild_index: bool = False, progress: bool = True,
                  make_plots: bool = True, command: str | None = None, embedder: Any = None) -> dict[str, Any]:
@@ -137,8 +138,8 @@ def run_pubmedqa(out_dir: Path | str | None = None, *, settings: Settings | None
     assistant = Assistant.load(index.settings)
     if judge is None or isinstance(judge, str):
         judge = make_judge(judge or settings.judge, settings)
-    run_settings = (settings if retrieval in ("none", "oracle")
-                    else settings.model_copy(update={"retrieval": retrieval}))
+    run_settings = (settings if retrieval in (RetrievalMode.NONE, RetrievalMode.ORACLE)
+                    else settings.model_copy(update={"retrieval": RetrievalMode(retrieval)}))
     out = Path(out_dir) if out_dir else default_out(split, backend, retrieval)
     out.mkdir(parents=True, exist_ok=True)
     config = _config(data, index, split, subset, limit, backend, retrieval, judge, run_settings, questions, command)
@@ -150,7 +151,7 @@ def run_pubmedqa(out_dir: Path | str | None = None, *, settings: Settings | None
     results_path = out / RESULTS
     repair_results(results_path)
     if todo:
-        warm_up(assistant, backend, "none" if retrieval == "oracle" else retrieval)
+        warm_up(assistant, backend, RetrievalMode.NONE if retrieval == RetrievalMode.ORACLE else retrieval)
     bar = tqdm(todo, desc=f"pubmedqa {backend}/{retrieval}", unit="q", disable=not progress)
     correct = 0
     for i, q in enumerate(bar, start=1):

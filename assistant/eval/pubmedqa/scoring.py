@@ -17,6 +17,7 @@ from typing import Any
 
 from assistant.eval import metrics
 from assistant.eval.pubmedqa.data import LABELS
+from assistant.vocab import AnswerFlag
 
 VERDICT_TO_LABEL = {"yes": "yes", "no": "no", "mixed": "maybe"}
 NO_PREDICTION = "none"
@@ -105,7 +106,7 @@ def summarise(records: Sequence[dict[str, Any]], with_f1: bool = True) -> dict[s
     out["citation_recall"] = metrics.mean(c["recall"] for c in cites)
     out["citation_precision"] = metrics.mean(c["precision"] for c in cites)
     out["n_citation_scored"] = len(cites)
-    out["llm_refused"] = _share("llm-refused" in (r.get("flags") or []) for r in recs)
+    out["llm_refused"] = _share(AnswerFlag.LLM_REFUSED in (r.get("flags") or []) for r in recs)
     flags = Counter(f for r in recs for f in (r.get("flags") or []))
     out["flags"] = dict(flags.most_common())
     ok = [r for r in recs if not r.get("error") and r.get("timings")]

@@ -5,8 +5,7 @@ import json
 from typer.testing import CliRunner
 
 from assistant.cli import _register, app
-
-from .helpers import LINES, make_pdf, write_manifest
+from tests.corpus.fetch.helpers import LINES, make_pdf, write_manifest
 
 _register()
 runner = CliRunner()

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from assistant.index.models import Passage
+from assistant.index.contracts import Passage
 
 REFUSAL = "The corpus does not contain enough evidence to answer this question."
 """The constant refusal phrase (also what the LLM is told to say when the passages do not answer)."""

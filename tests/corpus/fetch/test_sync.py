@@ -6,12 +6,12 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from assistant.corpus.fetch.cache import STATE_FILE, read_sidecar
+from assistant.corpus.cache import STATE_FILE, read_sidecar
+from assistant.corpus.contracts import sha256_bytes
 from assistant.corpus.fetch.http import NetworkError, PoliteClient
 from assistant.corpus.fetch.summary import render_summary
 from assistant.corpus.fetch.sync import run_sync
 from assistant.corpus.manifest import load_manifest
-from assistant.corpus.models import sha256_bytes
 from assistant.errors import ConfigError
 
 from .fakeserver import Reply

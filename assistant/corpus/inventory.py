@@ -1,4 +1,4 @@
-"""What is present locally for a paper: cached full texts/abstracts/PDFs, user PDFs, digest notes.
+"""What is present locally for a paper: cached full texts/abstracts/PDFs, user PDFs, evidence notes.
 
 Files are matched to papers by any of their identifiers (DOI, PMID, PMCID, each normalised with
 ``make_paper_id``), so a paper whose DOI was learnt after its abstract was cached still matches.
@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from assistant.corpus.fetch.cache import API_DIR, SIDECAR_SUFFIX, read_sidecar
-from assistant.corpus.models import make_paper_id
+from assistant.corpus.cache import API_DIR, SIDECAR_SUFFIX, read_sidecar
+from assistant.corpus.contracts import make_paper_id
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""On-disk layout of fetched files, atomic writes and provenance sidecars.
+"""On-disk layout of the corpus cache (fetched and added files) and their provenance sidecars.
 
 Layout (``corpus/cache/`` is git-ignored)::
 
@@ -17,14 +17,13 @@ fields). A data file without a sidecar is treated as absent (the sidecar is writ
 from __future__ import annotations
 
 import json
-import os
 import re
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from assistant.corpus.models import sha256_bytes
+from assistant import atomicio
+from assistant.corpus.contracts import sha256_bytes
 
 SIDECAR_SUFFIX = ".json"
 FILE_NAMES = {"full-text": "fulltext.xml", "abstract": "abstract.xml", "pdf": "oa.pdf"}
@@ -41,25 +40,6 @@ def sidecar_path(path: Path) -> Path:
     return path.with_name(path.name + SIDECAR_SUFFIX)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, fsync, then rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_bytes(path, (json.dumps(obj, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
-
-
 def read_sidecar(path: Path) -> dict[str, Any] | None:
     """The sidecar of data file ``path``; None when missing or unreadable."""
     side = sidecar_path(path)
@@ -73,8 +53,8 @@ def read_sidecar(path: Path) -> dict[str, Any] | None:
 def write_with_sidecar(path: Path, data: bytes, meta: dict[str, Any]) -> dict[str, Any]:
     """Write ``data`` atomically, then its sidecar (with sha256/bytes/retrieved_at filled in)."""
     full = {"retrieved_at": now_iso(), **meta, "sha256": sha256_bytes(data), "bytes": len(data)}
-    atomic_write_bytes(path, data)
-    atomic_write_json(sidecar_path(path), full)
+    atomicio.write_bytes(path, data)
+    atomicio.write_json(sidecar_path(path), full)
     return full
 
 
@@ -120,7 +100,7 @@ class SyncState:
         self.save()
 
     def save(self) -> None:
-        atomic_write_json(self.path, self._data)
+        atomicio.write_json(self.path, self._data)
 
 
 def save_api_json(cache_dir: Path, name: str, data: Any, url: str) -> None:

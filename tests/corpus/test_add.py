@@ -6,12 +6,12 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 
 from assistant.corpus.add import add_pdf
-from assistant.corpus.fetch.cache import sidecar_path
-from assistant.corpus.models import sha256_bytes
+from assistant.corpus.cache import sidecar_path
+from assistant.corpus.contracts import sha256_bytes
 from assistant.errors import CorpusError
 
-from .fakeserver import Reply
-from .helpers import LINES, fixture_bytes, make_pdf
+from .fetch.fakeserver import Reply
+from .fetch.helpers import LINES, fixture_bytes, make_pdf
 
 
 def test_valid_pdf_is_copied_with_sidecar(settings, tmp_path) -> None:

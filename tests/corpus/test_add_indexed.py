@@ -13,7 +13,7 @@ from assistant.errors import CorpusError
 from assistant.index.builder import build_index, index_status
 from assistant.index.store import IndexStore
 
-from .helpers import LINES, make_pdf
+from .fetch.helpers import LINES, make_pdf
 
 
 def _encrypted(src, dest, user_password: str):
@@ -34,7 +34,7 @@ def test_every_added_name_is_indexed_by_the_next_build(settings, tmp_path, embed
     assert res.path in iter_corpus_files(settings.corpus_dir)
     summary = build_index(settings, progress=False, embedder=embedder)
     assert summary.documents == 1 and not summary.skipped, summary.skipped
-    assert index_status(settings)["stale"] is False
+    assert index_status(settings).stale is False
     assert [d.source for d in IndexStore.open(settings).docs.values()] == [str(res.path.relative_to(
         settings.corpus_dir))]
 

@@ -5,11 +5,12 @@ import os
 import pytest
 import yaml
 
-from assistant.corpus.fetch.cache import atomic_write_bytes, write_with_sidecar
+from assistant.atomicio import write_bytes as atomic_write_bytes
+from assistant.corpus.cache import write_with_sidecar
 from assistant.corpus.manifest import Manifest, ManifestEntry, corpus_status, load_manifest, save_manifest
 from assistant.errors import CorpusError
 
-from .helpers import write_manifest
+from .fetch.helpers import write_manifest
 
 NOTE = """---
 id: testwood2023-overview

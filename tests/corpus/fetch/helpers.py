@@ -13,7 +13,7 @@ from assistant.corpus.manifest import Manifest, ManifestEntry, save_manifest
 
 from .fakeserver import FakeServer, Reply
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "apis"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "apis"
 XML = {"Content-Type": "application/xml"}
 JSON = {"Content-Type": "application/json"}
 

@@ -11,8 +11,7 @@ from assistant.answer.engine import AnswerEngine
 from assistant.api import Assistant
 from assistant.cli import _register, app
 from assistant.settings import Settings
-
-from .conftest import FakeSearch
+from tests.answer.conftest import FakeSearch
 
 runner = CliRunner()
 

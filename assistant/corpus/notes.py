@@ -266,11 +266,11 @@ def load_note(path: str | Path) -> tuple[NoteFrontMatter, str]:
     return parse_note(text, p.name, stem=p.stem)
 
 
-def load_digest(directory: str | Path) -> list[tuple[NoteFrontMatter, str]]:
+def load_notes(directory: str | Path) -> list[tuple[NoteFrontMatter, str]]:
     """Load every ``*.md`` note in ``directory`` (sorted by name); ids must be unique."""
     d = Path(directory)
     if not d.is_dir():
-        raise CorpusError(f"{d}: digest directory not found; create it or point to corpus/digest")
+        raise CorpusError(f"{d}: evidence-note folder not found; create it or point to corpus/digest")
     notes: list[tuple[NoteFrontMatter, str]] = []
     seen: dict[str, str] = {}
     for path in sorted(d.glob("*.md")):

@@ -10,8 +10,8 @@ import pytest
 from assistant.corpus.fetch.http import PoliteClient
 from assistant.settings import Settings
 
-from .fakeserver import FakeServer
-from .helpers import FakeClock, install_apis
+from .fetch.fakeserver import FakeServer
+from .fetch.helpers import FakeClock, install_apis
 
 
 @pytest.fixture

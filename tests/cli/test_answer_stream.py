@@ -7,11 +7,11 @@ import io
 
 import pytest
 from typer.testing import CliRunner
-from webfakes import YES_SENTENCE_1, YES_SENTENCE_2, FakeAssistant, answer, evidence_of, yes_no_answer
 
-from assistant.answer.models import Evidence
+from assistant.answer.contracts import Evidence
 from assistant.cli import _register, app
 from assistant.settings import Settings
+from tests.web.webfakes import YES_SENTENCE_1, YES_SENTENCE_2, FakeAssistant, answer, evidence_of, yes_no_answer
 
 runner = CliRunner()
 

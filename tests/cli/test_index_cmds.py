@@ -48,7 +48,7 @@ def assert_one_intact_version(root: Path) -> None:
     versions = sorted(p.name for p in idx.iterdir() if p.is_dir() and p.name.startswith(("v-", ".tmp-")))
     assert versions == [current_version(idx).name], versions
     st = index_status(s)
-    assert st["exists"] and not st["damaged"] and not st["stale"], st
+    assert st.exists and not st.damaged and not st.stale, st
     store = IndexStore.open(s)
     assert len(store.chunks) == store.faiss.ntotal == len(store.vectors) > 0
 

@@ -1,0 +1,1 @@
+"""Tests of the command-line layer, assistant/cli/ (one module per command group)."""

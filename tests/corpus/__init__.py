@@ -1,0 +1,1 @@
+"""Tests of assistant/corpus/ (readers, manifest, `corpus add`, evidence notes; the fetcher in fetch/)."""

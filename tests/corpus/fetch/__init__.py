@@ -1,0 +1,1 @@
+"""Tests of the literature fetcher, assistant/corpus/fetch/, against a local fake API server."""
