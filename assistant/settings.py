@@ -125,14 +125,17 @@ class Settings(BaseSettings):
                          "dev100 subset; unset = the model's own first word).")
     verdict_probe: bool = Field(
         True, description="llama.cpp, yes/no questions: the verdict is asked for separately, from the findings of "
-                          "the best-matching paper (results sections first), after the answer has streamed; its "
-                          "log-odds of Yes over No is compared with verdict_probe_threshold. Off: the answer's "
-                          "first word decides (verdict_yes_threshold).")
+                          "the best-matching paper (its results sections when it has them), after the answer has "
+                          "streamed; the log-odds of Yes over No, read with the findings' wording by the verdict "
+                          "model, decides. Off: the answer's first word decides (verdict_yes_threshold).")
     verdict_findings_chars: int = Field(1600, ge=200, description="With verdict_probe: most characters of "
                                         "findings the verdict prompt holds (~400 tokens).")
     verdict_probe_threshold: float = Field(
-        0.0, description="With verdict_probe: Yes when the log-odds of Yes over No reaches this (calibrated on "
-                         "PubMedQA development questions outside dev100: `eval pubmedqa-calibrate`).")
+        0.0, description="With verdict_probe: Yes when the verdict model's score (the log-odds of Yes over No "
+                         "read with the findings' wording) reaches this.")
+    verdict_model: Path | None = Field(
+        None, description="With verdict_probe: the verdict model's JSON file (default: the one shipped, fitted on "
+                          "PubMedQA questions outside dev100 by `rtms-assistant eval pubmedqa-fit-verdict`).")
     llm_may_refuse: bool = Field(False, description="Offer the model the refusal phrase; off, refusal is left to "
                                  "the gates and the citation check.")
     complete_answers: bool = Field(True, description="Add the verified evidence sentence for a named thing the "

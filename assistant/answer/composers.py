@@ -7,7 +7,9 @@ without a model. Stages never ask which one they hold.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from assistant.answer import verdict
@@ -105,9 +107,14 @@ class LLMComposer:
         if not text:
             return
         threshold = self.settings.verdict_probe_threshold
-        options: dict[str, Any] = {"yes_threshold": threshold}  # probes() checked decides_yes_no
-        self.llm.generate(verdict_messages(turn.query, text), stream=False, max_tokens=1, **options)
+        self.llm.generate(verdict_messages(turn.query, text), stream=False, max_tokens=1, yes_threshold=0.0)
         logodds = getattr(self.llm, "last_yes_logodds", None)
         if logodds is not None:
             turn.yes_logodds = logodds
-            turn.probed = "yes" if logodds >= threshold else "no"
+            turn.verdict_score = verdict_model(self.settings.verdict_model).score(logodds, text)
+            turn.probed = "yes" if turn.verdict_score >= threshold else "no"
+
+
+@functools.lru_cache(maxsize=4)
+def verdict_model(path: Path | None) -> verdict.VerdictModel:
+    return verdict.VerdictModel.load(path)

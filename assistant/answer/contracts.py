@@ -105,14 +105,19 @@ class Answer(BaseModel):
     verdict: Verdict | None = Field(None, description="for a yes/no question: yes, no, mixed (the cited studies "
                                                       "disagree) or insufficient; None for other questions")
     evidence: list[EvidenceSentence] = Field(default_factory=list, description="the evidence sentences selected")
-    verdict_logodds: float | None = Field(None, description="the model's log-odds of 'Yes' over 'No' as the first "
-                                                            "word of a yes/no answer (llama.cpp only)")
+    verdict_logodds: float | None = Field(None, description="the model's log-odds of 'Yes' over 'No' for a yes/no "
+                                                            "question (asked from the findings, or as the answer's "
+                                                            "first word; llama.cpp only)")
+    verdict_score: float | None = Field(None, description="the verdict model's score (log-odds read with the "
+                                                          "findings' wording; yes at or above "
+                                                          "verdict_probe_threshold)")
     timings: dict[str, float] = Field(default_factory=lambda: {"retrieve_s": 0.0, "first_token_s": 0.0, "total_s": 0.0})
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question, "query": self.query, "answer": self.answer,
             "answerable": self.answerable, "verdict": self.verdict, "verdict_logodds": self.verdict_logodds,
+            "verdict_score": self.verdict_score,
             "citations": [c.to_dict() for c in self.citations],
             "references": self.references,
             "sentences": [s.model_dump() for s in self.sentences],

@@ -388,7 +388,8 @@ def assemble(turn: Turn, base: dict[str, Any], judge: Judge) -> Answer:
     assert r is not None
     turn.flag(*r.flags)
     common = dict(base, raw_answer=turn.generated or turn.raw, judge=judge.name, sentences=r.sentences,
-                  evidence=turn.evidence, verdict=turn.verdict, verdict_logodds=turn.yes_logodds)
+                  evidence=turn.evidence, verdict=turn.verdict, verdict_logodds=turn.yes_logodds,
+                  verdict_score=turn.verdict_score)
     content = [x for x in r.sentences if x.supported is not None]
     unverified = bool(content) and not any(x.supported for x in content)
     if r.refusal or not r.text.strip() or unverified:  # no sentence verified: nothing to stand behind

@@ -35,6 +35,7 @@ class Turn:
     said: Verdict | None = None  # the verdict word the answer opened with
     yes_logodds: float | None = None  # the model's log-odds of "Yes" over "No" (first word, or the follow-up)
     findings: str = ""  # the best-matching paper's findings, for the verdict (stages.findings)
+    verdict_score: float | None = None  # the verdict model's score (above the threshold: yes)
     probed: Verdict | None = None  # the verdict asked for from the findings alone (verdict_probe)
     result: CheckResult | None = None
     used_llm: bool = False

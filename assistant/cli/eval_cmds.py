@@ -235,3 +235,21 @@ def eval_pubmedqa_calibrate(
         raise typer.Exit(1)
     console.print(f"threshold {best['threshold']:+.3f}: {100 * best['accuracy']:.1f} % right on {best['n']} "
                   "answered questions (maybe counts as wrong); set RTMS_VERDICT_YES_THRESHOLD to use it.")
+
+
+@eval_app.command("pubmedqa-fit-verdict")
+def eval_pubmedqa_fit_verdict(
+    limit: int | None = typer.Option(None, help="Fit on the first N calibration questions (default: all 400)."),
+    out: Path | None = typer.Option(None, help="Where to write the model (default: the shipped "
+                                               "assistant/answer/verdict_model.json)."),
+    data: Path | None = typer.Option(None, help="PubMedQA data folder (default: RTMS_PUBMEDQA_DIR)."),
+) -> None:
+    """Fit the verdict model on PubMedQA questions outside dev100 (~1.5 s a question with the default LLM)."""
+    from assistant.answer.verdict import MODEL_FILE
+    from assistant.eval.pubmedqa.data import load_pubmedqa
+    from assistant.eval.pubmedqa.verdict_fit import fit_verdict_model
+
+    settings = Settings()
+    model = fit_verdict_model(load_pubmedqa(data, settings, splits=("dev",)), settings, out or MODEL_FILE, limit)
+    console.print(f"verdict model: weights {model.weights}, bias {model.bias:+.3f}, fitted on {model.n} "
+                  f"questions, cross-validated accuracy {100 * (model.cv_accuracy or 0):.1f} % -> {out or MODEL_FILE}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -14,6 +15,7 @@ from assistant.answer.judge import LexicalJudge
 from assistant.answer.select import select_evidence
 from assistant.answer.turn import Turn
 from assistant.corpus.sentences import sentence_spans
+from assistant.errors import ConfigError
 from assistant.settings import Settings
 
 from .conftest import FACTS, FakeSearch, ScriptedLLM, make_passage
@@ -123,7 +125,7 @@ def test_llm_composer_passes_the_grammar_only_to_backends_that_take_one():
     assert "".join(LLMComposer(plain, s()).compose(turn)) == "It lowered IL-1β [1]."
 
 
-def test_the_verdict_is_asked_for_from_the_findings_after_the_answer():
+def test_the_verdict_is_asked_for_from_the_findings_after_the_answer(tmp_path):
     class VerdictLLM(ScriptedLLM):
         supports_grammar = True
         decides_yes_no = True
@@ -139,20 +141,22 @@ def test_the_verdict_is_asked_for_from_the_findings_after_the_answer():
             return super().generate(messages, stream, max_tokens)
 
     q = "Does rTMS lower IL-1β in the spinal cord?"
+    model = tmp_path / "verdict.json"  # the score is the log-odds itself
+    model.write_text(json.dumps({"features": list(verdict.FEATURES), "weights": [1, 0, 0, 0], "bias": 0}))
     for logodds, expected in ((1.2, "yes"), (-0.4, "no")):
         turn = Turn(question=q, query=q, passages=passages(), yes_no=True)
         turn.texts = [p.chunk.text for p in turn.passages]
         llm = VerdictLLM(logodds, "It lowered IL-1β in the dorsal horn [1].")
-        composer = LLMComposer(llm, s(verdict_probe=True, verdict_probe_threshold=0.5))
+        composer = LLMComposer(llm, s(verdict_probe=True, verdict_probe_threshold=0.5, verdict_model=model))
         assert "".join(composer.compose(turn)) == "It lowered IL-1β in the dorsal horn [1]."
         answer_call, probe_call = llm.calls
         assert "verdict ::=" not in llm.kwargs[0]["grammar"]  # the answer states the finding, no verdict word
         assert "Yes. or No." not in answer_call[-1]["content"]
-        assert llm.kwargs[1] == {"grammar": None, "yes_threshold": 0.5, "max_tokens": 1}
+        assert llm.kwargs[1] == {"grammar": None, "yes_threshold": 0.0, "max_tokens": 1}
         top = turn.passages[0]
         assert probe_call[-1]["content"].startswith("Results: ") and top.chunk.text[:40] in probe_call[-1]["content"]
         assert q in probe_call[-1]["content"]
-        assert (turn.probed, turn.yes_logodds) == (expected, logodds)
+        assert (turn.probed, turn.yes_logodds, turn.verdict_score) == (expected, logodds, logodds)
         turn.support = turn.texts
         turn.raw = "Yes, rTMS lowers IL-1β in the spinal cord [1]."  # a restated verdict does not outrank the probe
         stages.verify(turn, LexicalJudge(), s())
@@ -171,9 +175,9 @@ def test_findings_text_takes_the_best_papers_results_first_and_cuts_on_a_sentenc
           make_passage("bai", "Spinal inflammation", "Unrelated paper text."),
           make_passage("luo", "Results", "Iba-1 fell after stimulation. GFAP fell less.")]
     texts = [p.chunk.text for p in ps]
-    assert findings_text(ps, texts, 1000) == ("Iba-1 fell after stimulation. GFAP fell less. "
-                                              "Rats were stimulated daily. Tissue was stained.")
-    assert findings_text(ps, texts, 60) == "Iba-1 fell after stimulation. GFAP fell less."
+    assert findings_text(ps, texts, 1000) == "Iba-1 fell after stimulation. GFAP fell less."  # results only
+    assert findings_text(ps, texts, 40) == "Iba-1 fell after stimulation."
+    assert findings_text(ps[:2], texts[:2], 1000) == "Rats were stimulated daily. Tissue was stained."  # no results
     assert findings_text([], [], 100) == ""
 
 
@@ -430,3 +434,35 @@ def test_the_verdict_reads_the_whole_best_paper_when_the_index_can_give_it():
     wh = Turn(question="Which marker fell?", query="Which marker fell?", passages=retrieved, yes_no=False)
     stages.findings(wh, s(), paper_passages)
     assert wh.findings == "" and len(asked) == 1  # only yes/no questions need findings
+
+
+def test_the_verdict_model_reads_the_log_odds_with_the_findings_wording(tmp_path):
+    feats = verdict.features(0.7, "Pain fell significantly (p < 0.01). IL-6 did not change; TNF-α was similar.")
+    assert feats == [0.7, 1.0, 1.0, 2.0]  # "did not"; "similar"; "significantly", "p < 0.01"
+    shipped = verdict.VerdictModel.load()
+    assert shipped.features == list(verdict.FEATURES) and shipped.n >= 100 and shipped.weights[0] > 0
+    assert shipped.weights[1] < 0  # findings that report no effect pull towards no
+    found = "Pain fell significantly in the treated group (p < 0.01)."
+    none = "Pain scores did not differ; there was no significant difference between groups."
+    assert shipped.score(1.0, found) > shipped.score(1.0, none)
+    assert shipped.score(2.0, found) > shipped.score(-1.0, found)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"features": ["yes_logodds"], "weights": [1.0], "bias": 0}')
+    with pytest.raises(ConfigError, match="pubmedqa-fit-verdict"):
+        verdict.VerdictModel.load(bad)
+    bad.write_text("not json")
+    with pytest.raises(ConfigError, match="Restore it from git"):
+        verdict.VerdictModel.load(bad)
+
+
+def test_fitting_the_verdict_model_learns_which_way_each_signal_points():
+    from assistant.eval.pubmedqa.verdict_fit import fit
+
+    rows = []
+    for i in range(60):  # invented: yes questions have high log-odds and few no-effect cues
+        label = ("yes", "no", "maybe")[i % 3]
+        lo = (1.5 if label == "yes" else 0.2) + (i % 5) * 0.1
+        rows.append({"pmid": str(i), "label": label, "x": [lo, 0.0 if label == "yes" else 2.0, 0.0, 1.0]})
+    model = fit(rows)
+    assert model.weights[0] > 0 and model.weights[1] < 0
+    assert model.n == 60 and model.cv_accuracy == pytest.approx(2 / 3, abs=1e-3)  # every yes and no right; maybe counts wrong

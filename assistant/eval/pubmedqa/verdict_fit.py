@@ -1,0 +1,67 @@
+"""Fit the verdict model (``assistant/answer/verdict_model.json``) on PubMedQA questions outside dev100.
+
+For each calibration question the default LLM is asked the verdict prompt over its abstract's results (as the
+answer engine asks it over the best-matching paper's findings); the model's log-odds and the findings' cue counts
+(``verdict.features``) are fitted by logistic regression (yes against no or maybe), and 10-fold cross-validated
+accuracy on the same questions (maybe counted as wrong) is recorded beside the weights. dev100 is never used.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from assistant.answer.backends import make_llm
+from assistant.answer.prompts import verdict_messages
+from assistant.answer.verdict import FEATURES, MODEL_FILE, VerdictModel, features, pick_findings
+from assistant.atomicio import write_text
+from assistant.eval.pubmedqa.data import PubMedQAData
+from assistant.eval.pubmedqa.subset import SUBSET_FILE, select_questions
+from assistant.settings import Settings
+from assistant.vocab import Backend
+
+
+def probe_rows(data: PubMedQAData, settings: Settings, limit: int | None = None,
+               subset_file: Path | str = SUBSET_FILE, progress: bool = True) -> list[dict[str, Any]]:
+    """Per calibration question: its gold label and the verdict model's inputs."""
+    llm = make_llm(Backend.LLAMA_CPP, settings)
+    rows = []
+    for q in tqdm(select_questions(data, "dev", "calib", limit, subset_file), desc="verdict probe", unit="q",
+                  disable=not progress):
+        ab = data.abstracts[q.pmid]
+        text = pick_findings(list(zip(ab.labels, ab.contexts, strict=True)), settings.verdict_findings_chars)
+        llm.generate(verdict_messages(q.question, text), stream=False, max_tokens=1, yes_threshold=0.0)
+        logodds = getattr(llm, "last_yes_logodds", None)
+        if logodds is not None:
+            rows.append({"pmid": q.pmid, "label": q.label, "x": features(logodds, text)})
+    return rows
+
+
+def fit(rows: list[dict[str, Any]], c: float = 1.0, folds: int = 10) -> VerdictModel:
+    """Logistic regression of yes against the rest; cross-validated accuracy against the three-way gold."""
+    try:
+        import numpy as np
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import cross_val_predict
+    except ImportError as exc:  # optional: only the fitter needs scikit-learn
+        raise ImportError("fitting the verdict model needs scikit-learn: pip install -e '.[dev]'") from exc
+    x = np.array([r["x"] for r in rows], dtype=float)
+    gold = np.array([r["label"] for r in rows])
+    y = (gold == "yes").astype(int)
+    clf = LogisticRegression(C=c, max_iter=1000)
+    predicted = np.where(cross_val_predict(clf, x, y, cv=min(folds, int(min(y.sum(), len(y) - y.sum())))), "yes", "no")
+    clf.fit(x, y)
+    return VerdictModel(features=list(FEATURES), weights=[round(float(w), 4) for w in clf.coef_[0]],
+                        bias=round(float(clf.intercept_[0]), 4), n=len(rows),
+                        cv_accuracy=round(float((predicted == gold).mean()), 4),
+                        fitted_on=f"PubMedQA dev questions outside dev100 ({len(rows)}), logistic regression "
+                                  f"C={c}, yes against no/maybe")
+
+
+def fit_verdict_model(data: PubMedQAData, settings: Settings, out: Path | str = MODEL_FILE,
+                      limit: int | None = None, progress: bool = True) -> VerdictModel:
+    model = fit(probe_rows(data, settings, limit, progress=progress))
+    write_text(out, model.model_dump_json(indent=2) + "\n")
+    return model
