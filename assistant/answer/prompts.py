@@ -39,6 +39,11 @@ _SPECIAL_TOKENS = re.compile(r"<\|[^|>]{1,40}\|>|</?(?:passage|system|user|assis
                              re.I)
 
 
+def chat(system: str, user: str) -> list[dict[str, str]]:
+    """A system and a user message: every prompt here is one of each."""
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
 def sanitize(text: str) -> tuple[str, int]:
     """Remove chat-template tokens and instruction-like sentences; returns (text, sentences removed)."""
     text = _SPECIAL_TOKENS.sub(" ", text)
@@ -94,7 +99,7 @@ def answer_messages(question: str, texts: list[str], passages: list[Passage]) ->
     """Chat messages for one answer: fixed system prompt, then passages (data) and the question."""
     user = (f"Question: {question}\n\nPassages:\n{context_block(texts, passages)}\n\nQuestion: {question}\n"
             f"Answer it directly in at most three sentences, each ending with its passage number like [1].")
-    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+    return chat(SYSTEM_PROMPT, user)
 
 
 EVIDENCE_SYSTEM = (
@@ -142,7 +147,7 @@ def evidence_messages(question: str, sentences: list[EvidenceSentence], passages
            else "State what the evidence found on it" if yes_no == "findings" else "Answer it directly")
     user = (f"Evidence:\n{evidence_block(sentences, passages)}\n\nQuestion: {question}\n"
             f"{how} in at most three sentences, each ending with its paper number like [1].")
-    return [{"role": "system", "content": EVIDENCE_SYSTEM}, {"role": "user", "content": user}]
+    return chat(EVIDENCE_SYSTEM, user)
 
 
 VERDICT_SYSTEM = "You read the results of a biomedical study and answer a yes/no question about it."
@@ -151,7 +156,7 @@ VERDICT_SYSTEM = "You read the results of a biomedical study and answer a yes/no
 def verdict_messages(question: str, findings: str) -> list[dict[str, str]]:
     """Messages asking for the verdict alone, from one paper's findings (the first token's log-odds decides)."""
     user = f"Results: {sanitize(findings)[0]}\n\nQuestion: {question}\nAnswer Yes or No."
-    return [{"role": "system", "content": VERDICT_SYSTEM}, {"role": "user", "content": user}]
+    return chat(VERDICT_SYSTEM, user)
 
 
 RESOLVE_SYSTEM = (
@@ -166,5 +171,5 @@ def resolve_messages(question: str, turns: list[dict[str, str]]) -> list[dict[st
     """Messages asking for the standalone form of ``question`` given the last turns of the conversation."""
     convo = "\n".join(f"{'User' if t['role'] == 'user' else 'Assistant'}: {t['content'][:400]}" for t in turns[-4:])
     user = f"Conversation:\n{convo}\n\nLast question: {question}\n\nRewritten question:"
-    return [{"role": "system", "content": RESOLVE_SYSTEM}, {"role": "user", "content": user}]
+    return chat(RESOLVE_SYSTEM, user)
 
