@@ -10,13 +10,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 from assistant.answer import verdict
 from assistant.answer.citations import is_refusal, source_label
 from assistant.answer.extractive import ExtractiveBackend
 from assistant.answer.grammar import answer_grammar
-from assistant.answer.llm import LLM
+from assistant.answer.llm import LLM, DecidesYesNo
 from assistant.answer.prompts import answer_messages, evidence_messages, snippet, verdict_messages
 from assistant.answer.turn import Turn
 from assistant.settings import Settings
@@ -107,8 +107,9 @@ class LLMComposer:
         if not text:
             return
         threshold = self.settings.verdict_probe_threshold
-        self.llm.generate(verdict_messages(turn.query, text), stream=False, max_tokens=1, yes_threshold=0.0)
-        logodds = getattr(self.llm, "last_yes_logodds", None)
+        llm = cast(DecidesYesNo, self.llm)  # probes() checked decides_yes_no
+        llm.generate(verdict_messages(turn.query, text), stream=False, max_tokens=1, yes_threshold=0.0)
+        logodds = llm.last_yes_logodds
         if logodds is not None:
             turn.yes_logodds = logodds
             turn.verdict_score = verdict_model(self.settings.verdict_model).score(logodds, text)

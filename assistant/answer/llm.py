@@ -38,6 +38,15 @@ class LLM(Protocol):
                  max_tokens: int | None = None) -> str | Iterator[str]: ...
 
 
+class DecidesYesNo(Protocol):
+    """An LLM that can decide a first "Yes"/"No" token by its log-odds (``decides_yes_no = True``)."""
+
+    last_yes_logodds: float | None
+
+    def generate(self, messages: list[Message], stream: bool = False, max_tokens: int | None = None,
+                 grammar: str | None = None, yes_threshold: float | None = None) -> str | Iterator[str]: ...
+
+
 # --- llama.cpp ---------------------------------------------------------------------------------
 
 LLAMA_CPP_MISSING = ("llama-cpp-python is not installed: run `make run` (or "
