@@ -70,3 +70,19 @@ def test_metrics_stay_above_floors(run_dir: Path) -> None:
         assert o[key] is not None and o[key] >= floor, f"{key} = {o[key]:.3f} fell below its floor {floor}"
     for key, ceiling in CEILINGS.items():
         assert o[key] is not None and o[key] <= ceiling, f"{key} = {o[key]:.3f} rose above {ceiling}"
+
+
+def test_the_runs_records_load_typed_and_write_back_the_same_json(run_dir: Path) -> None:
+    """The typed eval records over a run made here (CI has no stored run folders: eval/runs is git-ignored)."""
+    from assistant.eval.records import read_records
+    from assistant.eval.report import summarise
+
+    raw = [json.loads(line) for line in (run_dir / "results.jsonl").read_text().splitlines() if line.strip()]
+    records = read_records(run_dir)
+    assert len(records) == len(raw) > 0
+    for rec, line in zip(records, raw, strict=True):
+        assert rec.to_json() == line and list(rec.to_json()) == list(line)  # same keys, same order
+    saved = json.loads((run_dir / "report.json").read_text())
+    again = summarise(records, saved["config"].get("top_k"))
+    for key in ("n", "key_fact_accuracy", "litqa_accuracy", "citation_recall", "recall@5", "mrr", "flags"):
+        assert again[key] == saved["overall"][key], key

@@ -18,7 +18,8 @@ def _lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
 
 
-@pytest.mark.skipif(not (V8 / "results.jsonl").is_file(), reason="the committed v8 run folder is not present")
+@pytest.mark.skipif(not (V8 / "results.jsonl").is_file(),
+                    reason="no stored v8 run folder (eval/runs is git-ignored; test_eval_smoke.py checks a fresh run)")
 def test_an_existing_run_loads_and_writes_back_byte_for_byte_the_same_json() -> None:
     raw = _lines(V8 / "results.jsonl")
     records = read_records(V8)
