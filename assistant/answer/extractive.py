@@ -31,7 +31,7 @@ ANSWER_TYPES = term_set("tissue frequency dose region area cell type model proto
 QUANTITY_QUESTION = re.compile(r"\b(?:how (?:much|many|long|often|big|large|high|strong)|by (?:roughly |about )?"
                                r"how much|what (?:share|proportion|percentage|fraction|number|dose|amount))\b", re.I)
 _AMOUNT = re.compile(r"(?<![\w\-])(?!(?:19|20)\d\d\b)\d|"  # a number, not part of a name (Iba1, IL-1β) nor a year
-                     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+                     r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
                      r"thirty|forty|fifty|hundred|thousand|half|third|quarter|once|twice|daily|weekly)\b", re.I)
 
 

@@ -264,3 +264,13 @@ def test_a_question_asking_for_an_amount_needs_a_sentence_that_states_one():
     assert "70%" in b.compose(q, with_amount).split("[")[0]
     # questions that ask for no amount are unaffected
     assert b.compose("Which patients develop chronic neuropathic pain?", texts) != REFUSAL
+
+
+def test_one_as_a_determiner_is_not_an_amount():
+    from assistant.answer.extractive import ExtractiveBackend
+
+    texts = ["The evidence map of systematic reviews charts a whole field instead of answering one narrow "
+             "question. Forty reviews were included in the end."]
+    q = "How many systematic reviews did the evidence map include?"
+    first = ExtractiveBackend(min_coverage=0.3).compose(q, texts).split("[")[0]
+    assert first.startswith("Forty reviews")  # "one narrow question" states no amount
