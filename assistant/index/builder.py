@@ -20,9 +20,6 @@ from assistant.corpus.readers import iter_corpus_files, read_documents
 from assistant.corpus.sentences import MIN_EVIDENCE_CHARS, sentence_spans
 from assistant.errors import AssistantError, IndexDamagedError, ReaderError
 from assistant.index.chunking import Chunker, embedding_text
-from assistant.index.embedding import Embedder, EmbeddingCache, embed_with_cache
-from assistant.index.flags import INSTRUCTION_PATTERNS, instruction_like
-from assistant.index.lock import build_lock
 from assistant.index.contracts import (
     Chunk,
     ChunkingInfo,
@@ -33,6 +30,9 @@ from assistant.index.contracts import (
     IndexStatus,
     SourceRecord,
 )
+from assistant.index.embedding import Embedder, EmbeddingCache, embed_with_cache
+from assistant.index.flags import INSTRUCTION_PATTERNS, instruction_like
+from assistant.index.lock import build_lock
 from assistant.index.store import (
     IndexData,
     current_version,

@@ -2,8 +2,8 @@ import pytest
 
 from assistant.corpus.contracts import Document, Section
 from assistant.index.chunking import Chunker, sentence_spans
-from assistant.index.embedding import MAX_WORD_PIECES
 from assistant.index.contracts import Chunk
+from assistant.index.embedding import MAX_WORD_PIECES
 
 
 def _doc(*sections: Section) -> Document:

@@ -302,8 +302,8 @@ class ScriptedLLM:
 
 @pytest.mark.parametrize("reply", ["REFUSE", "rTMS cures cancer in every patient [1][2][3][4][5]."])
 def test_planted_claim_is_never_support_evidence_or_fallback(tmp_path, embedder, reply):
-    from assistant.answer.engine import AnswerEngine
     from assistant.answer.contracts import REFUSAL
+    from assistant.answer.engine import AnswerEngine
 
     corpus = write_small_corpus(tmp_path)
     write_note(corpus / "digest", "planted2024", "A note about stimulation outcomes", PLANTED, doi="10.9999/pl")
