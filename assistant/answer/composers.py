@@ -103,17 +103,20 @@ class LLMComposer:
         the answer has streamed (so the first answer token does not wait for it). A 1.5B model that must open
         its answer with Yes or No says yes to nearly everything; asked about the results alone it separates yes
         from no far better (measured in eval/README.md)."""
-        text = turn.findings or verdict.findings_text(turn.passages, turn.texts, self.settings.verdict_findings_chars)
-        if not text:
+        if not turn.findings:  # stages.findings found no text for the best paper
             return
-        threshold = self.settings.verdict_probe_threshold
-        llm = cast(DecidesYesNo, self.llm)  # probes() checked decides_yes_no
-        llm.generate(verdict_messages(turn.query, text), stream=False, max_tokens=1, yes_threshold=0.0)
-        logodds = llm.last_yes_logodds
+        logodds = verdict_logodds(cast(DecidesYesNo, self.llm), turn.query, turn.findings)  # probes() checked it
         if logodds is not None:
             turn.yes_logodds = logodds
-            turn.verdict_score = verdict_model(self.settings.verdict_model).score(logodds, text)
-            turn.probed = "yes" if turn.verdict_score >= threshold else "no"
+            turn.verdict_score = verdict_model(self.settings.verdict_model).score(logodds, turn.findings)
+            turn.probed = "yes" if turn.verdict_score >= self.settings.verdict_probe_threshold else "no"
+
+
+def verdict_logodds(llm: DecidesYesNo, question: str, findings: str) -> float | None:
+    """The model's log-odds of "Yes" over "No" as its one-token answer to ``question`` over ``findings`` (the
+    verdict model's first input, at answer time and when it is fitted)."""
+    llm.generate(verdict_messages(question, findings), stream=False, max_tokens=1, yes_threshold=0.0)
+    return llm.last_yes_logodds
 
 
 @functools.lru_cache(maxsize=4)

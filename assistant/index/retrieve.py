@@ -4,7 +4,8 @@ filtered (year range, document kind), capped per paper, every result carrying it
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -47,18 +48,28 @@ def cap_per_group(items: Sequence[int], group_of: Sequence[str], cap: int, limit
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
-def named_papers(query: str, docs: Sequence[DocumentMeta]) -> set[str]:
+@dataclass(frozen=True)
+class CitedName:
+    """How a question can name one paper: its first author's surname (as a whole word) and its year."""
+
+    surname: str
+    pattern: re.Pattern[str]
+    paper_id: str
+    year: int | None
+
+
+def cited_names(docs: Iterable[DocumentMeta]) -> list[CitedName]:
+    """The names of the index's papers, made once per index (capitalised surnames of two letters or more)."""
+    return [CitedName(d.first_author, re.compile(rf"\b{re.escape(d.first_author)}\b"), d.paper_id, d.year)
+            for d in docs if len(d.first_author) >= 2 and d.first_author[0].isupper()]
+
+
+def named_papers(query: str, names: Sequence[CitedName]) -> set[str]:
     """Papers the question names as a citation would: the first author's surname as a capitalised word, and,
     when the question gives years, one of them ("Khedr 2005 and Quesada 2020" → both trials)."""
     years = {int(y) for y in _YEAR.findall(query)}
-    out: set[str] = set()
-    for d in docs:
-        name = (d.first_author or "").split(" ")[0]
-        if len(name) < 2 or not name[0].isupper() or (years and d.year not in years):
-            continue
-        if re.search(rf"\b{re.escape(name)}\b", query):
-            out.add(d.paper_id)
-    return out
+    return {n.paper_id for n in names
+            if (not years or n.year in years) and n.surname in query and n.pattern.search(query)}
 
 
 def include_named(kept: list[int], ranked: Sequence[int], paper_of: Sequence[str], named: set[str]) -> list[int]:
@@ -87,6 +98,7 @@ class HybridRetriever:
         self.doc_of = [docs[c.doc_id] for c in chunks]
         self.bm25 = BM25Index([lexical_text(d.title, c, " ".join(str(x) for x in (d.first_author, d.year) if x))
                                for c, d in zip(chunks, self.doc_of, strict=True)])
+        self.names = cited_names(docs.values())
         self.hidden = self._hidden_rows() if settings.prefer_full_text else np.zeros(len(chunks), dtype=bool)
         self._sentence_rows: dict[int, list[int]] | None = None
         self._chunk_row: dict[str, int] = {}
@@ -108,7 +120,8 @@ class HybridRetriever:
         qvec = self._query_vector(query)
         sims = self.store.data.sentence_vectors[rows].astype(np.float32) @ qvec
         chunks = self.store.chunks
-        return {(chunks[int(sents[i, 0])].chunk_id, int(sents[i, 1])): float(v) for i, v in zip(rows, sims, strict=True)}
+        return {(chunks[int(sents[i, 0])].chunk_id, int(sents[i, 1])): float(v)
+                for i, v in zip(rows, sims, strict=True)}
 
     def _query_vector(self, query: str) -> np.ndarray:
         last, vec = self._last_query
@@ -198,7 +211,7 @@ class HybridRetriever:
         score_of = dict(fused)
         ranked = [i for i, _ in fused]
         kept = cap_per_group(ranked, self.paper_of, self.settings.per_paper_cap, k)
-        named = named_papers(query, list({id(d): d for d in self.doc_of}.values()))
+        named = named_papers(query, self.names)
         if named:  # the papers a question names by author and year are among the passages it gets
             kept = include_named(kept, ranked, self.paper_of, named)
         out = []

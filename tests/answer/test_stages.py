@@ -146,6 +146,7 @@ def test_the_verdict_is_asked_for_from_the_findings_after_the_answer(tmp_path):
     for logodds, expected in ((1.2, "yes"), (-0.4, "no")):
         turn = Turn(question=q, query=q, passages=passages(), yes_no=True)
         turn.texts = [p.chunk.text for p in turn.passages]
+        stages.findings(turn, s(), None)  # the best paper's retrieved passages
         llm = VerdictLLM(logodds, "It lowered IL-1β in the dorsal horn [1].")
         composer = LLMComposer(llm, s(verdict_probe=True, verdict_probe_threshold=0.5, verdict_model=model))
         assert "".join(composer.compose(turn)) == "It lowered IL-1β in the dorsal horn [1]."

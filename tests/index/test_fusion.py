@@ -42,10 +42,11 @@ def _doc(paper: str, authors: list[str], year: int | None):
 
 
 def test_named_papers_are_found_by_surname_and_year() -> None:
-    from assistant.index.retrieve import named_papers
+    from assistant.index.retrieve import cited_names, named_papers
 
-    docs = [_doc("khedr2005", ["Khedr EM"], 2005), _doc("quesada2020", ["Quesada C"], 2020),
-            _doc("yang2018", ["Yang L"], 2018), _doc("yang2022", ["Yang Y"], 2022), _doc("anon", [], 2016)]
+    docs = cited_names([_doc("khedr2005", ["Khedr EM"], 2005), _doc("quesada2020", ["Quesada C"], 2020),
+                        _doc("yang2018", ["Yang L"], 2018), _doc("yang2022", ["Yang Y"], 2022),
+                        _doc("anon", [], 2016)])
     assert named_papers("How did Khedr 2005 and Quesada 2020 schedule sessions?", docs) == {"khedr2005",
                                                                                            "quesada2020"}
     assert named_papers("What did Yang 2018 report?", docs) == {"yang2018"}  # the year picks one Yang

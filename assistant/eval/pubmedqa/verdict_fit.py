@@ -9,12 +9,13 @@ accuracy on the same questions (maybe counted as wrong) is recorded beside the w
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from tqdm import tqdm
 
 from assistant.answer.backends import make_llm
-from assistant.answer.prompts import verdict_messages
+from assistant.answer.composers import verdict_logodds
+from assistant.answer.llm import DecidesYesNo
 from assistant.answer.verdict import FEATURES, MODEL_FILE, VerdictModel, features, pick_findings
 from assistant.atomicio import write_text
 from assistant.eval.pubmedqa.data import PubMedQAData
@@ -32,8 +33,7 @@ def probe_rows(data: PubMedQAData, settings: Settings, limit: int | None = None,
                   disable=not progress):
         ab = data.abstracts[q.pmid]
         text = pick_findings(list(zip(ab.labels, ab.contexts, strict=True)), settings.verdict_findings_chars)
-        llm.generate(verdict_messages(q.question, text), stream=False, max_tokens=1, yes_threshold=0.0)
-        logodds = getattr(llm, "last_yes_logodds", None)
+        logodds = verdict_logodds(cast(DecidesYesNo, llm), q.question, text)
         if logodds is not None:
             rows.append({"pmid": q.pmid, "label": q.label, "x": features(logodds, text)})
     return rows
