@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from assistant.answer.attribution import attributed_evidence, cited_studies, known_authors, without_citations
 from assistant.answer.citations import (
     add_markers,
     clean_markers,
@@ -47,9 +48,17 @@ def _tag(sentence: str) -> str:
     return f"{s} {UNSUPPORTED_TAG}"
 
 
-def _judge_sentence(claim: str, markers: list[int], evidence: list[str], judge: Judge) -> list[int]:
-    """Markers whose passage supports ``claim`` (alone, or all cited passages together)."""
+def _judge_sentence(claim: str, markers: list[int], evidence: list[str], judge: Judge,
+                    passages: list[Passage] | None = None, known: set[str] | None = None) -> list[int]:
+    """Markers whose passage supports ``claim`` (alone, or all cited passages together). A claim that names
+    studies is judged against what each passage says of those studies (see attribution.py)."""
     judged = markers[:MAX_JUDGED_MARKERS]
+    cited = cited_studies(claim, known or set()) if passages else []
+    if cited and passages:
+        said = {n: attributed_evidence(cited, passages[n - 1], evidence[n - 1]) for n in judged}
+        judged = [n for n in judged if said[n]]
+        evidence = [said.get(n) or ev for n, ev in enumerate(evidence, 1)]
+        claim = without_citations(claim, cited)
     ok = [n for n in judged if judge.supports(claim, evidence[n - 1])]
     if not ok and len(judged) > 1 and judge.supports(claim, "\n".join(evidence[n - 1] for n in judged)):
         ok = judged
@@ -93,6 +102,7 @@ def check_answer(raw: str, passages: list[Passage], evidence: list[str], judge: 
     checks: list[SentenceCheck] = []
     out_sentences: list[str] = []
     asked = term_set(question) if question else set()
+    known = known_authors(passages, evidence)
     seen: set[str] = set()
     for sent in split_sentences(raw):
         if is_refusal(sent):
@@ -117,7 +127,7 @@ def check_answer(raw: str, passages: list[Passage], evidence: list[str], judge: 
             out_sentences.append(text)
             continue
         if markers:
-            check.supported_markers = _judge_sentence(claim, markers, evidence, judge)
+            check.supported_markers = _judge_sentence(claim, markers, evidence, judge, passages, known)
         elif repair and (n := _repair(claim, evidence, judge, lexical)) is not None:
             text = add_markers(text, [n])
             check.markers = [n]

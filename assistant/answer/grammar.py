@@ -27,9 +27,10 @@ def answer_grammar(k: int, yes_no: bool = False, allow_refusal: bool = False, ma
         # cannot pass for the end of one
         'first ::= [A-Z0-9(\\"\u03b1-\u03c9] [^\\[\\]\\n. ]* | "rTMS" | "iTBS" | "cTBS" | "nNOS" | "mGluR5" | "tDCS"',
         # no bounded repetition of a long span ({8,400} expands into hundreds of rules and slows sampling
-        # tenfold); a full stop only inside a number with at most three decimals ("1.5 mA"), so markers come
-        # before the sentence's final stop ("Claim. [1]." is tidied to "Claim [1]." by the citation check)
-        'word ::= [^\\[\\]\\n. ]+ ("." [0-9] [0-9]? [0-9]?)?',
+        # tenfold); a full stop only before a digit ("1.5 mA", "1.21-1.83"), so markers come
+        # before the sentence's final stop ("Claim. [1]." is tidied to "Claim [1]." by the citation check); the
+        # abbreviations of a citation ("Jiang et al. 2022 pooled …") do not end a sentence either
+        'word ::= [^\\[\\]\\n. ]+ ("." [0-9] [^\\[\\]\\n. ]*)* | "al." | "vs." | "e.g." | "i.e." | "approx."',
         f"marker ::= \"[\" ({_alt([str(i) for i in range(1, k + 1)])}) \"]\"",
     ]
     if yes_no:

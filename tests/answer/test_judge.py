@@ -49,3 +49,11 @@ def test_directions_by_position():
     d = directions("rTMS lowers IL-1β, IL-6 and TNF-α and raises IL-10. IL-18 levels were significantly increased.")
     assert d == {"il1beta": {"down"}, "il6": {"down"}, "tnfalpha": {"down"}, "il10": {"up"}, "il18": {"up"}}
     assert directions("rTMS acts on microglia in the cord.") == {}
+
+
+def test_a_number_written_as_a_word_is_checked_as_a_number():
+    ev = "Random-effects pooling of 38 randomized controlled trials favoured real over sham rTMS for pain relief."
+    judge = LexicalJudge().fit([ev, "Forty systematic reviews qualified for the evidence map."])
+    assert not judge.supports("Three randomized controlled trials favoured real over sham rTMS for pain.", ev)
+    assert judge.supports("40 systematic reviews qualified for the evidence map.",
+                          "Forty systematic reviews qualified for the evidence map.")

@@ -1,0 +1,64 @@
+"""Whose finding is it? A sentence that names a study ("Hu et al. 2022 found …") is backed only by a passage from
+that study, or by the sentences of a passage that name it (a review's "Hu et al. 2022: …" line).
+
+The small model borrows a neighbouring study's finding and pins it on the study the question named; the word
+overlap of a multi-study passage then passes the claim. Once the names are checked here, the citation itself
+("Kim et al. 2013") is taken out of the claim the judge reads: a study's own passage seldom repeats its authors
+and year, and a year missing from the passage would otherwise fail the claim.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.answer.citations import split_sentences
+from assistant.index.contracts import Passage
+
+# "Hu et al. 2022", "Hu et al.", "Hu and colleagues", "Hu (2022)", "Hu 2022": a capitalised surname cited
+_CITED = re.compile(r"\b([A-Z][a-zA-Z'\-]+)(?:\s+(?:et al\.?|and colleagues|and co-workers))?,?\s*"
+                    r"(?:\(?((?:19|20)\d\d)\)?,?)?")
+
+
+@dataclass(frozen=True)
+class Cited:
+    surname: str
+    year: int | None
+    span: tuple[int, int]
+
+
+def known_authors(passages: list[Passage], texts: list[str]) -> set[str]:
+    """Surnames that name a study here: the passages' first authors and the studies their texts cite."""
+    names = {p.doc.first_author for p in passages if p.doc.first_author and p.doc.first_author[:1].isupper()}
+    for t in texts:
+        names.update(re.findall(r"\b([A-Z][a-zA-Z'\-]+) et al\b", t))
+    return names
+
+
+def cited_studies(claim: str, known: set[str]) -> list[Cited]:
+    """The studies ``claim`` cites: a known surname followed by "et al.", "and colleagues" or a year."""
+    out: list[Cited] = []
+    for m in _CITED.finditer(claim):
+        name, year = m.group(1), m.group(2)
+        if name in known and m.group(0).strip() != name:  # a bare surname is not a citation
+            out.append(Cited(name, int(year) if year else None, m.span()))
+    return out
+
+
+def without_citations(claim: str, cited: list[Cited]) -> str:
+    """``claim`` with its study citations cut out (what the judge reads once the names are checked)."""
+    for c in sorted(cited, key=lambda c: -c.span[0]):
+        claim = claim[:c.span[0]] + " " + claim[c.span[1]:]
+    return " ".join(claim.split())
+
+
+def attributed_evidence(cited: list[Cited], passage: Passage, text: str) -> str | None:
+    """What ``passage`` says of the studies ``cited``: all of it when it is one of them, the sentences that name
+    one of them when it cites them, else None (the passage is about other studies)."""
+    d = passage.doc
+    if any(c.surname == d.first_author and (c.year is None or c.year == d.year) for c in cited):
+        return text
+    own = [s for s in split_sentences(text)
+           if any(re.search(rf"\b{re.escape(c.surname)}\b", s) and (c.year is None or str(c.year) in s)
+                  for c in cited)]
+    return " ".join(own) if own else None

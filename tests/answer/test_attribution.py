@@ -1,0 +1,60 @@
+"""A sentence that names a study is backed only by what the passages say of that study."""
+
+from __future__ import annotations
+
+from assistant.answer.attribution import Cited, attributed_evidence, cited_studies, known_authors, without_citations
+from assistant.answer.check import check_answer
+from assistant.answer.judge import LexicalJudge
+
+from .conftest import make_passage
+
+# invented wording: a review-like passage citing two studies, and the Luo study's own passage
+REVIEW = ("Zhang et al. 2021 found that 20 Hz rTMS lowered serum IL-18 and TNF-α in rats with compressed dorsal root "
+          "ganglia. Hu et al. 2022 reported lower cortical IL-6 after insular rTMS in CCI rats.")
+LUO = "Microglial activation, judged by Iba-1 staining, fell in the ipsilateral spinal cord after 20 Hz stimulation."
+
+
+def _passages():
+    return [make_passage("bai", "Primary studies", REVIEW, rank=1), make_passage("luo", "Results", LUO, rank=2)]
+
+
+def test_names_cited_as_studies_are_found_only_when_the_passages_know_them():
+    ps = _passages()
+    known = known_authors(ps, [p.chunk.text for p in ps])
+    assert {"Zhang", "Hu", "Luo", "Bai"} <= known
+    def names(claim):
+        return [(c.surname, c.year) for c in cited_studies(claim, known)]
+
+    assert names("Hu et al. 2022 found lower IL-6.") == [("Hu", 2022)]
+    assert names("Luo and colleagues saw less Iba-1, as did Zhang (2021).") == [("Luo", None), ("Zhang", 2021)]
+    assert names("Figure 2 shows Iba-1 in 2021.") == []  # not a known author
+    assert names("Smith et al. 2020 saw less Iba-1.") == []  # unknown here: not checked
+    assert names("Luo saw less Iba-1.") == []  # a bare surname is not a citation
+    cited = cited_studies("In Kim et al. 2013, 25 Hz rTMS lowered Iba1.", known | {"Kim"})
+    assert without_citations("In Kim et al. 2013, 25 Hz rTMS lowered Iba1.", cited) == "In 25 Hz rTMS lowered Iba1."
+
+
+def test_a_passage_says_of_a_study_only_the_sentences_that_name_it():
+    review, luo = _passages()
+    hu, luo_own, luo_2019 = Cited("Hu", 2022, (0, 0)), Cited("Luo", None, (0, 0)), Cited("Luo", 2019, (0, 0))
+    assert attributed_evidence([hu], review, REVIEW).startswith("Hu et al. 2022 reported")
+    assert attributed_evidence([luo_own], luo, LUO) == LUO  # the study's own passage: all of it
+    assert attributed_evidence([luo_2019], luo, LUO) is None  # Luo's study here is from 2021
+    assert attributed_evidence([hu], luo, LUO) is None
+
+
+def test_a_finding_pinned_on_the_wrong_study_is_not_supported():
+    ps = _passages()
+    texts = [p.chunk.text for p in ps]
+    judge = LexicalJudge().fit(texts)
+    wrong = check_answer("Hu et al. 2022 found that 20 Hz rTMS lowered serum IL-18 and TNF-α in rats [1].", ps, texts,
+                         judge)
+    assert not wrong.sentences[0].supported
+    right = check_answer("Zhang et al. 2021 found that 20 Hz rTMS lowered serum IL-18 and TNF-α in rats [1].", ps,
+                         texts, judge)
+    assert right.sentences[0].supported
+    unnamed = check_answer("20 Hz rTMS lowered serum IL-18 and TNF-α in rats [1].", ps, texts, judge)
+    assert unnamed.sentences[0].supported  # a claim that names no study is judged on the whole passage
+    own = check_answer("Luo et al. 2021 saw microglial activation fall in the ipsilateral spinal cord [2].", ps,
+                       texts, judge)
+    assert own.sentences[0].supported
