@@ -4,7 +4,8 @@ Small models often flip a direction ("rTMS reduces IL-10") while every word of t
 passage, which fools a term-overlap judge. A named thing (IL-10, TNF-α, BDNF, GFAP, 10 Hz…) takes the direction
 word right after it ("IL-10 rose", "IL-10 levels were increased"), else the nearest one before it in the same
 sentence ("raises IL-10 and BDNF"). A claim contradicts its evidence when the evidence gives a named thing only
-the opposite direction.
+the opposite direction. Numbers and stimulation settings (20 Hz, 11 days, 3000 pulses) name no quantity that
+moves: "were raised; 20 Hz rTMS brought both down" says nothing about which way 20 Hz went.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def directions(text: str) -> dict[str, set[str]]:
     """Named term → the directions ('up', 'down') the text gives it."""
     out: dict[str, set[str]] = {}
     for sent in split_sentences(text) or [text]:
-        named = named_terms(sent)
+        named = {t for t in named_terms(sent) if not t[:1].isdigit()}
         if not named:
             continue
         entries = _entries(sent)

@@ -66,6 +66,8 @@ def _pieces(raw: str) -> list[str]:
     if re.search(r"\d", raw) or raw.endswith(_GREEK_NAMES):
         if re.fullmatch(r"\d+(\.\d+)?", raw):
             return [raw]
+        if m := re.fullmatch(r"(\d+(?:\.\d+)?)-([a-z]{3,})", raw):  # "5-day" is "5 days", "1.5-fold" keeps 1.5
+            return [m.group(1), m.group(2)]
         return [raw.replace("-", "").replace(".", "")]
     parts = [p for p in re.split(r"[-.]", raw) if p]
     if len(parts) > 1 and (parts[0] in _JOIN_PREFIXES or len(parts[-1]) <= 2 or len(parts[0]) <= 2

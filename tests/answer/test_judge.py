@@ -49,6 +49,10 @@ def test_directions_by_position():
     d = directions("rTMS lowers IL-1β, IL-6 and TNF-α and raises IL-10. IL-18 levels were significantly increased.")
     assert d == {"il1beta": {"down"}, "il6": {"down"}, "tnfalpha": {"down"}, "il10": {"up"}, "il18": {"up"}}
     assert directions("rTMS acts on microglia in the cord.") == {}
+    # a stimulation setting does not move: "raised; 20 Hz rTMS brought it down" gives 20 Hz no direction
+    assert directions("Serum TNF-α was raised; 20 Hz rTMS for 11 days brought it down.") == {"tnfalpha": {"up"}}
+    ev = "In compressed rats serum TNF-α was raised; 20 Hz rTMS for 11 days brought it down again."
+    assert LexicalJudge().fit([ev]).supports("Serum TNF-α rose in compressed rats and fell again with 20 Hz rTMS.", ev)
 
 
 def test_a_number_written_as_a_word_is_checked_as_a_number():

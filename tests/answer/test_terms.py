@@ -24,3 +24,11 @@ def test_years_numbers_quantities_and_plain_words_are_not_checked():
     q = "In the 2019 study, did 20 Hz rTMS for 10 sessions at 80% RMT reduce microglial activation in BDNF mice?"
     assert missing_named_terms(q, PASSAGES) == set()
     assert missing_named_terms("Does IL-17 rise?", []) == {"il17"}
+
+
+def test_a_number_joined_to_its_unit_by_a_hyphen_is_the_number_and_the_unit():
+    from assistant.answer.terms import term_set
+
+    assert term_set("a 5-day regimen for 4 weeks") == term_set("5 days of a regimen, 4-week")
+    assert {"1.5", "fold"} <= term_set("IL-6 rose 1.5-fold")  # the decimal survives
+    assert term_set("IL-6 and 10-Hz rTMS") == {"il6", "10hz", "rtms"}  # names and frequencies stay whole
