@@ -101,6 +101,13 @@ class Settings(BaseSettings):
     extractive_max_sentences: int = Field(3, ge=1, le=10, description="Extractive backend: sentences per answer.")
     repair_citations: bool = Field(True, description="Add the marker of the one passage that supports an uncited "
                                                      "sentence (flagged 'citations-added').")
+    findings_answer: bool = Field(True, description="A yes/no answer with no verifiable sentence, even after the "
+                                  "fallback, whose verdict was read from the best paper's findings: answer with that "
+                                  "verdict and the findings' sentences nearest the question, cited (flagged "
+                                  "'verdict-from-findings').")
+    ask_again: bool = Field(True, description="When every sentence of an LLM answer only restated the question, ask "
+                                              "the model once more for the finding (flagged 'asked-again'; the "
+                                              "first prompt is in the model's cache, so only the request is read).")
     unverified_fallback: bool = Field(True, description="When no sentence of an LLM answer can be verified, answer "
                                                         "extractively instead (flagged 'extractive-fallback').")
     refusal_fallback: bool = Field(True, description="When the LLM declines although retrieval passed both refusal "

@@ -72,9 +72,9 @@ class LLMComposer:
         s = self.settings
         if s.prompt_evidence == "sentences" and turn.evidence:
             yes_no: bool | Literal["findings"] = "findings" if self.probes(turn) else turn.yes_no
-            return evidence_messages(turn.query, turn.evidence, turn.passages, yes_no=yes_no)
+            return evidence_messages(turn.query, turn.evidence, turn.passages, yes_no=yes_no) + turn.again
         excerpts = [snippet(t, turn.query, s.llm_passage_chars) for t in turn.texts]
-        return answer_messages(turn.query, excerpts, turn.passages)
+        return answer_messages(turn.query, excerpts, turn.passages) + turn.again
 
     def grammar(self, turn: Turn) -> str | None:
         if not self.settings.constrained_output or not getattr(self.llm, "supports_grammar", False):
@@ -95,7 +95,7 @@ class LLMComposer:
         yield from ([out] if isinstance(out, str) else out)
         if decide:
             turn.yes_logodds = getattr(self.llm, "last_yes_logodds", None)
-        if probes:
+        if probes and not turn.again:  # asked again: the verdict was probed the first time
             self.probe(turn)
 
     def probe(self, turn: Turn) -> None:

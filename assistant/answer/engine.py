@@ -139,7 +139,9 @@ class AnswerEngine:
         turn.timings["generate_s"] = time.perf_counter() - t_g
         t_c = time.perf_counter()
         stages.verify(turn, judge, s)
+        yield from stages.ask_again(turn, composer, judge, s)
         yield from stages.fallback(turn, self.extractive, judge, s)
+        yield from stages.findings_answer(turn, judge, s)
         stages.complete(turn, judge, s)
         stages.decide_verdict(turn)
         turn.timings["check_s"] = time.perf_counter() - t_c

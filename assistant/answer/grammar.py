@@ -30,7 +30,7 @@ def answer_grammar(k: int, yes_no: bool = False, allow_refusal: bool = False, ma
         # tenfold); a full stop only before a digit ("1.5 mA", "1.21-1.83"), so markers come
         # before the sentence's final stop ("Claim. [1]." is tidied to "Claim [1]." by the citation check); the
         # abbreviations of a citation ("Jiang et al. 2022 pooled …") do not end a sentence either
-        'word ::= [^\\[\\]\\n. ]+ ("." [0-9] [^\\[\\]\\n. ]*)* | "al." | "vs." | "e.g." | "i.e." | "approx."',
+        'word ::= [^\\[\\]\\n. ]+ ("." [0-9] [^\\[\\]\\n. ]*)* | ("al." | "vs." | "e.g." | "i.e." | "approx.") [,;:)]?',
         f"marker ::= \"[\" ({_alt([str(i) for i in range(1, k + 1)])}) \"]\"",
     ]
     if yes_no:

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from assistant.answer import conversation, verdict
 from assistant.answer.check import CheckResult, check_answer
-from assistant.answer.citations import add_markers, is_refusal, source_label, strip_markers
+from assistant.answer.citations import add_markers, is_refusal, source_label, split_sentences, strip_markers
 from assistant.answer.composers import Composer
 from assistant.answer.contracts import REFUSAL, Answer, Citation, Evidence, EvidenceSentence
 from assistant.answer.extractive import ANSWER_TYPES
@@ -221,6 +221,7 @@ def findings(turn: Turn, settings: Settings, paper_passages: PaperPassages | Non
             ps = paper_passages(top.chunk.paper_id) or ps
     texts = ["" if p.chunk.instruction_like else sanitize(p.chunk.text)[0] for p in ps]
     turn.findings = verdict.findings_text(ps, texts, settings.verdict_findings_chars)
+    turn.findings_from = verdict.findings_passages(ps, texts)
 
 
 def evidence_item(turn: Turn) -> Evidence:
@@ -250,6 +251,30 @@ def verify(turn: Turn, judge: Judge, settings: Settings, repair: bool | None = N
                                repair=settings.repair_citations if repair is None else repair, question=turn.query)
 
 
+# --- ask again ---------------------------------------------------------------------------------------
+ASK_AGAIN = "That repeats the question. State what the evidence found, ending each sentence with its paper number."
+
+
+def ask_again(turn: Turn, composer: Composer, judge: Judge, settings: Settings) -> Iterator[str]:
+    """The model wrote the question back ("Hong and colleagues tested 10 Hz rTMS in 2020 and 2022 [2][3]."), often
+    when the question opens with a statement: ask once more, its restatement kept in the conversation. The
+    first prompt is a prefix of the second, so llama.cpp reads only the new lines."""
+    r = turn.result
+    if not (settings.ask_again and turn.used_llm and r is not None and not r.refusal and r.supported_count == 0
+            and AnswerFlag.RESTATED_QUESTION_DROPPED in r.flags):
+        return
+    turn.flag(AnswerFlag.ASKED_AGAIN)
+    turn.again = [{"role": "assistant", "content": turn.generated}, {"role": "user", "content": ASK_AGAIN}]
+    yield "\n\n[the answer only restated the question; asked again]\n"
+    parts: list[str] = []
+    for delta in composer.compose(turn):
+        parts.append(delta)
+        yield delta
+    turn.raw = "".join(parts)
+    turn.generated = f"{turn.generated}\n{turn.raw}"
+    verify(turn, judge, settings)
+
+
 # --- fallback ----------------------------------------------------------------------------------------
 def fallback(turn: Turn, extractive: Composer, judge: Judge, settings: Settings) -> Iterator[str]:
     """When the model's answer has no verifiable sentence, or the model declined although retrieval passed the
@@ -276,6 +301,42 @@ def fallback(turn: Turn, extractive: Composer, judge: Judge, settings: Settings)
         turn.said = model_said
     why = "the model declined" if declined else "no verifiable sentence in the model's answer"
     yield f"\n\n[{why}; extracted from the passages instead]\n"
+
+
+# --- the verdict and what it was read from ----------------------------------------------------------
+FINDINGS_SENTENCES = 2
+
+
+def findings_answer(turn: Turn, judge: Judge, settings: Settings) -> Iterator[str]:
+    """A yes/no question whose answer has no verifiable sentence, even after the fallback (the model's
+    conclusion "The evidence found that X is not …" seldom shares the abstract's words), but whose verdict was read
+    from the best paper's findings: answer with that verdict and the findings' sentences nearest the question,
+    cited. A passage of the findings that was not among the shown ones joins them (the model read it for the
+    verdict). A refusal from the model is kept."""
+    r = turn.result
+    if not (settings.findings_answer and turn.yes_no and turn.probed and turn.findings_from and r is not None
+            and not r.refusal and r.supported_count == 0):
+        return
+    asked = term_set(turn.query)
+    cands = [(len(asked & term_set(sent)), i, j, sent) for i, (_, text) in enumerate(turn.findings_from)
+             for j, sent in enumerate(split_sentences(text)) if asked & term_set(sent)]
+    best = sorted(sorted(cands, key=lambda c: -c[0])[:FINDINGS_SENTENCES], key=lambda c: c[1:3])
+    if not best:
+        return
+    number = {p.chunk.chunk_id: n for n, p in enumerate(turn.passages, 1)}
+    parts = []
+    for _, i, _, sent in best:
+        p, text = turn.findings_from[i]
+        if p.chunk.chunk_id not in number:
+            turn.passages.append(p.model_copy(update={"rank": len(turn.passages) + 1}))
+            turn.texts.append(text)
+            turn.support.append(f"{sanitize(where(p))[0]}\n{text}")
+            number[p.chunk.chunk_id] = len(turn.passages)
+        parts.append(add_markers(sent, [number[p.chunk.chunk_id]]))
+    turn.flag(*r.flags, AnswerFlag.VERDICT_FROM_FINDINGS)
+    turn.raw, turn.used_llm = f"{str(turn.probed).capitalize()}. {' '.join(parts)}", False
+    verify(turn, judge, settings, repair=False)
+    yield "\n\n[no verifiable sentence; the verdict with the findings it was read from]\n"
 
 
 # --- complete ----------------------------------------------------------------------------------------

@@ -35,9 +35,11 @@ class Turn:
     said: Verdict | None = None  # the verdict word the answer opened with
     yes_logodds: float | None = None  # the model's log-odds of "Yes" over "No" (first word, or the follow-up)
     findings: str = ""  # the best-matching paper's findings, for the verdict (stages.findings)
+    findings_from: list[tuple[Passage, str]] = field(default_factory=list)  # their passages and texts
     verdict_score: float | None = None  # the verdict model's score (above the threshold: yes)
     probed: Verdict | None = None  # the verdict asked for from the findings alone (verdict_probe)
     result: CheckResult | None = None
+    again: list[dict[str, str]] = field(default_factory=list)  # the model's restatement and the request after it
     used_llm: bool = False
     verdict: Verdict | None = None
     flags: list[AnswerFlag] = field(default_factory=list)

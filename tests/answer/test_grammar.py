@@ -67,6 +67,7 @@ def test_a_citation_abbreviation_does_not_end_the_sentence(vocab_model):
     assert complete(vocab_model, g, "Kim et al. 2013 used 25 Hz rTMS for 8 weeks [1]. "
                                     "IL-6 in the cortex fell 1.5-fold (95% CI 1.21-1.83) [2][3].")
     assert complete(vocab_model, g, "Sham vs. real rTMS differed at 10 Hz, e.g. in pain scores [2].")
+    assert complete(vocab_model, g, "In Hu et al., 2022 (and Toledo et al.) IL-6 changed [2].")
 
 
 @pytest.mark.integration

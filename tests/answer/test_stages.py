@@ -468,3 +468,57 @@ def test_fitting_the_verdict_model_learns_which_way_each_signal_points():
     assert model.weights[0] > 0 and model.weights[1] < 0
     assert model.n == 60  # every yes and no right, maybe counted wrong:
     assert model.cv_accuracy == pytest.approx(2 / 3, abs=1e-3)
+
+
+def test_an_answer_that_only_restates_the_question_is_asked_for_once_more():
+    question = "Rats got 10 Hz rTMS in the spinal cord study. Which cytokines fell?"
+    turn, judge = _ready(question, "Rats got 10 Hz rTMS in the spinal cord study [1].")
+    assert "restated-question-dropped" in turn.result.flags and turn.result.supported_count == 0
+    llm = ScriptedLLM("10 Hz rTMS lowered IL-1β and TNF-α in the spinal dorsal horn [1].")
+    streamed = "".join(stages.ask_again(turn, LLMComposer(llm, s()), judge, s()))
+    assert "asked again" in streamed and "asked-again" in turn.flags
+    assert turn.result.supported_count == 1 and "IL-1β" in turn.result.text
+    sent = llm.calls[0]
+    assert sent[-2] == {"role": "assistant", "content": "Rats got 10 Hz rTMS in the spinal cord study [1]."}
+    assert sent[-1]["role"] == "user" and sent[-1]["content"] == stages.ASK_AGAIN
+    assert "Rats got 10 Hz" in turn.generated and "IL-1β" in turn.generated  # both attempts kept as raw output
+    # once only, and never for an answer that says something, nor when switched off
+    assert list(stages.ask_again(turn, LLMComposer(llm, s()), judge, s())) == [] and len(llm.calls) == 1
+    said, judge2 = _ready(question, "10 Hz rTMS lowered IL-1β in the spinal dorsal horn [1].")
+    assert list(stages.ask_again(said, LLMComposer(llm, s()), judge2, s())) == []
+    off, judge3 = _ready(question, "Rats got 10 Hz rTMS in the spinal cord study [1].")
+    assert list(stages.ask_again(off, LLMComposer(llm, s()), judge3, s(ask_again=False))) == []
+    assert len(llm.calls) == 1
+
+
+def test_a_verdict_read_from_the_findings_comes_with_them_when_nothing_else_verifies():
+    question = "Does stimulation lower spinal IL-1β in rats with nerve injury?"
+    results = make_passage("bai", "Results", "Mechanical thresholds were unchanged at day 3. Spinal IL-1β did not "
+                                             "fall after stimulation in the injured rats compared with sham.")
+    turn, judge = _ready(question, "Yes. The evidence found that kidney function improves in adults [1].")
+    assert turn.yes_no and turn.result.supported_count == 0
+    turn.probed = "no"
+    turn.findings_from = [(results, results.chunk.text)]
+    shown = len(turn.passages)
+    streamed = "".join(stages.findings_answer(turn, judge, s()))
+    assert "findings it was read from" in streamed and "verdict-from-findings" in turn.flags
+    assert len(turn.passages) == shown + 1 and turn.passages[-1].chunk.chunk_id == results.chunk.chunk_id
+    assert turn.result.supported_count >= 1 and f"[{shown + 1}]" in turn.result.text
+    assert "IL-1β did not fall" in turn.result.text
+    stages.decide_verdict(turn)
+    assert turn.verdict == "no" and turn.said == "no"
+
+
+def test_no_findings_answer_for_a_refusal_a_verified_answer_or_without_a_probed_verdict():
+    question = "Does stimulation lower spinal IL-1β in rats with nerve injury?"
+    results = make_passage("bai", "Results", "Spinal IL-1β did not fall after stimulation in injured rats.")
+    for raw, probed in (("The corpus does not contain enough evidence to answer this question.", "no"),
+                        ("10 Hz rTMS lowered IL-1β and TNF-α in the spinal dorsal horn [1].", "yes"),
+                        ("The evidence found that kidney function improves in adults [1].", None)):
+        turn, judge = _ready(question, raw)
+        turn.probed, turn.findings_from = probed, [(results, results.chunk.text)]
+        assert list(stages.findings_answer(turn, judge, s())) == []
+        assert "verdict-from-findings" not in turn.flags
+    turn, judge = _ready(question, "The evidence found that kidney function improves in adults [1].")
+    turn.probed, turn.findings_from = "no", [(results, results.chunk.text)]
+    assert list(stages.findings_answer(turn, judge, s(findings_answer=False))) == []
