@@ -105,7 +105,8 @@ class Settings(BaseSettings):
                                   "fallback, whose verdict was read from the best paper's findings: answer with that "
                                   "verdict and the findings' sentences nearest the question, cited (flagged "
                                   "'verdict-from-findings').")
-    ask_again: bool = Field(True, description="When every sentence of an LLM answer only restated the question, ask "
+    ask_again: bool = Field(True, description="When every sentence of an LLM answer to a question that is not yes/no "
+                                              "only restated the question, ask "
                                               "the model once more for the finding (flagged 'asked-again'; the "
                                               "first prompt is in the model's cache, so only the request is read).")
     unverified_fallback: bool = Field(True, description="When no sentence of an LLM answer can be verified, answer "

@@ -258,10 +258,12 @@ ASK_AGAIN = "That repeats the question. State what the evidence found, ending ea
 def ask_again(turn: Turn, composer: Composer, judge: Judge, settings: Settings) -> Iterator[str]:
     """The model wrote the question back ("Hong and colleagues tested 10 Hz rTMS in 2020 and 2022 [2][3]."), often
     when the question opens with a statement: ask once more, its restatement kept in the conversation. The
-    first prompt is a prefix of the second, so llama.cpp reads only the new lines."""
+    first prompt is a prefix of the second, so llama.cpp reads only the new lines. Not for a yes/no question:
+    "Yes, atropine is needed with ketamine sedation." has given its verdict, and asked again the model wrote the
+    same sentence 21 times in 23 (PubMedQA dev100); the findings answer gives the evidence instead."""
     r = turn.result
-    if not (settings.ask_again and turn.used_llm and r is not None and not r.refusal and r.supported_count == 0
-            and AnswerFlag.RESTATED_QUESTION_DROPPED in r.flags):
+    if not (settings.ask_again and turn.used_llm and not turn.yes_no and r is not None and not r.refusal
+            and r.supported_count == 0 and AnswerFlag.RESTATED_QUESTION_DROPPED in r.flags):
         return
     turn.flag(AnswerFlag.ASKED_AGAIN)
     turn.again = [{"role": "assistant", "content": turn.generated}, {"role": "user", "content": ASK_AGAIN}]
@@ -348,6 +350,13 @@ _NUMBER_WORDS = term_set("one two three four five six seven eight nine ten eleve
                          "forty fifty sixty hundred thousand once twice daily weekly half third quarter")
 
 
+SETTINGS_ASKED = re.compile(r"\b(?:protocol|schedule|regimen|parameters?|dose|dosage|intensity|frequency|"
+                           r"frequencies|how (?:long|often|many|much))\b", re.I)
+# a stimulation or dosing setting stated as a value: "20 Hz", "80% of motor threshold", "10 trains", "5 days"
+SETTING_VALUE = re.compile(r"\b\d+(?:\.\d+)?\s*(?:hz|%|pulses?|sessions?|trains?|days?|weeks?|min(?:utes?)?|"
+                           r"s\b|seconds?|ma|mg|times)", re.I)
+
+
 def specifics(text: str) -> set[str]:
     """The values and names a sentence states: numbers (also written as words), units, acronyms, genes."""
     return named_terms(text) | (term_set(text) & _NUMBER_WORDS)
@@ -392,8 +401,16 @@ def complete(turn: Turn, judge: Judge, settings: Settings) -> None:
         missing -= got
         said |= terms_e
     # a later part of a two-part question ("…, and what stimulation produced it?") whose words the answer uses
-    # without the specifics: the cited papers' sentence on it that brings a value or name the answer lacks
+    # without the specifics: the cited papers' sentence on it that brings a value or name the answer lacks; so
+    # too the whole question when it asks for settings (a protocol, a dose) and the answer states no value
     later = question_parts(turn.query)[1:] + (question_parts(turn.question)[1:] if turn.focus else [])
+    if SETTINGS_ASKED.search(turn.query) and not SETTING_VALUE.search(strip_markers(r.text)):
+        best_set = max(((len(SETTING_VALUE.findall(e.text)), e.score, e) for e in turn.evidence
+                        if e.n in cited and SETTING_VALUE.search(e.text)), default=None, key=lambda x: x[:2])
+        if best_set and len(added) < MAX_ADDED and add_markers(best_set[2].text, [best_set[2].n]) not in added \
+                and judge.supports(best_set[2].text, turn.support[best_set[2].n - 1]):
+            added.append(add_markers(best_set[2].text, [best_set[2].n]))
+            said |= term_set(best_set[2].text)
     for clause in dict.fromkeys(later):  # the user's own parts too: a rewrite may have merged or lost one
         want = term_set(clause) - TOPIC_TERMS - idents  # "how many sessions": the type word locates it
         best = max(((len(term_set(e.text) & want), e.score, e) for e in turn.evidence

@@ -522,3 +522,24 @@ def test_no_findings_answer_for_a_refusal_a_verified_answer_or_without_a_probed_
     turn, judge = _ready(question, "The evidence found that kidney function improves in adults [1].")
     turn.probed, turn.findings_from = "no", [(results, results.chunk.text)]
     assert list(stages.findings_answer(turn, judge, s(findings_answer=False))) == []
+
+
+def test_a_yes_no_answer_that_restates_the_question_is_not_asked_again():
+    question = "Does 10 Hz rTMS lower IL-1β in the spinal cord?"
+    turn, judge = _ready(question, "Yes, 10 Hz rTMS lowers IL-1β in the spinal cord [1].")
+    assert turn.yes_no and "restated-question-dropped" in turn.result.flags
+    llm = ScriptedLLM("10 Hz rTMS lowered IL-1β and TNF-α in the spinal dorsal horn [1].")
+    assert list(stages.ask_again(turn, LLMComposer(llm, s()), judge, s())) == [] and llm.calls == []
+
+
+def test_an_answer_to_a_settings_question_that_states_no_value_gets_the_cited_papers_values():
+    question = "What protocol did the spinal inflammation study use in rats with chronic constriction injury?"
+    turn, judge = _ready(question, "The spinal inflammation study treated rats with chronic constriction injury [1].")
+    assert turn.result.supported_count == 1
+    stages.complete(turn, judge, s())
+    assert "evidence-added" in turn.flags and "10 Hz" in turn.result.text
+    stated, judge2 = _ready(question, "In rats with chronic constriction injury the spinal inflammation study used "
+                                      "10 Hz rTMS over the motor cortex [1].")
+    assert stated.result.supported_count == 1
+    stages.complete(stated, judge2, s())
+    assert "evidence-added" not in stated.flags  # the answer gives a value already
