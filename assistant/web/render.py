@@ -35,6 +35,9 @@ FLAG_NOTES = {
                                 "under Settings.",
     AnswerFlag.EXTRACTIVE_FALLBACK: "The sentences shown are taken from the passages directly, because the model "
                                     "declined or its own answer could not be checked against them.",
+    AnswerFlag.VERDICT_FROM_FINDINGS: "No sentence of the model's answer could be checked; the verdict shown is "
+                                      "the one read from the best study's findings, quoted beside it.",
+    AnswerFlag.ASKED_AGAIN: "The model's first answer only repeated the question; it was asked once more.",
     AnswerFlag.BELOW_THRESHOLD: "No passage was close enough to the question to answer from.",
     AnswerFlag.BELOW_BM25_THRESHOLD: "No passage shares enough of the question's specific terms to answer from.",
     AnswerFlag.QUESTION_TERM_MISSING: "The question names something (a marker, receptor or value) that none of the "
