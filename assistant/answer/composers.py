@@ -95,7 +95,7 @@ class LLMComposer:
         yield from ([out] if isinstance(out, str) else out)
         if decide:
             turn.yes_logodds = getattr(self.llm, "last_yes_logodds", None)
-        if probes and not turn.again:  # asked again: the verdict was probed the first time
+        if probes:
             self.probe(turn)
 
     def probe(self, turn: Turn) -> None:

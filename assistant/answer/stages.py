@@ -55,6 +55,11 @@ class PaperPassages(Protocol):
     def __call__(self, paper_id: str) -> list[Passage]: ...
 
 
+def support_text(p: Passage, text: str) -> str:
+    """What the judge reads for a passage: where it comes from, then its sanitised text."""
+    return f"{sanitize(where(p))[0]}\n{text}"
+
+
 def where(p: Passage) -> str:
     """Where a passage comes from (who, when, which paper and section): "according to Bai 2023" or "in the
     spinal cord" is often said by the provenance, not the passage's own sentences."""
@@ -201,7 +206,7 @@ def select(turn: Turn, settings: Settings, similar: Similar | None = None) -> No
         turn.texts = ["" if p.chunk.instruction_like else t for p, t in zip(turn.passages, turn.texts, strict=True)]
         turn.flag(AnswerFlag.INSTRUCTION_LIKE_PASSAGES_IGNORED)
     # the judge also sees where a passage comes from: "in the spinal cord" is often said by the title only
-    turn.support = [f"{sanitize(where(p))[0]}\n{t}" for p, t in zip(turn.passages, turn.texts, strict=True)]
+    turn.support = [support_text(p, t) for p, t in zip(turn.passages, turn.texts, strict=True)]
     dense = similar(turn.query, [p.chunk.chunk_id for p in turn.passages]) if similar and turn.passages else None
     turn.evidence = select_evidence(turn.query, turn.passages, turn.texts, settings.evidence_sentences,
                                     settings.evidence_tokens, focus=turn.focus, dense=dense)
@@ -332,7 +337,7 @@ def findings_answer(turn: Turn, judge: Judge, settings: Settings) -> Iterator[st
         if p.chunk.chunk_id not in number:
             turn.passages.append(p.model_copy(update={"rank": len(turn.passages) + 1}))
             turn.texts.append(text)
-            turn.support.append(f"{sanitize(where(p))[0]}\n{text}")
+            turn.support.append(support_text(p, text))
             number[p.chunk.chunk_id] = len(turn.passages)
         parts.append(add_markers(sent, [number[p.chunk.chunk_id]]))
     turn.flag(*r.flags, AnswerFlag.VERDICT_FROM_FINDINGS)
@@ -346,8 +351,8 @@ _PARTS = re.compile(r",?\s+and\s+(?=(?:what|which|how|when|where|why|who|at what
                     r"by how|did|does|do|was|were|is|are)\b)|;\s*|\?\s+(?=\w)", re.I)
 
 
-_NUMBER_WORDS = term_set("one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty "
-                         "forty fifty sixty hundred thousand once twice daily weekly half third quarter")
+# amounts written as words that term_set keeps as words ("two" … "ninety" it reads as digits, named already)
+_AMOUNT_WORDS = term_set("one hundred thousand once twice daily weekly half third quarter")
 
 
 SETTINGS_ASKED = re.compile(r"\b(?:protocol|schedule|regimen|parameters?|dose|dosage|intensity|frequency|"
@@ -359,7 +364,7 @@ SETTING_VALUE = re.compile(r"\b\d+(?:\.\d+)?\s*(?:hz|%|pulses?|sessions?|trains?
 
 def specifics(text: str) -> set[str]:
     """The values and names a sentence states: numbers (also written as words), units, acronyms, genes."""
-    return named_terms(text) | (term_set(text) & _NUMBER_WORDS)
+    return named_terms(text) | (term_set(text) & _AMOUNT_WORDS)
 
 
 def question_parts(question: str) -> list[str]:
@@ -404,22 +409,24 @@ def complete(turn: Turn, judge: Judge, settings: Settings) -> None:
     # without the specifics: the cited papers' sentence on it that brings a value or name the answer lacks; so
     # too the whole question when it asks for settings (a protocol, a dose) and the answer states no value
     later = question_parts(turn.query)[1:] + (question_parts(turn.question)[1:] if turn.focus else [])
+
+    def add(e: EvidenceSentence | None) -> None:
+        """Add ``e`` (cited, verified) unless the answer is full or already has it."""
+        nonlocal said
+        if e is None or len(added) >= MAX_ADDED or add_markers(e.text, [e.n]) in added \
+                or not judge.supports(e.text, turn.support[e.n - 1]):
+            return
+        added.append(add_markers(e.text, [e.n]))
+        said |= term_set(e.text)
+
     if SETTINGS_ASKED.search(turn.query) and not SETTING_VALUE.search(strip_markers(r.text)):
-        best_set = max(((len(SETTING_VALUE.findall(e.text)), e.score, e) for e in turn.evidence
-                        if e.n in cited and SETTING_VALUE.search(e.text)), default=None, key=lambda x: x[:2])
-        if best_set and len(added) < MAX_ADDED and add_markers(best_set[2].text, [best_set[2].n]) not in added \
-                and judge.supports(best_set[2].text, turn.support[best_set[2].n - 1]):
-            added.append(add_markers(best_set[2].text, [best_set[2].n]))
-            said |= term_set(best_set[2].text)
+        add(max(((len(SETTING_VALUE.findall(e.text)), e.score, e) for e in turn.evidence
+                 if e.n in cited and SETTING_VALUE.search(e.text)), default=(0, 0.0, None), key=lambda x: x[:2])[2])
     for clause in dict.fromkeys(later):  # the user's own parts too: a rewrite may have merged or lost one
         want = term_set(clause) - TOPIC_TERMS - idents  # "how many sessions": the type word locates it
-        best = max(((len(term_set(e.text) & want), e.score, e) for e in turn.evidence
-                    if e.n in cited and term_set(e.text) & want and specifics(e.text) - said
-                    and add_markers(e.text, [e.n]) not in added), default=None, key=lambda x: x[:2])
-        if best is None or len(added) >= MAX_ADDED or not judge.supports(best[2].text, turn.support[best[2].n - 1]):
-            continue
-        added.append(add_markers(best[2].text, [best[2].n]))
-        said |= term_set(best[2].text)
+        add(max(((len(term_set(e.text) & want), e.score, e) for e in turn.evidence
+                 if e.n in cited and term_set(e.text) & want and specifics(e.text) - said
+                 and add_markers(e.text, [e.n]) not in added), default=(0, 0.0, None), key=lambda x: x[:2])[2])
     if added:
         body = verdict.strip_verdict(turn.raw) if verdict.said(turn.raw) else turn.raw
         turn.result = check_answer(f"{body.strip()} {' '.join(added)}", turn.passages, turn.support, judge,
@@ -465,7 +472,8 @@ def assemble(turn: Turn, base: dict[str, Any], judge: Judge) -> Answer:
     r = turn.result
     assert r is not None
     turn.flag(*r.flags)
-    common = dict(base, raw_answer=turn.generated or turn.raw, judge=judge.name, sentences=r.sentences,
+    common = dict(base, passages=turn.passages, raw_answer=turn.generated or turn.raw, judge=judge.name,
+                  sentences=r.sentences,
                   evidence=turn.evidence, verdict=turn.verdict, verdict_logodds=turn.yes_logodds,
                   verdict_score=turn.verdict_score)
     content = [x for x in r.sentences if x.supported is not None]

@@ -113,23 +113,18 @@ def pick_findings(sections: list[tuple[str, str]], limit: int) -> str:
     return cut[:end + 1] if end > limit // 2 else cut
 
 
-def findings_text(passages: list[Passage], texts: list[str], limit: int) -> str:
-    """The findings of the paper of the first passage (``texts``: the passages' sanitised texts)."""
-    return pick_findings([(p.chunk.section or "", t) for p, t in paper_parts(passages, texts)], limit)
-
-
-def paper_parts(passages: list[Passage], texts: list[str]) -> list[tuple[Passage, str]]:
-    """The passages (with their texts) of the paper of the first passage."""
+def findings_passages(passages: list[Passage], texts: list[str]) -> list[tuple[Passage, str]]:
+    """The passages (with their sanitised texts) of the first passage's paper that hold its findings."""
     if not passages:
         return []
     paper = passages[0].chunk.paper_id
-    return [(p, t) for p, t in zip(passages, texts, strict=True) if p.chunk.paper_id == paper]
+    mine = [(p, t) for p, t in zip(passages, texts, strict=True) if p.chunk.paper_id == paper]
+    return [mine[i] for i in findings_parts([(p.chunk.section or "", t) for p, t in mine])]
 
 
-def findings_passages(passages: list[Passage], texts: list[str]) -> list[tuple[Passage, str]]:
-    """The passages (with their texts) ``findings_text`` reads the findings from."""
-    parts = paper_parts(passages, texts)
-    return [parts[i] for i in findings_parts([(p.chunk.section or "", t) for p, t in parts])]
+def findings_text(passages: list[Passage], texts: list[str], limit: int) -> str:
+    """The findings of the paper of the first passage, as ``pick_findings`` gives them."""
+    return pick_findings([(p.chunk.section or "", t) for p, t in findings_passages(passages, texts)], limit)
 
 
 # --- the verdict model: the model's log-odds read together with the findings' wording -----------------------

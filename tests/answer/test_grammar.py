@@ -22,41 +22,37 @@ def vocab_model():
     return llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)
 
 
-def accepts(model, grammar: str, text: str) -> bool:
-    """Feed ``text`` token by token to a grammar sampler: False at the first token the grammar forbids."""
+def _allowed(sampler, tok: int) -> bool:
+    """Does the grammar sampler, in its current state, allow token ``tok`` next?"""
+    data = (llama_cpp.llama_token_data * 1)(llama_cpp.llama_token_data(tok, 0.0, 0.0))
+    arr = llama_cpp.llama_token_data_array(data, 1, -1, False)
+    llama_cpp.llama_sampler_apply(sampler, ctypes.byref(arr))
+    return not math.isinf(data[0].logit)
+
+
+def _fed(model, grammar: str, text: str, then_end: bool) -> bool:
+    """Feed ``text`` token by token to a grammar sampler: False at the first token the grammar forbids; with
+    ``then_end``, also whether end-of-generation is allowed after it."""
     vocab = llama_cpp.llama_model_get_vocab(model.model)
     sampler = llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode(), b"root")
     try:
         for tok in model.tokenize(text.encode(), add_bos=False, special=False):
-            data = (llama_cpp.llama_token_data * 1)(llama_cpp.llama_token_data(tok, 0.0, 0.0))
-            arr = llama_cpp.llama_token_data_array(data, 1, -1, False)
-            llama_cpp.llama_sampler_apply(sampler, ctypes.byref(arr))
-            if math.isinf(data[0].logit):
+            if not _allowed(sampler, tok):
                 return False
             llama_cpp.llama_sampler_accept(sampler, tok)
-        return True  # a prefix the grammar allows (completion is checked by the stop below)
+        return not then_end or _allowed(sampler, model.token_eos())
     finally:
         llama_cpp.llama_sampler_free(sampler)
+
+
+def accepts(model, grammar: str, text: str) -> bool:
+    """``text`` is a prefix the grammar allows."""
+    return _fed(model, grammar, text, then_end=False)
 
 
 def complete(model, grammar: str, text: str) -> bool:
-    """The grammar accepts ``text`` and may end there (end-of-generation is then allowed)."""
-    return accepts(model, grammar, text) and accepts_eog(model, grammar, text)
-
-
-def accepts_eog(model, grammar: str, text: str) -> bool:
-    vocab = llama_cpp.llama_model_get_vocab(model.model)
-    sampler = llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode(), b"root")
-    try:
-        for tok in model.tokenize(text.encode(), add_bos=False, special=False):
-            llama_cpp.llama_sampler_accept(sampler, tok)
-        eog = model.token_eos()
-        data = (llama_cpp.llama_token_data * 1)(llama_cpp.llama_token_data(eog, 0.0, 0.0))
-        arr = llama_cpp.llama_token_data_array(data, 1, -1, False)
-        llama_cpp.llama_sampler_apply(sampler, ctypes.byref(arr))
-        return not math.isinf(data[0].logit)
-    finally:
-        llama_cpp.llama_sampler_free(sampler)
+    """The grammar accepts ``text`` and may end there."""
+    return _fed(model, grammar, text, then_end=True)
 
 
 @pytest.mark.integration

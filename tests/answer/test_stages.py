@@ -500,6 +500,7 @@ def test_a_verdict_read_from_the_findings_comes_with_them_when_nothing_else_veri
     turn.probed = "no"
     turn.findings_from = [(results, results.chunk.text)]
     shown = len(turn.passages)
+    base = dict(question=turn.question, query=turn.query, passages=list(turn.passages))  # built before, as the engine
     streamed = "".join(stages.findings_answer(turn, judge, s()))
     assert "findings it was read from" in streamed and "verdict-from-findings" in turn.flags
     assert len(turn.passages) == shown + 1 and turn.passages[-1].chunk.chunk_id == results.chunk.chunk_id
@@ -507,6 +508,9 @@ def test_a_verdict_read_from_the_findings_comes_with_them_when_nothing_else_veri
     assert "IL-1β did not fall" in turn.result.text
     stages.decide_verdict(turn)
     assert turn.verdict == "no" and turn.said == "no"
+    ans = stages.assemble(turn, base, judge)
+    assert len(ans.passages) == shown + 1 and all(c.n <= len(ans.passages) for c in ans.citations)
+    assert ans.answer.startswith("No.") and ans.verdict == "no"
 
 
 def test_no_findings_answer_for_a_refusal_a_verified_answer_or_without_a_probed_verdict():
