@@ -68,7 +68,7 @@ class Assistant:
             from assistant.answer.engine import AnswerEngine
 
             self._engine = AnswerEngine(self.settings, self.search, similar=self.sentence_similarities,
-                                        paper_passages=self.passages_of)
+                                        paper_passages=self.passages_of, corpus_texts=self.corpus_texts)
         return self._engine
 
     def ask(self, question: str, history: list[dict[str, Any]] | None = None,
@@ -122,6 +122,13 @@ class Assistant:
     def passages_of(self, paper_id: str) -> list[Passage]:
         """Every chunk of one paper (by paper_id or doc_id) as Passages, in document order."""
         return self.retriever.passages_of(paper_id)
+
+    def corpus_texts(self) -> Iterator[str]:
+        """Every indexed chunk's text, then every document's title, authors, journal and year."""
+        for chunk in self.store.chunks:
+            yield chunk.text
+        for doc in self.store.docs.values():
+            yield " ".join([doc.title or "", *(doc.authors or []), doc.journal or "", str(doc.year or "")])
 
     def documents(self) -> dict[str, DocumentMeta]:
         """The indexed documents by doc_id (a copy; IndexMissingError and kin when there is no index)."""

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     candidates: int = Field(50, ge=5, description="Candidates taken from each retriever before fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant: score = sum 1/(rrf_k + rank).")
     per_paper_cap: int = Field(2, ge=1, description="Max passages from one paper among the results.")
+    sibling_passages: int = Field(2, ge=0, le=10, description="After the refusal gates, add up to this many more "
+                                  "passages from the papers already retrieved (their best-matching other chunks, "
+                                  "per-paper cap kept): a paper's methods often match the question's words while "
+                                  "its results hold the answer. 0 = off.")
     retrieval: Literal[RetrievalMode.HYBRID, RetrievalMode.DENSE, RetrievalMode.BM25] = Field(
         RetrievalMode.HYBRID, description="Retrieval mode.")
     prefer_full_text: bool = Field(
@@ -62,6 +66,9 @@ class Settings(BaseSettings):
     llm_model: Path | None = Field(None, description="Path to a GGUF file; default: the assembled "
                                                     "Qwen2.5-Coder-1.5B-Instruct Q4_K_M in RTMS_HOME.")
     llm_threads: int = Field(0, ge=0, description="CPU threads for llama.cpp; 0 = the machine's physical cores.")
+    llm_keep_system_states: bool = Field(True, description="Keep llama.cpp's state after each system prompt "
+                                         "(answer, verdict, judge) and restore it when the system prompt changes, so "
+                                         "an answer after a verdict probe does not evaluate its system prompt again.")
     llm_prompt_lookup: int = Field(0, ge=0, le=32, description="Prompt-lookup decoding: draft up to this many tokens "
                                    "per step by copying from the prompt, checked by the model in one batch (0 = off). "
                                    "Experimental: with llama-cpp-python 0.3.36 the text can differ from the plain "
@@ -111,6 +118,10 @@ class Settings(BaseSettings):
                                               "first prompt is in the model's cache, so only the request is read).")
     unverified_fallback: bool = Field(True, description="When no sentence of an LLM answer can be verified, answer "
                                                         "extractively instead (flagged 'extractive-fallback').")
+    fallback_unknown_share: float = Field(0.25, ge=0.0, le=1.0, description="No extractive fallback for a question "
+                                          "when at least this share of its terms (and two or more) occur nowhere in "
+                                          "the corpus: the question is about something else ('pregabalin titration "
+                                          "schedule' meets rTMS passages); 0 disables.")
     refusal_fallback: bool = Field(True, description="When the LLM declines although retrieval passed both refusal "
                                    "gates, give the verified extractive answer instead, if its coverage check "
                                    "passes (flagged 'llm-refused' and 'extractive-fallback').")

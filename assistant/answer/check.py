@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from assistant.answer.attribution import attributed_evidence, cited_studies, known_authors, without_citations
+from assistant.answer.attribution import Cited, attributed_evidence, cited_studies, known_authors, without_citations
 from assistant.answer.citations import (
     add_markers,
     clean_markers,
@@ -49,20 +49,36 @@ def _tag(sentence: str) -> str:
 
 
 def _judge_sentence(claim: str, markers: list[int], evidence: list[str], judge: Judge,
-                    passages: list[Passage] | None = None, known: set[str] | None = None) -> list[int]:
+                    passages: list[Passage] | None = None, known: set[str] | None = None,
+                    asked: list[Cited] | None = None) -> list[int]:
     """Markers whose passage supports ``claim`` (alone, or all cited passages together). A claim that names
-    studies is judged against what each passage says of those studies (see attribution.py)."""
+    studies is judged against what each passage says of those studies (see attribution.py); so is a claim that
+    names none when the question asked about one study (``asked``): the answer is about that study."""
     judged = markers[:MAX_JUDGED_MARKERS]
     cited = cited_studies(claim, known or set()) if passages else []
-    if cited and passages:
-        said = {n: attributed_evidence(cited, passages[n - 1], evidence[n - 1]) for n in judged}
+    about = cited or asked or []
+    if about and passages:
+        said = {n: attributed_evidence(about, passages[n - 1], evidence[n - 1]) for n in judged}
         judged = [n for n in judged if said[n]]
         evidence = [said.get(n) or ev for n, ev in enumerate(evidence, 1)]
         claim = without_citations(claim, cited)
     ok = [n for n in judged if judge.supports(claim, evidence[n - 1])]
     if not ok and len(judged) > 1 and judge.supports(claim, "\n".join(evidence[n - 1] for n in judged)):
-        ok = judged
+        ok = _needed(claim, judged, evidence, judge)
     return ok
+
+
+def _needed(claim: str, jointly: list[int], evidence: list[str], judge: Judge) -> list[int]:
+    """The markers of a jointly supported claim that it needs: one whose removal leaves the claim supported by
+    the others is dropped (ALCE's redundant citation), the last-cited first, so a reader is sent to no passage
+    that adds nothing."""
+    kept = list(jointly)
+    for n in reversed(jointly):
+        rest = [m for m in kept if m != n]
+        # no single passage supports the claim (else it would not be judged jointly): two must remain
+        if len(rest) >= 2 and judge.supports(claim, "\n".join(evidence[m - 1] for m in rest)):
+            kept = rest
+    return kept
 
 
 def _repair(claim: str, evidence: list[str], judge: Judge, lexical: LexicalJudge) -> int | None:
@@ -103,6 +119,9 @@ def check_answer(raw: str, passages: list[Passage], evidence: list[str], judge: 
     out_sentences: list[str] = []
     asked = term_set(question) if question else set()
     known = known_authors(passages, evidence)
+    asked_about = cited_studies(question, known) if question else []
+    # one study named in the question: every claim that names no other is about it
+    asked_study = asked_about if len({c.surname for c in asked_about}) == 1 else None
     seen: set[str] = set()
     for sent in split_sentences(raw):
         if is_refusal(sent):
@@ -127,7 +146,7 @@ def check_answer(raw: str, passages: list[Passage], evidence: list[str], judge: 
             out_sentences.append(text)
             continue
         if markers:
-            check.supported_markers = _judge_sentence(claim, markers, evidence, judge, passages, known)
+            check.supported_markers = _judge_sentence(claim, markers, evidence, judge, passages, known, asked_study)
         elif repair and (n := _repair(claim, evidence, judge, lexical)) is not None:
             text = add_markers(text, [n])
             check.markers = [n]

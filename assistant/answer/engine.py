@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from assistant.answer import conversation, stages
@@ -27,6 +27,7 @@ from assistant.answer.contracts import REFUSAL, Answer, Evidence
 from assistant.answer.judge import Judge, make_judge
 from assistant.answer.llm import LLM
 from assistant.answer.stages import PaperPassages, Retriever, Similar
+from assistant.answer.terms import term_set
 from assistant.answer.turn import Turn
 from assistant.errors import ConfigError, ModelError
 from assistant.index.contracts import Passage
@@ -40,15 +41,20 @@ class AnswerEngine:
 
     ``search`` is the retriever interface: ``search(query, k, mode=..., papers=...) -> list[Passage]``;
     ``similar(query, chunk_ids) -> {(chunk_id, start): cosine}`` scores stored sentences (optional);
-    ``paper_passages(paper_id)`` gives every passage of one paper (the verdict reads its findings; optional)."""
+    ``paper_passages(paper_id)`` gives every passage of one paper (the verdict reads its findings; optional);
+    ``corpus_texts()`` gives every chunk's text and every paper's bibliographic line, read once for the corpus's
+    vocabulary (optional; without it the fallback does not check the question's words against the corpus)."""
 
     def __init__(self, settings: Settings, search: Retriever, llms: dict[str, LLM] | None = None,
                  judge: Judge | None = None, similar: Similar | None = None,
-                 paper_passages: PaperPassages | None = None) -> None:
+                 paper_passages: PaperPassages | None = None,
+                 corpus_texts: Callable[[], Iterable[str]] | None = None) -> None:
         self.settings = settings
         self.search = search
         self.similar = similar
         self.paper_passages = paper_passages
+        self.corpus_texts = corpus_texts
+        self._vocabulary: frozenset[str] | None = None
         self._llms: dict[str, LLM] = dict(llms or {})
         self._unavailable: dict[str, str] = {}
         self._judge = judge
@@ -73,6 +79,16 @@ class AnswerEngine:
             return self.extractive, None
         llm = self.llm(backend)
         return (self.extractive, None) if llm is None else (LLMComposer(llm, self.settings, backend), llm)
+
+    @property
+    def vocabulary(self) -> frozenset[str] | None:
+        """Every term of the corpus (chunks and bibliographic lines), read on first use."""
+        if self._vocabulary is None and self.corpus_texts is not None:
+            vocabulary: set[str] = set()
+            for text in self.corpus_texts():
+                vocabulary |= term_set(text)
+            self._vocabulary = frozenset(vocabulary)
+        return self._vocabulary
 
     @property
     def judge(self) -> Judge:
@@ -122,6 +138,7 @@ class AnswerEngine:
         stages.retrieve(turn, self.search, s, explicit_mode=retrieval is not None)
         turn.timings["retrieve_s"] = time.perf_counter() - t_r
         stages.gate(turn, s)
+        stages.expand(turn, self.search, s, explicit_mode=retrieval is not None)
         stages.select(turn, s, self.similar if s.sentence_vectors else None)
         stages.findings(turn, s, self.paper_passages)
         turn.timings["evidence_s"] = time.perf_counter() - t0
@@ -140,7 +157,7 @@ class AnswerEngine:
         t_c = time.perf_counter()
         stages.verify(turn, judge, s)
         yield from stages.ask_again(turn, composer, judge, s)
-        yield from stages.fallback(turn, self.extractive, judge, s)
+        yield from stages.fallback(turn, self.extractive, judge, s, lambda: self.vocabulary)
         yield from stages.findings_answer(turn, judge, s)
         stages.complete(turn, judge, s)
         stages.decide_verdict(turn)

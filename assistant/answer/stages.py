@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any, Protocol
 
 from assistant.answer import conversation, verdict
@@ -155,6 +155,22 @@ def retrieve(turn: Turn, search: Retriever, settings: Settings, explicit_mode: b
                                                                      settings.rrf_k)
 
 
+def expand(turn: Turn, search: Retriever, settings: Settings, explicit_mode: bool) -> None:
+    """After the gates: the retrieved papers' best-matching other passages join the evidence pool (at most
+    ``sibling_passages``, the per-paper cap still holding). A paper's method passage often shares the question's
+    words while its results passage holds the answer ("Which drug class had the lowest NNT?" finds the
+    meta-analysis's methods, not its table of NNTs)."""
+    n = settings.sibling_passages
+    if n <= 0 or turn.given is not None or not turn.passages or turn.gate:
+        return
+    papers = list(dict.fromkeys(p.chunk.paper_id for p in turn.passages))
+    have = {p.chunk.chunk_id for p in turn.passages}
+    found = _search(search, turn.query, turn.k + n, turn.mode if explicit_mode else None, papers=papers)
+    extra = [p for p in found if p.chunk.chunk_id not in have][:n]
+    start = len(turn.passages)
+    turn.passages = [*turn.passages, *(p.model_copy(update={"rank": start + i}) for i, p in enumerate(extra, 1))]
+
+
 # --- gate --------------------------------------------------------------------------------------------
 def standout(passages: list[Passage]) -> float:
     """How far the best paper's cosine lies above the next paper's (0 with fewer than two papers). One paper
@@ -283,16 +299,40 @@ def ask_again(turn: Turn, composer: Composer, judge: Judge, settings: Settings) 
 
 
 # --- fallback ----------------------------------------------------------------------------------------
-def fallback(turn: Turn, extractive: Composer, judge: Judge, settings: Settings) -> Iterator[str]:
+def unknown_terms(question: str, vocabulary: Collection[str]) -> set[str]:
+    """The question's terms (numbers aside) that occur nowhere in the corpus."""
+    return {t for t in term_set(question) if t not in vocabulary and not t.isdigit()}
+
+
+def outside_corpus(question: str, vocabulary: Collection[str] | None, share: float) -> bool:
+    """Whether at least ``share`` of the question's terms, and two or more, are unknown to the corpus. On the
+    project's questions the unanswerable ones hold 20–40 % such terms (dose, titration, montage, infusion), the
+    answerable ones at most 14 %, mostly plain words the notes phrase otherwise."""
+    if not vocabulary or share <= 0:
+        return False
+    asked = term_set(question)
+    unknown = unknown_terms(question, vocabulary)
+    return len(unknown) >= 2 and len(unknown) >= share * len(asked)
+
+
+def fallback(turn: Turn, extractive: Composer, judge: Judge, settings: Settings,
+             vocabulary: Callable[[], Collection[str] | None] | None = None) -> Iterator[str]:
     """When the model's answer has no verifiable sentence, or the model declined although retrieval passed the
     gates, offer verified passage sentences instead — only if they cover the question (the extractive backend's
-    own coverage check); a refusal is never turned into an assertion the extractive backend would not make."""
+    own coverage check) and the corpus knows the question's words (``vocabulary()``: its terms, read only when
+    needed); a refusal is
+    never turned into an assertion the extractive backend would not make."""
     r = turn.result
     if not turn.used_llm or r is None:
         return
     unverified = not r.refusal and r.supported_count == 0 and settings.unverified_fallback
     declined = r.refusal and settings.refusal_fallback
     if not (unverified or declined):
+        return
+    if vocabulary is not None and outside_corpus(turn.query, vocabulary(), settings.fallback_unknown_share):
+        # the passages are about something near the question, not about it: their sentences would answer
+        # another question ("pregabalin titration" meets rTMS in diabetic neuropathy)
+        turn.flag(AnswerFlag.UNKNOWN_QUESTION_TERMS)
         return
     raw = "".join(extractive.compose(turn))
     if is_refusal(verdict.strip_verdict(raw) or raw):

@@ -243,6 +243,9 @@ def eval_pubmedqa_fit_verdict(
     out: Path | None = typer.Option(None, help="Where to write the model (default: the shipped "
                                                "assistant/answer/verdict_model.json)."),
     data: Path | None = typer.Option(None, help="PubMedQA data folder (default: RTMS_PUBMEDQA_DIR)."),
+    probes: Path | None = typer.Option(None, help="JSONL of the LLM's probes (PMID, label, log-odds): read when it "
+                                                  "exists, so a refit skips the LLM; written after probing when "
+                                                  "it does not."),
 ) -> None:
     """Fit the verdict model on PubMedQA questions outside dev100 (~1.5 s a question with the default LLM)."""
     from assistant.answer.verdict import MODEL_FILE
@@ -250,6 +253,7 @@ def eval_pubmedqa_fit_verdict(
     from assistant.eval.pubmedqa.verdict_fit import fit_verdict_model
 
     settings = Settings()
-    model = fit_verdict_model(load_pubmedqa(data, settings, splits=("dev",)), settings, out or MODEL_FILE, limit)
+    model = fit_verdict_model(load_pubmedqa(data, settings, splits=("dev",)), settings, out or MODEL_FILE, limit,
+                              probes_file=probes)
     console.print(f"verdict model: weights {model.weights}, bias {model.bias:+.3f}, fitted on {model.n} "
                   f"questions, cross-validated accuracy {100 * (model.cv_accuracy or 0):.1f} % -> {out or MODEL_FILE}")

@@ -34,8 +34,9 @@ ALCE_MAX_CITATIONS = 3
 # --- key facts and LitQA-style accuracy ---------------------------------------------------------
 
 def key_fact_hits(answer: str, key_facts: Sequence[dict[str, Any]]) -> list[bool]:
-    """Per gold key fact: does the answer contain one of its accepted forms (or the fact itself)?"""
-    toks = tokens(answer)
+    """Per gold key fact: does the answer contain one of its accepted forms (or the fact itself)? Citation
+    markers are not text: "[2][3]" would otherwise spell the number 23."""
+    toks = tokens(_MARKER_RE.sub(" ", answer))
     return [matches_any(toks, [kf["fact"], *kf.get("any_of", [])]) for kf in key_facts]
 
 

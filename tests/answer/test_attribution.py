@@ -58,3 +58,32 @@ def test_a_finding_pinned_on_the_wrong_study_is_not_supported():
     own = check_answer("Luo et al. 2021 saw microglial activation fall in the ipsilateral spinal cord [2].", ps,
                        texts, judge)
     assert own.sentences[0].supported
+
+
+def test_a_jointly_supported_claim_keeps_only_the_citations_it_needs():
+    # invented passages: the claim's two halves stand in [1] and [3]; [2] repeats part of [1]
+    ps = [make_passage("bai", "Results", "Tricyclic antidepressants had a number needed to treat of 3.6.", rank=1),
+          make_passage("luo", "Results", "Antidepressants were among the first-line drugs.", rank=2),
+          make_passage("bai", "Meta-analysis", "Pooled over sham, rTMS reached an effect size of -0.66.", rank=3)]
+    texts = [p.chunk.text for p in ps]
+    judge = LexicalJudge().fit(texts)
+    claim = "Tricyclic antidepressants had a number needed to treat of 3.6, and rTMS reached an effect size of -0.66"
+    r = check_answer(f"{claim} [1][2][3].", ps, texts, judge)
+    assert r.sentences[0].supported and r.sentences[0].markers == [1, 3]
+    assert r.text.endswith("[1][3].")
+    alone = check_answer(f"{claim} [1].", ps, texts, judge)
+    assert not alone.sentences[0].supported  # half a claim's support is not support
+
+
+def test_a_question_about_one_study_is_answered_from_that_study():
+    ps = _passages()
+    texts = [p.chunk.text for p in ps]
+    judge = LexicalJudge().fit(texts)
+    claim = "20 Hz rTMS lowered serum IL-18 and TNF-α in rats [1]."
+    about_hu = check_answer(claim, ps, texts, judge, question="What did Hu et al. 2022 find in rats?")
+    assert not about_hu.sentences[0].supported  # Zhang's finding, told as the answer about Hu's study
+    about_zhang = check_answer(claim, ps, texts, judge, question="What did Zhang et al. 2021 find in rats?")
+    assert about_zhang.sentences[0].supported
+    # two studies named: no single study the answer must be about
+    both = check_answer(claim, ps, texts, judge, question="What did Hu et al. 2022 and Zhang (2021) find?")
+    assert both.sentences[0].supported

@@ -73,3 +73,22 @@ def test_llm_judge_runs_on_a_real_gguf(smol_settings, search):
     assert e.judge.name.startswith("llm:SmolLM2")
     verdict = e.judge.fit(["a"]).supports("rTMS lowered IL-1β.", "In rats, 10 Hz rTMS lowered IL-1β in the cord.")
     assert isinstance(verdict, bool)
+
+
+def test_a_system_prompt_seen_before_is_restored_not_evaluated_again(smol_settings):
+    llm = make_llm("llama-cpp", smol_settings)
+    llama, _ = llm._ensure()
+    assert llm.states is not None
+    long_system = "You answer questions about rTMS and neuropathic pain. " * 30  # ~300 tokens worth restoring
+    ask = [{"role": "system", "content": long_system}, {"role": "user", "content": "Name a cytokine."}]
+    probe = [{"role": "system", "content": "Answer yes or no."}, {"role": "user", "content": "Is the sky blue?"}]
+    first = llm.generate(ask, max_tokens=8)
+    llm.generate(probe, max_tokens=1)
+    before = llm.states.restored
+    again = llm.generate(ask, max_tokens=8)
+    assert llm.states.restored == before + 1
+    assert again == first  # greedy: the restored state gives the same answer as evaluating the prompt
+    assert llm.generate(ask, max_tokens=8) == first and llm.states.restored == before + 1  # same prompt: no restore
+    plain = make_llm("llama-cpp", smol_settings.model_copy(update={"llm_keep_system_states": False}))
+    plain._ensure()
+    assert plain.states is None

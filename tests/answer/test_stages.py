@@ -547,3 +547,70 @@ def test_an_answer_to_a_settings_question_that_states_no_value_gets_the_cited_pa
     assert stated.result.supported_count == 1
     stages.complete(stated, judge2, s())
     assert "evidence-added" not in stated.flags  # the answer gives a value already
+
+
+def _vocabulary() -> frozenset[str]:
+    from assistant.answer.terms import term_set
+    return frozenset().union(*(term_set(text) for _, _, text in FACTS))
+
+
+def test_no_fallback_for_a_question_whose_wording_the_corpus_lacks():
+    vocab = _vocabulary()
+    foreign = "What titration schedule and maximum dose of gabapentin suit patients with spinal cord injury pain?"
+    assert stages.unknown_terms(foreign, vocab) >= {"titr", "maximum", "dose", "gabapentin"}
+    assert stages.outside_corpus(foreign, vocab, 0.25)
+    assert not stages.outside_corpus(foreign, vocab, 0.0)  # disabled
+    assert not stages.outside_corpus("How did pain scores change after rTMS in spinal cord injury?", vocab, 0.25)
+    turn, judge = _ready(foreign, "Take 300 mg of gabapentin a day [3].")
+    assert turn.result.supported_count == 0
+    list(stages.fallback(turn, ExtractiveComposer(s()), judge, s(), lambda: vocab))
+    assert "unknown-question-terms" in turn.flags and "extractive-fallback" not in turn.flags
+    # the same unverifiable answer to a question in the corpus's words does fall back
+    near, judge2 = _ready("How did pain scores change after rTMS in spinal cord injury?", "Pain rose a lot [3].")
+    list(stages.fallback(near, ExtractiveComposer(s()), judge2, s(), lambda: vocab))
+    assert "extractive-fallback" in near.flags and "unknown-question-terms" not in near.flags
+
+
+def test_the_verdict_model_is_refitted_from_stored_probes_without_the_llm(tmp_path):
+    from pathlib import Path
+
+    from assistant.eval.pubmedqa.data import load_pubmedqa
+    from assistant.eval.pubmedqa.verdict_fit import fit_verdict_model, read_probes
+
+    data = load_pubmedqa(Path(__file__).resolve().parents[1] / "fixtures" / "pubmedqa", splits=("dev",))
+    qs = data.split("dev")
+    probes = tmp_path / "probes.jsonl"
+    # invented log-odds: high for the yes questions; no LLM is loaded (the backend is extractive)
+    probes.write_text("".join(json.dumps({"pmid": q.pmid, "label": q.label,
+                                          "logodds": 2.0 if q.label == "yes" else -1.0}) + "\n" for q in qs))
+    out = tmp_path / "model.json"
+    model = fit_verdict_model(data, s(), out, probes_file=probes, progress=False)
+    assert model.n == len(qs) and out.is_file() and model.weights[0] > 0
+    assert verdict.VerdictModel.load(out).weights == model.weights
+    probes.write_text('{"pmid": "1"}\n')
+    with pytest.raises(ConfigError, match="Delete it to probe again"):
+        read_probes(probes)
+
+
+def test_the_retrieved_papers_results_join_their_methods_passage():
+    # invented: one paper's methods match the question's words, its results (a second chunk) hold the answer
+    facts = [("luo", "Methods", "We measured the number needed to treat for each drug class in this analysis."),
+             ("luo", "Results", "Tricyclics had the lowest value, 3.6, of all classes compared."),
+             ("chen", "Clinical outcomes", "Pain scores fell by about thirty percent after twenty sessions of rTMS."),
+             ("bai", "Spinal inflammation", "10 Hz rTMS lowered IL-1β in the spinal dorsal horn.")]
+    search = FakeSearch(facts=facts)
+    q = "Which drug class had the lowest number needed to treat in the analysis?"
+    turn = Turn(question=q, query=q, k=1)
+    stages.retrieve(turn, search, s(), explicit_mode=False)
+    assert [p.chunk.section for p in turn.passages] == ["Methods"]
+    stages.expand(turn, search, s(sibling_passages=2), explicit_mode=False)
+    assert [p.chunk.section for p in turn.passages] == ["Methods", "Results"]  # the same paper only
+    assert [p.rank for p in turn.passages] == [1, 2] and search.calls[-1][1] == 3
+    off = Turn(question=q, query=q, k=1)
+    stages.retrieve(off, search, s(), explicit_mode=False)
+    stages.expand(off, search, s(sibling_passages=0), explicit_mode=False)
+    assert len(off.passages) == 1
+    refused = Turn(question=q, query=q, k=1, gate=stages.AnswerFlag.BELOW_THRESHOLD)
+    stages.retrieve(refused, search, s(), explicit_mode=False)
+    stages.expand(refused, search, s(), explicit_mode=False)
+    assert len(refused.passages) == 1  # nothing added to a refused question

@@ -70,6 +70,9 @@ def test_key_fact_hits_and_correctness() -> None:
     assert not m.is_correct(False, True, [True, True])  # a refusal of an answerable question is wrong
     assert m.is_correct(False, False, [])  # refusing an unanswerable question is right
     assert not m.is_correct(True, False, [])
+    # citation markers are not part of the answer's text: "[2][3]" does not state the number 23
+    assert m.key_fact_hits("The map included 79 studies [1][2][3].", [{"fact": "23"}]) == [False]
+    assert m.key_fact_hits("The map included 23 reviews [1][2].", [{"fact": "23"}]) == [True]
 
 
 def test_litqa_accuracy_precision_coverage() -> None:
