@@ -62,3 +62,17 @@ def attributed_evidence(cited: list[Cited], passage: Passage, text: str) -> str 
            if any(re.search(rf"\b{re.escape(c.surname)}\b", s) and (c.year is None or str(c.year) in s)
                   for c in cited)]
     return " ".join(own) if own else None
+
+
+def asked_study(question: str | None, known: set[str]) -> list[Cited] | None:
+    """The one study ``question`` names (its citations when they share one surname), else None: a question about
+    one study is answered from that study (two or more named: a comparison, no single study)."""
+    cited = cited_studies(question, known) if question else []
+    return cited if cited and len({c.surname for c in cited}) == 1 else None
+
+
+def about_study(asked: list[Cited], passages: list[Passage], texts: list[str]) -> list[str]:
+    """Each passage's text limited to what it says of the ``asked`` study ("" when nothing); the texts unchanged
+    when no passage says anything of it."""
+    only = [attributed_evidence(asked, p, t) or "" for p, t in zip(passages, texts, strict=True)]
+    return only if any(only) else texts

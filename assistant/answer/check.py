@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from assistant.answer.attribution import Cited, attributed_evidence, cited_studies, known_authors, without_citations
+from assistant.answer.attribution import (
+    Cited,
+    asked_study,
+    attributed_evidence,
+    cited_studies,
+    known_authors,
+    without_citations,
+)
 from assistant.answer.citations import (
     add_markers,
     clean_markers,
@@ -119,9 +126,7 @@ def check_answer(raw: str, passages: list[Passage], evidence: list[str], judge: 
     out_sentences: list[str] = []
     asked = term_set(question) if question else set()
     known = known_authors(passages, evidence)
-    asked_about = cited_studies(question, known) if question else []
-    # one study named in the question: every claim that names no other is about it
-    asked_study = asked_about if len({c.surname for c in asked_about}) == 1 else None
+    study = asked_study(question, known)  # one study named in the question: claims naming no other are about it
     seen: set[str] = set()
     for sent in split_sentences(raw):
         if is_refusal(sent):
@@ -146,7 +151,7 @@ def check_answer(raw: str, passages: list[Passage], evidence: list[str], judge: 
             out_sentences.append(text)
             continue
         if markers:
-            check.supported_markers = _judge_sentence(claim, markers, evidence, judge, passages, known, asked_study)
+            check.supported_markers = _judge_sentence(claim, markers, evidence, judge, passages, known, study)
         elif repair and (n := _repair(claim, evidence, judge, lexical)) is not None:
             text = add_markers(text, [n])
             check.markers = [n]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, cast
 
 from assistant.answer import verdict
+from assistant.answer.attribution import about_study, asked_study, known_authors
 from assistant.answer.citations import is_refusal, source_label
 from assistant.answer.extractive import ExtractiveBackend
 from assistant.answer.grammar import answer_grammar
@@ -43,8 +44,12 @@ class ExtractiveComposer:
                                          min_coverage=settings.extractive_min_coverage)
 
     def compose(self, turn: Turn) -> Iterator[str]:
+        """A question about one study ("How were the sessions spaced in Quesada 2020?") is answered from what the
+        passages say of that study only: a neighbouring study's sentence would answer another question."""
         labels = [source_label(p.doc.first_author, p.doc.year, None, None) for p in turn.passages]  # who, when
-        text = self.backend.compose(turn.query, turn.texts, focus=turn.focus, labels=labels)
+        asked = asked_study(turn.query, known_authors(turn.passages, turn.texts)) if turn.passages else None
+        only = about_study(asked, turn.passages, turn.texts) if asked else None
+        text = self.backend.compose(turn.query, turn.texts, focus=turn.focus, labels=labels, only=only)
         if turn.yes_no and not is_refusal(text):
             from assistant.answer.citations import split_sentences
 

@@ -70,13 +70,15 @@ class ExtractiveBackend:
         self.max_chars = max_chars
 
     def compose(self, query: str, texts: list[str], focus: str | None = None,
-                labels: list[str] | None = None) -> str:
+                labels: list[str] | None = None, only: list[str] | None = None) -> str:
         """Answer text with ``[n]`` markers (n = position in ``texts``), or REFUSAL.
 
         ``focus``: the user's own words when ``query`` is a rewritten follow-up; the terms merged in from earlier
         questions then weigh less than the ones the user just asked about. ``labels``: each passage's provenance
         (first author and year): "according to Jiang 2022" is answered by where a passage comes from, so its
-        words count towards the passage's coverage of the question (never towards a sentence's own).
+        words count towards the passage's coverage of the question (never towards a sentence's own). ``only``:
+        per passage, the text its answer sentences must come from (a question about one study: what each passage
+        says of it); every sentence still counts in the term statistics.
         """
         q = term_set(query)
         focus_terms = term_set(focus) if focus else q
@@ -111,6 +113,10 @@ class ExtractiveBackend:
             # cord" is often stated once per passage, not in every sentence); ranking: the sentence alone
             c.coverage = (own + sum(ans_w[t] for t in q & passage_terms[c.n]) / ans_total) / 2
             c.score = sum(rank_w[t] for t in q & c.terms) / rank_total + own + 0.02 / c.n - 0.001 * c.pos
+        if only is not None:
+            cands = [c for c in cands if c.text in only[c.n - 1]]
+            if not cands:
+                return REFUSAL
         amount = bool(QUANTITY_QUESTION.search(query))  # then the leading sentence must state an amount
         cands.sort(key=lambda c: (amount and not _AMOUNT.search(c.text), -c.score))
         if amount and not _AMOUNT.search(cands[0].text):

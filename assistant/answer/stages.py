@@ -412,6 +412,14 @@ def question_parts(question: str) -> list[str]:
     return [p for p in _PARTS.split(question) if p.strip()]
 
 
+def holds(turn: Turn, judge: Judge, e: EvidenceSentence) -> bool:
+    """Whether an evidence sentence, cited to its passage, passes the answer check as the answer's own sentences
+    do (a question about one study takes only that study's sentences)."""
+    r = check_answer(add_markers(e.text, [e.n]), turn.passages, turn.support, judge, repair=False, prune=False,
+                     question=turn.query)
+    return bool(r.sentences) and all(s.supported for s in r.sentences if s.supported is not None)
+
+
 def complete(turn: Turn, judge: Judge, settings: Settings) -> None:
     """Add the evidence for a part of the question the answer left out (the model gave 10 Hz and dropped 1 Hz;
     it said how much IL-1β fell but not what stimulation did it): at most MAX_ADDED verified evidence sentences
@@ -440,7 +448,7 @@ def complete(turn: Turn, judge: Judge, settings: Settings) -> None:
             continue
         if len(terms_e & said) / max(1, len(terms_e)) > 0.8:  # restates what the answer says
             continue
-        if not judge.supports(e.text, turn.support[e.n - 1]):
+        if not holds(turn, judge, e):
             continue
         added.append(add_markers(e.text, [e.n]))
         missing -= got
@@ -454,7 +462,7 @@ def complete(turn: Turn, judge: Judge, settings: Settings) -> None:
         """Add ``e`` (cited, verified) unless the answer is full or already has it."""
         nonlocal said
         if e is None or len(added) >= MAX_ADDED or add_markers(e.text, [e.n]) in added \
-                or not judge.supports(e.text, turn.support[e.n - 1]):
+                or not holds(turn, judge, e):
             return
         added.append(add_markers(e.text, [e.n]))
         said |= term_set(e.text)

@@ -87,3 +87,23 @@ def test_a_question_about_one_study_is_answered_from_that_study():
     # two studies named: no single study the answer must be about
     both = check_answer(claim, ps, texts, judge, question="What did Hu et al. 2022 and Zhang (2021) find?")
     assert both.sentences[0].supported
+
+
+def test_the_extractive_answer_to_a_question_about_one_study_comes_from_that_study():
+    from assistant.answer.composers import ExtractiveComposer
+    from assistant.answer.turn import Turn
+    from assistant.settings import Settings
+
+    ps = _passages()
+    texts = [p.chunk.text for p in ps]
+    composer = ExtractiveComposer(Settings(backend="extractive"))
+
+    def answer(q: str) -> str:
+        return "".join(composer.compose(Turn(question=q, query=q, passages=ps, texts=texts)))
+
+    # the plain extractive backend would lead with Luo's microglia sentence whichever study is asked about
+    q = "How did microglial activation change after 20 Hz stimulation in the ipsilateral spinal cord in {}?"
+    about_zhang = answer(q.format("Zhang et al. 2021"))
+    assert "[2]" not in about_zhang and about_zhang.startswith("Zhang et al. 2021 found")
+    about_luo = answer(q.format("Luo et al. 2021"))
+    assert about_luo.startswith("Microglial activation") and "[1]" not in about_luo
