@@ -15,6 +15,7 @@ from collections.abc import Callable, Collection, Iterator
 from typing import Any, Protocol
 
 from assistant.answer import conversation, verdict
+from assistant.answer.attribution import asked_study
 from assistant.answer.check import CheckResult, check_answer
 from assistant.answer.citations import add_markers, is_refusal, source_label, split_sentences, strip_markers
 from assistant.answer.composers import Composer
@@ -159,11 +160,16 @@ def expand(turn: Turn, search: Retriever, settings: Settings, explicit_mode: boo
     """After the gates: the retrieved papers' best-matching other passages join the evidence pool (at most
     ``sibling_passages``, the per-paper cap still holding). A paper's method passage often shares the question's
     words while its results passage holds the answer ("Which drug class had the lowest NNT?" finds the
-    meta-analysis's methods, not its table of NNTs)."""
+    meta-analysis's methods, not its table of NNTs). A question about one study takes that study's passages."""
     n = settings.sibling_passages
     if n <= 0 or turn.given is not None or not turn.passages or turn.gate:
         return
     papers = list(dict.fromkeys(p.chunk.paper_id for p in turn.passages))
+    asked = asked_study(turn.query, {p.doc.first_author for p in turn.passages if p.doc.first_author})
+    if asked:
+        named = [p.chunk.paper_id for p in turn.passages
+                 if any(p.doc.first_author == c.surname and c.year in (None, p.doc.year) for c in asked)]
+        papers = list(dict.fromkeys(named)) or papers
     have = {p.chunk.chunk_id for p in turn.passages}
     found = _search(search, turn.query, turn.k + n, turn.mode if explicit_mode else None, papers=papers)
     extra = [p for p in found if p.chunk.chunk_id not in have][:n]

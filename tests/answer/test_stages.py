@@ -614,3 +614,23 @@ def test_the_retrieved_papers_results_join_their_methods_passage():
     stages.retrieve(refused, search, s(), explicit_mode=False)
     stages.expand(refused, search, s(), explicit_mode=False)
     assert len(refused.passages) == 1  # nothing added to a refused question
+
+
+def test_a_question_about_one_study_takes_that_studys_other_passages():
+    # invented: the question names Chen 2019; Luo's second chunk matches the words better than Chen's protocol
+    facts = [("chen", "Design", "Patients received rTMS over the motor cortex in this stimulation trial."),
+             ("luo", "Methods", "Rats received rTMS over the motor cortex; the stimulation protocol is given."),
+             ("luo", "Protocol", "The stimulation protocol used 20 Hz in rats."),
+             ("chen", "Protocol", "Ten sessions at 10 Hz were delivered.")]
+    search = FakeSearch(facts=facts)
+    q = "What stimulation protocol of rTMS over the motor cortex did Chen et al. 2019 use?"
+    turn = Turn(question=q, query=q, k=2)
+    stages.retrieve(turn, search, s(), explicit_mode=False)
+    assert {p.chunk.paper_id for p in turn.passages} == {"pmid:99999999", "doi:10.0000/invented.1"}
+    stages.expand(turn, search, s(sibling_passages=1), explicit_mode=False)
+    assert turn.passages[-1].chunk.text.startswith("Ten sessions at 10 Hz")  # Chen's, not Luo's better match
+    unnamed = Turn(question=q.replace("Chen et al. 2019", "the trial"), query=q.replace("Chen et al. 2019", "the trial"),
+                   k=2)
+    stages.retrieve(unnamed, search, s(), explicit_mode=False)
+    stages.expand(unnamed, search, s(sibling_passages=1), explicit_mode=False)
+    assert not unnamed.passages[-1].chunk.text.startswith("Ten sessions")
