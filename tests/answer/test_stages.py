@@ -629,8 +629,8 @@ def test_a_question_about_one_study_takes_that_studys_other_passages():
     assert {p.chunk.paper_id for p in turn.passages} == {"pmid:99999999", "doi:10.0000/invented.1"}
     stages.expand(turn, search, s(sibling_passages=1), explicit_mode=False)
     assert turn.passages[-1].chunk.text.startswith("Ten sessions at 10 Hz")  # Chen's, not Luo's better match
-    unnamed = Turn(question=q.replace("Chen et al. 2019", "the trial"), query=q.replace("Chen et al. 2019", "the trial"),
-                   k=2)
+    plain = q.replace("Chen et al. 2019", "the trial")
+    unnamed = Turn(question=plain, query=plain, k=2)
     stages.retrieve(unnamed, search, s(), explicit_mode=False)
     stages.expand(unnamed, search, s(sibling_passages=1), explicit_mode=False)
     assert not unnamed.passages[-1].chunk.text.startswith("Ten sessions")
