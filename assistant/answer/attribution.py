@@ -52,11 +52,16 @@ def without_citations(claim: str, cited: list[Cited]) -> str:
     return " ".join(claim.split())
 
 
+def own_study(cited: list[Cited], passage: Passage) -> bool:
+    """Whether ``passage`` comes from one of the studies ``cited`` (its first author, and year when given)."""
+    d = passage.doc
+    return any(c.surname == d.first_author and c.year in (None, d.year) for c in cited)
+
+
 def attributed_evidence(cited: list[Cited], passage: Passage, text: str) -> str | None:
     """What ``passage`` says of the studies ``cited``: all of it when it is one of them, the sentences that name
     one of them when it cites them, else None (the passage is about other studies)."""
-    d = passage.doc
-    if any(c.surname == d.first_author and (c.year is None or c.year == d.year) for c in cited):
+    if own_study(cited, passage):
         return text
     own = [s for s in split_sentences(text)
            if any(re.search(rf"\b{re.escape(c.surname)}\b", s) and (c.year is None or str(c.year) in s)

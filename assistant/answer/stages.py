@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection, Iterator
 from typing import Any, Protocol
 
 from assistant.answer import conversation, verdict
-from assistant.answer.attribution import asked_study
+from assistant.answer.attribution import asked_study, own_study
 from assistant.answer.check import CheckResult, check_answer
 from assistant.answer.citations import add_markers, is_refusal, source_label, split_sentences, strip_markers
 from assistant.answer.composers import Composer
@@ -167,9 +167,7 @@ def expand(turn: Turn, search: Retriever, settings: Settings, explicit_mode: boo
     papers = list(dict.fromkeys(p.chunk.paper_id for p in turn.passages))
     asked = asked_study(turn.query, {p.doc.first_author for p in turn.passages if p.doc.first_author})
     if asked:
-        named = [p.chunk.paper_id for p in turn.passages
-                 if any(p.doc.first_author == c.surname and c.year in (None, p.doc.year) for c in asked)]
-        papers = list(dict.fromkeys(named)) or papers
+        papers = list(dict.fromkeys(p.chunk.paper_id for p in turn.passages if own_study(asked, p))) or papers
     have = {p.chunk.chunk_id for p in turn.passages}
     found = _search(search, turn.query, turn.k + n, turn.mode if explicit_mode else None, papers=papers)
     extra = [p for p in found if p.chunk.chunk_id not in have][:n]
@@ -326,8 +324,7 @@ def fallback(turn: Turn, extractive: Composer, judge: Judge, settings: Settings,
     """When the model's answer has no verifiable sentence, or the model declined although retrieval passed the
     gates, offer verified passage sentences instead — only if they cover the question (the extractive backend's
     own coverage check) and the corpus knows the question's words (``vocabulary()``: its terms, read only when
-    needed); a refusal is
-    never turned into an assertion the extractive backend would not make."""
+    needed); a refusal is never turned into an assertion the extractive backend would not make."""
     r = turn.result
     if not turn.used_llm or r is None:
         return

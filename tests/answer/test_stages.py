@@ -592,6 +592,13 @@ def test_the_verdict_model_is_refitted_from_stored_probes_without_the_llm(tmp_pa
         read_probes(probes)
 
 
+def _retrieved(search: FakeSearch, q: str, k: int, **turn) -> Turn:
+    """A turn for ``q`` with its ``k`` passages retrieved (``turn``: more Turn fields, e.g. a gate)."""
+    t = Turn(question=q, query=q, k=k, **turn)
+    stages.retrieve(t, search, s(), explicit_mode=False)
+    return t
+
+
 def test_the_retrieved_papers_results_join_their_methods_passage():
     # invented: one paper's methods match the question's words, its results (a second chunk) hold the answer
     facts = [("luo", "Methods", "We measured the number needed to treat for each drug class in this analysis."),
@@ -600,18 +607,15 @@ def test_the_retrieved_papers_results_join_their_methods_passage():
              ("bai", "Spinal inflammation", "10 Hz rTMS lowered IL-1β in the spinal dorsal horn.")]
     search = FakeSearch(facts=facts)
     q = "Which drug class had the lowest number needed to treat in the analysis?"
-    turn = Turn(question=q, query=q, k=1)
-    stages.retrieve(turn, search, s(), explicit_mode=False)
+    turn = _retrieved(search, q, 1)
     assert [p.chunk.section for p in turn.passages] == ["Methods"]
     stages.expand(turn, search, s(sibling_passages=2), explicit_mode=False)
     assert [p.chunk.section for p in turn.passages] == ["Methods", "Results"]  # the same paper only
     assert [p.rank for p in turn.passages] == [1, 2] and search.calls[-1][1] == 3
-    off = Turn(question=q, query=q, k=1)
-    stages.retrieve(off, search, s(), explicit_mode=False)
+    off = _retrieved(search, q, 1)
     stages.expand(off, search, s(sibling_passages=0), explicit_mode=False)
     assert len(off.passages) == 1
-    refused = Turn(question=q, query=q, k=1, gate=stages.AnswerFlag.BELOW_THRESHOLD)
-    stages.retrieve(refused, search, s(), explicit_mode=False)
+    refused = _retrieved(search, q, 1, gate=stages.AnswerFlag.BELOW_THRESHOLD)
     stages.expand(refused, search, s(), explicit_mode=False)
     assert len(refused.passages) == 1  # nothing added to a refused question
 
@@ -624,13 +628,10 @@ def test_a_question_about_one_study_takes_that_studys_other_passages():
              ("chen", "Protocol", "Ten sessions at 10 Hz were delivered.")]
     search = FakeSearch(facts=facts)
     q = "What stimulation protocol of rTMS over the motor cortex did Chen et al. 2019 use?"
-    turn = Turn(question=q, query=q, k=2)
-    stages.retrieve(turn, search, s(), explicit_mode=False)
+    turn = _retrieved(search, q, 2)
     assert {p.chunk.paper_id for p in turn.passages} == {"pmid:99999999", "doi:10.0000/invented.1"}
     stages.expand(turn, search, s(sibling_passages=1), explicit_mode=False)
     assert turn.passages[-1].chunk.text.startswith("Ten sessions at 10 Hz")  # Chen's, not Luo's better match
-    plain = q.replace("Chen et al. 2019", "the trial")
-    unnamed = Turn(question=plain, query=plain, k=2)
-    stages.retrieve(unnamed, search, s(), explicit_mode=False)
+    unnamed = _retrieved(search, q.replace("Chen et al. 2019", "the trial"), 2)
     stages.expand(unnamed, search, s(sibling_passages=1), explicit_mode=False)
     assert not unnamed.passages[-1].chunk.text.startswith("Ten sessions")
