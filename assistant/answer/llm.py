@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
+from assistant.answer import grammar_sampler
 from assistant.errors import LLMError, ModelError
 from assistant.settings import Settings
 from assistant.vocab import Backend
@@ -167,9 +168,9 @@ def _draft_model(prompt_lookup: int) -> Any:
     return LlamaPromptLookupDecoding(max_ngram_size=2, num_pred_tokens=prompt_lookup)
 
 
-def _load_llama(path: Path, n_ctx: int, threads: int, prompt_lookup: int = 0
+def _load_llama(path: Path, n_ctx: int, threads: int, prompt_lookup: int = 0, argmax_first: bool = True
                 ) -> tuple[Any, threading.Lock, SystemStates]:
-    key = (str(path.resolve()), n_ctx, threads, prompt_lookup)
+    key = (str(path.resolve()), n_ctx, threads, prompt_lookup, argmax_first)
     with _LLAMAS_LOCK:
         if key not in _LLAMAS:
             try:
@@ -188,6 +189,8 @@ def _load_llama(path: Path, n_ctx: int, threads: int, prompt_lookup: int = 0
                 raise ModelError(f"llama.cpp could not load {path}: {exc}. Check that it is a valid GGUF file "
                                  f"(RTMS_LLM_MODEL) or re-run `python -m assistant.models_setup --force`.") from exc
             log.info("loaded %s in %.1fs (%d threads)", path.name, time.perf_counter() - t0, threads)
+            if argmax_first:
+                grammar_sampler.install(llm)
             _LLAMAS[key] = (llm, threading.Lock(), SystemStates())
         return _LLAMAS[key]
 
@@ -269,7 +272,8 @@ class LlamaCppBackend:
     def _ensure(self) -> tuple[Any, threading.Lock]:
         if self._llama is None:
             self._llama, self._lock, states = _load_llama(self.path, self.settings.llm_context,
-                                                          llm_threads(self.settings), self.settings.llm_prompt_lookup)
+                                                          llm_threads(self.settings), self.settings.llm_prompt_lookup,
+                                                          self.settings.llm_grammar_argmax_first)
             # prompt lookup decoding keeps a draft of its own, which a restored state would not match
             self.states = states if self.settings.llm_keep_system_states and not self.settings.llm_prompt_lookup \
                 else None
