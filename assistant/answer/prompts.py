@@ -117,24 +117,29 @@ EVIDENCE_SYSTEM = (
 )
 
 
-def paper_label(p: Passage) -> str:
-    """"Toledo 2021, rat, chronic constriction injury — Results": who, when, in what model, where in the paper."""
+def paper_label(p: Passage, brief: bool = False) -> str:
+    """"Toledo 2021, rat, chronic constriction injury — Results": who, when, in what model, where in the paper.
+    ``brief``: who and when only (the paper's model was given on an earlier line of the same prompt)."""
     d = p.doc
     who = f"{d.first_author or 'Anon.'} {d.year or 'n.d.'}"
-    extra = [str(d.extra[k]) for k in ("species", "pain_model") if isinstance(d.extra.get(k), str) and d.extra[k]]
+    extra = [] if brief else \
+        [str(d.extra[k]) for k in ("species", "pain_model") if isinstance(d.extra.get(k), str) and d.extra[k]]
     label = ", ".join([who, *extra])
     section = p.chunk.section.strip()
     return f"{label} \u2014 {section}" if section and len(section) <= 60 else label
 
 
 def evidence_block(sentences: list[EvidenceSentence], passages: list[Passage]) -> str:
-    """Evidence sentences grouped by their passage: ``[n] label`` then the sentences, one per line."""
+    """Evidence sentences grouped by their passage: ``[n] label`` then the sentences, one per line. A paper's
+    species and model are written once, on its first passage (~15 prompt tokens less per repeat)."""
     lines: list[str] = []
+    seen: set[str] = set()
     for n, p in enumerate(passages, 1):
         mine = [e for e in sentences if e.n == n]
         if mine:
-            lines.append(f"[{n}] {paper_label(p)}")
+            lines.append(f"[{n}] {paper_label(p, brief=p.chunk.paper_id in seen)}")
             lines += [f"- {sanitize(e.text)[0]}" for e in mine]
+            seen.add(p.chunk.paper_id)
     return "\n".join(lines)
 
 

@@ -92,3 +92,28 @@ def test_a_system_prompt_seen_before_is_restored_not_evaluated_again(smol_settin
     plain = make_llm("llama-cpp", smol_settings.model_copy(update={"llm_keep_system_states": False}))
     plain._ensure()
     assert plain.states is None
+
+
+def test_argmax_first_grammar_gives_the_full_grammars_text(smol_settings):
+    """The grammar sampler that checks the best token alone first must choose what llama.cpp's own grammar
+    sampler (every token matched) chooses, and must fall back to the whole array when the best token is refused."""
+    from assistant.answer.grammar import answer_grammar
+
+    msgs = [{"role": "system", "content": "Answer from the evidence with markers."},
+            {"role": "user", "content": "Evidence: [1] rTMS at 10 Hz lowered IL-1beta in the spinal cord of rats. "
+                                        "[2] 1 Hz rTMS raised IL-10.\nQuestion: Does rTMS lower IL-1beta?"}]
+    grammar = answer_grammar(2, yes_no=True)
+    texts = {}
+    for fast in (False, True):
+        llm = LlamaCppBackend(smol_settings.llm_model, smol_settings.model_copy(
+            update={"llm_grammar_argmax_first": fast, "llm_keep_system_states": False}))
+        llama = llm._ensure()[0]
+        llama.reset()
+        texts[fast] = llm.generate(msgs, max_tokens=40, grammar=grammar)
+        sampler = getattr(llama, "last_grammar_sampler", None)
+        if fast:
+            assert sampler is not None and sampler.checked > 0 and sampler.full > 0  # both paths taken
+        else:
+            assert sampler is None  # the plain instance keeps llama-cpp-python's sampler
+    assert texts[True] == texts[False]
+    assert re.match(r"(?:Yes|No)\. ", texts[True])

@@ -53,3 +53,22 @@ def test_yes_no_questions_share_the_cached_system_prompt_and_ask_for_the_verdict
     for m in (plain, yes_no):  # both show the same numbered evidence, grouped under its paper
         assert f"- {text}" in m[1]["content"] and "[1] " in m[1]["content"]
     assert "Start with Yes. or No." in yes_no[1]["content"] and "Yes." not in plain[1]["content"]
+
+
+def test_evidence_block_names_a_papers_model_once():
+    from assistant.answer.contracts import EvidenceSentence
+    from assistant.answer.prompts import evidence_block
+
+    texts = ["Rats received 10 Hz rTMS over the insula.", "Insular rTMS lowered TNF-alpha in CCI rats.",
+             "Spinal IL-1β fell after rTMS in patients."]
+    ps = [make_passage("luo", "Methods", texts[0]), make_passage("luo", "Results", texts[1], rank=2),
+          make_passage("chen", "Results", texts[2], rank=3)]
+    for p, species in zip(ps, ("rat", "rat", "human"), strict=True):
+        p.doc.extra.update(species=species, pain_model="chronic constriction injury")
+    ev = [EvidenceSentence(id=i, n=i, chunk_id=p.chunk.chunk_id, text=t, start=0, end=len(t))
+          for i, (p, t) in enumerate(zip(ps, texts, strict=True), 1)]
+    lines = evidence_block(ev, ps).splitlines()
+    assert lines[0] == "[1] Luo 2021, rat, chronic constriction injury \u2014 Methods"
+    assert lines[2] == "[2] Luo 2021 \u2014 Results"  # the same paper again: who and when only
+    assert lines[4] == "[3] Chen 2019, human, chronic constriction injury \u2014 Results"
+    assert [line for line in lines if line.startswith("- ")] == [f"- {t}" for t in texts]
