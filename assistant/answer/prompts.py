@@ -117,13 +117,21 @@ EVIDENCE_SYSTEM = (
 )
 
 
+_GLOSS = re.compile(r"\s*\([^()]*\s[^()]*\)")  # a parenthesis holding a phrase, not an acronym such as (CCI)
+
+
+def _terse(text: str) -> str:
+    """"neuropathic pain (patients in randomized controlled trials)" -> "neuropathic pain"; "(CCI)" stays."""
+    return _GLOSS.sub("", text).strip() or text
+
+
 def paper_label(p: Passage, brief: bool = False) -> str:
     """"Toledo 2021, rat, chronic constriction injury — Results": who, when, in what model, where in the paper.
     ``brief``: who and when only (the paper's model was given on an earlier line of the same prompt)."""
     d = p.doc
     who = f"{d.first_author or 'Anon.'} {d.year or 'n.d.'}"
     extra = [] if brief else \
-        [str(d.extra[k]) for k in ("species", "pain_model") if isinstance(d.extra.get(k), str) and d.extra[k]]
+        [_terse(str(d.extra[k])) for k in ("species", "pain_model") if isinstance(d.extra.get(k), str) and d.extra[k]]
     label = ", ".join([who, *extra])
     section = p.chunk.section.strip()
     return f"{label} \u2014 {section}" if section and len(section) <= 60 else label
@@ -151,7 +159,7 @@ def evidence_messages(question: str, sentences: list[EvidenceSentence], passages
     how = ("Start with Yes. or No., then state the finding in the evidence that decides it" if yes_no is True
            else "State what the evidence found on it" if yes_no == "findings" else "Answer it directly")
     user = (f"Evidence:\n{evidence_block(sentences, passages)}\n\nQuestion: {question}\n"
-            f"{how} in at most three sentences, each ending with its paper number like [1].")
+            f"{how} in at most three sentences.")  # the markers: system rule 4 and, on llama.cpp, the grammar
     return chat(EVIDENCE_SYSTEM, user)
 
 
