@@ -159,7 +159,7 @@ def evidence_messages(question: str, sentences: list[EvidenceSentence], passages
     how = ("Start with Yes. or No., then state the finding in the evidence that decides it" if yes_no is True
            else "State what the evidence found on it" if yes_no == "findings" else "Answer it directly")
     user = (f"Evidence:\n{evidence_block(sentences, passages)}\n\nQuestion: {question}\n"
-            f"{how} in at most three sentences.")  # the markers: system rule 4 and, on llama.cpp, the grammar
+            f"{how} in at most three sentences, each ending with its paper number like [1].")
     return chat(EVIDENCE_SYSTEM, user)
 
 

@@ -102,7 +102,7 @@ def test_llm_answer_out_of_range_dropped_unsupported_flagged_supported_kept(sear
     assert all(1 <= c.n <= len(a.passages) for c in a.citations)
     # prompt: evidence sentences under numbered papers, labelled as data, question last
     user = llm.calls[-1][1]["content"]
-    assert user.startswith("Evidence:\n[") and user.rstrip().endswith("in at most three sentences.") and q in user
+    assert user.startswith("Evidence:\n[") and user.rstrip().endswith("like [1].") and q in user
     assert f"[{bai}] Bai 2023" in user and "- In rats with chronic constriction injury" in user
 
 
