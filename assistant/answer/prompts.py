@@ -117,21 +117,13 @@ EVIDENCE_SYSTEM = (
 )
 
 
-_GLOSS = re.compile(r"\s*\([^()]*\s[^()]*\)")  # a parenthesis holding a phrase, not an acronym such as (CCI)
-
-
-def _terse(text: str) -> str:
-    """"neuropathic pain (patients in randomized controlled trials)" -> "neuropathic pain"; "(CCI)" stays."""
-    return _GLOSS.sub("", text).strip() or text
-
-
 def paper_label(p: Passage, brief: bool = False) -> str:
     """"Toledo 2021, rat, chronic constriction injury — Results": who, when, in what model, where in the paper.
     ``brief``: who and when only (the paper's model was given on an earlier line of the same prompt)."""
     d = p.doc
     who = f"{d.first_author or 'Anon.'} {d.year or 'n.d.'}"
     extra = [] if brief else \
-        [_terse(str(d.extra[k])) for k in ("species", "pain_model") if isinstance(d.extra.get(k), str) and d.extra[k]]
+        [str(d.extra[k]) for k in ("species", "pain_model") if isinstance(d.extra.get(k), str) and d.extra[k]]
     label = ", ".join([who, *extra])
     section = p.chunk.section.strip()
     return f"{label} \u2014 {section}" if section and len(section) <= 60 else label

@@ -63,15 +63,12 @@ def test_evidence_block_names_a_papers_model_once():
              "Spinal IL-1β fell after rTMS in patients."]
     ps = [make_passage("luo", "Methods", texts[0]), make_passage("luo", "Results", texts[1], rank=2),
           make_passage("chen", "Results", texts[2], rank=3)]
-    models = ["chronic constriction injury (CCI) of the sciatic nerve"] * 2 + [
-        "neuropathic pain (patients in randomized controlled trials)"]
-    for p, species, model in zip(ps, ("rat", "rat", "human"), models, strict=True):
-        p.doc.extra.update(species=species, pain_model=model)
+    for p, species in zip(ps, ("rat", "rat", "human"), strict=True):
+        p.doc.extra.update(species=species, pain_model="chronic constriction injury")
     ev = [EvidenceSentence(id=i, n=i, chunk_id=p.chunk.chunk_id, text=t, start=0, end=len(t))
           for i, (p, t) in enumerate(zip(ps, texts, strict=True), 1)]
     lines = evidence_block(ev, ps).splitlines()
-    # an acronym in parentheses stays, a descriptive aside goes (prompt tokens)
-    assert lines[0] == "[1] Luo 2021, rat, chronic constriction injury (CCI) of the sciatic nerve \u2014 Methods"
+    assert lines[0] == "[1] Luo 2021, rat, chronic constriction injury \u2014 Methods"
     assert lines[2] == "[2] Luo 2021 \u2014 Results"  # the same paper again: who and when only
-    assert lines[4] == "[3] Chen 2019, human, neuropathic pain \u2014 Results"
+    assert lines[4] == "[3] Chen 2019, human, chronic constriction injury \u2014 Results"
     assert [line for line in lines if line.startswith("- ")] == [f"- {t}" for t in texts]
