@@ -5,12 +5,15 @@
    own process on the same prompt; ``haswell`` (AVX2, FMA, F16C) is what the former portable build
    (``GGML_NATIVE=OFF``) compiled, so it is the baseline. Other builds (e.g. a ``GGML_NATIVE=ON`` wheel unpacked
    into a folder) can be added with ``--build NAME=FOLDER``.
-2. Prompt-lookup decoding (``RTMS_LLM_PROMPT_LOOKUP``): the project's real answers (``Assistant.stream`` over the
+2. Grammar sampling (``--grammar``): the project's real answers with llama-cpp-python's grammar sampler (every
+   token of the vocabulary matched against the grammar at each step) and with ``RTMS_LLM_GRAMMAR_ARGMAX_FIRST``
+   (the best token checked alone first).
+3. Prompt-lookup decoding (``RTMS_LLM_PROMPT_LOOKUP``): the project's real answers (``Assistant.stream`` over the
    built index) with and without it: first token, total, generation tokens/s and whether the greedy output is
    identical.
 
     .venv/bin/python benchmarks/llm_bench.py [--levels auto,haswell,skylakex,zen4] [--prompt-tokens 965]
-        [--gen 64] [--repeats 3] [--lookup 10] [--questions 5] [--build native=/tmp/llb-native]
+        [--gen 64] [--repeats 3] [--lookup 10] [--grammar] [--questions 5] [--build native=/tmp/llb-native]
 """
 
 from __future__ import annotations
@@ -126,23 +129,23 @@ def builds(args: argparse.Namespace, settings) -> None:  # noqa: ANN001
         print(f"| {name} | {r['prompt_tps']:.1f} | {r['gen_tps']:.1f} | {pr} | {gr} | {same} |")
 
 
-def lookup(args: argparse.Namespace, settings) -> None:  # noqa: ANN001
-    """Real answers with and without prompt-lookup decoding, alternating per question."""
+def compare(args: argparse.Namespace, settings, configs: dict[str, dict], what: str) -> None:  # noqa: ANN001
+    """Real answers under each settings update in ``configs`` (the first is the baseline), alternating per
+    question: first token, total, generation tokens/s and whether the greedy output is identical."""
     from assistant.answer.contracts import Answer
     from assistant.api import Assistant
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from answer_bench import QUESTIONS, WARMUP
 
-    configs = {"off": 0, f"lookup {args.lookup}": args.lookup}
-    assistants = {name: Assistant.load(settings.model_copy(update={"llm_prompt_lookup": n}))
-                  for name, n in configs.items()}
+    assistants = {name: Assistant.load(settings.model_copy(update=update)) for name, update in configs.items()}
     for a in assistants.values():
         a.warm_up()
         a.ask(WARMUP)
     import llama_cpp
 
+    base_name = next(iter(configs))
     res: dict[str, list[tuple[float, float, float, str]]] = {n: [] for n in configs}
-    cache: list[tuple[int, int]] = []  # (prompt tokens, prompt tokens evaluated) without lookup
+    cache: list[tuple[int, int]] = []  # (prompt tokens, prompt tokens evaluated) of the baseline
     for q in QUESTIONS[: args.questions]:
         for name, a in assistants.items():
             llama = a.engine.llm("llama-cpp")._llama
@@ -160,29 +163,29 @@ def lookup(args: argparse.Namespace, settings) -> None:  # noqa: ANN001
             first = first or total
             gen_tps = n_deltas / (total - first) if total > first else 0.0
             res[name].append((first, total, gen_tps, ans.raw_answer))
-            if name == "off":
+            if name == base_name:
                 perf = llama_cpp.llama_perf_context(llama._ctx.ctx)
                 cache.append((llama.n_tokens - perf.n_eval, perf.n_p_eval))
-    off = res["off"]
-    print(f"\nprompt-lookup decoding on {len(off)} real answers (greedy, same questions, alternating)")
+    base = res[base_name]
+    print(f"\n{what} on {len(base)} real answers (greedy, same questions, alternating)")
     print("| setting | first token median | total median | generation tokens/s median | identical raw answers |")
     print("|---|---|---|---|---|")
     for name, rows in res.items():
-        same = sum(r[3] == o[3] for r, o in zip(rows, off, strict=True))
+        same = sum(r[3] == o[3] for r, o in zip(rows, base, strict=True))
         print(f"| {name} | {statistics.median(r[0] for r in rows):.2f} s | {statistics.median(r[1] for r in rows):.2f}"
               f" s | {statistics.median(r[2] for r in rows):.1f} | {same}/{len(rows)} |")
-    on = res[f"lookup {args.lookup}"]
-    print(f"prefix cache (off): median prompt {statistics.median(c[0] for c in cache):.0f} tokens, of which "
+    print(f"prefix cache ({base_name}): median prompt {statistics.median(c[0] for c in cache):.0f} tokens, of which "
           f"{statistics.median(c[0] - c[1] for c in cache):.0f} reused from the previous question (the fixed system "
           f"prompt) and {statistics.median(c[1] for c in cache):.0f} evaluated")
-    def ratio(i: int) -> float:
-        return statistics.median(r[i] for r in on) / statistics.median(r[i] for r in off)
+    for name, rows in list(res.items())[1:]:
+        def ratio(i: int, rows: list = rows) -> float:
+            return statistics.median(r[i] for r in rows) / statistics.median(r[i] for r in base)
 
-    print(f"lookup / off (median): first token {ratio(0):.2f}x, total {ratio(1):.2f}x, generation tokens/s "
-          f"{ratio(2):.2f}x")
-    for r, o in zip(on, off, strict=True):
-        if r[3] != o[3]:
-            print(f"  differs:\n    off    {o[3][:160]!r}\n    lookup {r[3][:160]!r}")
+        print(f"{name} / {base_name} (median): first token {ratio(0):.2f}x, total {ratio(1):.2f}x, generation "
+              f"tokens/s {ratio(2):.2f}x")
+        for r, o in zip(rows, base, strict=True):
+            if r[3] != o[3]:
+                print(f"  differs:\n    {base_name:8} {o[3][:160]!r}\n    {name:8} {r[3][:160]!r}")
 
 
 def main() -> int:
@@ -197,6 +200,8 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--lookup", type=int, default=10, help="draft tokens for the prompt-lookup comparison (0: skip)")
     ap.add_argument("--questions", type=int, default=5)
+    ap.add_argument("--grammar", action="store_true",
+                    help="real answers with llama.cpp's grammar sampler and with the argmax-first one")
     ap.add_argument("--no-builds", action="store_true")
     args = ap.parse_args()
     if args.worker:
@@ -208,8 +213,13 @@ def main() -> int:
                         refusal_missing_terms=False)
     if not args.no_builds:
         builds(args, settings)
+    if args.grammar:
+        compare(args, settings, {"llama.cpp grammar": {"llm_grammar_argmax_first": False},
+                                 "argmax first": {"llm_grammar_argmax_first": True}},
+                "grammar-constrained decoding, llama.cpp's grammar sampler vs the best token checked first")
     if args.lookup:
-        lookup(args, settings)
+        compare(args, settings, {"off": {"llm_prompt_lookup": 0}, f"lookup {args.lookup}": {
+            "llm_prompt_lookup": args.lookup}}, "prompt-lookup decoding")
     return 0
 
 
