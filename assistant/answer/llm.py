@@ -53,7 +53,7 @@ class DecidesYesNo(Protocol):
 LLAMA_CPP_MISSING = ("llama-cpp-python is not installed: run `make run` (or "
                      "`pip install 'llama-cpp-python==0.3.36'`)")
 
-_LLAMAS: dict[tuple[str, int, int, int], tuple[Any, threading.Lock, SystemStates]] = {}
+_LLAMAS: dict[tuple[str, int, int, int, bool], tuple[Any, threading.Lock, SystemStates]] = {}
 _LLAMAS_LOCK = threading.Lock()
 
 
