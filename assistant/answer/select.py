@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.answer.contracts import EvidenceSentence
-from assistant.answer.terms import acronym_phrases, acronyms_in, named_terms, term_set
+from assistant.answer.terms import named_terms, term_set
 from assistant.corpus.sentences import MIN_EVIDENCE_CHARS, sentence_spans
 from assistant.index.contracts import Passage
 
@@ -56,20 +56,6 @@ def _spans(passages: list[Passage], texts: list[str]) -> list[Span]:
     return spans
 
 
-def _expand_acronyms(spans: list[Span], question: str, q: set[str]) -> None:
-    """A sentence that abbreviates a phrase of the question ("Combined NNTs: …" for "number needed to treat") holds
-    that phrase's terms, and one that spells out an abbreviation of the question ("chronic constriction injury"
-    for "CCI") holds the abbreviation: the question's words are not added to, only matched better."""
-    phrases = acronym_phrases(question)
-    asked = {a for a in acronyms_in(question) if term_set(a) <= q}
-    for s in spans:
-        for a in acronyms_in(s.text) & phrases.keys():
-            s.terms |= phrases[a] & q
-        if asked:
-            for a in asked & acronym_phrases(s.text).keys():
-                s.terms |= term_set(a)
-
-
 _FINDING = re.compile(r"result|finding|conclusion|outcome|main outcome|effect", re.I)
 _SETUP = re.compile(r"background|objective|aim|purpose|introduction|context|rationale|hypothes", re.I)
 
@@ -104,7 +90,6 @@ def select_evidence(question: str, passages: list[Passage], texts: list[str] | N
     if not spans or not q:
         return []
     focus_terms = term_set(focus) if focus else q
-    _expand_acronyms(spans, question, q)
     # words that name a paper (its first author, its year) pick the paper, not the sentence: they raise every
     # sentence of that paper a little instead of making "It is reference 5 of the Bai 2023 review" evidence
     ident: dict[int, set[str]] = {}

@@ -132,25 +132,3 @@ def missing_named_terms(question: str, texts: list[str]) -> set[str]:
     seen = set().union(*(term_set(t) for t in texts)) if texts else set()
     flat = re.sub(r"[\s\-.]+", "", fold(" ".join(texts)))  # "20 Hz" / "IL-17" written apart or joined
     return {t for t in wanted if t not in seen and t not in flat}
-
-
-# --- acronyms: "number needed to treat" is what "NNTs" abbreviates ------------------------------------------
-_ACRONYM = re.compile(r"\b([A-Z][A-Z0-9]{2,5})s?\b")
-_WORD = re.compile(r"[A-Za-z]+")
-
-
-def acronyms_in(text: str) -> set[str]:
-    """The all-capital abbreviations of three to six characters in ``text``, a plural "s" dropped (NNTs → NNT)."""
-    return set(_ACRONYM.findall(text))
-
-
-def acronym_phrases(text: str, longest: int = 5) -> dict[str, set[str]]:
-    """Every run of three to ``longest`` consecutive content words in ``text`` keyed by its initials: "chronic
-    constriction injury" → {"CCI": {chronic, constric, injury}}, "number needed to treat" → {"NNT": …}."""
-    words = [w for w in _WORD.findall(text) if w.lower() not in STOPWORDS]
-    out: dict[str, set[str]] = {}
-    for n in range(3, longest + 1):
-        for i in range(len(words) - n + 1):
-            run = words[i:i + n]
-            out.setdefault("".join(w[0].upper() for w in run), set()).update(term_set(" ".join(run)))
-    return out
