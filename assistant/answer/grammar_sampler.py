@@ -45,24 +45,32 @@ class ArgmaxFirstGrammar:
         self.sampler.ctx = None
 
     def apply(self, cur_p: Any) -> None:
+        try:
+            allowed = self._best_allowed(cur_p.contents)
+        except Exception:  # noqa: BLE001 - an error inside a ctypes callback must not leave the grammar unapplied
+            allowed = False
+        if allowed:
+            self.checked += 1
+            return  # the greedy sampler picks the best token from the untouched array
+        self.full += 1
+        self._lib.llama_sampler_apply(self.grammar, cur_p)
+
+    def _best_allowed(self, arr: Any) -> bool:
+        """Does the grammar accept the array's single best token? (A tie could let greedy pick another: no.)"""
         import numpy as np
 
-        arr = cur_p.contents
         n = int(arr.size)
         # llama_token_data is {int32 id; float logit; float p}: view the logits without copying
         data = np.ctypeslib.as_array(ctypes.cast(arr.data, ctypes.POINTER(ctypes.c_float)), shape=(n * 3,))
         logits = data[1::3]
         best = int(np.argmax(logits))
         top = logits[best]
-        if np.isfinite(top) and np.count_nonzero(logits == top) == 1:  # a tie could let greedy pick another token
-            self._one[0] = arr.data[best]
-            self._one_array.selected = -1
-            self._lib.llama_sampler_apply(self.grammar, ctypes.byref(self._one_array))
-            if np.isfinite(self._one[0].logit):
-                self.checked += 1
-                return  # allowed: the greedy sampler picks it from the untouched array
-        self.full += 1
-        self._lib.llama_sampler_apply(self.grammar, cur_p)
+        if not np.isfinite(top) or np.count_nonzero(logits == top) != 1:
+            return False
+        self._one[0] = arr.data[best]
+        self._one_array.selected = -1
+        self._lib.llama_sampler_apply(self.grammar, ctypes.byref(self._one_array))
+        return bool(np.isfinite(self._one[0].logit))
 
     def close(self) -> None:
         if self.grammar:
