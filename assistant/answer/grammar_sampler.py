@@ -13,6 +13,8 @@ from __future__ import annotations
 import ctypes
 from typing import Any
 
+import numpy as np
+
 
 class ArgmaxFirstGrammar:
     """A llama.cpp sampler (placed before the greedy sampler) owning a grammar sampler of its own."""
@@ -57,8 +59,6 @@ class ArgmaxFirstGrammar:
 
     def _best_allowed(self, arr: Any) -> bool:
         """Does the grammar accept the array's single best token? (A tie could let greedy pick another: no.)"""
-        import numpy as np
-
         n = int(arr.size)
         # llama_token_data is {int32 id; float logit; float p}: view the logits without copying
         data = np.ctypeslib.as_array(ctypes.cast(arr.data, ctypes.POINTER(ctypes.c_float)), shape=(n * 3,))
