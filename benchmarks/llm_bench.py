@@ -8,12 +8,15 @@
 2. Grammar sampling (``--grammar``): the project's real answers with llama-cpp-python's grammar sampler (every
    token of the vocabulary matched against the grammar at each step) and with ``RTMS_LLM_GRAMMAR_ARGMAX_FIRST``
    (the best token checked alone first).
-3. Prompt-lookup decoding (``RTMS_LLM_PROMPT_LOOKUP``): the project's real answers (``Assistant.stream`` over the
+3. Flash attention (``--flash-attn``): the project's real answers with ``RTMS_LLM_FLASH_ATTN`` off and on (first
+   token is mostly prompt evaluation).
+4. Prompt-lookup decoding (``RTMS_LLM_PROMPT_LOOKUP``): the project's real answers (``Assistant.stream`` over the
    built index) with and without it: first token, total, generation tokens/s and whether the greedy output is
    identical.
 
     .venv/bin/python benchmarks/llm_bench.py [--levels auto,haswell,skylakex,zen4] [--prompt-tokens 965]
-        [--gen 64] [--repeats 3] [--lookup 10] [--grammar] [--questions 5] [--build native=/tmp/llb-native]
+        [--gen 64] [--repeats 3] [--lookup 10] [--grammar] [--flash-attn] [--questions 5]
+        [--build native=/tmp/llb-native]
 """
 
 from __future__ import annotations
@@ -202,6 +205,7 @@ def main() -> int:
     ap.add_argument("--questions", type=int, default=5)
     ap.add_argument("--grammar", action="store_true",
                     help="real answers with llama.cpp's grammar sampler and with the argmax-first one")
+    ap.add_argument("--flash-attn", action="store_true", help="real answers with flash attention off and on")
     ap.add_argument("--no-builds", action="store_true")
     args = ap.parse_args()
     if args.worker:
@@ -217,6 +221,9 @@ def main() -> int:
         compare(args, settings, {"llama.cpp grammar": {"llm_grammar_argmax_first": False},
                                  "argmax first": {"llm_grammar_argmax_first": True}},
                 "grammar-constrained decoding, llama.cpp's grammar sampler vs the best token checked first")
+    if args.flash_attn:
+        compare(args, settings, {"attention": {"llm_flash_attn": False}, "flash attention": {"llm_flash_attn": True}},
+                "llama.cpp attention kernels, plain vs flash attention")
     if args.lookup:
         compare(args, settings, {"off": {"llm_prompt_lookup": 0}, f"lookup {args.lookup}": {
             "llm_prompt_lookup": args.lookup}}, "prompt-lookup decoding")

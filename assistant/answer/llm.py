@@ -53,7 +53,7 @@ class DecidesYesNo(Protocol):
 LLAMA_CPP_MISSING = ("llama-cpp-python is not installed: run `make run` (or "
                      "`pip install 'llama-cpp-python==0.3.36'`)")
 
-_LLAMAS: dict[tuple[str, int, int, int, bool], tuple[Any, threading.Lock, SystemStates]] = {}
+_LLAMAS: dict[tuple[str, int, int, int, bool, bool], tuple[Any, threading.Lock, SystemStates]] = {}
 _LLAMAS_LOCK = threading.Lock()
 
 
@@ -168,9 +168,9 @@ def _draft_model(prompt_lookup: int) -> Any:
     return LlamaPromptLookupDecoding(max_ngram_size=2, num_pred_tokens=prompt_lookup)
 
 
-def _load_llama(path: Path, n_ctx: int, threads: int, prompt_lookup: int = 0, argmax_first: bool = True
-                ) -> tuple[Any, threading.Lock, SystemStates]:
-    key = (str(path.resolve()), n_ctx, threads, prompt_lookup, argmax_first)
+def _load_llama(path: Path, n_ctx: int, threads: int, prompt_lookup: int = 0, argmax_first: bool = True,
+                flash_attn: bool = False) -> tuple[Any, threading.Lock, SystemStates]:
+    key = (str(path.resolve()), n_ctx, threads, prompt_lookup, argmax_first, flash_attn)
     with _LLAMAS_LOCK:
         if key not in _LLAMAS:
             try:
@@ -184,7 +184,8 @@ def _load_llama(path: Path, n_ctx: int, threads: int, prompt_lookup: int = 0, ar
                 # buffer from ``logits_all`` alone, so it is set explicitly (else prompts > n_batch tokens fail)
                 draft = _draft_model(prompt_lookup)
                 llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
-                            n_batch=512, seed=0, verbose=False, draft_model=draft, logits_all=draft is not None)
+                            n_batch=512, seed=0, verbose=False, draft_model=draft, logits_all=draft is not None,
+                            flash_attn=flash_attn)
             except (ValueError, RuntimeError) as exc:
                 raise ModelError(f"llama.cpp could not load {path}: {exc}. Check that it is a valid GGUF file "
                                  f"(RTMS_LLM_MODEL) or re-run `python -m assistant.models_setup --force`.") from exc
@@ -273,7 +274,8 @@ class LlamaCppBackend:
         if self._llama is None:
             self._llama, self._lock, states = _load_llama(self.path, self.settings.llm_context,
                                                           llm_threads(self.settings), self.settings.llm_prompt_lookup,
-                                                          self.settings.llm_grammar_argmax_first)
+                                                          self.settings.llm_grammar_argmax_first,
+                                                          self.settings.llm_flash_attn)
             # prompt lookup decoding keeps a draft of its own, which a restored state would not match
             self.states = states if self.settings.llm_keep_system_states and not self.settings.llm_prompt_lookup \
                 else None

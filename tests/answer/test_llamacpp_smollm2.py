@@ -117,3 +117,24 @@ def test_argmax_first_grammar_gives_the_full_grammars_text(smol_settings):
             assert sampler is None  # the plain instance keeps llama-cpp-python's sampler
     assert texts[True] == texts[False]
     assert re.match(r"(?:Yes|No)\. ", texts[True])
+
+
+def test_flash_attention_setting_reaches_llama_cpp_and_keeps_system_states(smol_settings):
+    """RTMS_LLM_FLASH_ATTN switches llama.cpp's attention kernel on its own Llama instance; the saved system-prompt
+    state must restore under it (the verdict probe's prompt in between) and the answer must still come."""
+    import llama_cpp
+
+    msgs = [{"role": "system", "content": "Reply briefly."}, {"role": "user", "content": "Name a colour."}]
+    probe = [{"role": "system", "content": "Answer Yes or No."}, {"role": "user", "content": "Is grass green?"}]
+    kinds = {}
+    for fa in (False, True):
+        llm = LlamaCppBackend(smol_settings.llm_model, smol_settings.model_copy(update={"llm_flash_attn": fa}))
+        llama = llm._ensure()[0]
+        kinds[fa] = llama.context_params.flash_attn_type
+        first = llm.generate(msgs, max_tokens=8)
+        llm.generate(probe, max_tokens=1)
+        restored = llm.states.restored if llm.states else 0
+        again = llm.generate(msgs, max_tokens=8)
+        assert llm.states is not None and llm.states.restored == restored + 1
+        assert isinstance(again, str) and again.strip() and again == first
+    assert kinds == {False: llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED, True: llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED}
