@@ -27,31 +27,62 @@ def _entries(sentence: str) -> list[tuple[str, list[str]]]:
     return [(w, terms(w)) for w in _WORD.findall(fold(sentence))]
 
 
-def directions(text: str) -> dict[str, set[str]]:
-    """Named term → the directions ('up', 'down') the text gives it."""
+_REVERSES = re.compile(r"\b(?:revers|prevent|normali[sz]|restor|counteract|abolish|attenuat|rescu)\w*", re.I)
+_POINTS_BACK = re.compile(r"\b(?:it|them|these|those|this|that|such|both|each)\b", re.I)
+_REVERSED_CHANGE = re.compile(r"\s+(?:the|this|that|an?|its|their)\s+(?:[\w-]+\s+)?(?:increase|rise|elevation|"
+                              r"up-?regulation|reduction|decrease|loss|drop|fall|down-?regulation)s?\b"
+                              r"(?:(?!\band\b|\bbut\b)[^;,.])*", re.I)
+_FLIP = {"up": "down", "down": "up"}
+
+
+def _sentence_directions(sent: str) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
-    for sent in split_sentences(text) or [text]:
-        named = {t for t in named_terms(sent) if not t[:1].isdigit()}
-        if not named:
+    named = {t for t in named_terms(sent) if not t[:1].isdigit()}
+    if not named:
+        return out
+    entries = _entries(sent)
+    dirs = [next((DIRECTIONS[t] for t in ts if t in DIRECTIONS), None) for _, ts in entries]
+    for i, (_, ts) in enumerate(entries):
+        hits = [t for t in ts if t in named]
+        if not hits:
             continue
-        entries = _entries(sent)
-        dirs = [next((DIRECTIONS[t] for t in ts if t in DIRECTIONS), None) for _, ts in entries]
-        for i, (_, ts) in enumerate(entries):
-            hits = [t for t in ts if t in named]
-            if not hits:
-                continue
-            d = None
-            for j in range(i + 1, len(entries)):  # "IL-10 levels were increased"
-                if dirs[j]:
-                    d = dirs[j]
-                    break
-                if entries[j][0] not in _FILLER:
-                    break
-            if d is None:  # "raises IL-10 and BDNF"
-                d = next((dirs[j] for j in range(i - 1, -1, -1) if dirs[j]), None)
-            if d:
-                for t in hits:
-                    out.setdefault(t, set()).add(d)
+        d = None
+        for j in range(i + 1, len(entries)):  # "IL-10 levels were increased"
+            if dirs[j]:
+                d = dirs[j]
+                break
+            if entries[j][0] not in _FILLER:
+                break
+        if d is None:  # "raises IL-10 and BDNF"
+            d = next((dirs[j] for j in range(i - 1, -1, -1) if dirs[j]), None)
+        if d:
+            for t in hits:
+                out.setdefault(t, set()).add(d)
+    return out
+
+
+def directions(text: str) -> dict[str, set[str]]:
+    """Named term → the directions ('up', 'down') the text gives it. A reversal ("injury raised GFAP; rTMS
+    reversed it", "prevented the increase in GFAP", "… These changes were prevented by rTMS") gives the things it
+    reverses — named before it or in the change it names, else in the sentence before when it points back — the
+    other direction too."""
+    out: dict[str, set[str]] = {}
+    previous: dict[str, set[str]] = {}
+    for sent in split_sentences(text) or [text]:
+        mine = _sentence_directions(sent)
+        rev = _REVERSES.search(sent)
+        if rev:
+            before = _sentence_directions(sent[:rev.start()])
+            change = _REVERSED_CHANGE.match(sent, rev.end())  # "prevented the increase in GFAP"
+            if change and not before:
+                before = _sentence_directions(change.group(0))
+            source = before or (previous if _POINTS_BACK.search(sent) else {})
+            flipped = {t: {_FLIP[d] for d in ds} for t, ds in source.items()}
+            for t, ds in flipped.items():
+                (mine if t in before else out).setdefault(t, set()).update(ds)
+        for t, ds in mine.items():
+            out.setdefault(t, set()).update(ds)
+        previous = mine
     return out
 
 

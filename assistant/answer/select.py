@@ -29,6 +29,10 @@ DENSE_ALONE = 0.55  # a sentence with no question word is evidence only when thi
 
 _ANAPHORIC = re.compile(r"^(?:these|this|that|those|it|its|they|their|such|both|the same|here|there|in turn|"
                         r"in contrast|however|also)\b", re.I)
+# "20 Hz rTMS reversed every one of these changes": a reference back inside the sentence
+_REFERS_BACK = re.compile(r"\b(?:(?:all|both|each|every one|any|none) of )?(?:these|those|such|this|that) "
+                          r"(?:changes?|effects?|increases?|decreases?|reductions?|rises?|elevations?|alterations?|"
+                          r"differences?|abnormalities|deficits?|responses?)\b", re.I)
 
 
 @dataclass
@@ -145,11 +149,13 @@ def select_evidence(question: str, passages: list[Passage], texts: list[str] | N
         if s.score < 0.5 * best:
             break
         take(s)
-    # a sentence that points back ("These changes were reversed…") brings the sentence it points to
+    # a sentence that points back ("These changes were reversed…", "… reversed every one of these changes")
+    # brings the sentence it points to
     by_pos = {(sp.n, sp.start): i for i, sp in enumerate(spans)}
     for c in list(chosen):
         i = by_pos.get((c.n, c.start))
-        if i and spans[i - 1].n == c.n and _ANAPHORIC.match(c.text) and spans[i - 1] not in chosen \
+        if i and spans[i - 1].n == c.n and (_ANAPHORIC.match(c.text) or _REFERS_BACK.search(c.text)) \
+                and spans[i - 1] not in chosen \
                 and used + tokens(spans[i - 1].text) <= token_budget * 1.3:
             chosen.append(spans[i - 1])
             used += tokens(spans[i - 1].text)

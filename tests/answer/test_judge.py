@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from assistant.answer.judge import LexicalJudge, LLMJudge
 
 from .conftest import FACTS, ScriptedLLM
@@ -53,6 +55,30 @@ def test_directions_by_position():
     assert directions("Serum TNF-α was raised; 20 Hz rTMS for 11 days brought it down.") == {"tnfalpha": {"up"}}
     ev = "In compressed rats serum TNF-α was raised; 20 Hz rTMS for 11 days brought it down again."
     assert LexicalJudge().fit([ev]).supports("Serum TNF-α rose in compressed rats and fell again with 20 Hz rTMS.", ev)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Compression raised GFAP in the ganglion; 20 Hz rTMS for 11 days reversed it.", {"gfap": {"up", "down"}}),
+    ("rTMS prevented the increase in GFAP.", {"gfap": {"up", "down"}}),
+    ("rTMS attenuated the injury-induced rise of IL-1β and raised IL-10.",
+     {"il1beta": {"up", "down"}, "il10": {"up"}}),
+    ("Ligation raised GFAP and Iba-1 in the dorsal horn. These changes were reversed by 20 Hz rTMS.",
+     {"gfap": {"up", "down"}, "iba1": {"up", "down"}}),
+    ("rTMS reversed pain behaviour and increased IL-10.", {"il10": {"up"}}),  # nothing named was reversed
+    ("Ligation raised GFAP. Pain was later reversed by rest.", {"gfap": {"up"}}),  # does not point back
+])
+def test_a_reversal_gives_what_it_reverses_the_other_direction(text, expected):
+    from assistant.answer.polarity import directions
+
+    assert directions(text) == expected
+
+
+def test_a_treatment_that_reversed_an_injury_rise_supports_a_claim_that_it_lowered_it():
+    ev = ("Compression raised DRG GFAP, dorsal-horn GFAP and PSD-95 (all P < 0.05). 20 Hz rTMS reversed every one "
+          "of these changes.")
+    judge = LexicalJudge().fit([ev])
+    assert judge.supports("20 Hz rTMS reduced DRG GFAP, dorsal-horn GFAP and PSD-95.", ev)
+    assert not judge.supports("20 Hz rTMS reduced IL-10 in the dorsal horn.", ev)  # not in the passage at all
 
 
 def test_a_number_written_as_a_word_is_checked_as_a_number():

@@ -336,6 +336,17 @@ def test_a_sentence_that_points_back_brings_the_sentence_it_points_to():
     assert [e.text[:12] for e in ev] == ["Nerve injury", "These change"]
 
 
+@pytest.mark.parametrize("second,brings", [
+    ("Stimulation at 20 Hz reversed every one of these changes within 11 days.", True),
+    ("Stimulation at 20 Hz lowered PSD-95 within 11 days.", False)])
+def test_a_reference_back_inside_a_sentence_brings_its_predecessor(second, brings):
+    text = ("Compression of the ganglion raised GFAP in satellite glia and serum IL-18 in the rats. " + second
+            + " Body weight did not differ between groups.")
+    ev = select_evidence("What did 20 Hz stimulation do within 11 days?", [make_passage("luo", "Results", text)],
+                         max_sentences=1)
+    assert [e.text[:11] for e in ev] == (["Compression", "Stimulation"] if brings else ["Stimulation"])
+
+
 @pytest.mark.parametrize("yes_no,refusal", [(False, False), (True, False), (True, True)])
 def test_llama_cpp_parses_the_answer_grammar(yes_no, refusal):
     llama_cpp = pytest.importorskip("llama_cpp")
