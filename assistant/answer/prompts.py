@@ -158,9 +158,12 @@ def evidence_messages(question: str, sentences: list[EvidenceSentence], passages
 VERDICT_SYSTEM = "You read the results of a biomedical study and answer a yes/no question about it."
 
 
-def verdict_messages(question: str, findings: str) -> list[dict[str, str]]:
-    """Messages asking for the verdict alone, from one paper's findings (the first token's log-odds decides)."""
-    user = f"Results: {sanitize(findings)[0]}\n\nQuestion: {question}\nAnswer Yes or No."
+def verdict_messages(question: str, findings: str, negated: bool = False) -> list[dict[str, str]]:
+    """Messages asking for the verdict alone, from one paper's findings (the first token's log-odds decides).
+    ``negated`` asks whether the answer is no instead; both share the prompt up to the question, so llama.cpp
+    evaluates only the last line again."""
+    ask = "Is the answer to this question no? Answer Yes or No." if negated else "Answer Yes or No."
+    user = f"Results: {sanitize(findings)[0]}\n\nQuestion: {question}\n{ask}"
     return chat(VERDICT_SYSTEM, user)
 
 

@@ -133,20 +133,21 @@ _NOT_FOUND = re.compile(r"\b(?:no (?:statistically )?significant|not (?:statisti
                         r"no association|not associated|no correlation|no effect|failed to)\b", re.I)
 _ALIKE = re.compile(r"\b(?:similar|comparable|equivalent|unchanged|no change)\b", re.I)
 _FOUND = re.compile(r"\b(?:significant(?:ly)?|p\s*<\s*0?\.0\d+)\b", re.I)
-FEATURES = ("yes_logodds", "not_found_cues", "alike_cues", "found_cues")
+FEATURES = ("yes_logodds", "negated_yes_logodds", "not_found_cues", "alike_cues", "found_cues")
 MODEL_FILE = Path(__file__).with_name("verdict_model.json")
 
 
-def features(logodds: float, findings: str) -> list[float]:
-    """The verdict model's inputs: the model's log-odds of Yes over No, and how often the findings report no
-    effect ("no significant difference", "did not"), sameness ("comparable") or an effect ("significantly",
-    "p < 0.05"), each count capped at 3."""
-    return [logodds, *(float(min(3, len(rx.findall(findings)))) for rx in (_NOT_FOUND, _ALIKE, _FOUND))]
+def features(logodds: float, negated: float, findings: str) -> list[float]:
+    """The verdict model's inputs: the model's log-odds of Yes over No to the question and to "is the answer
+    no?", and how often the findings report no effect ("no significant difference", "did not"), sameness
+    ("comparable") or an effect ("significantly", "p < 0.05"), each count capped at 3."""
+    return [logodds, negated, *(float(min(3, len(rx.findall(findings)))) for rx in (_NOT_FOUND, _ALIKE, _FOUND))]
 
 
 class VerdictModel(BaseModel):
     """A logistic model over ``FEATURES`` (fitted by `rtms-assistant eval pubmedqa-fit-verdict`): a 1.5B model's
-    log-odds alone separates yes from no weakly, and findings that report no effect pull towards no."""
+    log-odds alone separates yes from no weakly; read against its log-odds for the negated asking it separates
+    them better, and findings that report no effect pull towards no."""
 
     features: list[str]
     weights: list[float]
@@ -155,9 +156,10 @@ class VerdictModel(BaseModel):
     n: int = 0
     cv_accuracy: float | None = None
 
-    def score(self, logodds: float, findings: str) -> float:
+    def score(self, logodds: float, negated: float, findings: str) -> float:
         """Above 0: yes."""
-        return self.bias + sum(w * x for w, x in zip(self.weights, features(logodds, findings), strict=True))
+        return self.bias + sum(w * x for w, x in zip(self.weights, features(logodds, negated, findings),
+                                                             strict=True))
 
     @classmethod
     def load(cls, path: Path | None = None) -> VerdictModel:

@@ -243,11 +243,11 @@ def eval_pubmedqa_fit_verdict(
     out: Path | None = typer.Option(None, help="Where to write the model (default: the shipped "
                                                "assistant/answer/verdict_model.json)."),
     data: Path | None = typer.Option(None, help="PubMedQA data folder (default: RTMS_PUBMEDQA_DIR)."),
-    probes: Path | None = typer.Option(None, help="JSONL of the LLM's probes (PMID, label, log-odds): read when it "
-                                                  "exists, so a refit skips the LLM; written after probing when "
-                                                  "it does not."),
+    probes: Path | None = typer.Option(None, help="JSONL of the LLM's probes (PMID, label, both log-odds): read "
+                                                  "when it exists, so a refit skips the LLM; written after "
+                                                  "probing when it does not."),
 ) -> None:
-    """Fit the verdict model on PubMedQA questions outside dev100 (~1.5 s a question with the default LLM)."""
+    """Fit the verdict model on PubMedQA questions outside dev100 (~2–3 s a question with the default LLM)."""
     from assistant.answer.verdict import MODEL_FILE
     from assistant.eval.pubmedqa.data import load_pubmedqa
     from assistant.eval.pubmedqa.verdict_fit import fit_verdict_model

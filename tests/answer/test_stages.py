@@ -142,7 +142,7 @@ def test_the_verdict_is_asked_for_from_the_findings_after_the_answer(tmp_path):
 
     q = "Does rTMS lower IL-1β in the spinal cord?"
     model = tmp_path / "verdict.json"  # the score is the log-odds itself
-    model.write_text(json.dumps({"features": list(verdict.FEATURES), "weights": [1, 0, 0, 0], "bias": 0}))
+    model.write_text(json.dumps({"features": list(verdict.FEATURES), "weights": [1, 0, 0, 0, 0], "bias": 0}))
     for logodds, expected in ((1.2, "yes"), (-0.4, "no")):
         turn = Turn(question=q, query=q, passages=passages(), yes_no=True)
         turn.texts = [p.chunk.text for p in turn.passages]
@@ -150,13 +150,17 @@ def test_the_verdict_is_asked_for_from_the_findings_after_the_answer(tmp_path):
         llm = VerdictLLM(logodds, "It lowered IL-1β in the dorsal horn [1].")
         composer = LLMComposer(llm, s(verdict_probe=True, verdict_probe_threshold=0.5, verdict_model=model))
         assert "".join(composer.compose(turn)) == "It lowered IL-1β in the dorsal horn [1]."
-        answer_call, probe_call = llm.calls
+        answer_call, probe_call, negated_call = llm.calls
         assert "verdict ::=" not in llm.kwargs[0]["grammar"]  # the answer states the finding, no verdict word
         assert "Yes. or No." not in answer_call[-1]["content"]
-        assert llm.kwargs[1] == {"grammar": None, "yes_threshold": 0.0, "max_tokens": 1}
+        assert llm.kwargs[1] == llm.kwargs[2] == {"grammar": None, "yes_threshold": 0.0, "max_tokens": 1}
         top = turn.passages[0]
         assert probe_call[-1]["content"].startswith("Results: ") and top.chunk.text[:40] in probe_call[-1]["content"]
         assert q in probe_call[-1]["content"]
+        # the negated asking shares the prompt up to its last line (llama.cpp's prefix cache)
+        head, _, last = negated_call[-1]["content"].rpartition("\n")
+        assert probe_call[-1]["content"].startswith(head + "\n")
+        assert last.startswith("Is the answer to this question no?")
         assert (turn.probed, turn.yes_logodds, turn.verdict_score) == (expected, logodds, logodds)
         turn.support = turn.texts
         turn.raw = "Yes, rTMS lowers IL-1β in the spinal cord [1]."  # a restated verdict does not outrank the probe
@@ -449,15 +453,17 @@ def test_the_verdict_reads_the_whole_best_paper_when_the_index_can_give_it():
 
 
 def test_the_verdict_model_reads_the_log_odds_with_the_findings_wording(tmp_path):
-    feats = verdict.features(0.7, "Pain fell significantly (p < 0.01). IL-6 did not change; TNF-α was similar.")
-    assert feats == [0.7, 1.0, 1.0, 2.0]  # "did not"; "similar"; "significantly", "p < 0.01"
+    feats = verdict.features(0.7, 0.2, "Pain fell significantly (p < 0.01). IL-6 did not change; TNF-α was similar.")
+    assert feats == [0.7, 0.2, 1.0, 1.0, 2.0]  # "did not"; "similar"; "significantly", "p < 0.01"
     shipped = verdict.VerdictModel.load()
     assert shipped.features == list(verdict.FEATURES) and shipped.n >= 100 and shipped.weights[0] > 0
-    assert shipped.weights[1] < 0  # findings that report no effect pull towards no
+    assert shipped.weights[1] < 0  # yes to "is the answer no?" pulls towards no
+    assert shipped.weights[2] < 0  # findings that report no effect pull towards no
     found = "Pain fell significantly in the treated group (p < 0.01)."
     none = "Pain scores did not differ; there was no significant difference between groups."
-    assert shipped.score(1.0, found) > shipped.score(1.0, none)
-    assert shipped.score(2.0, found) > shipped.score(-1.0, found)
+    assert shipped.score(1.0, 0.0, found) > shipped.score(1.0, 0.0, none)
+    assert shipped.score(2.0, 0.0, found) > shipped.score(-1.0, 0.0, found)
+    assert shipped.score(1.0, -1.0, found) > shipped.score(1.0, 1.0, found)
     bad = tmp_path / "bad.json"
     bad.write_text('{"features": ["yes_logodds"], "weights": [1.0], "bias": 0}')
     with pytest.raises(ConfigError, match="pubmedqa-fit-verdict"):
@@ -592,7 +598,7 @@ def test_the_verdict_model_is_refitted_from_stored_probes_without_the_llm(tmp_pa
     qs = data.split("dev")
     probes = tmp_path / "probes.jsonl"
     # invented log-odds: high for the yes questions; no LLM is loaded (the backend is extractive)
-    probes.write_text("".join(json.dumps({"pmid": q.pmid, "label": q.label,
+    probes.write_text("".join(json.dumps({"pmid": q.pmid, "label": q.label, "negated": 0.5,
                                           "logodds": 2.0 if q.label == "yes" else -1.0}) + "\n" for q in qs))
     out = tmp_path / "model.json"
     model = fit_verdict_model(data, s(), out, probes_file=probes, progress=False)
@@ -600,6 +606,9 @@ def test_the_verdict_model_is_refitted_from_stored_probes_without_the_llm(tmp_pa
     assert verdict.VerdictModel.load(out).weights == model.weights
     probes.write_text('{"pmid": "1"}\n')
     with pytest.raises(ConfigError, match="Delete it to probe again"):
+        read_probes(probes)
+    probes.write_text('{"pmid": "1", "label": "yes", "logodds": 1.0}\n')  # written before the negated probe
+    with pytest.raises(ConfigError, match="negated"):
         read_probes(probes)
 
 

@@ -1,11 +1,11 @@
 """Fit the verdict model (``assistant/answer/verdict_model.json``) on PubMedQA questions outside dev100.
 
 For each calibration question the default LLM is asked the verdict prompt over its abstract's results (as the
-answer engine asks it over the best-matching paper's findings); the model's log-odds and the findings' cue counts
-(``verdict.features``) are fitted by logistic regression (yes against no or maybe), and 10-fold cross-validated
-accuracy on the same questions (maybe counted as wrong) is recorded beside the weights. dev100 is never used.
-The probes (PMID, gold label, log-odds; no text) can be kept in a JSONL file, so the model can be refitted on
-other findings features without asking the LLM again.
+answer engine asks it over the best-matching paper's findings); the model's log-odds (to the question and to its
+negated asking) and the findings' cue counts (``verdict.features``) are fitted by logistic regression (yes against
+no or maybe), and 10-fold cross-validated accuracy on the same questions (maybe counted as wrong) is recorded
+beside the weights. dev100 is never used. The probes (PMID, gold label, both log-odds; no text) can be kept in a
+JSONL file, so the model can be refitted on other findings features without asking the LLM again.
 """
 
 from __future__ import annotations
@@ -35,21 +35,22 @@ def findings_of(data: PubMedQAData, pmid: str, settings: Settings) -> str:
 
 def probe(data: PubMedQAData, settings: Settings, limit: int | None = None,
           subset_file: Path | str = SUBSET_FILE, progress: bool = True) -> list[dict[str, Any]]:
-    """Per calibration question: its PMID, gold label and the LLM's log-odds of Yes over its findings."""
+    """Per calibration question: its PMID, gold label and the LLM's log-odds of Yes over its findings, to the
+    question (``logodds``) and to its negated asking (``negated``)."""
     llm = make_llm(Backend.LLAMA_CPP, settings)
     probes = []
     for q in tqdm(select_questions(data, "dev", "calib", limit, subset_file), desc="verdict probe", unit="q",
                   disable=not progress):
-        logodds = verdict_logodds(cast(DecidesYesNo, llm), q.question, findings_of(data, q.pmid, settings))
-        if logodds is not None:
-            probes.append({"pmid": q.pmid, "label": q.label, "logodds": logodds})
+        probe_ = verdict_logodds(cast(DecidesYesNo, llm), q.question, findings_of(data, q.pmid, settings))
+        if probe_ is not None:
+            probes.append({"pmid": q.pmid, "label": q.label, "logodds": probe_.plain, "negated": probe_.negated})
     return probes
 
 
 def feature_rows(probes: list[dict[str, Any]], data: PubMedQAData, settings: Settings) -> list[dict[str, Any]]:
     """The probes with the verdict model's inputs, read from each abstract's findings now."""
     return [{"pmid": p["pmid"], "label": p["label"],
-             "x": features(p["logodds"], findings_of(data, p["pmid"], settings))} for p in probes]
+             "x": features(p["logodds"], p["negated"], findings_of(data, p["pmid"], settings))} for p in probes]
 
 
 def read_probes(path: Path) -> list[dict[str, Any]]:
@@ -57,9 +58,9 @@ def read_probes(path: Path) -> list[dict[str, Any]]:
         probes = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read the verdict probes {path}: {exc}. Delete the file to probe again.") from exc
-    if not all(isinstance(p, dict) and {"pmid", "label", "logodds"} <= p.keys() for p in probes):
-        raise ConfigError(f"{path} is not a file of verdict probes (pmid, label, logodds per line). Delete it to "
-                          "probe again.")
+    if not all(isinstance(p, dict) and {"pmid", "label", "logodds", "negated"} <= p.keys() for p in probes):
+        raise ConfigError(f"{path} is not a file of verdict probes (pmid, label, logodds, negated per line; files "
+                          "written before the negated probe lack it). Delete it to probe again.")
     return probes
 
 
