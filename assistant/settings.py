@@ -152,12 +152,12 @@ class Settings(BaseSettings):
     verdict_probe: bool = Field(
         True, description="llama.cpp, yes/no questions: the verdict is asked for separately, from the findings of "
                           "the best-matching paper (its results sections when it has them), after the answer has "
-                          "streamed; the log-odds of Yes over No, read with the findings' wording by the verdict "
-                          "model, decides. Off: the answer's first word decides (verdict_yes_threshold).")
+                          "streamed; the log-odds of Yes over No (to the question and to 'is the answer no?'), read "
+                          "with the findings' wording by the verdict model, decides. Off: the answer's first word decides (verdict_yes_threshold).")
     verdict_findings_chars: int = Field(1600, ge=200, description="With verdict_probe: most characters of "
                                         "findings the verdict prompt holds (~400 tokens).")
     verdict_probe_threshold: float = Field(
-        0.0, description="With verdict_probe: Yes when the verdict model's score (the log-odds of Yes over No "
+        0.0, description="With verdict_probe: Yes when the verdict model's score (both log-odds of Yes over No "
                          "read with the findings' wording) reaches this.")
     verdict_model: Path | None = Field(
         None, description="With verdict_probe: the verdict model's JSON file (default: the one shipped, fitted on "
