@@ -114,7 +114,9 @@ class Settings(BaseSettings):
                                            "sentence covers this weighted share of the question's key terms.")
     extractive_max_sentences: int = Field(3, ge=1, le=10, description="Extractive backend: sentences per answer.")
     repair_citations: bool = Field(True, description="Add the marker of the one passage that supports an uncited "
-                                                     "sentence (flagged 'citations-added').")
+                                                     "sentence (flagged 'citations-added'), or replace the markers of "
+                                                     "a sentence none of whose cited passages supports it by that "
+                                                     "passage's (flagged 'citations-corrected').")
     findings_answer: bool = Field(True, description="A yes/no answer with no verifiable sentence, even after the "
                                   "fallback, whose verdict was read from the best paper's findings: answer with that "
                                   "verdict and the findings' sentences nearest the question, cited (flagged "
@@ -153,7 +155,8 @@ class Settings(BaseSettings):
         True, description="llama.cpp, yes/no questions: the verdict is asked for separately, from the findings of "
                           "the best-matching paper (its results sections when it has them), after the answer has "
                           "streamed; the log-odds of Yes over No (to the question and to 'is the answer no?'), read "
-                          "with the findings' wording by the verdict model, decides. Off: the answer's first word decides (verdict_yes_threshold).")
+                          "with the findings' wording by the verdict model, decides. Off: the answer's first word "
+                          "decides (verdict_yes_threshold).")
     verdict_findings_chars: int = Field(1600, ge=200, description="With verdict_probe: most characters of "
                                         "findings the verdict prompt holds (~400 tokens).")
     verdict_probe_threshold: float = Field(

@@ -67,6 +67,7 @@ class AnswerFlag(StrEnum):
     REPEATED_SENTENCE_DROPPED = "repeated-sentence-dropped"
     RESTATED_QUESTION_DROPPED = "restated-question-dropped"
     CITATIONS_ADDED = "citations-added"
+    CITATIONS_CORRECTED = "citations-corrected"
     CITATIONS_PRUNED = "citations-pruned"
     OUT_OF_RANGE_MARKERS_REMOVED = "out-of-range-markers-removed"
     UNSUPPORTED_SENTENCES = "unsupported-sentences"

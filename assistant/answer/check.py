@@ -3,6 +3,7 @@ flagged or dropped, missing markers repaired when one passage clearly supports t
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from assistant.answer.attribution import (
@@ -88,11 +89,15 @@ def _needed(claim: str, jointly: list[int], evidence: list[str], judge: Judge) -
     return kept
 
 
-def _repair(claim: str, evidence: list[str], judge: Judge, lexical: LexicalJudge) -> int | None:
-    """Passage number that supports an uncited claim: the lexically closest passage, confirmed by the judge."""
+def _repair(claim: str, evidence: list[str], judge: Judge, lexical: LexicalJudge,
+            exclude: Collection[int] = ()) -> int | None:
+    """Passage number that supports an uncited (or wrongly cited) claim: the lexically closest passage outside
+    ``exclude``, confirmed by the judge."""
     if len(term_set(claim)) < MIN_REPAIR_TERMS:  # too little content to pin on one passage
         return None
-    scores = [(lexical.score(claim, ev), n) for n, ev in enumerate(evidence, 1)]
+    scores = [(lexical.score(claim, ev), n) for n, ev in enumerate(evidence, 1) if n not in exclude]
+    if not scores:
+        return None
     score, n = max(scores)
     if score <= 0:
         return None
@@ -152,6 +157,15 @@ def check_answer(raw: str, passages: list[Passage], evidence: list[str], judge: 
             continue
         if markers:
             check.supported_markers = _judge_sentence(claim, markers, evidence, judge, passages, known, study)
+            # cited to the wrong passages ("[2][4][5]" for a fact of passage 6): the one passage that backs it,
+            # judged as a cited passage is (with what it says of a study the claim names)
+            if not check.supported_markers and repair \
+                    and (n := _repair(claim, evidence, judge, lexical, exclude=markers)) is not None \
+                    and _judge_sentence(claim, [n], evidence, judge, passages, known, study):
+                text = add_markers(strip_markers(text), [n])
+                check.markers, check.supported_markers = [n], [n]
+                check.repaired = True
+                flags.append(AnswerFlag.CITATIONS_CORRECTED)
         elif repair and (n := _repair(claim, evidence, judge, lexical)) is not None:
             text = add_markers(text, [n])
             check.markers = [n]

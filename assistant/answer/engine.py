@@ -7,9 +7,10 @@ interfaces should replace what they streamed with ``Answer.answer`` at the end.
 
 Flags an Answer can carry: ``below-threshold`` / ``below-bm25-threshold`` / ``question-term-missing`` /
 ``no-passages`` (refused before generation), ``llm-refused``, ``insufficient-coverage`` (extractive refusal),
-``nothing-verifiable``, ``no-citations``, ``citations-added``, ``out-of-range-markers-removed``,
-``unsupported-sentences`` / ``unsupported-sentences-dropped``, ``partial-refusal``, ``empty-output``,
-``extractive-fallback``, ``evidence-added``, ``llm-unavailable``, ``instructions-in-passages-removed``.
+``nothing-verifiable``, ``no-citations``, ``citations-added``, ``citations-corrected``,
+``out-of-range-markers-removed``, ``unsupported-sentences`` / ``unsupported-sentences-dropped``,
+``partial-refusal``, ``empty-output``, ``extractive-fallback``, ``evidence-added``, ``llm-unavailable``,
+``instructions-in-passages-removed``.
 """
 
 from __future__ import annotations

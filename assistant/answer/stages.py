@@ -470,6 +470,15 @@ def complete(turn: Turn, judge: Judge, settings: Settings) -> None:
         added.append(add_markers(e.text, [e.n]))
         said |= term_set(e.text)
 
+    # the answer restates the question without the thing asked for ("The STOPNEP study identified neuropathic
+    # characteristics …" for "Which questionnaire identified …, and how many …?"): it states no value or name the
+    # question lacks, so the cited papers' sentence on the first part that brings one is added
+    asked_specifics = specifics(turn.query)
+    if not turn.yes_no and not (specifics(strip_markers(r.text)) - asked_specifics):
+        first = term_set(question_parts(turn.query)[0]) - TOPIC_TERMS - idents
+        add(max(((len(term_set(e.text) & first), e.score, e) for e in turn.evidence
+                 if e.n in cited and term_set(e.text) & first and specifics(e.text) - asked_specifics - said),
+                default=(0, 0.0, None), key=lambda x: x[:2])[2])
     if SETTINGS_ASKED.search(turn.query) and not SETTING_VALUE.search(strip_markers(r.text)):
         add(max(((len(SETTING_VALUE.findall(e.text)), e.score, e) for e in turn.evidence
                  if e.n in cited and SETTING_VALUE.search(e.text)), default=(0, 0.0, None), key=lambda x: x[:2])[2])

@@ -655,3 +655,32 @@ def test_a_question_about_one_study_takes_that_studys_other_passages():
     unnamed = _retrieved(search, q.replace("Chen et al. 2019", "the trial"), 2)
     stages.expand(unnamed, search, s(sibling_passages=1), explicit_mode=False)
     assert not unnamed.passages[-1].chunk.text.startswith("Ten sessions")
+
+
+def test_a_sentence_cited_to_the_wrong_passages_is_cited_to_the_one_that_supports_it():
+    from assistant.answer.check import check_answer
+
+    ps = passages()
+    texts = [p.chunk.text for p in ps]
+    judge = LexicalJudge().fit(texts)
+    raw = ("Microglial activation, judged by Iba-1 staining, fell in the ipsilateral spinal cord after repeated "
+           "high-frequency stimulation [3][4].")
+    r = check_answer(raw, ps, texts, judge)
+    assert r.sentences[0].supported and r.sentences[0].markers == [2] and r.sentences[0].repaired
+    assert "citations-corrected" in r.flags and r.text.endswith("[2].")
+    off = check_answer(raw, ps, texts, judge, repair=False)
+    assert off.sentences[0].supported is False and "citations-corrected" not in off.flags
+    nowhere = check_answer("Iba-1 staining rose tenfold in the kidneys of dogs after a single session [3].", ps, texts,
+                           judge)
+    assert nowhere.sentences[0].supported is False and nowhere.sentences[0].markers == [3]
+
+
+def test_completion_names_what_the_question_asks_for_when_the_answer_only_restates_it():
+    q = "Which astrocyte marker showed a smaller decrease?"
+    turn, judge = _ready(q, "In the rodent study the astrocyte marker showed a smaller decrease [2].")
+    assert turn.result.sentences[0].supported
+    stages.complete(turn, judge, s())
+    assert "evidence-added" in turn.flags and "GFAP" in turn.result.text
+    named, judge2 = _ready(q, "GFAP, the astrocyte marker, showed a smaller decrease in the rodent study [2].")
+    stages.complete(named, judge2, s())
+    assert "evidence-added" not in named.flags  # the answer names it
