@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection, Iterator
 from typing import Any, Protocol
 
 from assistant.answer import conversation, verdict
-from assistant.answer.attribution import asked_study, own_study
+from assistant.answer.attribution import asked_study, cited_studies, known_authors, own_study
 from assistant.answer.check import CheckResult, check_answer
 from assistant.answer.citations import add_markers, is_refusal, source_label, split_sentences, strip_markers
 from assistant.answer.composers import Composer
@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 
 MAX_ADDED = 2  # evidence sentences the completion stage may add to an answer
 TOPIC_TERMS = term_set("rTMS TMS magnetic transcranial repetitive")  # the corpus's own subject
+# a part of a question asking "in which cells?" is answered by a cell type's name, not by the word "cells"
+INSTANCES = {"cell": term_set("glia glial astrocytes astrocytic microglia microglial neurons neuronal satellite "
+                              "macrophages lymphocytes monocytes neutrophils Schwann oligodendrocytes endothelial "
+                              "keratinocytes fibroblasts")}
 
 
 class Retriever(Protocol):
@@ -482,10 +486,18 @@ def complete(turn: Turn, judge: Judge, settings: Settings) -> None:
     if SETTINGS_ASKED.search(turn.query) and not SETTING_VALUE.search(strip_markers(r.text)):
         add(max(((len(SETTING_VALUE.findall(e.text)), e.score, e) for e in turn.evidence
                  if e.n in cited and SETTING_VALUE.search(e.text)), default=(0, 0.0, None), key=lambda x: x[:2])[2])
+    known = known_authors(turn.passages, turn.texts)
+
+    def on_cited(e: EvidenceSentence) -> bool:
+        """From a cited paper, or a sentence elsewhere (a review's) that names the study of a cited paper."""
+        names = cited_studies(e.text, known) if e.n not in cited else []
+        return e.n in cited or any(own_study(names, turn.passages[n - 1]) for n in cited)
+
     for clause in dict.fromkeys(later):  # the user's own parts too: a rewrite may have merged or lost one
         want = term_set(clause) - TOPIC_TERMS - idents  # "how many sessions": the type word locates it
+        want |= set().union(*(INSTANCES.get(t, set()) for t in want))
         add(max(((len(term_set(e.text) & want), e.score, e) for e in turn.evidence
-                 if e.n in cited and term_set(e.text) & want and specifics(e.text) - said
+                 if term_set(e.text) & want and specifics(e.text) - said and on_cited(e)
                  and add_markers(e.text, [e.n]) not in added), default=(0, 0.0, None), key=lambda x: x[:2])[2])
     if added:
         body = verdict.strip_verdict(turn.raw) if verdict.said(turn.raw) else turn.raw

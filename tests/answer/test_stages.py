@@ -684,3 +684,22 @@ def test_completion_names_what_the_question_asks_for_when_the_answer_only_restat
     named, judge2 = _ready(q, "GFAP, the astrocyte marker, showed a smaller decrease in the rodent study [2].")
     stages.complete(named, judge2, s())
     assert "evidence-added" not in named.flags  # the answer names it
+
+
+def test_completion_answers_which_cells_with_a_cell_type_from_a_sentence_on_the_cited_study():
+    """"…, and in which cells?" is answered by a cell type's name, here from the review's sentence on the cited
+    study (Luo et al. 2021), which the answer did not cite."""
+    ps = [make_passage("bai", "Dorsal horn", "Luo et al. 2021: nerve injury raised GFAP in the dorsal horn "
+                                            "(astrocyte activation), and stimulation reversed it.", rank=1),
+          make_passage("luo", "Results", "Stimulation at 20 Hz lowered GFAP in the dorsal horn of the rats.", rank=2)]
+    q = "Which marker did stimulation lower in the dorsal horn after nerve injury, and in which cells?"
+    turn = Turn(question=q, query=q, passages=ps)
+    stages.select(turn, s())
+    assert any(e.n == 1 for e in turn.evidence)
+    judge = LexicalJudge().fit(turn.support)
+    turn.raw = turn.generated = "Stimulation at 20 Hz lowered GFAP in the dorsal horn of the rats [2]."
+    turn.used_llm = True
+    stages.verify(turn, judge, s())
+    stages.complete(turn, judge, s())
+    assert "evidence-added" in turn.flags and "astrocyte activation" in turn.result.text
+    assert all(x.supported for x in turn.result.sentences)
