@@ -474,31 +474,40 @@ def complete(turn: Turn, judge: Judge, settings: Settings) -> None:
         added.append(add_markers(e.text, [e.n]))
         said |= term_set(e.text)
 
+    def best(rank: Callable[[EvidenceSentence], int], keep: Callable[[EvidenceSentence], Any]
+             ) -> EvidenceSentence | None:
+        """The evidence sentence ``keep`` allows that ``rank`` puts first (ties: the higher selection score)."""
+        return max(((rank(e), e.score, e) for e in turn.evidence if keep(e)), default=(0, 0.0, None),
+                   key=lambda x: x[:2])[2]
+
     # the answer restates the question without the thing asked for ("The STOPNEP study identified neuropathic
     # characteristics …" for "Which questionnaire identified …, and how many …?"): it states no value or name the
     # question lacks, so the cited papers' sentence on the first part that brings one is added
     asked_specifics = specifics(turn.query)
     if not turn.yes_no and not (specifics(strip_markers(r.text)) - asked_specifics):
         first = term_set(question_parts(turn.query)[0]) - TOPIC_TERMS - idents
-        add(max(((len(term_set(e.text) & first), e.score, e) for e in turn.evidence
-                 if e.n in cited and term_set(e.text) & first and specifics(e.text) - asked_specifics - said),
-                default=(0, 0.0, None), key=lambda x: x[:2])[2])
+        add(best(lambda e: len(term_set(e.text) & first), lambda e: e.n in cited and term_set(e.text) & first
+                 and specifics(e.text) - asked_specifics - said))
     if SETTINGS_ASKED.search(turn.query) and not SETTING_VALUE.search(strip_markers(r.text)):
-        add(max(((len(SETTING_VALUE.findall(e.text)), e.score, e) for e in turn.evidence
-                 if e.n in cited and SETTING_VALUE.search(e.text)), default=(0, 0.0, None), key=lambda x: x[:2])[2])
+        add(best(lambda e: len(SETTING_VALUE.findall(e.text)), lambda e: e.n in cited and SETTING_VALUE.search(e.text)))
     known = known_authors(turn.passages, turn.texts)
 
     def on_cited(e: EvidenceSentence) -> bool:
         """From a cited paper, or a sentence elsewhere (a review's) that names the study of a cited paper."""
-        names = cited_studies(e.text, known) if e.n not in cited else []
-        return e.n in cited or any(own_study(names, turn.passages[n - 1]) for n in cited)
+        if e.n in cited:
+            return True
+        names = cited_studies(e.text, known)
+        return any(own_study(names, turn.passages[n - 1]) for n in cited)
 
-    for clause in dict.fromkeys(later):  # the user's own parts too: a rewrite may have merged or lost one
+    def on_part(clause: str) -> EvidenceSentence | None:
+        """The sentence for one later part: most of its words, a value or name the answer lacks."""
         want = term_set(clause) - TOPIC_TERMS - idents  # "how many sessions": the type word locates it
         want |= set().union(*(INSTANCES.get(t, set()) for t in want))
-        add(max(((len(term_set(e.text) & want), e.score, e) for e in turn.evidence
-                 if term_set(e.text) & want and specifics(e.text) - said and on_cited(e)
-                 and add_markers(e.text, [e.n]) not in added), default=(0, 0.0, None), key=lambda x: x[:2])[2])
+        return best(lambda e: len(term_set(e.text) & want), lambda e: term_set(e.text) & want
+                    and specifics(e.text) - said and on_cited(e) and add_markers(e.text, [e.n]) not in added)
+
+    for clause in dict.fromkeys(later):  # the user's own parts too: a rewrite may have merged or lost one
+        add(on_part(clause))
     if added:
         body = verdict.strip_verdict(turn.raw) if verdict.said(turn.raw) else turn.raw
         turn.result = check_answer(f"{body.strip()} {' '.join(added)}", turn.passages, turn.support, judge,
