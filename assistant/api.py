@@ -99,7 +99,7 @@ class Assistant:
         import time
 
         from assistant.answer.backends import backend_spec
-        from assistant.answer.prompts import EVIDENCE_SYSTEM, SYSTEM_PROMPT
+        from assistant.answer.prompts import EVIDENCE_SYSTEM, SYSTEM_PROMPT, VERDICT_SYSTEM
 
         timings: dict[str, float] = {}
         if search:
@@ -112,6 +112,9 @@ class Assistant:
             t0 = time.perf_counter()
             system = EVIDENCE_SYSTEM if self.settings.prompt_evidence == "sentences" else SYSTEM_PROMPT
             llm.warm([{"role": "system", "content": system}, {"role": "user", "content": "Say OK."}])
+            if self.settings.verdict_probe and getattr(llm, "decides_yes_no", False):
+                # the verdict probe's system prompt (with its worked examples) is kept as a state of its own
+                llm.warm([{"role": "system", "content": VERDICT_SYSTEM}, {"role": "user", "content": "Say OK."}])
             timings["model_s"] = time.perf_counter() - t0
         return timings
 

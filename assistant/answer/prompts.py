@@ -155,7 +155,21 @@ def evidence_messages(question: str, sentences: list[EvidenceSentence], passages
     return chat(EVIDENCE_SYSTEM, user)
 
 
-VERDICT_SYSTEM = "You read the results of a biomedical study and answer a yes/no question about it."
+# Worked examples for the verdict probe, written for this project (invented studies): two where the results show
+# the effect asked about, two where they do not. In the system prompt they are evaluated once per process (the
+# system prompt's llama.cpp state is kept), so they cost nothing per question.
+VERDICT_EXAMPLES = (
+    ("Mean pain scores fell from 6.1 to 3.2 in the treated group and from 6.0 to 5.7 in the placebo group "
+     "(p<0.001).", "Does the treatment reduce pain?", "Yes"),
+    ("Thirty-day mortality was 8% after early surgery and 9% after delayed surgery (p=0.62).",
+     "Does early surgery lower thirty-day mortality?", "No"),
+    ("Patients with high serum ferritin had twice the rate of liver fibrosis (odds ratio 2.1, 95% CI 1.4-3.2).",
+     "Is high serum ferritin associated with liver fibrosis?", "Yes"),
+    ("Reading speed did not differ between children taught with the new method and those taught "
+     "conventionally.", "Does the new method improve reading speed?", "No"),
+)
+VERDICT_SYSTEM = ("You read the results of a biomedical study and answer a yes/no question about it.\n\nExamples:\n\n"
+                  + "\n\n".join(f"Results: {r}\nQuestion: {q}\nAnswer: {a}" for r, q, a in VERDICT_EXAMPLES))
 
 
 def verdict_messages(question: str, findings: str, negated: bool = False) -> list[dict[str, str]]:

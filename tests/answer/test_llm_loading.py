@@ -75,3 +75,7 @@ def test_warm_up_loads_the_model_and_caches_the_system_prompt(smol_path):
     assert set(timings) == {"search_s", "model_s"}
     llama = a.engine.llm("llama-cpp")._llama
     assert llama is not None and llama.n_tokens > 20  # the system prompt is in the KV cache
+    from assistant.answer.prompts import EVIDENCE_SYSTEM, VERDICT_SYSTEM
+
+    # the answer's and the verdict probe's system prompts are both kept, so neither is evaluated per question
+    assert {EVIDENCE_SYSTEM, VERDICT_SYSTEM} <= set(a.engine.llm("llama-cpp").states.states)
