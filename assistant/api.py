@@ -110,11 +110,12 @@ class Assistant:
         llm = self.engine.llm(spec.name) if spec.uses_llm else None
         if llm is not None and hasattr(llm, "warm"):
             t0 = time.perf_counter()
-            system = EVIDENCE_SYSTEM if self.settings.prompt_evidence == "sentences" else SYSTEM_PROMPT
-            llm.warm([{"role": "system", "content": system}, {"role": "user", "content": "Say OK."}])
+            systems = [EVIDENCE_SYSTEM if self.settings.prompt_evidence == "sentences" else SYSTEM_PROMPT]
             if self.settings.verdict_probe and getattr(llm, "decides_yes_no", False):
                 # the verdict probe's system prompt (with its worked examples) is kept as a state of its own
-                llm.warm([{"role": "system", "content": VERDICT_SYSTEM}, {"role": "user", "content": "Say OK."}])
+                systems.append(VERDICT_SYSTEM)
+            for system in systems:
+                llm.warm([{"role": "system", "content": system}, {"role": "user", "content": "Say OK."}])
             timings["model_s"] = time.perf_counter() - t0
         return timings
 
