@@ -55,6 +55,9 @@ class Settings(BaseSettings):
                                   "passages from the papers already retrieved (their best-matching other chunks, "
                                   "per-paper cap kept): a paper's methods often match the question's words while "
                                   "its results hold the answer. 0 = off.")
+    rescue_named_terms: bool = Field(True, description="A specific name in the question (NF-κB, IL-10) that no "
+                                     "retrieved passage mentions but the corpus does: its best BM25 passage replaces "
+                                     "the lowest-ranked one before the refusal gates.")
     retrieval: Literal[RetrievalMode.HYBRID, RetrievalMode.DENSE, RetrievalMode.BM25] = Field(
         RetrievalMode.HYBRID, description="Retrieval mode.")
     prefer_full_text: bool = Field(

@@ -61,7 +61,7 @@ def _spans(passages: list[Passage], texts: list[str]) -> list[Span]:
 
 
 _FINDING = re.compile(r"result|finding|conclusion|outcome|main outcome|effect", re.I)
-_SETUP = re.compile(r"background|objective|aim|purpose|introduction|context|rationale|hypothes", re.I)
+_SETUP = re.compile(r"\b(?:background|objectives?|aims?|purpose|introduction|context|rationale|hypothes)", re.I)
 
 
 def section_weight(section: str) -> float:

@@ -31,7 +31,7 @@ from assistant.errors import AssistantError, QuestionError
 from assistant.index.contracts import Passage
 from assistant.index.retrieve import cap_per_group
 from assistant.settings import Settings
-from assistant.vocab import AnswerFlag
+from assistant.vocab import AnswerFlag, RetrievalMode
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +158,30 @@ def retrieve(turn: Turn, search: Retriever, settings: Settings, explicit_mode: b
             lists.append(_search(search, turn.query, turn.k, mode, papers=papers))
     turn.passages = lists[0][:turn.k] if len(lists) == 1 else fuse(lists, turn.k, settings.per_paper_cap,
                                                                      settings.rrf_k)
+    if settings.rescue_named_terms and turn.passages:
+        rescue_named(turn, search)
+
+
+def rescue_named(turn: Turn, search: Retriever) -> None:
+    """A specific name the question asks about (NF-κB, IL-10, P2X7) that no retrieved passage mentions, though
+    the corpus does: the best BM25 passage naming it replaces the lowest-ranked passage. Dense similarity
+    ranks passages about the question's general subject above the one passage naming the molecule (for "the
+    NF-κB pathway in rTMS analgesia" the two passages naming NF-κB were 1st and 8th by BM25 and missing after
+    fusion), and the question-term gate would then refuse a question the corpus answers."""
+    missing = missing_named_terms(turn.query, [f"{where(p)}\n{p.chunk.text}" for p in turn.passages])
+    if not missing:
+        return
+    found = _search(search, turn.query, max(3 * turn.k, 15), RetrievalMode.BM25)
+    held = {p.chunk.chunk_id for p in turn.passages}
+    slot = len(turn.passages) - 1
+    for term in sorted(missing):
+        hit = next((p for p in found if p.chunk.chunk_id not in held and not p.chunk.instruction_like
+                    and term in term_set(f"{where(p)}\n{p.chunk.text}")), None)
+        if hit is None or slot < 0:
+            continue
+        held.add(hit.chunk.chunk_id)
+        turn.passages[slot] = hit.model_copy(update={"rank": turn.passages[slot].rank})
+        slot -= 1
 
 
 def expand(turn: Turn, search: Retriever, settings: Settings, explicit_mode: bool) -> None:
@@ -240,14 +264,19 @@ def select(turn: Turn, settings: Settings, similar: Similar | None = None) -> No
 def findings(turn: Turn, settings: Settings, paper_passages: PaperPassages | None) -> None:
     """For a yes/no question, the best-matching paper's findings, which the verdict is decided from: all its
     passages when the index can give them (a structured abstract's results are often not among the retrieved
-    passages, which match the question's wording: background and aim), else its retrieved ones."""
+    passages, which match the question's wording: background and aim), else its retrieved ones. A paper with no
+    results or findings section (a review) gives its retrieved passages only: its first 1,600 characters are about
+    whatever it covers first ("Does rTMS reduce TNF-α in the dorsal root ganglia?" was decided from the review's
+    paragraphs on the brain and on clinical protocols, not from its passage on the ganglia)."""
     if not turn.yes_no or not turn.passages or not settings.verdict_probe:
         return
     top = turn.passages[0]
-    ps = [p for p in turn.passages if p.chunk.paper_id == top.chunk.paper_id]
+    retrieved = ps = [p for p in turn.passages if p.chunk.paper_id == top.chunk.paper_id]
     if paper_passages is not None:
         with contextlib.suppress(AssistantError):  # a paper the index no longer holds: its retrieved passages
             ps = paper_passages(top.chunk.paper_id) or ps
+    if not verdict.has_findings([p.chunk.section or "" for p in ps]):
+        ps = retrieved
     texts = ["" if p.chunk.instruction_like else sanitize(p.chunk.text)[0] for p in ps]
     turn.findings = verdict.findings_text(ps, texts, settings.verdict_findings_chars)
     turn.findings_from = verdict.findings_passages(ps, texts)

@@ -93,6 +93,11 @@ def check(said_verdict: Verdict | None, answerable: bool, question: str,
 _FINDINGS = re.compile(r"result|finding|conclusion|outcome", re.I)
 
 
+def has_findings(sections: list[str]) -> bool:
+    """Does a paper with these section names have a results or findings section?"""
+    return any(_FINDINGS.search(name) for name in sections)
+
+
 def findings_parts(sections: list[tuple[str, str]]) -> list[int]:
     """Which of one paper's (section, text) parts hold its findings: its results or findings sections when it has
     them, else every part with text."""

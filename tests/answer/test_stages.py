@@ -67,6 +67,16 @@ def test_sentences_the_sanitiser_touched_are_not_evidence():
     assert all("Berlin" not in e.text for e in ev)
 
 
+@pytest.mark.parametrize("section,weight", [
+    ("Results", 1.3), ("Findings reported in the abstract", 1.3), ("Background", 0.6), ("Aims", 0.6),
+    ("OBJECTIVE", 0.6), ("Main claims", 1.0), ("Design", 1.0),  # "claims" holds "aim" but is no aim
+])
+def test_section_weights_favour_findings_over_a_statement_of_aims(section, weight):
+    from assistant.answer.select import section_weight
+
+    assert section_weight(section) == weight
+
+
 # --- verdicts ---------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("q,expected", [
@@ -452,6 +462,20 @@ def test_the_verdict_reads_the_whole_best_paper_when_the_index_can_give_it():
     assert wh.findings == "" and len(asked) == 1  # only yes/no questions need findings
 
 
+def test_the_verdict_reads_a_review_without_results_from_its_retrieved_passages():
+    # invented review: no results section; its opening part is about another tissue than the question
+    review = [make_passage("bai", "Brain", "In the cortex rTMS lowered IL-6."),
+              make_passage("bai", "Dorsal root ganglia", "In the ganglia rTMS lowered nNOS; no cytokine was measured."),
+              make_passage("bai", "Clinical protocols", "Most trials used 10 Hz over the motor cortex.")]
+    q = "Does rTMS lower TNF-α in the dorsal root ganglia?"
+    turn = Turn(question=q, query=q, passages=[review[1], make_passage("luo", "Results", "Iba-1 fell.")], yes_no=True)
+    stages.findings(turn, s(), lambda paper_id: review)
+    assert turn.findings == "In the ganglia rTMS lowered nNOS; no cytokine was measured."
+    with_results = [*review, make_passage("bai", "Results", "TNF-α fell in the ganglia.")]
+    stages.findings(turn, s(), lambda paper_id: with_results)
+    assert turn.findings == "TNF-α fell in the ganglia."  # a paper with results gives them, retrieved or not
+
+
 def test_the_verdict_model_reads_the_log_odds_with_the_findings_wording(tmp_path):
     feats = verdict.features(0.7, 0.2, "Pain fell significantly (p < 0.01). IL-6 did not change; TNF-α was similar.")
     assert feats == [0.7, 0.2, 1.0, 1.0, 2.0]  # "did not"; "similar"; "significantly", "p < 0.01"
@@ -638,6 +662,28 @@ def test_the_retrieved_papers_results_join_their_methods_passage():
     refused = _retrieved(search, q, 1, gate=stages.AnswerFlag.BELOW_THRESHOLD)
     stages.expand(refused, search, s(), explicit_mode=False)
     assert len(refused.passages) == 1  # nothing added to a refused question
+
+
+def test_a_named_molecule_no_retrieved_passage_mentions_is_searched_for_by_name():
+    # invented: three passages share the question's general words; only a fourth names NF-κB
+    facts = [("bai", "Review", "rTMS analgesia in neuropathic pain involves the role of inflammation pathways."),
+             ("chen", "Clinical outcomes", "The role of rTMS analgesia in neuropathic pain was studied in patients."),
+             ("luo", "Findings", "Stimulation suppressed NF-κB signalling in cultured microglia."),
+             ("inject", "Design", "Pathway analysis of rTMS analgesia in a rat model of neuropathic pain.")]
+    search = FakeSearch(facts=facts)
+    q = "What is the role of the NF-κB pathway in rTMS analgesia for neuropathic pain?"
+    turn = _retrieved(search, q, 2)
+    assert [p.rank for p in turn.passages] == [1, 2]
+    assert "NF-κB" in turn.passages[-1].chunk.text and search.modes[-1] == "bm25"
+    stages.gate(turn, s())
+    assert turn.gate is None
+    plain = Turn(question=q, query=q, k=2)
+    stages.retrieve(plain, search, s(rescue_named_terms=False), explicit_mode=False)
+    assert all("NF-κB" not in p.chunk.text for p in plain.passages)
+    stages.gate(plain, s(rescue_named_terms=False))
+    assert plain.gate == stages.AnswerFlag.QUESTION_TERM_MISSING
+    absent = _retrieved(search, q.replace("NF-κB", "IL-17"), 2)  # a name the corpus never mentions
+    assert all("NF-κB" not in p.chunk.text for p in absent.passages)
 
 
 def test_a_question_about_one_study_takes_that_studys_other_passages():
