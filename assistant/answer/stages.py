@@ -158,8 +158,8 @@ def retrieve(turn: Turn, search: Retriever, settings: Settings, explicit_mode: b
             lists.append(_search(search, turn.query, turn.k, mode, papers=papers))
     turn.passages = lists[0][:turn.k] if len(lists) == 1 else fuse(lists, turn.k, settings.per_paper_cap,
                                                                      settings.rrf_k)
-    if settings.rescue_named_terms and turn.passages:
-        rescue_named(turn, search)
+    if settings.rescue_named_terms and turn.passages and turn.mode in (RetrievalMode.HYBRID, RetrievalMode.BM25):
+        rescue_named(turn, search)  # a lexical search: not when dense retrieval alone was asked for
 
 
 def rescue_named(turn: Turn, search: Retriever) -> None:

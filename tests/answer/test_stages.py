@@ -17,6 +17,7 @@ from assistant.answer.turn import Turn
 from assistant.corpus.sentences import sentence_spans
 from assistant.errors import ConfigError
 from assistant.settings import Settings
+from assistant.vocab import RetrievalMode
 
 from .conftest import FACTS, FakeSearch, ScriptedLLM, make_passage
 
@@ -684,6 +685,8 @@ def test_a_named_molecule_no_retrieved_passage_mentions_is_searched_for_by_name(
     assert plain.gate == stages.AnswerFlag.QUESTION_TERM_MISSING
     absent = _retrieved(search, q.replace("NF-κB", "IL-17"), 2)  # a name the corpus never mentions
     assert all("NF-κB" not in p.chunk.text for p in absent.passages)
+    dense = _retrieved(search, q, 2, mode=RetrievalMode.DENSE)  # dense retrieval asked for: no lexical search
+    assert all("NF-κB" not in p.chunk.text for p in dense.passages)
 
 
 def test_a_question_about_one_study_takes_that_studys_other_passages():
