@@ -86,6 +86,17 @@ class SentenceCheck(BaseModel):
     evidence_ids: list[int] = Field(default_factory=list, description="evidence sentences (ids) that back it")
 
 
+class VerdictBasis(BaseModel):
+    """What a yes/no verdict was read from: one paper's results (or, for a paper without results sections, its
+    passages retrieved for the question), as the verdict probe saw them."""
+
+    paper_id: str
+    label: str = Field(description="the paper's short label, e.g. 'Kim et al. 2013'")
+    sections: list[str] = Field(default_factory=list, description="the sections read")
+    chunk_ids: list[str] = Field(default_factory=list, description="the chunks read")
+    text: str = Field(description="the text the probe read (cut at RTMS_VERDICT_FINDINGS_CHARS)")
+
+
 class Answer(BaseModel):
     question: str
     query: str = Field(description="standalone query actually searched (after follow-up rewriting)")
@@ -111,6 +122,8 @@ class Answer(BaseModel):
     verdict_score: float | None = Field(None, description="the verdict model's score (log-odds read with the "
                                                           "findings' wording; yes at or above "
                                                           "verdict_probe_threshold)")
+    verdict_basis: VerdictBasis | None = Field(None, description="for a verdict the model read from one paper's "
+                                                                 "results: that paper and the text read")
     timings: dict[str, float] = Field(default_factory=lambda: {"retrieve_s": 0.0, "first_token_s": 0.0, "total_s": 0.0})
 
     def to_dict(self) -> dict[str, Any]:
@@ -118,6 +131,7 @@ class Answer(BaseModel):
             "question": self.question, "query": self.query, "answer": self.answer,
             "answerable": self.answerable, "verdict": self.verdict, "verdict_logodds": self.verdict_logodds,
             "verdict_score": self.verdict_score,
+            "verdict_basis": self.verdict_basis.model_dump() if self.verdict_basis else None,
             "citations": [c.to_dict() for c in self.citations],
             "references": self.references,
             "sentences": [s.model_dump() for s in self.sentences],
@@ -136,6 +150,8 @@ class Answer(BaseModel):
             return "".join("\\" + ch if ch in "\\`*_<>[]" else ch for ch in text)
 
         lines = [f"**Verdict: {self.verdict}**", ""] if self.verdict else []
+        if self.verdict and self.verdict_basis:
+            lines[-1:] = [f"*read from the results of {esc(self.verdict_basis.label)}*", ""]
         lines += [self.answer if self.answerable else f"*No answer:* {self.answer}", ""]
         cited = {c.n: c for c in self.citations}
         if cited:

@@ -19,7 +19,7 @@ from assistant.answer.attribution import asked_study, cited_studies, known_autho
 from assistant.answer.check import CheckResult, check_answer
 from assistant.answer.citations import add_markers, is_refusal, source_label, split_sentences, strip_markers
 from assistant.answer.composers import Composer
-from assistant.answer.contracts import REFUSAL, Answer, Citation, Evidence, EvidenceSentence
+from assistant.answer.contracts import REFUSAL, Answer, Citation, Evidence, EvidenceSentence, VerdictBasis
 from assistant.answer.extractive import ANSWER_TYPES
 from assistant.answer.judge import Judge
 from assistant.answer.prompts import sanitize
@@ -585,7 +585,7 @@ def assemble(turn: Turn, base: dict[str, Any], judge: Judge) -> Answer:
     common = dict(base, passages=turn.passages, raw_answer=turn.generated or turn.raw, judge=judge.name,
                   sentences=r.sentences,
                   evidence=turn.evidence, verdict=turn.verdict, verdict_logodds=turn.yes_logodds,
-                  verdict_score=turn.verdict_score)
+                  verdict_score=turn.verdict_score, verdict_basis=verdict_basis(turn))
     content = [x for x in r.sentences if x.supported is not None]
     unverified = bool(content) and not any(x.supported for x in content)
     if r.refusal or not r.text.strip() or unverified:  # no sentence verified: nothing to stand behind
@@ -597,6 +597,21 @@ def assemble(turn: Turn, base: dict[str, Any], judge: Judge) -> Answer:
         else r.text
     return Answer(answer=text, answerable=True, citations=r.citations, references=r.references, flags=turn.flags,
                   **common)
+
+
+def verdict_basis(turn: Turn) -> VerdictBasis | None:
+    """What the verdict was read from, when the probe decided it (yes or no) and the answer carries it."""
+    if turn.probed is None or turn.verdict != turn.probed or not turn.findings_from:
+        return None
+    read, start = [], 0
+    for p, text in turn.findings_from:  # the findings text joins these in order and may be cut short
+        if text.strip() and start < len(turn.findings):
+            read.append(p)
+        start += len(text.strip()) + 1 if text.strip() else 0
+    first = turn.findings_from[0][0]
+    return VerdictBasis(paper_id=first.chunk.paper_id, label=first.doc.short_label(),
+                        sections=list(dict.fromkeys(p.chunk.section or "" for p in read)),
+                        chunk_ids=[p.chunk.chunk_id for p in read], text=turn.findings)
 
 
 def refusal(turn: Turn, base: dict[str, Any]) -> Answer:

@@ -80,7 +80,8 @@ def _stream_answer(a: Any, question: str, history: list[dict[str, str]] | None, 
 
 def print_answer(ans: Answer) -> None:
     if ans.verdict:
-        console.print(f"[bold]Verdict: {escape(ans.verdict)}[/bold]")
+        read = f" (read from the results of {escape(ans.verdict_basis.label)})" if ans.verdict_basis else ""
+        console.print(f"[bold]Verdict: {escape(ans.verdict)}[/bold]{read}")
     console.print(Text(ans.answer))
     if ans.references:
         console.print("\n[bold]References[/bold]")

@@ -71,6 +71,8 @@ a.cite.chip { font-weight: 500; border: 1px solid var(--border-color-primary); b
 .rtms-answer .ev-sent { margin: .1em 0 .1em .6em; }
 .rtms-answer .ev-id { color: var(--body-text-color-subdued); font-variant-numeric: tabular-nums; }
 .rtms-answer .verdict-row { margin-bottom: .35em; font-weight: 600; }
+.rtms-answer .verdict-basis { font-weight: 400; font-size: .85em; margin-top: .2em; }
+.rtms-answer .verdict-basis summary { cursor: pointer; color: #4b5563; }
 .badge.verdict { font-size: .85em; padding: .1em .6em; }
 .badge.verdict-yes { color: #047857; } .badge.verdict-no { color: #b91c1c; }
 .badge.verdict-mixed { color: #b45309; } .badge.verdict-insufficient { color: #6b7280; }

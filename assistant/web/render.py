@@ -15,7 +15,7 @@ from assistant.vocab import AnswerFlag, Backend
 from assistant.web.history import MARKER_RE
 
 if TYPE_CHECKING:
-    from assistant.answer.contracts import Answer, Citation, Evidence, EvidenceSentence
+    from assistant.answer.contracts import Answer, Citation, Evidence, EvidenceSentence, VerdictBasis
     from assistant.index.contracts import IndexStatus, Passage
     from assistant.web.session import Turn
 
@@ -320,9 +320,13 @@ def final_evidence_html(answer: Answer, turn_no: int, evidence: Evidence | None 
     return evidence_block_html(evidence.sentences, evidence.passages, same)
 
 
-def _verdict_row(verdict: str | None) -> str:
+def _verdict_row(verdict: str | None, basis: VerdictBasis | None = None) -> str:
     badge = verdict_badge_html(verdict)
-    return f'<div class="verdict-row">Verdict: {badge}</div>' if badge else ""
+    if not badge:
+        return ""
+    read = (f'<details class="verdict-basis"><summary>read from the results of {escape(basis.label)}</summary>'
+            f"<p>{escape(' '.join(basis.text.split()))}</p></details>") if basis else ""  # one line: see above
+    return f'<div class="verdict-row">Verdict: {badge}{read}</div>'
 
 
 def answer_html(answer: Answer, turn_no: int, evidence: Evidence | None = None) -> str:
@@ -347,7 +351,7 @@ def answer_html(answer: Answer, turn_no: int, evidence: Evidence | None = None) 
         flags += '<div class="answer-flag">This answer cites no passage.</div>'
     ev = final_evidence_html(answer, turn_no, evidence)
     label = '<div class="synthesis-label">Answer, checked against the passages</div>' if ev else ""
-    return (f'<div class="rtms-answer">{_verdict_row(answer.verdict)}{ev}{label}'
+    return (f'<div class="rtms-answer">{_verdict_row(answer.verdict, answer.verdict_basis)}{ev}{label}'
             f'<div class="answer-text">{answer_body_html(answer, turn_no)}</div>{flags}'
             + (f'<div class="cite-list">Sources: {chips}</div>' if chips else "")
             + f'<div class="answer-meta">{_footer(answer, turn_no)}</div></div>')

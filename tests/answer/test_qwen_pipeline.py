@@ -42,6 +42,8 @@ def test_yes_no_question_gets_a_checked_verdict_and_well_formed_markers(assistan
     assert WELL_FORMED.fullmatch(ans.raw_answer), ans.raw_answer
     assert any(c.passage.doc.doi == "10.9999/alpha.2020" and c.supported for c in ans.citations)
     assert ans.answer.startswith("Yes. ")
+    basis = ans.verdict_basis  # the verdict probe read the best paper's results: the answer says which
+    assert basis is not None and basis.text and basis.paper_id == ans.passages[0].chunk.paper_id, ans.flags
 
 
 def test_follow_up_is_resolved_and_answered_from_the_same_study(assistant):

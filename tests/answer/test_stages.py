@@ -477,6 +477,25 @@ def test_the_verdict_reads_a_review_without_results_from_its_retrieved_passages(
     assert turn.findings == "TNF-α fell in the ganglia."  # a paper with results gives them, retrieved or not
 
 
+def test_the_answer_names_what_its_verdict_was_read_from():
+    long = " ".join(f"Iba-1 fell by {n}0% in rat {n} after stimulation." for n in range(1, 7))  # ~250 characters
+    results = [make_passage("luo", "Results", long),
+               make_passage("luo", "Results", "GFAP fell as well, by a fifth, in the same rats.")]
+    q = "Does rTMS lower Iba-1?"
+    turn = Turn(question=q, query=q, passages=results, yes_no=True)
+    stages.findings(turn, s(verdict_findings_chars=2000), lambda paper_id: results)
+    turn.probed = turn.verdict = "yes"
+    basis = stages.verdict_basis(turn)
+    assert basis is not None and basis.label == results[0].doc.short_label() and basis.sections == ["Results"]
+    assert basis.chunk_ids == [p.chunk.chunk_id for p in results] and basis.text == turn.findings
+    stages.findings(turn, s(verdict_findings_chars=200), lambda paper_id: results)  # cut inside the first passage
+    assert stages.verdict_basis(turn).chunk_ids == [results[0].chunk.chunk_id]
+    turn.verdict = "mixed"  # the cited studies disagreed: the verdict is not the probe's
+    assert stages.verdict_basis(turn) is None
+    turn.verdict, turn.probed = "yes", None  # no probe (another backend): nothing to show
+    assert stages.verdict_basis(turn) is None
+
+
 def test_the_verdict_model_reads_the_log_odds_with_the_findings_wording(tmp_path):
     feats = verdict.features(0.7, 0.2, "Pain fell significantly (p < 0.01). IL-6 did not change; TNF-α was similar.")
     assert feats == [0.7, 0.2, 1.0, 1.0, 2.0]  # "did not"; "similar"; "significantly", "p < 0.01"

@@ -159,6 +159,20 @@ def test_no_verdict_no_badge():
     assert "verdict" not in render.answer_html(answer(), 1)
 
 
+def test_a_verdict_shows_the_results_it_was_read_from_on_one_line():
+    from assistant.answer.contracts import VerdictBasis
+
+    a = yes_no_answer()
+    assert "read from" not in render.answer_html(a, 1)
+    a.verdict_basis = VerdictBasis(paper_id="doi:10.9999/invented.0002", label="Smith 2019",
+                                   text="Iba1 fell <by 30%>.\n\n- GFAP fell too.")
+    html = render.answer_html(a, 1)
+    assert "read from the results of Smith 2019" in html and "Iba1 fell &lt;by 30%&gt;. - GFAP fell too." in html
+    assert "\n" not in html.split('class="verdict-row"')[1].split("</details>")[0]  # a bubble is one line
+    assert a.to_dict()["verdict_basis"]["label"] == "Smith 2019"
+    assert "*read from the results of Smith 2019*" in a._repr_markdown_()
+
+
 def test_highlight_wraps_exact_offsets_and_escapes_inside_and_outside():
     text = "A <b> one. Two & three.\nFour."
     i = text.index("Two")
