@@ -57,7 +57,7 @@ class Settings(BaseSettings):
                                   "its results hold the answer. 0 = off.")
     rescue_named_terms: bool = Field(True, description="A specific name in the question (NF-κB, IL-10) that no "
                                      "retrieved passage mentions but the corpus does: its best BM25 passage replaces "
-                                     "the lowest-ranked one before the refusal gates.")
+                                     "the lowest-ranked one before the refusal gates (hybrid and BM25 retrieval).")
     retrieval: Literal[RetrievalMode.HYBRID, RetrievalMode.DENSE, RetrievalMode.BM25] = Field(
         RetrievalMode.HYBRID, description="Retrieval mode.")
     prefer_full_text: bool = Field(
