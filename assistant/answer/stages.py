@@ -65,6 +65,11 @@ def support_text(p: Passage, text: str) -> str:
     return f"{sanitize(where(p))[0]}\n{text}"
 
 
+def named_text(p: Passage) -> str:
+    """A passage with its provenance, as the question's names are looked for in it (a name may be in the title)."""
+    return f"{where(p)}\n{p.chunk.text}"
+
+
 def where(p: Passage) -> str:
     """Where a passage comes from (who, when, which paper and section): "according to Bai 2023" or "in the
     spinal cord" is often said by the provenance, not the passage's own sentences."""
@@ -168,7 +173,7 @@ def rescue_named(turn: Turn, search: Retriever) -> None:
     ranks passages about the question's general subject above the one passage naming the molecule (for "the
     NF-κB pathway in rTMS analgesia" the two passages naming NF-κB were 1st and 8th by BM25 and missing after
     fusion), and the question-term gate would then refuse a question the corpus answers."""
-    missing = missing_named_terms(turn.query, [f"{where(p)}\n{p.chunk.text}" for p in turn.passages])
+    missing = missing_named_terms(turn.query, [named_text(p) for p in turn.passages])
     if not missing:
         return
     found = _search(search, turn.query, max(3 * turn.k, 15), RetrievalMode.BM25)
@@ -176,7 +181,7 @@ def rescue_named(turn: Turn, search: Retriever) -> None:
     slot = len(turn.passages) - 1
     for term in sorted(missing):
         hit = next((p for p in found if p.chunk.chunk_id not in held and not p.chunk.instruction_like
-                    and term in term_set(f"{where(p)}\n{p.chunk.text}")), None)
+                    and term in term_set(named_text(p))), None)
         if hit is None or slot < 0:
             continue
         held.add(hit.chunk.chunk_id)
@@ -235,8 +240,7 @@ def gate(turn: Turn, settings: Settings) -> None:
             and not strong_dense):
         turn.gate = AnswerFlag.BELOW_BM25_THRESHOLD
         return
-    texts = [f"{where(p)}\n{p.chunk.text}" for p in ps]
-    if settings.refusal_missing_terms and missing_named_terms(turn.question, texts):
+    if settings.refusal_missing_terms and missing_named_terms(turn.question, [named_text(p) for p in ps]):
         turn.gate = AnswerFlag.QUESTION_TERM_MISSING
 
 
@@ -603,11 +607,7 @@ def verdict_basis(turn: Turn) -> VerdictBasis | None:
     """What the verdict was read from, when the probe decided it (yes or no) and the answer carries it."""
     if turn.probed is None or turn.verdict != turn.probed or not turn.findings_from:
         return None
-    read, start = [], 0
-    for p, text in turn.findings_from:  # the findings text joins these in order and may be cut short
-        if text.strip() and start < len(turn.findings):
-            read.append(p)
-        start += len(text.strip()) + 1 if text.strip() else 0
+    read = [turn.findings_from[i][0] for i in verdict.parts_read([t for _, t in turn.findings_from], turn.findings)]
     first = turn.findings_from[0][0]
     return VerdictBasis(paper_id=first.chunk.paper_id, label=first.doc.short_label(),
                         sections=list(dict.fromkeys(p.chunk.section or "" for p in read)),

@@ -118,6 +118,19 @@ def pick_findings(sections: list[tuple[str, str]], limit: int) -> str:
     return cut[:end + 1] if end > limit // 2 else cut
 
 
+def parts_read(texts: list[str], findings: str) -> list[int]:
+    """Which of the findings parts ``texts`` (in ``findings_parts`` order) the cut text ``findings`` of
+    ``pick_findings`` starts to cover: the parts are joined as there, and the cut may end inside the last one."""
+    read, start = [], 0
+    for i, text in enumerate(texts):
+        if not text.strip():
+            continue
+        if start < len(findings):
+            read.append(i)
+        start += len(text.strip()) + 1
+    return read
+
+
 def findings_passages(passages: list[Passage], texts: list[str]) -> list[tuple[Passage, str]]:
     """The passages (with their sanitised texts) of the first passage's paper that hold its findings."""
     if not passages:
