@@ -156,10 +156,15 @@ class Settings(BaseSettings):
                          "dev100 subset; unset = the model's own first word).")
     verdict_probe: bool = Field(
         True, description="llama.cpp, yes/no questions: the verdict is asked for separately, from the findings of "
-                          "the best-matching paper (its results sections when it has them), after the answer has "
-                          "streamed; the log-odds of Yes over No (to the question and to 'is the answer no?'), read "
-                          "with the findings' wording by the verdict model, decides. Off: the answer's first word "
-                          "decides (verdict_yes_threshold).")
+                          "the best-matching paper (its results sections when it has them), before or after the "
+                          "answer (yes_no_answer); the log-odds of Yes over No (to the question and to 'is the "
+                          "answer no?'), read with the findings' wording by the verdict model, decides. Off: the "
+                          "answer's first word decides (verdict_yes_threshold).")
+    yes_no_answer: Literal["findings", "evidence"] = Field(
+        "findings", description="With verdict_probe, yes/no questions: 'findings' asks for the verdict first and "
+                                "has the model go on, in the same conversation, to say which result decides it (the "
+                                "findings' passages joined to the cited ones); 'evidence' writes the answer from the "
+                                "evidence sentences first and asks for the verdict after it.")
     verdict_findings_chars: int = Field(1600, ge=200, description="With verdict_probe: most characters of "
                                         "findings the verdict prompt holds (~400 tokens).")
     verdict_probe_threshold: float = Field(

@@ -18,7 +18,13 @@ from assistant.answer.citations import is_refusal, source_label
 from assistant.answer.extractive import ExtractiveBackend
 from assistant.answer.grammar import answer_grammar
 from assistant.answer.llm import LLM, DecidesYesNo
-from assistant.answer.prompts import answer_messages, evidence_messages, snippet, verdict_messages
+from assistant.answer.prompts import (
+    answer_messages,
+    evidence_messages,
+    findings_answer_messages,
+    snippet,
+    verdict_messages,
+)
 from assistant.answer.turn import Turn
 from assistant.settings import Settings
 from assistant.vocab import Backend
@@ -30,6 +36,10 @@ class Composer(Protocol):
     uses_llm: bool
 
     def compose(self, turn: Turn) -> Iterator[str]: ...
+
+    def from_findings(self, turn: Turn) -> bool:
+        """Will it answer this yes/no question from the findings its verdict is read from?"""
+        ...
 
 
 class ExtractiveComposer:
@@ -57,6 +67,9 @@ class ExtractiveComposer:
             text = f"{word}. {text}"
         yield text
 
+    def from_findings(self, turn: Turn) -> bool:
+        return False
+
 
 class LLMComposer:
     """An LLM writing from the evidence; grammar-constrained on llama.cpp."""
@@ -73,6 +86,10 @@ class LLMComposer:
         """Is the verdict asked for separately, from the findings (rather than as the answer's first word)?"""
         return bool(turn.yes_no and self.settings.verdict_probe and getattr(self.llm, "decides_yes_no", False))
 
+    def from_findings(self, turn: Turn) -> bool:
+        """Is the verdict asked for first, and the answer written on from the findings it was read from?"""
+        return bool(self.probes(turn) and turn.findings and self.settings.yes_no_answer == "findings")
+
     def messages(self, turn: Turn) -> list[dict[str, str]]:
         s = self.settings
         if s.prompt_evidence == "sentences" and turn.evidence:
@@ -88,6 +105,19 @@ class LLMComposer:
                               allow_refusal=self.settings.llm_may_refuse)
 
     def compose(self, turn: Turn) -> Iterator[str]:
+        if self.from_findings(turn):
+            self.probe(turn)
+            if turn.probed in ("yes", "no"):
+                said = str(turn.probed).capitalize()
+                yield f"{said}. "
+                out = self.llm.generate(findings_answer_messages(turn.query, turn.findings, said), stream=True)
+                yield from ([out] if isinstance(out, str) else out)
+                return
+            yield from self._from_evidence(turn, probe=False)  # the probe could not decide: as without it
+            return
+        yield from self._from_evidence(turn)
+
+    def _from_evidence(self, turn: Turn, probe: bool = True) -> Iterator[str]:
         grammar = self.grammar(turn)
         # options only a backend that declares them takes (supports_grammar, decides_yes_no: llama.cpp)
         kwargs: dict[str, Any] = {"grammar": grammar} if grammar else {}
@@ -100,12 +130,12 @@ class LLMComposer:
         yield from ([out] if isinstance(out, str) else out)
         if decide:
             turn.yes_logodds = getattr(self.llm, "last_yes_logodds", None)
-        if probes:
+        if probes and probe:
             self.probe(turn)
 
     def probe(self, turn: Turn) -> None:
-        """The verdict from the findings alone: a short prompt of the best-matching paper's results, asked after
-        the answer has streamed (so the first answer token does not wait for it). A 1.5B model that must open
+        """The verdict from the findings alone: a short prompt of the best-matching paper's results, asked before
+        the answer (``yes_no_answer="findings"``) or after it has streamed. A 1.5B model that must open
         its answer with Yes or No says yes to nearly everything; asked about the results alone it separates yes
         from no far better (measured in eval/README.md)."""
         if not turn.findings:  # stages.findings found no text for the best paper
@@ -129,10 +159,11 @@ def verdict_logodds(llm: DecidesYesNo, question: str, findings: str) -> VerdictP
 
     A 1.5B model also says yes to the negated asking for much the same reasons it says yes to the question; how
     much more it says yes to the question is a better signal: AUC 0.706 against 0.689 for the plain log-odds on
-    400 PubMedQA calibration questions (eval/README.md, round 8). The second asking costs only its last line."""
+    400 PubMedQA calibration questions (eval/README.md, round 8). The two askings share all but their last line."""
     out = []
     for negated in (False, True):
-        llm.generate(verdict_messages(question, findings, negated), stream=False, max_tokens=1, yes_threshold=0.0)
+        llm.generate(verdict_messages(question, findings, negated), stream=False, max_tokens=1, yes_threshold=0.0,
+                     restart=not negated)
         if llm.last_yes_logodds is None:
             return None
         out.append(llm.last_yes_logodds)

@@ -142,6 +142,8 @@ class AnswerEngine:
         stages.expand(turn, self.search, s, explicit_mode=retrieval is not None)
         stages.select(turn, s, self.similar if s.sentence_vectors else None)
         stages.findings(turn, s, self.paper_passages)
+        if composer.from_findings(turn):
+            stages.join_findings(turn)
         turn.timings["evidence_s"] = time.perf_counter() - t0
         yield stages.evidence_item(turn)
         base = dict(question=question, query=turn.query, passages=turn.passages, backend=turn.backend,

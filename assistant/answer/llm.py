@@ -45,7 +45,8 @@ class DecidesYesNo(Protocol):
     last_yes_logodds: float | None
 
     def generate(self, messages: list[Message], stream: bool = False, max_tokens: int | None = None,
-                 grammar: str | None = None, yes_threshold: float | None = None) -> str | Iterator[str]: ...
+                 grammar: str | None = None, yes_threshold: float | None = None,
+                 restart: bool = False) -> str | Iterator[str]: ...
 
 
 # --- llama.cpp ---------------------------------------------------------------------------------
@@ -201,7 +202,8 @@ class SystemStates:
 
     llama.cpp reuses only the prefix shared with the *previous* prompt, so an answer that follows the verdict
     probe (another system prompt) evaluated its whole system prompt again: ~1.8 s more to its first token on 2
-    cores. Only llama.cpp's own state is kept (the token ids and the KV cache, no logits), one per system prompt.
+    cores. Only llama.cpp's own state is kept (the token ids and the KV cache, no logits), one per system prompt,
+    for the ``MAX_STATES`` system prompts used last.
     """
 
     MAX_STATES = 8
@@ -211,8 +213,9 @@ class SystemStates:
         self.last: str | None = None
         self.restored = 0
 
-    def before(self, llama: Any, system: str | None) -> None:
-        if system is not None and system != self.last and system in self.states:
+    def before(self, llama: Any, system: str | None, restart: bool = False) -> None:
+        """Restore ``system``'s state when another system prompt came last, or always (``restart``)."""
+        if system is not None and (system != self.last or restart) and system in self.states:
             ids, n, data = self.states[system]
             import ctypes
 
@@ -229,8 +232,13 @@ class SystemStates:
         self.last = system
 
     def after(self, llama: Any, system: str | None) -> None:
-        if system is None or system in self.states or len(self.states) >= self.MAX_STATES or not llama.n_tokens:
+        if system is None or not llama.n_tokens:
             return
+        if system in self.states:
+            self.states[system] = self.states.pop(system)  # most recently used last
+            return
+        while len(self.states) >= self.MAX_STATES:  # the least recently used state goes
+            self.states.pop(next(iter(self.states)))
         import ctypes
 
         import llama_cpp
@@ -287,10 +295,14 @@ class LlamaCppBackend:
         self.generate(messages, stream=False, max_tokens=1)
 
     def generate(self, messages: list[Message], stream: bool = False, max_tokens: int | None = None,
-                 grammar: str | None = None, yes_threshold: float | None = None) -> str | Iterator[str]:
+                 grammar: str | None = None, yes_threshold: float | None = None,
+                 restart: bool = False) -> str | Iterator[str]:
         """``grammar``: GBNF text constraining the output (see grammar.py). ``yes_threshold``: the first token is
         "Yes" when the model's log-odds of "Yes" over "No" reaches it, else "No" (a calibrated decision instead
-        of the small model's bias towards yes); the log-odds is kept in ``last_yes_logodds``."""
+        of the small model's bias towards yes); the log-odds is kept in ``last_yes_logodds``. ``restart``:
+        evaluate the prompt from its system prompt's kept state, not from whatever prefix the last prompt left
+        in the cache: the log-odds then do not depend on the question asked before (batches split differently
+        move them by up to ~0.2)."""
         llama, lock = self._ensure()
         kwargs: dict[str, Any] = {"messages": messages, "max_tokens": max_tokens or self.settings.llm_max_tokens,
                                   "temperature": self.settings.llm_temperature, "seed": 0}
@@ -301,15 +313,17 @@ class LlamaCppBackend:
             kwargs["logits_processor"] = [self._yes_no_processor(llama, yes_threshold)]
         if not stream:
             with lock:
-                self._before(llama, messages)
+                self._before(llama, messages, restart)
                 out = llama.create_chat_completion(**kwargs)
                 self._after(llama, messages)
             return out["choices"][0]["message"].get("content") or ""
         return self._stream(llama, lock, kwargs)
 
-    def _before(self, llama: Any, messages: list[Message]) -> None:
+    def _before(self, llama: Any, messages: list[Message], restart: bool = False) -> None:
         if self.states is not None:
-            self.states.before(llama, _system(messages))
+            self.states.before(llama, _system(messages), restart)
+        elif restart:
+            llama.reset()
 
     def _after(self, llama: Any, messages: list[Message]) -> None:
         if self.states is not None:

@@ -181,6 +181,18 @@ def verdict_messages(question: str, findings: str, negated: bool = False) -> lis
     return chat(VERDICT_SYSTEM, user)
 
 
+FINDINGS_FOLLOW_UP = ("What did the results find on this? Answer in one or two short sentences in the results' "
+                      "own words.")
+
+
+def findings_answer_messages(question: str, findings: str, said: str) -> list[dict[str, str]]:
+    """The verdict probe's conversation carried on: its verdict (``said``, "Yes" or "No") as the model's reply,
+    then a request for the result that decides it. It extends the probe's prompt, so llama.cpp evaluates only the
+    new lines; the answer is written from the text the verdict was read from."""
+    return verdict_messages(question, findings) + [{"role": "assistant", "content": said},
+                                                   {"role": "user", "content": FINDINGS_FOLLOW_UP}]
+
+
 RESOLVE_SYSTEM = (
     "You rewrite the user's last question from a conversation about rTMS research so that it can be understood "
     "alone: replace words such as it, they, that study, the same experiment, that reduction with what they "

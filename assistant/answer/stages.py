@@ -391,6 +391,25 @@ def fallback(turn: Turn, extractive: Composer, judge: Judge, settings: Settings,
 
 
 # --- the verdict and what it was read from ----------------------------------------------------------
+def join_passage(turn: Turn, p: Passage, text: str) -> int:
+    """``p``'s number among the turn's passages, joining it (last) when it is not one of them."""
+    for n, q in enumerate(turn.passages, 1):
+        if q.chunk.chunk_id == p.chunk.chunk_id:
+            return n
+    turn.passages.append(p.model_copy(update={"rank": len(turn.passages) + 1}))
+    turn.texts.append(text)
+    turn.support.append(support_text(p, text))
+    return len(turn.passages)
+
+
+def join_findings(turn: Turn) -> None:
+    """The passages the verdict is read from join the shown ones, for an answer written from them
+    (``yes_no_answer="findings"``): its sentences are checked against them and cite them. Only those the cut
+    findings text covers (``verdict.parts_read``)."""
+    for i in verdict.parts_read([t for _, t in turn.findings_from], turn.findings):
+        join_passage(turn, *turn.findings_from[i])
+
+
 FINDINGS_SENTENCES = 2
 
 
@@ -410,16 +429,10 @@ def findings_answer(turn: Turn, judge: Judge, settings: Settings) -> Iterator[st
     best = sorted(sorted(cands, key=lambda c: -c[0])[:FINDINGS_SENTENCES], key=lambda c: c[1:3])
     if not best:
         return
-    number = {p.chunk.chunk_id: n for n, p in enumerate(turn.passages, 1)}
     parts = []
     for _, i, _, sent in best:
         p, text = turn.findings_from[i]
-        if p.chunk.chunk_id not in number:
-            turn.passages.append(p.model_copy(update={"rank": len(turn.passages) + 1}))
-            turn.texts.append(text)
-            turn.support.append(support_text(p, text))
-            number[p.chunk.chunk_id] = len(turn.passages)
-        parts.append(add_markers(sent, [number[p.chunk.chunk_id]]))
+        parts.append(add_markers(sent, [join_passage(turn, p, text)]))
     turn.flag(*r.flags, AnswerFlag.VERDICT_FROM_FINDINGS)
     turn.raw, turn.used_llm = f"{str(turn.probed).capitalize()}. {' '.join(parts)}", False
     verify(turn, judge, settings, repair=False)

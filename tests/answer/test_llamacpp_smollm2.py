@@ -94,6 +94,42 @@ def test_a_system_prompt_seen_before_is_restored_not_evaluated_again(smol_settin
     assert plain.states is None
 
 
+def test_restart_gives_the_same_log_odds_whatever_was_asked_before(smol_settings):
+    """A verdict decided with ``restart`` is evaluated from its system prompt's kept state, so the question asked
+    before it (which leaves another prefix in the cache) does not move its log-odds."""
+    llm = make_llm("llama-cpp", smol_settings)
+    system = "You read the results of a study and answer yes or no. " * 10
+    ask = [{"role": "system", "content": system},
+           {"role": "user", "content": "Results: pain fell from 6 to 3 after stimulation.\nQuestion: Does "
+                                       "stimulation lower pain? Answer Yes or No."}]
+    befores = ["Results: pain fell by a third.\nQuestion: Is it safe?", "Results: nothing changed at all.",
+               "Results: pain fell from 6 to 3 after sham.\nQuestion: Is sham better?"]
+    llm.generate([{"role": "system", "content": system}, {"role": "user", "content": "Say OK."}], max_tokens=1)
+    restored = llm.states.restored
+    seen = []
+    for before in befores:  # different shared prefixes with the question, so different batches if not restarted
+        llm.generate([ask[0], {"role": "user", "content": before}], max_tokens=1, yes_threshold=0.0)
+        llm.generate(ask, max_tokens=1, yes_threshold=0.0, restart=True)
+        seen.append(llm.last_yes_logodds)
+    assert seen[0] is not None and seen.count(seen[0]) == len(seen), seen
+    assert llm.states.restored == restored + len(befores)  # each one restored, though the system prompt stayed
+
+
+def test_the_system_states_kept_are_the_ones_used_last(smol_settings):
+    llm = make_llm("llama-cpp", smol_settings)
+    llm._ensure()
+    states = llm.states
+    systems = [f"System prompt number {i}: answer briefly." for i in range(states.MAX_STATES + 2)]
+    for system in systems[:states.MAX_STATES]:
+        llm.generate([{"role": "system", "content": system}, {"role": "user", "content": "Hi."}], max_tokens=1)
+    llm.generate([{"role": "system", "content": systems[0]}, {"role": "user", "content": "Hi."}], max_tokens=1)
+    for system in systems[states.MAX_STATES:]:  # two more: the two used longest ago go, not the one used again
+        llm.generate([{"role": "system", "content": system}, {"role": "user", "content": "Hi."}], max_tokens=1)
+    kept = list(states.states)
+    assert len(kept) == states.MAX_STATES and systems[0] in kept and kept[-1] == systems[-1]
+    assert systems[1] not in kept and systems[2] not in kept
+
+
 def test_argmax_first_grammar_gives_the_full_grammars_text(smol_settings):
     """The grammar sampler that checks the best token alone first must choose what llama.cpp's own grammar
     sampler (every token matched) chooses, and must fall back to the whole array when the best token is refused."""

@@ -34,12 +34,20 @@ def assistant(tmp_path_factory):
     return Assistant.load(s)
 
 
-def test_yes_no_question_gets_a_checked_verdict_and_well_formed_markers(assistant):
-    items = list(assistant.stream("Did spinal IL-1β fall after motor cortex stimulation in the nerve-injured rats?"))
+@pytest.mark.parametrize("mode", ["findings", "evidence"])
+def test_yes_no_question_gets_a_checked_verdict_and_well_formed_markers(assistant, mode):
+    """``findings``: the verdict first, then the model says which result decides it (no markers of its own; the
+    check cites the findings' passages). ``evidence``: the grammar-constrained answer, the verdict after it."""
+    use = Assistant.load(assistant.settings.model_copy(update={"yes_no_answer": mode}))
+    items = list(use.stream("Did spinal IL-1β fall after motor cortex stimulation in the nerve-injured rats?"))
     assert isinstance(items[0], Evidence) and items[0].yes_no and items[0].sentences
     ans = items[-1]
     assert ans.answerable and ans.verdict == "yes", (ans.raw_answer, ans.flags)
-    assert WELL_FORMED.fullmatch(ans.raw_answer), ans.raw_answer
+    if mode == "findings":
+        assert ans.raw_answer.startswith("Yes. ") and "[" not in ans.raw_answer, ans.raw_answer
+        assert WELL_FORMED.fullmatch(ans.answer), ans.answer
+    else:
+        assert WELL_FORMED.fullmatch(ans.raw_answer), ans.raw_answer
     assert any(c.passage.doc.doi == "10.9999/alpha.2020" and c.supported for c in ans.citations)
     assert ans.answer.startswith("Yes. ")
     basis = ans.verdict_basis  # the verdict probe read the best paper's results: the answer says which

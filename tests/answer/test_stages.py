@@ -12,6 +12,7 @@ from assistant.answer.check import check_answer
 from assistant.answer.composers import ExtractiveComposer, LLMComposer
 from assistant.answer.grammar import answer_grammar
 from assistant.answer.judge import LexicalJudge
+from assistant.answer.prompts import FINDINGS_FOLLOW_UP
 from assistant.answer.select import select_evidence
 from assistant.answer.turn import Turn
 from assistant.corpus.sentences import sentence_spans
@@ -136,52 +137,125 @@ def test_llm_composer_passes_the_grammar_only_to_backends_that_take_one():
     assert "".join(LLMComposer(plain, s()).compose(turn)) == "It lowered IL-1β [1]."
 
 
-def test_the_verdict_is_asked_for_from_the_findings_after_the_answer(tmp_path):
-    class VerdictLLM(ScriptedLLM):
-        supports_grammar = True
-        decides_yes_no = True
+class VerdictLLM(ScriptedLLM):
+    """A scripted LLM that also decides a first Yes/No token: its log-odds is fixed."""
 
-        def __init__(self, logodds: float, reply: str) -> None:
-            super().__init__(reply)
-            self.logodds, self.kwargs = logodds, []
-            self.last_yes_logodds: float | None = None
+    supports_grammar = True
+    decides_yes_no = True
 
-        def generate(self, messages, stream=False, max_tokens=None, grammar=None, yes_threshold=None):
-            self.kwargs.append({"grammar": grammar, "yes_threshold": yes_threshold, "max_tokens": max_tokens})
-            self.last_yes_logodds = self.logodds if yes_threshold is not None else None
-            return super().generate(messages, stream, max_tokens)
+    def __init__(self, logodds: float, reply: str) -> None:
+        super().__init__(reply)
+        self.logodds, self.kwargs = logodds, []
+        self.last_yes_logodds: float | None = None
 
-    q = "Does rTMS lower IL-1β in the spinal cord?"
-    model = tmp_path / "verdict.json"  # the score is the log-odds itself
+    def generate(self, messages, stream=False, max_tokens=None, grammar=None, yes_threshold=None, restart=False):
+        self.kwargs.append({"grammar": grammar, "yes_threshold": yes_threshold, "max_tokens": max_tokens,
+                            "restart": restart})
+        self.last_yes_logodds = self.logodds if yes_threshold is not None else None
+        return super().generate(messages, stream, max_tokens)
+
+
+# the plain asking starts from the probe's system prompt whatever the cache holds; the negated one goes on from it
+PROBE_KWARGS = {"grammar": None, "yes_threshold": 0.0, "max_tokens": 1, "restart": True}
+NEGATED_KWARGS = {**PROBE_KWARGS, "restart": False}
+
+
+def score_is_logodds(tmp_path):
+    model = tmp_path / "verdict.json"  # the verdict model's score is the log-odds itself
     model.write_text(json.dumps({"features": list(verdict.FEATURES), "weights": [1, 0, 0, 0, 0], "bias": 0}))
+    return model
+
+
+def probed_turn(q: str) -> Turn:
+    turn = Turn(question=q, query=q, passages=passages(), yes_no=True)
+    turn.texts = [p.chunk.text for p in turn.passages]
+    stages.findings(turn, s(), None)  # the best paper's retrieved passages
+    return turn
+
+
+def assert_probe_calls(negated_call, probe_call, top_text: str, q: str) -> None:
+    assert probe_call[-1]["content"].startswith("Results: ") and top_text[:40] in probe_call[-1]["content"]
+    assert q in probe_call[-1]["content"]
+    # the negated asking shares the prompt up to its last line (llama.cpp's prefix cache)
+    head, _, last = negated_call[-1]["content"].rpartition("\n")
+    assert probe_call[-1]["content"].startswith(head + "\n")
+    assert last.startswith("Is the answer to this question no?")
+
+
+def test_the_verdict_is_asked_for_from_the_findings_after_the_answer(tmp_path):
+    q = "Does rTMS lower IL-1β in the spinal cord?"
+    model = score_is_logodds(tmp_path)
     for logodds, expected in ((1.2, "yes"), (-0.4, "no")):
-        turn = Turn(question=q, query=q, passages=passages(), yes_no=True)
-        turn.texts = [p.chunk.text for p in turn.passages]
-        stages.findings(turn, s(), None)  # the best paper's retrieved passages
+        turn = probed_turn(q)
         llm = VerdictLLM(logodds, "It lowered IL-1β in the dorsal horn [1].")
-        composer = LLMComposer(llm, s(verdict_probe=True, verdict_probe_threshold=0.5, verdict_model=model))
+        composer = LLMComposer(llm, s(verdict_probe=True, verdict_probe_threshold=0.5, verdict_model=model,
+                                      yes_no_answer="evidence"))
         assert "".join(composer.compose(turn)) == "It lowered IL-1β in the dorsal horn [1]."
         answer_call, probe_call, negated_call = llm.calls
         assert "verdict ::=" not in llm.kwargs[0]["grammar"]  # the answer states the finding, no verdict word
         assert "Yes. or No." not in answer_call[-1]["content"]
-        assert llm.kwargs[1] == llm.kwargs[2] == {"grammar": None, "yes_threshold": 0.0, "max_tokens": 1}
-        top = turn.passages[0]
-        assert probe_call[-1]["content"].startswith("Results: ") and top.chunk.text[:40] in probe_call[-1]["content"]
-        assert q in probe_call[-1]["content"]
-        # the negated asking shares the prompt up to its last line (llama.cpp's prefix cache)
-        head, _, last = negated_call[-1]["content"].rpartition("\n")
-        assert probe_call[-1]["content"].startswith(head + "\n")
-        assert last.startswith("Is the answer to this question no?")
+        assert (llm.kwargs[1], llm.kwargs[2]) == (PROBE_KWARGS, NEGATED_KWARGS)
+        assert_probe_calls(negated_call, probe_call, turn.passages[0].chunk.text, q)
         assert (turn.probed, turn.yes_logodds, turn.verdict_score) == (expected, logodds, logodds)
         turn.support = turn.texts
         turn.raw = "Yes, rTMS lowers IL-1β in the spinal cord [1]."  # a restated verdict does not outrank the probe
         stages.verify(turn, LexicalJudge(), s())
         assert turn.said == expected
     off = VerdictLLM(1.0, "Yes. It lowered IL-1β [1].")
-    turn = Turn(question=q, query=q, passages=passages(), yes_no=True)
-    turn.texts = [p.chunk.text for p in turn.passages]
+    turn = probed_turn(q)
     "".join(LLMComposer(off, s(verdict_probe=False)).compose(turn))
     assert len(off.calls) == 1 and "verdict ::=" in off.kwargs[0]["grammar"] and turn.probed is None
+
+
+def test_the_answer_goes_on_from_the_verdict_probe_over_the_findings(tmp_path):
+    q = "Does rTMS lower IL-1β in the spinal cord?"
+    model = score_is_logodds(tmp_path)
+    for logodds, word in ((1.2, "Yes"), (-0.4, "No")):
+        turn = probed_turn(q)
+        llm = VerdictLLM(logodds, "IL-1β fell in the dorsal horn.")
+        composer = LLMComposer(llm, s(verdict_probe=True, verdict_probe_threshold=0.5, verdict_model=model))
+        assert composer.from_findings(turn) and not ExtractiveComposer(s()).from_findings(turn)
+        deltas = list(composer.compose(turn))
+        assert deltas[0] == f"{word}. " and "".join(deltas) == f"{word}. IL-1β fell in the dorsal horn."
+        probe_call, negated_call, answer_call = llm.calls
+        assert (llm.kwargs[0], llm.kwargs[1]) == (PROBE_KWARGS, NEGATED_KWARGS)
+        assert_probe_calls(negated_call, probe_call, turn.passages[0].chunk.text, q)
+        # the answer carries the plain asking on: its prompt, the verdict as the model's reply, one request more
+        assert answer_call[:len(probe_call)] == probe_call
+        assert answer_call[len(probe_call)] == {"role": "assistant", "content": word}
+        assert answer_call[-1] == {"role": "user", "content": FINDINGS_FOLLOW_UP}
+        assert llm.kwargs[2]["grammar"] is None and llm.kwargs[2]["yes_threshold"] is None
+        assert not llm.kwargs[2]["restart"]  # it goes on from the probe's evaluated prompt
+    # the probe cannot decide (no log-odds): the answer is written from the evidence, as without the probe
+    undecided = VerdictLLM(1.0, "It lowered IL-1β in the dorsal horn [1].")
+    turn = probed_turn(q)
+    undecided.logodds = None
+    composer = LLMComposer(undecided, s(verdict_probe=True, verdict_model=model))
+    assert "".join(composer.compose(turn)) == "It lowered IL-1β in the dorsal horn [1]."
+    assert len(undecided.calls) == 2 and turn.probed is None  # the plain asking failed; one answer, no retry
+    # a paper without findings text: nothing to write from
+    turn = probed_turn(q)
+    turn.findings = ""
+    assert not composer.from_findings(turn)
+
+
+def test_the_findings_passages_join_the_shown_ones_once():
+    q = "Does rTMS lower IL-1β in the spinal cord?"
+    turn = probed_turn(q)
+    turn.support = list(turn.texts)
+    extra = make_passage("luo", "Results", "IL-1β fell by half in the dorsal horn.")
+    turn.findings_from = [(turn.passages[0], turn.texts[0]), (extra, extra.chunk.text)]
+    turn.findings = f"{turn.texts[0]} {extra.chunk.text}"
+    shown = len(turn.passages)
+    stages.join_findings(turn)
+    stages.join_findings(turn)  # twice: no duplicate
+    assert len(turn.passages) == len(turn.texts) == len(turn.support) == shown + 1
+    assert turn.passages[-1].chunk.chunk_id == extra.chunk.chunk_id and turn.passages[-1].rank == shown + 1
+    turn.findings = turn.texts[0][:20]  # the cut text reads only the first part: the second does not join
+    turn2 = probed_turn(q)
+    turn2.findings_from, turn2.findings = turn.findings_from, turn.findings
+    stages.join_findings(turn2)
+    assert len(turn2.passages) == shown
 
 
 def test_findings_text_takes_the_best_papers_results_first_and_cuts_on_a_sentence():
