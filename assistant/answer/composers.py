@@ -109,6 +109,7 @@ class LLMComposer:
             self.probe(turn)
             if turn.probed in ("yes", "no"):
                 said = str(turn.probed).capitalize()
+                turn.unmarked = True
                 yield f"{said}. "
                 out = self.llm.generate(findings_answer_messages(turn.query, turn.findings, said), stream=True)
                 yield from ([out] if isinstance(out, str) else out)

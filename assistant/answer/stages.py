@@ -311,6 +311,8 @@ def verify(turn: Turn, judge: Judge, settings: Settings, repair: bool | None = N
     body = verdict.strip_verdict(turn.raw) if word else turn.raw  # "Yes, …" to a wh-question is dropped too
     turn.result = check_answer(body, turn.passages, turn.support, judge, unsupported=settings.unsupported,
                                repair=settings.repair_citations if repair is None else repair, question=turn.query)
+    if turn.unmarked and turn.used_llm:  # no markers was asked for, not a fault to warn of
+        turn.result.flags = [f for f in turn.result.flags if f != AnswerFlag.NO_CITATIONS]
 
 
 # --- ask again ---------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ class Turn:
     findings_from: list[tuple[Passage, str]] = field(default_factory=list)  # their passages and texts
     verdict_score: float | None = None  # the verdict model's score (above the threshold: yes)
     probed: Verdict | None = None  # the verdict asked for from the findings alone (verdict_probe)
+    unmarked: bool = False  # the model was not asked for markers (an answer from the findings): the check adds them
     result: CheckResult | None = None
     again: list[dict[str, str]] = field(default_factory=list)  # the model's restatement and the request after it
     used_llm: bool = False

@@ -226,6 +226,16 @@ def test_the_answer_goes_on_from_the_verdict_probe_over_the_findings(tmp_path):
         assert answer_call[-1] == {"role": "user", "content": FINDINGS_FOLLOW_UP}
         assert llm.kwargs[2]["grammar"] is None and llm.kwargs[2]["yes_threshold"] is None
         assert not llm.kwargs[2]["restart"]  # it goes on from the probe's evaluated prompt
+    # no markers was asked for: the check adds them, and "no-citations" is no warning here
+    turn.raw, turn.used_llm, turn.support = "".join(deltas).replace(
+        "IL-1β fell in the dorsal horn.", "10 Hz rTMS lowered IL-1β and TNF-α in the spinal dorsal horn."), True, \
+        [p.chunk.text for p in turn.passages]
+    assert turn.unmarked
+    stages.verify(turn, LexicalJudge(), s())
+    assert turn.result.citations and "no-citations" not in turn.result.flags, turn.result.flags
+    turn.unmarked = False
+    stages.verify(turn, LexicalJudge(), s())
+    assert "no-citations" in turn.result.flags
     # the probe cannot decide (no log-odds): the answer is written from the evidence, as without the probe
     undecided = VerdictLLM(1.0, "It lowered IL-1β in the dorsal horn [1].")
     turn = probed_turn(q)
