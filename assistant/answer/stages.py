@@ -1,7 +1,8 @@
 """The answer pipeline as small stages over one ``Turn``:
 
-validate → resolve conversation → retrieve → gate → select evidence → generate → verify → fallback →
-complete → verdict → assemble.
+validate → resolve conversation → retrieve → gate → select evidence → findings (yes/no questions: what the
+verdict is read from; joined to the passages when the answer is written from them) → generate → verify →
+fallback → complete → verdict → assemble.
 
 Each stage reads what earlier ones filled in and is testable alone with hand-built passages.
 """
