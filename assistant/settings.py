@@ -7,18 +7,46 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.vocab import Backend, JudgeName, RetrievalMode
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+# Named presets: each changes some defaults; a value set explicitly (argument or RTMS_* variable) still wins.
+# Figures from eval/README.md and README "Benchmarks" (84-question set, lexical judge, 2 cores).
+PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
+    "default": ("The measured defaults: Qwen2.5-Coder-1.5B on llama.cpp, hybrid retrieval, lexical judge "
+                "(key-fact 76.7 %, ~5 s an answer).", {}),
+    "extractive": ("No language model: answers are verified passage sentences (key-fact 63.0 %, ~0.05 s an "
+                   "answer); for machines without llama.cpp.", {"backend": "extractive"}),
+    "strict": ("Every sentence judged by the LLM judge and unsupported ones dropped, not flagged (slower; "
+               "for answers quoted elsewhere).", {"judge": "llm", "unsupported": "drop"}),
+    "fast-index": ("Index built with the int8 ONNX copy of MiniLM: 2.7x the build throughput, recall@5 within a "
+                   "point; needs its own `index build`.", {"embedder": "all-MiniLM-L6-v2@onnx-int8"}),
+}
+
 
 class Settings(BaseSettings):
     """All knobs of rtms-assistant. Fields marked *index* change the index's settings hash."""
 
     model_config = SettingsConfigDict(env_prefix="RTMS_", env_file=None, extra="ignore")
+
+    preset: str = Field("default", description="Named preset of defaults (explicit settings still win): "
+                        + "; ".join(f"'{k}': {d.rstrip('.')}" for k, (d, _) in PRESETS.items()) + ".")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        name = str(data.get("preset") or "default")
+        if name not in PRESETS:
+            from assistant.errors import ConfigError
+
+            raise ConfigError(f"unknown preset {name!r} (RTMS_PRESET): use one of {', '.join(PRESETS)}.")
+        return {**PRESETS[name][1], **data}
 
     # --- locations -------------------------------------------------------------------------
     home: Path = Field(Path.home() / ".cache" / "rtms-assistant",
@@ -239,8 +267,9 @@ class Settings(BaseSettings):
 
     def settings_hash(self) -> str:
         """Hash of everything that can change an answer (recorded on every Answer and eval report)."""
+        # the preset's name is left out: its values are in the fields, so one configuration has one hash
         skip = {"home", "corpus_dir", "index_dir", "pubmedqa_dir", "openai_api_key", "contact_email", "ncbi_api_key",
-                "web_concurrency"}
+                "web_concurrency", "preset"}
         # warnings=False: a copy made with model_copy(update=...) may hold a plain string where an enum is typed;
         # str() gives the same text either way
         data = {k: str(v) for k, v in self.model_dump(warnings=False).items() if k not in skip}

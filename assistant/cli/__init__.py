@@ -14,6 +14,13 @@ from assistant.errors import AssistantError
 app = typer.Typer(help="Citation-grounded Q&A over the rTMS neuropathic-pain literature.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
+@app.callback()
+def _options(preset: str | None = typer.Option(None, "--preset", help="Named preset of settings for this command "
+                                        "(default, extractive, strict, fast-index; same as RTMS_PRESET).")) -> None:
+    if preset:
+        os.environ["RTMS_PRESET"] = preset  # every command builds its Settings after this
+
+
 # Commands import what they run (gradio, the index, the fetcher, eval) inside the command, so `--help` starts fast.
 # Modules that register commands on `app` when imported; a missing module is skipped so the
 # CLI keeps working while a command group is being written.
