@@ -405,12 +405,17 @@ def join_passage(turn: Turn, p: Passage, text: str) -> int:
     return len(turn.passages)
 
 
+def findings_read(turn: Turn) -> list[tuple[Passage, str]]:
+    """The findings passages (with their texts) that the cut findings text covers (``verdict.parts_read``)."""
+    return [turn.findings_from[i] for i in verdict.parts_read([t for _, t in turn.findings_from], turn.findings)]
+
+
 def join_findings(turn: Turn) -> None:
     """The passages the verdict is read from join the shown ones, for an answer written from them
     (``yes_no_answer="findings"``): its sentences are checked against them and cite them. Only those the cut
-    findings text covers (``verdict.parts_read``)."""
-    for i in verdict.parts_read([t for _, t in turn.findings_from], turn.findings):
-        join_passage(turn, *turn.findings_from[i])
+    findings text covers."""
+    for p, text in findings_read(turn):
+        join_passage(turn, p, text)
 
 
 FINDINGS_SENTENCES = 2
@@ -623,7 +628,7 @@ def verdict_basis(turn: Turn) -> VerdictBasis | None:
     """What the verdict was read from, when the probe decided it (yes or no) and the answer carries it."""
     if turn.probed is None or turn.verdict != turn.probed or not turn.findings_from:
         return None
-    read = [turn.findings_from[i][0] for i in verdict.parts_read([t for _, t in turn.findings_from], turn.findings)]
+    read = [p for p, _ in findings_read(turn)]
     first = turn.findings_from[0][0]
     return VerdictBasis(paper_id=first.chunk.paper_id, label=first.doc.short_label(),
                         sections=list(dict.fromkeys(p.chunk.section or "" for p in read)),

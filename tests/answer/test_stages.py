@@ -740,10 +740,10 @@ def test_the_verdict_model_is_refitted_from_stored_probes_without_the_llm(tmp_pa
         read_probes(probes)
 
 
-def _retrieved(search: FakeSearch, q: str, k: int, **turn) -> Turn:
+def _retrieved(search: FakeSearch, q: str, k: int, settings: Settings | None = None, **turn) -> Turn:
     """A turn for ``q`` with its ``k`` passages retrieved (``turn``: more Turn fields, e.g. a gate)."""
     t = Turn(question=q, query=q, k=k, **turn)
-    stages.retrieve(t, search, s(), explicit_mode=False)
+    stages.retrieve(t, search, settings or s(), explicit_mode=False)
     return t
 
 
@@ -781,8 +781,7 @@ def test_a_named_molecule_no_retrieved_passage_mentions_is_searched_for_by_name(
     assert "NF-κB" in turn.passages[-1].chunk.text and search.modes[-1] == "bm25"
     stages.gate(turn, s())
     assert turn.gate is None
-    plain = Turn(question=q, query=q, k=2)
-    stages.retrieve(plain, search, s(rescue_named_terms=False), explicit_mode=False)
+    plain = _retrieved(search, q, 2, s(rescue_named_terms=False))
     assert all("NF-κB" not in p.chunk.text for p in plain.passages)
     stages.gate(plain, s(rescue_named_terms=False))
     assert plain.gate == stages.AnswerFlag.QUESTION_TERM_MISSING
