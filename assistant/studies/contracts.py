@@ -1,0 +1,172 @@
+"""The study record: what a researcher weighs a finding by, every value tied to the sentence it came from.
+
+A value is recorded only with its ``Source``: the chunk, the sentence's character span in that chunk's text and
+the exact words (``quote``) inside that sentence that carry the value, so a record is as checkable as a citation
+(``tests/studies`` walks every record of the default corpus and checks each quote against its chunk).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Kind = Literal[
+    "randomised trial", "crossover trial", "open-label trial", "controlled trial", "cohort study",
+    "case-control study", "cross-sectional study", "case series", "case report", "animal study", "in vitro",
+    "review", "systematic review", "meta-analysis", "guideline", "evidence map",
+]
+"""What kind of study a paper reports. Human designs first, then laboratory work, then secondary literature."""
+
+HUMAN_KINDS: frozenset[str] = frozenset({
+    "randomised trial", "crossover trial", "open-label trial", "controlled trial", "cohort study",
+    "case-control study", "cross-sectional study", "case series", "case report"})
+SECONDARY_KINDS: frozenset[str] = frozenset({"review", "systematic review", "meta-analysis", "guideline",
+                                             "evidence map"})
+
+Direction = Literal["up", "down", "unchanged"]
+SizeRole = Literal["randomised", "treated", "patients", "participants", "animals", "per arm", "studies", "total"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Source(_Frozen):
+    """Where a value was read: a sentence of one chunk and the words in it that carry the value."""
+
+    chunk_id: str
+    start: int = Field(description="start of the sentence in the chunk's text")
+    end: int = Field(description="end of the sentence in the chunk's text")
+    quote: str = Field(description="the exact words inside that sentence that carry the value")
+
+
+class Fact(_Frozen):
+    """One recorded value (normalised, e.g. 'rat', 'double-blind', '10 Hz') and its source."""
+
+    value: str
+    source: Source
+
+
+class Size(_Frozen):
+    """A number of participants, animals or studies, what it counts, and its source."""
+
+    n: int = Field(ge=1)
+    role: SizeRole
+    source: Source
+
+
+class Finding(_Frozen):
+    """One reported change: a marker or outcome, where it was measured, its direction after rTMS."""
+
+    marker: str = Field(description="canonical marker ('TNF-α') or outcome ('mechanical allodynia', 'pain')")
+    tissue: str | None = Field(None, description="tissue or compartment ('spinal cord', 'serum'), if stated")
+    direction: Direction
+    comparison: str | None = Field(None, description="what it was compared with ('sham', 'CCI'), if stated")
+    magnitude: str | None = Field(None, description="size of the change as written ('35 %'), if stated")
+    source: Source
+
+
+class Claim(_Frozen):
+    """A review's statement and the primary studies (paper ids) it rests on, where the text says so."""
+
+    text: str
+    studies: tuple[str, ...] = ()
+    source: Source
+
+
+class Stimulation(_Frozen):
+    """The rTMS protocol, each part a list of facts (a study may compare 1 Hz and 10 Hz)."""
+
+    target: tuple[Fact, ...] = ()
+    side: tuple[Fact, ...] = ()
+    frequency: tuple[Fact, ...] = ()
+    intensity: tuple[Fact, ...] = ()
+    pulses: tuple[Fact, ...] = ()
+    sessions: tuple[Fact, ...] = ()
+    schedule: tuple[Fact, ...] = ()
+    start: tuple[Fact, ...] = Field((), description="start relative to injury ('one week after surgery')")
+
+    def is_empty(self) -> bool:
+        return not any(getattr(self, name) for name in type(self).model_fields)
+
+
+class StudyRecord(_Frozen):
+    """One paper's study record."""
+
+    paper_id: str
+    doc_ids: tuple[str, ...] = Field(description="the indexed documents the record was read from")
+    label: str = Field(description="'Hu et al. 2022'")
+    title: str = ""
+    kind: Fact | None = Field(None, description="value is one of ``Kind``")
+    design: tuple[Fact, ...] = Field((), description="design features: 'randomised', 'double-blind', 'crossover', "
+                                                     "'sham-controlled', 'retrospective', 'prospective', 'cohort', "
+                                                     "'case-control', 'cross-sectional', 'follow-up', 'multicentre'")
+    species: tuple[Fact, ...] = Field((), description="'human', 'rat', 'mouse', 'cell culture', ...")
+    strain: tuple[Fact, ...] = ()
+    sex: tuple[Fact, ...] = Field((), description="'male', 'female'")
+    condition: tuple[Fact, ...] = Field((), description="condition or pain model ('CCI', 'diabetic neuropathy')")
+    sizes: tuple[Size, ...] = ()
+    control: tuple[Fact, ...] = Field((), description="'sham', 'no stimulation', 'drug', 'healthy controls'")
+    blinding: tuple[Fact, ...] = Field((), description="'double-blind', 'single-blind', 'open-label'")
+    stimulation: Stimulation = Stimulation()
+    outcomes: tuple[Fact, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    claims: tuple[Claim, ...] = ()
+
+    @property
+    def kind_value(self) -> str | None:
+        return self.kind.value if self.kind else None
+
+    @property
+    def is_human(self) -> bool:
+        return any(f.value == "human" for f in self.species) or self.kind_value in HUMAN_KINDS
+
+    @property
+    def is_animal(self) -> bool:
+        return any(f.value not in ("human", "cell culture") for f in self.species) or self.kind_value == "animal study"
+
+    @property
+    def is_primary(self) -> bool:
+        return self.kind_value not in SECONDARY_KINDS
+
+    def facts(self) -> list[tuple[str, Fact | Size | Finding | Claim]]:
+        """Every recorded value with its field name (``stimulation.frequency`` for nested ones)."""
+        out: list[tuple[str, Fact | Size | Finding | Claim]] = []
+        if self.kind:
+            out.append(("kind", self.kind))
+        for name in ("design", "species", "strain", "sex", "condition", "sizes", "control", "blinding", "outcomes",
+                     "findings", "claims"):
+            out.extend((name, v) for v in getattr(self, name))
+        for name in Stimulation.model_fields:
+            out.extend((f"stimulation.{name}", v) for v in getattr(self.stimulation, name))
+        return out
+
+    def size(self) -> Size | None:
+        """The size a reader wants first: randomised, else treated/patients/participants/animals, else total."""
+        order = ("randomised", "participants", "patients", "treated", "animals", "total", "studies", "per arm")
+        ranked = sorted(self.sizes, key=lambda s: (order.index(s.role), -s.n))
+        return ranked[0] if ranked else None
+
+    def badge(self) -> str:
+        """A short evidence label for source cards and citations: 'RCT · 149 patients', 'rat · CCI · n = 32'."""
+        kind = self.kind_value
+        parts: list[str] = []
+        short = {"randomised trial": "RCT", "crossover trial": "crossover trial", "meta-analysis": "meta-analysis",
+                 "systematic review": "systematic review"}
+        if kind and kind != "animal study":
+            parts.append(short.get(kind, kind))
+        species = [f.value for f in self.species if f.value != "human"]
+        if kind == "animal study" or (species and not self.is_human):
+            parts.append(species[0] if species else "animals")
+            if self.condition:
+                parts.append(self.condition[0].value)
+        size = self.size()
+        if size is not None:
+            if size.role == "studies":
+                parts.append(f"{size.n} studies")
+            elif self.is_human and not species:
+                parts.append(f"{size.n} {'participants' if size.role == 'participants' else 'patients'}")
+            else:
+                parts.append(f"n = {size.n}")
+        return " · ".join(parts)
