@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from assistant.answer.citations import is_refusal
+from assistant.answer.plan import Focus, make_plan, named_studies, named_values
 from assistant.answer.prompts import resolve_messages
 from assistant.answer.terms import STOPWORDS, term_set, terms
 from assistant.errors import AssistantError, QuestionError
+from assistant.studies.contracts import StudyRecord
 
 log = logging.getLogger(__name__)
 
@@ -149,3 +152,25 @@ def resolve(question: str, history: list[dict[str, Any]], llm: Any = None) -> st
 def previous_answer(history: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The last assistant message, if the conversation has one."""
     return next((m for m in reversed(history) if m["role"] == "assistant"), None)
+
+
+def focus_of(history: list[dict[str, Any]], records: Mapping[str, StudyRecord]) -> Focus:
+    """The studies, markers and tissues the conversation is about, latest exchange first: the papers an answer
+    cited (``paper_ids``), else the studies its text or the question before it names, else those the question's
+    own plan matched (at most three). "It", "they", "that trial" resolve to these first."""
+    if not history or not records:
+        return Focus()
+    papers: tuple[str, ...] = ()
+    for msg in reversed(history):
+        papers = tuple(p for p in msg.get("paper_ids") or () if p in records) or named_studies(msg["content"], records)
+        if not papers and msg["role"] == "user":
+            plan = make_plan(msg["content"], None, records)
+            papers = plan.studies if plan.scope != "matched" or len(plan.studies) <= 3 else ()
+        if papers:
+            break
+    recent = " ".join(m["content"] for m in history[-2:])
+    asked = term_set(recent)
+    mine = [records[p] for p in papers] or list(records.values())
+    markers = named_values((f.marker for r in mine for f in r.findings), asked)
+    tissues = named_values((f.tissue for r in mine for f in r.findings if f.tissue), asked)
+    return Focus(papers=papers, markers=markers, tissues=tissues)

@@ -132,3 +132,49 @@ def missing_named_terms(question: str, texts: list[str]) -> set[str]:
     seen = set().union(*(term_set(t) for t in texts)) if texts else set()
     flat = re.sub(r"[\s\-.]+", "", fold(" ".join(texts)))  # "20 Hz" / "IL-17" written apart or joined
     return {t for t in wanted if t not in seen and t not in flat}
+
+
+# --- the question planner's vocabulary (plan.py): what a question asks of a study record ------------------------
+def _cues(text: str) -> frozenset[str]:
+    return frozenset(term_set(text))
+
+
+FIELD_CUES: dict[str, frozenset[str]] = {
+    "kind": _cues("design kind randomised randomized rct crossover cohort observational"),
+    "species": _cues("species population humans animals patients people rats mice"),
+    "strain": _cues("strain strains"),
+    "sex": _cues("sex male female gender"),
+    "sizes": _cues("sample size enrolled enrol recruited many number"),
+    "control": _cues("sham placebo control controlled"),
+    "blinding": _cues("blind blinded blinding masked"),
+    "stimulation.frequency": _cues("frequency frequencies hz"),
+    "stimulation.target": _cues("target targeted site coil"),
+    "stimulation.intensity": _cues("intensity threshold rmt"),
+    "stimulation.sessions": _cues("sessions session long duration"),
+    "stimulation.schedule": _cues("schedule often daily"),
+    "stimulation.pulses": _cues("pulses trains"),
+    "stimulation.start": _cues("start started begin began"),
+}
+"""Record field → the words that ask for it ("patients or rats?" asks ``species``, "sham?" asks ``control``)."""
+
+PROTOCOL_CUES = _cues("protocol parameters regimen settings stimulated stimulation delivered")
+"""Words that ask for the whole stimulation protocol."""
+
+SPECIES_CUES: dict[str, frozenset[str]] = {
+    "human": _cues("human humans patients people participants volunteers subjects clinical"),
+    "rat": _cues("rat rats"),
+    "mouse": _cues("mouse mice"),
+    "cell culture": _cues("culture cultured vitro"),
+}
+"""A record's species value → the question words that name it."""
+
+STUDY_NOUNS = frozenset("study studies trial trials paper papers experiment experiments reports models".split())
+"""Nouns a "which studies …" question collects over (raw lower-case words: "study" is a stopword of term_set)."""
+
+COMPARE_CUES = _cues("compare compared comparison versus vs differ difference differed")
+"""Words that ask for a comparison."""
+
+TISSUES = ("spinal cord", "dorsal horn", "dorsal root ganglia", "dorsal root ganglion", "sciatic nerve",
+           "peripheral nerve", "prefrontal cortex", "motor cortex", "cortex", "insula", "insular cortex",
+           "hippocampus", "thalamus", "brain", "serum", "plasma", "blood", "cerebrospinal fluid")
+"""Compartments a question may name though no record measured anything there."""

@@ -1,0 +1,243 @@
+"""The question plan: what a question asks and over which studies, typed by rules and the study records.
+
+``make_plan(question, focus, records)`` is pure. It matches the question's terms against the records' own values
+(markers, tissues, species, labels) and against the field cues of ``terms.py`` ("patients or rats?" asks the
+population, "sham?" the control, "which studies …" collects over records), and chooses the studies the answer is
+planned over: those the question names (author, year), else — a review named with a claim — the primary studies
+behind the claim, else the studies in the conversation's focus, else the records whose findings match the
+question's marker × tissue × species. Nothing here is proposed by a model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from assistant.answer.attribution import cited_studies
+from assistant.answer.terms import (
+    COMPARE_CUES,
+    FIELD_CUES,
+    PROTOCOL_CUES,
+    SPECIES_CUES,
+    STUDY_NOUNS,
+    TISSUES,
+    term_set,
+)
+from assistant.answer.verdict import is_yes_no
+from assistant.studies.contracts import StudyRecord
+
+Ask = Literal["effect", "design", "protocol", "which_studies", "comparison", "yes_no"]
+Scope = Literal["named", "claim", "focus", "matched", "none"]
+Direction = Literal["up", "down"]
+
+DESIGN_FIELDS = ("kind", "species", "strain", "sex", "condition", "sizes", "control", "blinding")
+PROTOCOL_FIELDS = tuple(f for f in FIELD_CUES if f.startswith("stimulation."))
+WH_WORDS = frozenset("what which who whom whose when where why how".split())
+
+
+@dataclass(frozen=True)
+class Focus:
+    """What the conversation so far was about: the studies, markers and tissues its answers cited."""
+
+    papers: tuple[str, ...] = ()
+    markers: tuple[str, ...] = ()
+    tissues: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What is asked, and over which studies."""
+
+    question: str
+    asks: tuple[Ask, ...] = ()
+    fields: tuple[str, ...] = ()
+    markers: tuple[str, ...] = ()
+    tissues: tuple[str, ...] = ()
+    species: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = ()
+    direction: Direction | None = None
+    studies: tuple[str, ...] = ()
+    scope: Scope = "none"
+    yes_no: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def from_records(self) -> bool:
+        """Is this a plan the study records can answer (design, protocol, which studies, a verdict)?"""
+        return bool(self.studies) and ("which_studies" in self.asks or bool(self.fields)
+                                       or (self.yes_no and bool(self.markers)))
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words as written (the study nouns and wh-words that ``term_set`` drops as function words)."""
+    return re.findall(r"[a-z][a-z\-]*", text.lower())
+
+
+def within(value: str, asked: set[str]) -> bool:
+    """Are all of ``value``'s terms among the question's terms?"""
+    got = term_set(value)
+    return bool(got) and got <= asked
+
+
+def named_values(values: Iterable[str], asked: set[str]) -> tuple[str, ...]:
+    """The values the question names, longer ones first, without a value inside a longer one named too."""
+    hit = sorted({v for v in values if within(v, asked)}, key=lambda v: -len(term_set(v)))
+    kept: list[str] = []
+    for v in hit:
+        if not any(term_set(v) < term_set(k) for k in kept):
+            kept.append(v)
+    return tuple(kept)
+
+
+def species_named(asked: set[str]) -> tuple[str, ...]:
+    return tuple(name for name, cues in SPECIES_CUES.items() if cues & asked)
+
+
+def fields_asked(question: str, asked: set[str], markers: tuple[str, ...]) -> tuple[str, ...]:
+    """The record fields the question asks for; the population only when it is the question ("patients or
+    rats?", "in humans?"), not a filter of an effect question ("does it lower TNF-α in rats?")."""
+    found = [f for f, cues in FIELD_CUES.items() if cues & asked and f not in ("species", "sizes")]
+    if PROTOCOL_CUES & asked:
+        found += [f for f in PROTOCOL_FIELDS if f not in found]
+    species = species_named(asked)
+    ws = words(question)
+    how_many = "many" in ws and not any(f.startswith("stimulation.") for f in found)
+    if how_many or FIELD_CUES["sizes"] - {"many"} & asked:
+        found.append("sizes")
+    population = len(species) >= 2 or bool({"spec", "popul"} & asked) or (species and not markers and not found)
+    if population:
+        found.insert(0, "species")
+    if "species" in found and "kind" not in found:
+        found.insert(0, "kind")
+    return tuple(dict.fromkeys(found))
+
+
+def one_thing(question: str) -> bool:
+    """Does a yes/no question ask one thing? Not when it offers alternatives ("patients or rats?") or goes on
+    with a wh-part ("…, and how many per group?")."""
+    ws = words(question)
+    if "or" in ws:
+        return False
+    parts = re.split(r",\s+and\s+|;|\?\s+(?=\w)", question)
+    return not any(set(words(p)[:2]) & WH_WORDS for p in parts[1:])
+
+
+def collects(question: str) -> bool:
+    """A "which studies …" question: a wh-word followed closely by a study noun."""
+    ws = words(question)
+    return any(w in ("which", "what") and set(ws[i + 1:i + 4]) & STUDY_NOUNS for i, w in enumerate(ws))
+
+
+def asks_of(question: str, asked: set[str], fields: tuple[str, ...], markers: tuple[str, ...],
+            named: int) -> tuple[Ask, ...]:
+    out: list[Ask] = []
+    if collects(question):
+        out.append("which_studies")
+    if any(f in DESIGN_FIELDS for f in fields):
+        out.append("design")
+    if any(f in PROTOCOL_FIELDS for f in fields):
+        out.append("protocol")
+    if markers or {"reduc", "increas"} & asked:
+        out.append("effect")
+    if COMPARE_CUES & asked or named >= 2:
+        out.append("comparison")
+    if is_yes_no(question) and one_thing(question):
+        out.append("yes_no")
+    return tuple(out)
+
+
+# --- over which studies ----------------------------------------------------------------------------------------
+def label_parts(record: StudyRecord) -> tuple[str, int | None]:
+    """A record's first author's surname and year, read from its label ('Hu et al. 2022')."""
+    surname = record.label.split()[0].rstrip(",") if record.label else ""
+    year = re.search(r"(?:19|20)\d\d", record.label)
+    return surname, int(year.group(0)) if year else None
+
+
+def named_studies(question: str, records: Mapping[str, StudyRecord]) -> tuple[str, ...]:
+    """Papers the question names by author (with "et al.", "and colleagues" or a year)."""
+    parts = {pid: label_parts(r) for pid, r in records.items()}
+    cited = cited_studies(question, {s for s, _ in parts.values() if s})
+    return tuple(pid for pid, (s, y) in parts.items()
+                 if any(c.surname == s and c.year in (None, y) for c in cited))
+
+
+def matching_findings(record: StudyRecord, markers: Iterable[str], tissues: Iterable[str] = (),
+                      direction: str | None = None) -> list[Any]:
+    """The record's findings on one of ``markers`` (in one of ``tissues`` and in ``direction``, when given)."""
+    ms, ts = set(markers), set(tissues)
+    return [f for f in record.findings if f.marker in ms and (not ts or (f.tissue or "") in ts)
+            and (direction is None or f.direction == direction)]
+
+
+def fits(record: StudyRecord, plan: Plan) -> bool:
+    """Does a record match the question's markers (× tissues), species and named conditions?"""
+    if plan.markers and not matching_findings(record, plan.markers, plan.tissues):
+        return False
+    if plan.tissues and not plan.markers and not any((f.tissue or "") in plan.tissues for f in record.findings):
+        return False
+    if plan.species and not any(f.value in plan.species for f in record.species) \
+            and not ("human" in plan.species and record.is_human):
+        return False
+    return not plan.conditions or any(c.value in plan.conditions for c in record.condition)
+
+
+def behind_claims(reviews: Iterable[StudyRecord], plan: Plan, records: Mapping[str, StudyRecord],
+                  asked: set[str]) -> tuple[str, ...]:
+    """The primary studies behind a review's claim the question repeats: the claim's links, else the primary
+    records whose findings match the claim's marker, tissue and direction."""
+    linked: list[str] = []
+    for review in reviews:
+        for claim in review.claims:
+            if plan.markers and any(within(m, term_set(claim.text)) for m in plan.markers):
+                linked += [s for s in claim.studies if s in records]
+    if linked:
+        return tuple(dict.fromkeys(linked))
+    direction = plan.direction
+    return tuple(pid for pid, r in records.items() if r.is_primary and plan.markers
+                 and matching_findings(r, plan.markers, plan.tissues, direction) and fits(r, plan))
+
+
+def choose_studies(plan: Plan, focus: Focus, records: Mapping[str, StudyRecord],
+                   asked: set[str], points_back: bool) -> tuple[tuple[str, ...], Scope]:
+    named = named_studies(plan.question, records)
+    if named:
+        reviews = [records[p] for p in named if not records[p].is_primary]
+        if reviews and len(reviews) == len(named) and (plan.fields or plan.markers):
+            behind = behind_claims(reviews, plan, records, asked)
+            if behind:
+                return behind, "claim"
+        return named, "named"
+    in_focus = tuple(p for p in focus.papers if p in records)
+    if in_focus and (points_back or not (plan.markers or "which_studies" in plan.asks)):
+        return in_focus, "focus"
+    if plan.markers or plan.species or plan.tissues or "which_studies" in plan.asks:
+        matched = tuple(pid for pid, r in records.items() if fits(r, plan))
+        if matched and (plan.markers or plan.tissues or "which_studies" in plan.asks):
+            return matched, "matched"
+    return (), "none"
+
+
+def make_plan(question: str, focus: Focus | None = None, records: Mapping[str, StudyRecord] | None = None,
+              points_back: bool = False) -> Plan:
+    """The plan of ``question`` given the conversation's ``focus`` and the study ``records`` (paper → record).
+    ``points_back``: the question refers into the conversation ("it", "that trial", "and in which tissue?")."""
+    focus, records = focus or Focus(), records or {}
+    asked = term_set(question)
+    markers = named_values((f.marker for r in records.values() for f in r.findings), asked)
+    if not markers and points_back:
+        markers = focus.markers
+    tissues = named_values([*(f.tissue for r in records.values() for f in r.findings if f.tissue), *TISSUES], asked)
+    fields = fields_asked(question, asked, markers)
+    direction: Direction | None = "down" if "reduc" in asked else "up" if "increas" in asked else None
+    conditions = named_values((c.value for r in records.values() for c in r.condition), asked)
+    draft = Plan(question=question, fields=fields, markers=markers, tissues=tissues,
+                 species=species_named(asked), conditions=conditions, direction=direction)
+    asks = asks_of(question, asked, fields, markers, len(named_studies(question, records)))
+    draft = Plan(**{**asdict(draft), "asks": asks, "yes_no": "yes_no" in asks})
+    studies, scope = choose_studies(draft, focus, records, asked, points_back)
+    return Plan(**{**asdict(draft), "studies": studies, "scope": scope})

@@ -1,0 +1,192 @@
+"""Answers written from study records: each line states a record's facts and cites the chunks of their sources.
+
+``draft(plan, records)`` returns a ``RecordDraft`` (frozen) or None when the records do not answer the plan:
+
+- design and population questions: kind, design, species, strain, sex, condition, sizes, control, blinding of
+  each planned study (the words its source sentences carry, ``Source.quote``);
+- protocol questions: the asked stimulation fields of each planned study;
+- "which studies …": every matching record, one line each with its model, tissue and protocol;
+- yes/no questions on a marker: a verdict aggregated over every record that measured it (``aggregate``).
+
+The lines are deterministic, so the extractive backend answers from records too; the engine checks them against
+their source passages like any answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from assistant.answer.contracts import Verdict
+from assistant.answer.plan import DESIGN_FIELDS, Plan, matching_findings
+from assistant.studies.contracts import Fact, Finding, Size, StudyRecord
+
+MOVES = {"down": "fell", "up": "rose", "unchanged": "did not change"}
+MAX_CHUNKS = 3  # a line is judged against its first three citations
+
+
+@dataclass(frozen=True)
+class Line:
+    """One answer sentence (without markers) and the chunks its facts were read from."""
+
+    text: str
+    chunks: tuple[str, ...]
+    paper_id: str
+
+
+@dataclass(frozen=True)
+class RecordDraft:
+    """What the records answer: the lines, and for a yes/no question the aggregated verdict and its reason."""
+
+    lines: tuple[Line, ...]
+    verdict: Verdict | None = None
+    reason: str = ""
+
+    @property
+    def chunks(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(c for line in self.lines for c in line.chunks))
+
+
+def values(record: StudyRecord, field: str) -> tuple[Fact | Size, ...]:
+    """The facts of one field ('sizes', 'stimulation.frequency', 'kind')."""
+    if field == "kind":
+        return (record.kind,) if record.kind else ()
+    if field.startswith("stimulation."):
+        got: tuple[Fact, ...] = getattr(record.stimulation, field.split(".", 1)[1])
+        return got
+    found: tuple[Fact | Size, ...] = getattr(record, field, ())
+    return found
+
+
+def quotes(facts: Iterable[Fact | Size | Finding]) -> list[str]:
+    """The facts' quoted words, in order, without a quote another one contains."""
+    qs = list(dict.fromkeys(f.source.quote.strip() for f in facts if f.source.quote.strip()))
+    return [q for q in qs if not any(q != o and q.lower() in o.lower() for o in qs)]
+
+
+def by_chunk(facts: Iterable[Fact | Size | Finding]) -> dict[str, list[Fact | Size | Finding]]:
+    out: dict[str, list[Fact | Size | Finding]] = {}
+    for f in facts:
+        out.setdefault(f.source.chunk_id, []).append(f)
+    return out
+
+
+def field_lines(record: StudyRecord, fields: Iterable[str]) -> list[Line]:
+    """A study's asked fields, one line per source chunk: "Attal et al. 2021: randomised; double-blind; 149
+    were treated"."""
+    facts = [f for name in fields for f in values(record, name)]
+    return [Line(f"{record.label}: {'; '.join(quotes(group))}.", (chunk,), record.paper_id)
+            for chunk, group in by_chunk(facts).items() if quotes(group)]
+
+
+def finding_text(f: Finding) -> str:
+    where = f" in the {f.tissue}" if f.tissue else ""
+    return f"{f.marker} {MOVES[f.direction]}{where}"
+
+
+def study_line(record: StudyRecord, findings: list[Finding]) -> Line:
+    """One line of a "which studies" answer: the study's model, what changed where, and its protocol."""
+    model = [*record.species[:1], *record.condition[:1]]
+    protocol = [*record.stimulation.frequency[:1], *record.stimulation.target[:1]]
+    parts = [", ".join(quotes(model)), "; ".join(finding_text(f) for f in findings[:3]), ", ".join(quotes(protocol))]
+    chunks = [f.source.chunk_id for f in (*findings[:1], *model, *protocol)]
+    text = f"{record.label}: {'; '.join(p for p in parts if p)}."
+    return Line(text, tuple(dict.fromkeys(chunks))[:MAX_CHUNKS], record.paper_id)
+
+
+def which_draft(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft | None:
+    lines = []
+    for pid in plan.studies:
+        r = records[pid]
+        found = matching_findings(r, plan.markers, plan.tissues, plan.direction) if plan.markers else []
+        if plan.markers and not found:
+            continue
+        lines.append(study_line(r, found))
+    return RecordDraft(tuple(lines)) if lines else None
+
+
+def fields_draft(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft | None:
+    fields = [f for f in plan.fields if f in DESIGN_FIELDS or f.startswith("stimulation.")]
+    lines = [line for pid in plan.studies[:3] for line in field_lines(records[pid], fields)]
+    return RecordDraft(tuple(lines)) if lines else None
+
+
+def draft(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft | None:
+    """The records' answer to ``plan``, or None when they hold nothing it asks for."""
+    if not records:
+        return None
+    if plan.yes_no and plan.markers and not plan.fields:
+        return aggregate(plan, records)
+    if "which_studies" in plan.asks and plan.studies:
+        return which_draft(plan, records)
+    if plan.fields and plan.studies and plan.scope != "matched":
+        return fields_draft(plan, records)
+    return None
+
+
+# --- verdicts by aggregation ------------------------------------------------------------------------------------
+def pool(plan: Plan, records: Mapping[str, StudyRecord]) -> list[StudyRecord]:
+    """The records a verdict aggregates over: the studies the question or the conversation names, else every
+    record of the asked population."""
+    chosen = [records[p] for p in plan.studies] if plan.scope in ("named", "claim", "focus") else list(records.values())
+    if plan.species:
+        chosen = [r for r in chosen if any(f.value in plan.species for f in r.species)
+                  or ("human" in plan.species and r.is_human)]
+    return chosen
+
+
+def decide(wanted: str | None, moves: set[str]) -> Verdict:
+    """yes / no / mixed from the directions the matching findings report (``wanted``: the asked direction)."""
+    if wanted is None:
+        changed = moves - {"unchanged"}
+        return "yes" if changed and "unchanged" not in moves else "no" if not changed else "mixed"
+    if moves == {wanted}:
+        return "yes"
+    return "mixed" if wanted in moves else "no"
+
+
+def elsewhere(found: list[tuple[StudyRecord, Finding]]) -> str:
+    """"in the prefrontal cortex it rose (Toledo et al. 2021)" for findings outside the asked tissue."""
+    bits = [f"in the {f.tissue or 'tissue not stated'} {f.marker} {MOVES[f.direction]} ({r.label})" for r, f in found]
+    return "; ".join(dict.fromkeys(bits))
+
+
+def aggregate(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft | None:
+    """A yes/no verdict over every record that measured the asked marker: insufficient (with why) when none did,
+    or none did in the asked tissue; else yes, no or mixed by the directions they report."""
+    chosen = pool(plan, records)
+    measured = [(r, f) for r in chosen for f in matching_findings(r, plan.markers)]
+    what = " or ".join(plan.markers)
+    if not measured:
+        return None if not chosen else RecordDraft((), "insufficient", f"No study here measured {what}.")
+    here = [(r, f) for r, f in measured if not plan.tissues or (f.tissue or "") in plan.tissues]
+    lines = tuple(Line(f"{r.label}: {finding_text(f)}.", (f.source.chunk_id,), r.paper_id) for r, f in (here or measured))
+    if not here:
+        where = " or ".join(plan.tissues)
+        return RecordDraft(lines[:4], "insufficient",
+                           f"No study here measured {what} in the {where}; {elsewhere(measured[:3])}.")
+    verdict = decide(plan.direction, {f.direction for _, f in here})
+    reason = "" if verdict in ("yes", "no") else f"The studies disagree: {elsewhere(here[:4])}."
+    return RecordDraft(lines[:4], verdict, reason)
+
+
+def contradictions(claim: str, cited: Iterable[StudyRecord]) -> list[str]:
+    """What a claim says of a marker that the cited studies' records contradict: the marker in a tissue where they
+    did not measure it, or moving the other way. ``claim``'s markers and direction are read as the planner reads
+    a question."""
+    from assistant.answer.plan import make_plan
+
+    studies = list(cited)
+    recs = {r.paper_id: r for r in studies}
+    plan = make_plan(claim, None, recs)
+    out: list[str] = []
+    for marker in plan.markers:
+        found = [f for r in studies for f in matching_findings(r, [marker])]
+        if not found:
+            continue
+        if plan.tissues and not any((f.tissue or "") in plan.tissues for f in found if f.tissue) \
+                and all(f.tissue for f in found):
+            out.append(f"{marker}: not measured in the {' or '.join(plan.tissues)} by the cited study")
+        elif plan.direction and all(f.direction != plan.direction for f in found):
+            out.append(f"{marker}: the cited study reports it {MOVES[found[0].direction]}")
+    return out
