@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from assistant.index.contracts import IndexManifest, IndexStatus, Passage
     from assistant.index.retrieve import HybridRetriever
     from assistant.index.store import IndexStore
+    from assistant.studies.contracts import StudyRecord
 
 
 class Assistant:
@@ -68,7 +69,8 @@ class Assistant:
             from assistant.answer.engine import AnswerEngine
 
             self._engine = AnswerEngine(self.settings, self.search, similar=self.sentence_similarities,
-                                        paper_passages=self.passages_of, corpus_texts=self.corpus_texts)
+                                        paper_passages=self.passages_of, corpus_texts=self.corpus_texts,
+                                        studies=self.study_records)
         return self._engine
 
     def ask(self, question: str, history: list[dict[str, Any]] | None = None,
@@ -122,6 +124,11 @@ class Assistant:
     def sentence_similarities(self, query: str, chunk_ids: list[str]) -> dict[tuple[str, int], float]:
         """Cosine of ``query`` with every stored sentence of the given chunks, keyed by (chunk_id, start)."""
         return self.retriever.sentence_similarities(query, chunk_ids)
+
+    def study_records(self) -> dict[str, StudyRecord]:
+        """The index's study records, paper id → record (none for an index built without them)."""
+        found = getattr(self.store, "studies", None)
+        return dict(found) if isinstance(found, dict) else {}
 
     def passages_of(self, paper_id: str) -> list[Passage]:
         """Every chunk of one paper (by paper_id or doc_id) as Passages, in document order."""

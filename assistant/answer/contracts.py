@@ -125,6 +125,10 @@ class Answer(BaseModel):
     verdict_basis: VerdictBasis | None = Field(None, description="for a verdict the model read from one paper's "
                                                                  "results: that paper and the text read")
     timings: dict[str, float] = Field(default_factory=lambda: {"retrieve_s": 0.0, "first_token_s": 0.0, "total_s": 0.0})
+    plan: dict[str, Any] | None = Field(None, description="the question plan (answer.plan.Plan): what is asked and "
+                                                          "over which studies")
+    verdict_reason: str | None = Field(None, description="why a verdict aggregated over the study records is "
+                                                         "mixed or insufficient")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -140,6 +144,7 @@ class Answer(BaseModel):
             "flags": self.flags, "raw_answer": self.raw_answer,
             "backend": self.backend, "model": self.model, "judge": self.judge,
             "settings_hash": self.settings_hash, "retrieval": self.retrieval, "timings": self.timings,
+            "plan": self.plan, "verdict_reason": self.verdict_reason,
         }
 
     def _repr_markdown_(self) -> str:

@@ -17,22 +17,24 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from assistant.answer import conversation, stages
+from assistant.answer import conversation, planned, stages, study_answer
 from assistant.answer.backends import backend_spec, make_llm
 from assistant.answer.closed_book import closed_book
 from assistant.answer.composers import Composer, ExtractiveComposer, LLMComposer
 from assistant.answer.contracts import REFUSAL, Answer, Evidence
 from assistant.answer.judge import Judge, make_judge
 from assistant.answer.llm import LLM
+from assistant.answer.plan import Plan, make_plan
 from assistant.answer.stages import PaperPassages, Retriever, Similar
 from assistant.answer.terms import term_set
 from assistant.answer.turn import Turn
-from assistant.errors import ConfigError, ModelError
+from assistant.errors import AssistantError, ConfigError, ModelError
 from assistant.index.contracts import Passage
 from assistant.settings import Settings
+from assistant.studies.contracts import StudyRecord
 from assistant.vocab import ANSWER_MODES, AnswerFlag, RetrievalMode
 
 log = logging.getLogger(__name__)
@@ -49,8 +51,10 @@ class AnswerEngine:
     def __init__(self, settings: Settings, search: Retriever, llms: dict[str, LLM] | None = None,
                  judge: Judge | None = None, similar: Similar | None = None,
                  paper_passages: PaperPassages | None = None,
-                 corpus_texts: Callable[[], Iterable[str]] | None = None) -> None:
+                 corpus_texts: Callable[[], Iterable[str]] | None = None,
+                 studies: Callable[[], Mapping[str, StudyRecord]] | None = None) -> None:
         self.settings = settings
+        self.studies = studies
         self.search = search
         self.similar = similar
         self.paper_passages = paper_passages
@@ -62,6 +66,24 @@ class AnswerEngine:
         self.extractive = ExtractiveComposer(settings)
 
     # --- components ----------------------------------------------------------------------------
+    def records(self) -> Mapping[str, StudyRecord]:
+        """The study records (paper id → record); none when the index holds none."""
+        if self.studies is None:
+            return {}
+        try:
+            return self.studies() or {}
+        except AssistantError as exc:
+            log.warning("study records unavailable (%s); answering from passages only", exc)
+            return {}
+
+    @staticmethod
+    def plan(turn: Turn, records: Mapping[str, StudyRecord]) -> Plan:
+        """The question's plan, with the conversation's focus (a question that points back resolves to it)."""
+        focus = conversation.focus_of(turn.history, records)
+        back = bool(turn.history) and (conversation.is_follow_up(turn.question, True)
+                                       or conversation.mentions_context(turn.question))
+        return make_plan(turn.question, focus, records, points_back=back)
+
     def llm(self, backend: str) -> LLM | None:
         """The LLM for ``backend``; None when it is unavailable and settings allow the extractive fallback."""
         if backend not in self._llms and backend not in self._unavailable:
@@ -134,20 +156,27 @@ class AnswerEngine:
             return
 
         stages.resolve(turn, llm if s.rewrite == "llm" else None)
+        records = self.records()
+        plan = self.plan(turn, records)
         turn.timings["rewrite_s"] = time.perf_counter() - t0
         t_r = time.perf_counter()
         stages.retrieve(turn, self.search, s, explicit_mode=retrieval is not None)
         turn.timings["retrieve_s"] = time.perf_counter() - t_r
         stages.gate(turn, s)
         stages.expand(turn, self.search, s, explicit_mode=retrieval is not None)
+        draft = study_answer.draft(plan, records) if plan.from_records else None
+        if draft is not None:  # the passages holding the records' values join before the evidence is sent
+            turn.passages = [*turn.passages, *planned.record_sources(draft, turn.passages, self.paper_passages)]
+            turn.gate = None if turn.passages else turn.gate
         stages.select(turn, s, self.similar if s.sentence_vectors else None)
+        turn.yes_no = planned.asks_yes_no(turn.yes_no, plan)
         stages.findings(turn, s, self.paper_passages)
         if composer.from_findings(turn):
             stages.join_findings(turn)
         turn.timings["evidence_s"] = time.perf_counter() - t0
         yield stages.evidence_item(turn)
         base = dict(question=question, query=turn.query, passages=turn.passages, backend=turn.backend,
-                    retrieval=turn.mode, model=turn.model, settings_hash=s.settings_hash())
+                    retrieval=turn.mode, model=turn.model, settings_hash=s.settings_hash(), plan=plan.to_dict())
         if turn.gate:
             yield REFUSAL
             yield self._finish(stages.refusal(turn, base), t0, turn)
@@ -155,17 +184,32 @@ class AnswerEngine:
 
         judge = self.judge.fit(turn.support)
         t_g = time.perf_counter()
-        yield from stages.generate(turn, composer, time.perf_counter)
+        found = planned.record_answer(draft, turn.passages, turn.support, judge, turn.query) if draft else None
+        if found is not None:
+            yield found.text
+            stages.take_record_answer(turn, found, time.perf_counter)
+        else:
+            yield from stages.generate(turn, composer, time.perf_counter)
         turn.timings["generate_s"] = time.perf_counter() - t_g
         t_c = time.perf_counter()
+        if found is None:
+            yield from self._check(turn, composer, judge)
+        turn.result = planned.record_check(turn.result, turn.passages, records, drop=s.unsupported == "drop") \
+            if turn.result is not None else None
+        if found is None:
+            stages.decide_verdict(turn)
+        turn.timings["check_s"] = time.perf_counter() - t_c
+        answer = stages.assemble(turn, base, judge)
+        yield self._finish(planned.with_reason(answer, found, turn.yes_no), t0, turn)
+
+    def _check(self, turn: Turn, composer: Composer, judge: Judge) -> Iterator[str]:
+        """The written answer verified, asked again, fallen back and completed (see stages.py)."""
+        s = self.settings
         stages.verify(turn, judge, s)
         yield from stages.ask_again(turn, composer, judge, s)
         yield from stages.fallback(turn, self.extractive, judge, s, lambda: self.vocabulary)
         yield from stages.findings_answer(turn, judge, s)
         stages.complete(turn, judge, s)
-        stages.decide_verdict(turn)
-        turn.timings["check_s"] = time.perf_counter() - t_c
-        yield self._finish(stages.assemble(turn, base, judge), t0, turn)
 
     @staticmethod
     def _finish(answer: Answer, t0: float, turn: Turn) -> Answer:

@@ -67,9 +67,11 @@ class Plan:
 
     @property
     def from_records(self) -> bool:
-        """Is this a plan the study records can answer (design, protocol, which studies, a verdict)?"""
-        return bool(self.studies) and ("which_studies" in self.asks or bool(self.fields)
-                                       or (self.yes_no and bool(self.markers)))
+        """Is this a plan the study records can answer (design, protocol, which studies; a verdict on a marker some
+        record measured, aggregated over all of them)?"""
+        if self.yes_no and self.markers and not self.fields:
+            return True
+        return bool(self.studies) and ("which_studies" in self.asks or bool(self.fields))
 
 
 def words(text: str) -> list[str]:

@@ -643,3 +643,16 @@ def refusal(turn: Turn, base: dict[str, Any]) -> Answer:
 
 def citation_papers(citations: list[Citation]) -> list[str]:
     return list(dict.fromkeys(c.passage.chunk.paper_id for c in citations))
+
+
+# --- an answer from the study records ---------------------------------------------------------------------------
+def take_record_answer(turn: Turn, found: Any, clock: Any) -> None:
+    """The records' checked answer (``planned.RecordAnswer``) becomes the turn's answer: nothing is generated,
+    and a yes/no question takes the verdict aggregated over the records."""
+    turn.first_token = turn.first_token or clock()
+    turn.raw = turn.generated = found.text
+    turn.result = found.result
+    turn.used_llm = False
+    if turn.yes_no:
+        turn.said = turn.verdict = found.verdict
+    turn.flag(AnswerFlag.FROM_RECORDS)

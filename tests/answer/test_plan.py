@@ -1,0 +1,139 @@
+"""The question planner, the verdict aggregation and the conversation focus, on hand-made records."""
+
+from __future__ import annotations
+
+from assistant.answer.conversation import focus_of
+from assistant.answer.plan import Focus, make_plan
+from assistant.answer.study_answer import aggregate, contradictions, draft
+from tests.answer.records_fixture import records
+
+RECS = records()
+
+
+# --- the planner ---------------------------------------------------------------------------------------------
+def test_design_question_over_a_named_study() -> None:
+    plan = make_plan("Was the Attal et al. 2021 trial blinded, and how many patients were treated?", None, RECS)
+    assert plan.studies == ("doi:attal",) and plan.scope == "named"
+    assert {"blinding", "sizes"} <= set(plan.fields) and "design" in plan.asks
+    assert not plan.yes_no  # two things asked: no "Yes." in front
+
+
+def test_alternative_question_is_not_yes_no() -> None:
+    plan = make_plan("Were these patients or rats, and how many per group?", Focus(papers=("doi:toledo",)), RECS,
+                     points_back=True)
+    assert not plan.yes_no
+    assert plan.fields[:2] == ("kind", "species") and "sizes" in plan.fields
+    assert plan.studies == ("doi:toledo",) and plan.scope == "focus"
+
+
+def test_yes_no_effect_question_types_marker_tissue_direction() -> None:
+    plan = make_plan("Does rTMS lower TNF-α in the spinal cord of neuropathic rats?", None, RECS)
+    assert plan.yes_no and plan.markers == ("TNF-α",) and plan.tissues == ("spinal cord",)
+    assert plan.direction == "down" and plan.species == ("rat",)
+    assert plan.from_records
+
+
+def test_which_studies_matches_every_record_with_the_finding() -> None:
+    plan = make_plan("Which studies report IL-1β falling, and in which model and tissue?", None, RECS)
+    assert "which_studies" in plan.asks
+    assert set(plan.studies) == {"doi:toledo", "doi:kim"} and plan.scope == "matched"
+
+
+def test_review_claim_is_followed_to_the_study_behind_it() -> None:
+    plan = make_plan("Bai et al. 2023 say rTMS lowers Iba1 in the spinal cord: at what frequency was that "
+                     "experiment run?", None, RECS)
+    assert plan.scope == "claim" and plan.studies == ("doi:kim",)
+    assert "stimulation.frequency" in plan.fields
+
+
+def test_no_records_no_studies() -> None:
+    plan = make_plan("Does rTMS lower TNF-α?", None, {})
+    assert plan.studies == () and not plan.from_records and plan.yes_no
+
+
+def test_plan_is_frozen_and_serialisable() -> None:
+    plan = make_plan("Which strain were the rats in Toledo et al. 2021?", None, RECS)
+    d = plan.to_dict()
+    assert d["studies"] == ("doi:toledo",) and "strain" in d["fields"]
+    try:
+        plan.scope = "none"  # type: ignore[misc]
+    except AttributeError:
+        pass
+    else:
+        raise AssertionError("Plan must be immutable")
+
+
+# --- verdicts by aggregation ------------------------------------------------------------------------------------
+def test_insufficient_when_no_study_measured_it_in_the_tissue() -> None:
+    plan = make_plan("Does rTMS lower TNF-α in the spinal cord of neuropathic rats?", None, RECS)
+    d = aggregate(plan, RECS)
+    assert d is not None and d.verdict == "insufficient"
+    assert "spinal cord" in d.reason and "prefrontal cortex" in d.reason and "Toledo et al. 2021" in d.reason
+    assert d.lines and d.lines[0].chunks == ("t3",)
+
+
+def test_yes_when_every_matching_study_agrees() -> None:
+    d = aggregate(make_plan("Does rTMS reduce GFAP in the spinal cord?", None, RECS), RECS)
+    assert d is not None and d.verdict == "yes"
+
+
+def test_no_when_the_matching_study_moved_it_the_other_way() -> None:
+    d = aggregate(make_plan("Does rTMS lower TNF-α in the prefrontal cortex?", None, RECS), RECS)
+    assert d is not None and d.verdict == "no"
+
+
+def test_mixed_when_the_studies_disagree() -> None:
+    recs = dict(RECS)
+    kim = recs["doi:kim"]
+    rose = kim.findings[0].model_copy(update={"marker": "TNF-α", "tissue": "prefrontal cortex", "direction": "down"})
+    recs["doi:kim"] = kim.model_copy(update={"findings": (*kim.findings, rose)})
+    d = aggregate(make_plan("Does rTMS lower TNF-α in the prefrontal cortex?", None, recs), recs)
+    assert d is not None and d.verdict == "mixed" and "disagree" in d.reason
+
+
+def test_draft_for_which_studies_has_one_line_per_study() -> None:
+    plan = make_plan("Which studies report IL-1β falling?", None, RECS)
+    d = draft(plan, RECS)
+    assert d is not None and len(d.lines) == 2
+    assert any("Kim et al. 2013" in line.text and "25 Hz" in line.text for line in d.lines)
+
+
+def test_draft_for_design_states_the_quotes() -> None:
+    d = draft(make_plan("Was the Attal et al. 2021 trial blinded, and how many patients were treated?", None,
+                        RECS), RECS)
+    assert d is not None
+    text = " ".join(line.text for line in d.lines)
+    assert "double-blind" in text and "149 were treated" in text
+
+
+def test_record_contradiction_tissue_and_direction() -> None:
+    kim = [RECS["doi:kim"]]
+    assert contradictions("rTMS lowered GFAP in the prefrontal cortex", kim)
+    assert contradictions("rTMS raised GFAP in the spinal cord", kim)
+    assert not contradictions("rTMS lowered GFAP in the spinal cord", kim)
+
+
+# --- conversation focus -----------------------------------------------------------------------------------------
+def test_focus_from_the_study_the_previous_question_named() -> None:
+    history = [{"role": "user", "content": "What protocol did Toledo et al. 2021 use?"},
+               {"role": "assistant", "content": "They stimulated the motor cortex at 10 Hz [1]."}]
+    focus = focus_of(history, RECS)
+    assert focus.papers == ("doi:toledo",)
+    plan = make_plan("What strain were the animals, and how long did treatment last?", focus, RECS,
+                     points_back=True)
+    assert plan.studies == ("doi:toledo",) and "strain" in plan.fields
+
+
+def test_focus_prefers_the_papers_an_answer_cited() -> None:
+    history = [{"role": "user", "content": "Which glial markers fell?"},
+               {"role": "assistant", "content": "Iba1 and GFAP fell [1].", "paper_ids": ["doi:kim"]}]
+    focus = focus_of(history, RECS)
+    assert focus.papers == ("doi:kim",) and set(focus.markers) == {"Iba1", "GFAP"}
+
+
+def test_pointing_back_takes_the_focus_markers() -> None:
+    focus = Focus(papers=("doi:kim",), markers=("GFAP",))
+    plan = make_plan("Did it fall in the spinal cord?", focus, RECS, points_back=True)
+    assert plan.markers == ("GFAP",) and plan.studies == ("doi:kim",)
+    d = aggregate(plan, RECS)
+    assert d is not None and d.verdict == "yes"
