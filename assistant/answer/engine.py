@@ -184,7 +184,7 @@ class AnswerEngine:
 
         judge = self.judge.fit(turn.support)
         t_g = time.perf_counter()
-        found = planned.record_answer(draft, turn.passages, turn.support, judge, turn.query) if draft else None
+        found = planned.record_answer(draft, turn.passages, turn.support, judge) if draft else None
         if found is not None:
             yield found.text
             stages.take_record_answer(turn, found, time.perf_counter)

@@ -110,7 +110,8 @@ def fields_asked(question: str, asked: set[str], markers: tuple[str, ...]) -> tu
     how_many = "many" in ws and not any(f.startswith("stimulation.") for f in found)
     if how_many or FIELD_CUES["sizes"] - {"many"} & asked:
         found.append("sizes")
-    population = len(species) >= 2 or bool({"spec", "popul"} & asked) or (species and not markers and not found)
+    named = FIELD_CUES["species"] & asked
+    population = len(named) >= 2 or bool({"spec", "popul"} & asked) or bool(species and not markers and not found)
     if population:
         found.insert(0, "species")
     if "species" in found and "kind" not in found:

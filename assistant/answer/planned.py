@@ -67,13 +67,14 @@ def render(draft: RecordDraft, passages: list[Passage]) -> str:
     return " ".join(out)
 
 
-def record_answer(draft: RecordDraft, passages: list[Passage], support: list[str], judge: Judge,
-                  question: str) -> RecordAnswer | None:
+def record_answer(draft: RecordDraft, passages: list[Passage], support: list[str], judge: Judge
+                  ) -> RecordAnswer | None:
     """The draft cited and checked; a line the check does not verify is dropped. None when no line verified and
-    the draft carries no verdict (the engine then answers from the passages as before)."""
+    the draft carries no verdict (the engine then answers from the passages as before). A line may repeat the
+    question's words ("rats" to "patients or rats?"): the check's restatement rule is not applied to it."""
     raw = render(draft, passages)
     result = check_answer(raw, passages, support, judge, unsupported="drop", repair=False, prune=False,
-                          question=question) if raw else CheckResult(text="")
+                          question=None) if raw else CheckResult(text="")
     if not result.supported_count and draft.verdict is None:
         return None
     result = replace(result, flags=[*result.flags, AnswerFlag.FROM_RECORDS])
