@@ -74,7 +74,7 @@ class AnswerFlag(StrEnum):
     UNSUPPORTED_SENTENCES_DROPPED = "unsupported-sentences-dropped"
     EVIDENCE_ADDED = "evidence-added"
     FROM_RECORDS = "from-records"  # written from the study records' facts (their source sentences cited)
-    RECORD_CONTRADICTION = "record-contradiction"  # a claim the cited study's record contradicts (marker, tissue, direction)
+    RECORD_CONTRADICTION = "record-contradiction"  # the cited study's record contradicts a claim (marker, tissue, way)
     # passages that look like instructions to a model
     INSTRUCTIONS_IN_PASSAGES_REMOVED = "instructions-in-passages-removed"
     INSTRUCTION_LIKE_PASSAGES_IGNORED = "instruction-like-passages-ignored"

@@ -34,7 +34,7 @@ Direction = Literal["up", "down"]
 
 DESIGN_FIELDS = ("kind", "species", "strain", "sex", "condition", "sizes", "control", "blinding")
 PROTOCOL_FIELDS = tuple(f for f in FIELD_CUES if f.startswith("stimulation."))
-WH_WORDS = frozenset("what which who whom whose when where why how".split())
+WH_WORDS = frozenset(["what", "which", "who", "whom", "whose", "when", "where", "why", "how"])
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 from assistant.answer.check import CheckResult, check_answer
 from assistant.answer.citations import add_markers, split_sentences, strip_markers
 from assistant.answer.contracts import Answer, Verdict
-from assistant.answer.plan import Plan
 from assistant.answer.judge import Judge
+from assistant.answer.plan import Plan
 from assistant.answer.stages import PaperPassages
 from assistant.answer.study_answer import RecordDraft, contradictions
 from assistant.answer.verdict import is_yes_no

@@ -89,7 +89,8 @@ def study_line(record: StudyRecord, findings: list[Finding]) -> Line:
     model = [*record.species[:1], *record.condition[:1]]
     protocol = [*record.stimulation.frequency[:1], *record.stimulation.target[:1]]
     parts = [", ".join(quotes(model)), "; ".join(finding_text(f) for f in findings[:3]), ", ".join(quotes(protocol))]
-    chunks = [f.source.chunk_id for f in (*findings[:1], *model, *protocol)]
+    sourced: list[Fact | Finding] = [*findings[:1], *model, *protocol]
+    chunks = [f.source.chunk_id for f in sourced]
     text = f"{record.label}: {'; '.join(p for p in parts if p)}."
     return Line(text, tuple(dict.fromkeys(chunks))[:MAX_CHUNKS], record.paper_id)
 
@@ -160,7 +161,8 @@ def aggregate(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft | N
     if not measured:
         return None if not chosen else RecordDraft((), "insufficient", f"No study here measured {what}.")
     here = [(r, f) for r, f in measured if not plan.tissues or (f.tissue or "") in plan.tissues]
-    lines = tuple(Line(f"{r.label}: {finding_text(f)}.", (f.source.chunk_id,), r.paper_id) for r, f in (here or measured))
+    lines = tuple(Line(f"{r.label}: {finding_text(f)}.", (f.source.chunk_id,), r.paper_id)
+                  for r, f in (here or measured))
     if not here:
         where = " or ".join(plan.tissues)
         return RecordDraft(lines[:4], "insufficient",

@@ -168,7 +168,8 @@ SPECIES_CUES: dict[str, frozenset[str]] = {
 }
 """A record's species value → the question words that name it."""
 
-STUDY_NOUNS = frozenset("study studies trial trials paper papers experiment experiments reports models".split())
+STUDY_NOUNS = frozenset(["study", "studies", "trial", "trials", "paper", "papers", "experiment", "experiments",
+                         "reports", "models"])
 """Nouns a "which studies …" question collects over (raw lower-case words: "study" is a stopword of term_set)."""
 
 COMPARE_CUES = _cues("compare compared comparison versus vs differ difference differed")
