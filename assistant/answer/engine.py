@@ -159,20 +159,10 @@ class AnswerEngine:
         records = self.records()
         plan = self.plan(turn, records)
         turn.timings["rewrite_s"] = time.perf_counter() - t0
-        t_r = time.perf_counter()
-        stages.retrieve(turn, self.search, s, explicit_mode=retrieval is not None)
-        turn.timings["retrieve_s"] = time.perf_counter() - t_r
-        stages.gate(turn, s)
-        stages.expand(turn, self.search, s, explicit_mode=retrieval is not None)
-        draft = study_answer.draft(plan, records) if plan.from_records else None
-        if draft is not None:  # the passages holding the records' values join before the evidence is sent
-            turn.passages = [*turn.passages, *planned.record_sources(draft, turn.passages, self.paper_passages)]
-            turn.gate = None if turn.passages else turn.gate
-        stages.select(turn, s, self.similar if s.sentence_vectors else None)
-        turn.yes_no = planned.asks_yes_no(turn.yes_no, plan)
-        stages.findings(turn, s, self.paper_passages)
-        if composer.from_findings(turn):
-            stages.join_findings(turn)
+        draft = self._gather(turn, plan, records, composer, explicit=retrieval is not None)
+        judge = self.judge.fit(turn.support)
+        found = planned.record_answer(draft, turn.passages, turn.support, judge) if draft else None
+        turn.gate = None if found is not None else turn.gate  # the records answer: not refused by the gates
         turn.timings["evidence_s"] = time.perf_counter() - t0
         yield stages.evidence_item(turn)
         base = dict(question=question, query=turn.query, passages=turn.passages, backend=turn.backend,
@@ -182,9 +172,7 @@ class AnswerEngine:
             yield self._finish(stages.refusal(turn, base), t0, turn)
             return
 
-        judge = self.judge.fit(turn.support)
         t_g = time.perf_counter()
-        found = planned.record_answer(draft, turn.passages, turn.support, judge) if draft else None
         if found is not None:
             yield found.text
             stages.take_record_answer(turn, found, time.perf_counter)
@@ -201,6 +189,26 @@ class AnswerEngine:
         turn.timings["check_s"] = time.perf_counter() - t_c
         answer = stages.assemble(turn, base, judge)
         yield self._finish(planned.with_reason(answer, found, turn.yes_no), t0, turn)
+
+    def _gather(self, turn: Turn, plan: Plan, records: Mapping[str, StudyRecord], composer: Composer,
+                explicit: bool) -> study_answer.RecordDraft | None:
+        """Retrieval, the gates and the evidence; the records' draft for the plan, whose source passages join the
+        evidence before it is sent."""
+        s = self.settings
+        t_r = time.perf_counter()
+        stages.retrieve(turn, self.search, s, explicit_mode=explicit)
+        turn.timings["retrieve_s"] = time.perf_counter() - t_r
+        stages.gate(turn, s)
+        stages.expand(turn, self.search, s, explicit_mode=explicit)
+        draft = study_answer.draft(plan, records) if plan.from_records else None
+        if draft is not None:
+            turn.passages = [*turn.passages, *planned.record_sources(draft, turn.passages, self.paper_passages)]
+        stages.select(turn, s, self.similar if s.sentence_vectors else None)
+        turn.yes_no = planned.asks_yes_no(turn.yes_no, plan)
+        stages.findings(turn, s, self.paper_passages)
+        if composer.from_findings(turn):
+            stages.join_findings(turn)
+        return draft
 
     def _check(self, turn: Turn, composer: Composer, judge: Judge) -> Iterator[str]:
         """The written answer verified, asked again, fallen back and completed (see stages.py)."""
