@@ -138,16 +138,21 @@ def score(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         fn = sum(h in r["gold"] and h not in r["pred"] for r in rows)
         per[h] = _prf(tp, fp, fn)
 
-    def f1(h: str) -> float:
-        return float(per[h]["f1"] or 0.0)
+    def f1(h: str) -> float | None:
+        v = per[h]["f1"]
+        return None if v is None else float(v)
+
+    def mean(values: Sequence[float | None]) -> float | None:
+        known = [v for v in values if v is not None]
+        return sum(known) / len(known) if known else None
 
     sizes = sum(r["sizes"] for r in rows)
     checked = sum(r["sizes_checked"] for r in rows)
     return {
         "n": len(rows), "headings": per,
-        "human_vs_animal_f1": (f1("Humans") + f1("Animals")) / 2,
+        "human_vs_animal_f1": mean([f1("Humans"), f1("Animals")]),
         "rats_f1": f1("Rats"), "mice_f1": f1("Mice"),
-        "design_macro_f1": sum(f1(h) for h in DESIGN) / len(DESIGN),
+        "design_macro_f1": mean([f1(h) for h in DESIGN]),
         "sizes": {"recorded": sizes, "source_states_number": checked,
                   "share_checked": checked / sizes if sizes else None,
                   "abstracts_with_size": sum(r["sizes"] > 0 for r in rows) / len(rows) if rows else None},
