@@ -71,7 +71,8 @@ def _sentences(chunks: Sequence[Chunk]) -> list[_Sent]:
         for start, end, _ in sentence_spans(c.text):
             text = c.text[start:end]
             if text.strip():
-                out.append(_Sent(c.chunk_id, start, end, text, background))
+                out.append(_Sent(c.chunk_id, start, end, text,
+                                 background and not V.SELF_REFERENCE.search(text)))
     return out
 
 
@@ -119,6 +120,8 @@ def _species(sents: Sequence[_Sent]) -> tuple[Fact, ...]:
         background = [s for s in sents if s.background]
         animals = _animal_facts(background)
         humans = _people(background)
+    if not (animals or humans or cells):  # no population words: the weaker hints that people were studied
+        humans = [(s, s.fact("human", m)) for s in sents for m in V.HUMAN_HINTS.finditer(s.text)]
     specific = [f for f in animals if f.value != "animal"]
     if specific:  # 'animals' beside 'rats' adds nothing
         animals = specific

@@ -56,7 +56,10 @@ def parse_number(text: str) -> int | None:
 KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("evidence map", re.compile(r"\bevidence (?:and gap )?maps?\b|\bscoping review\b", _I)),
     ("meta-analysis", re.compile(r"\bmeta-?analys[ie]s\b|\bpooled analysis of (?:\w+ )?(?:trials|studies)\b", _I)),
-    ("systematic review", re.compile(r"\bsystematic(?:ally)? (?:literature )?review(?:ed|s)?\b", _I)),
+    ("systematic review", re.compile(r"\bsystematic(?:ally)? (?:literature )?review(?:ed|s)?\b"
+                                     r"|\b(?:searched|search of|searches of|searching) (?:the )?(?:\w+ ){0,3}?"
+                                     r"(?:MEDLINE|PubMed|EMBASE|Cochrane|Web of Science|electronic databases)\b"
+                                     r"|\b(?:MEDLINE|PubMed|EMBASE) (?:\w+ )?search\b", _I)),
     ("guideline", re.compile(r"\b(?:(?:practice|clinical|consensus|evidence-based) guidelines?|this guideline"
                              r"|(?:these|our|the) recommendations (?:are|were) (?:based|made|graded)"
                              r"|consensus statement|expert panel)\b", _I)),
@@ -93,14 +96,16 @@ DESIGN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("crossover", re.compile(r"\bcross-?over\b", _I)),
     ("sham-controlled", re.compile(r"\bsham(?:-controlled)?\b", _I)),
     ("placebo-controlled", re.compile(r"\bplacebo(?:-controlled)?\b", _I)),
-    ("retrospective", re.compile(r"\bretrospective(?:ly)?\b|\b(?:chart|record) review\b"
-                                 r"|\breview(?:ed|ing)? (?:of )?(?:the |all |their )?(?:\w+ ){0,2}"
-                                 r"(?:records|charts|case notes|files)\b"
-                                 r"|\b(?:records|charts|case notes) (?:of [^.;]{1,60} )?were (?:reviewed|analy[sz]ed|"
-                                 r"examined|evaluated)\b", _I)),
+    ("retrospective", re.compile(r"\bretrospective(?:ly)?\b|\bchart review\b|\bcharts\b", _I)),
     ("prospective", re.compile(r"\bprospective(?:ly)?\b", _I)),
     ("cross-sectional", re.compile(r"\bcross-?sectional\b", _I)),
-    ("case-control", re.compile(r"\bcase[- ]control(?:led)?\b", _I)),
+    ("case-control", re.compile(r"\bcase[- ]control(?:led)?\b|\bcase-referent\b"
+                                r"|\bcases and (?:\d+ )?(?:\w+ )?controls\b"
+                                r"|\bmatched (?:healthy )?controls?\b|\bcontrols? matched\b"
+                                r"|\b(?:age|sex|gender)(?:[- ]and[- ](?:sex|age|gender))?[- ]matched\b"
+                                r"|\bhealthy controls?\b|\b\d+ (?:healthy )?controls\b"
+                                r"|\bcontrol (?:group|subjects) (?:of|consisted|comprised|included)\b"
+                                r"|\bcompared (?:with|to) (?:\d+ )?(?:healthy )?controls\b", _I)),
     ("cohort", re.compile(r"\bcohorts?\b", _I)),
     ("follow-up", re.compile(r"\bfollow(?:ed)?[- ]?ups?\b|\bfollowed (?:for|over|during|until|prospectively)\b", _I)),
     ("multicentre", re.compile(r"\bmulti-?cent(?:er|re|ric)\b|\bmulti-?institutional\b", _I)),
@@ -118,6 +123,11 @@ HUMAN_WORDS = re.compile(
     r"|(?:healthy )?controls? subjects|elderly|survivors|recipients|donors|employees|workers|clinicians"
     r"|practitioners|doctors|caregivers|parents|families|women's|men's|schoolchildren|teenagers|toddlers)\b", _I)
 """People words: a sentence with one is about humans (unless animal words say otherwise, see ``extract``)."""
+HUMAN_HINTS = re.compile(
+    r"\b(?:cases|males|females|population|deliver(?:y|ies)|births?|mortality|hospitals?|clinics?|admissions"
+    r"|players|coaches|drivers|farmers|trainees|casualties|owners|ethnic|maternal|pregnan\w*|clinical|surgical"
+    r"|surgery|biops(?:y|ies)|specimens|autops(?:y|ies)|diagnosis|diagnosed|births|gestation(?:al)?)\b", _I)
+"""Words that speak of people less directly: read as 'human' only when no animal or cell words are found."""
 
 ANIMAL_SPECIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("rat", re.compile(r"\brats?\b", _I)),
@@ -134,7 +144,7 @@ ANIMAL_SPECIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("cattle", re.compile(r"\bcattle\b|\bcows?\b|\bcalves\b|\bbovine\b", _I)),
     ("zebrafish", re.compile(r"\bzebrafish\b", _I)),
     ("chicken", re.compile(r"\bchickens?\b|\bchicks?\b|\bhens?\b", _I)),
-    ("animal", re.compile(r"\banimals?\b", _I)),
+    ("animal", re.compile(r"\banimals?\b|\brodents?\b", _I)),
 )
 """Animal words → species; 'animal' only for the generic word."""
 
@@ -165,9 +175,9 @@ CELL_CULTURE = re.compile(r"\bcell cultures?\b|\bcultured (?:\w+ )?(?:cells|neur
                           r"|\bcell lines?\b|\b(?:BV-?2|PC-?12|HEK-?293|SH-SY5Y|HeLa)(?: cells)?\b", _I)
 
 SEX_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("male", re.compile(r"\bmales?\b|\bmen\b|\bboys\b|\b(?:\d+-year-old )man\b", _I)),
-    ("female", re.compile(r"\bfemales?\b|\bwomen\b|\bgirls\b|\bpregnan(?:t|cy)\b|\bmothers\b|\bmaternal\b"
-                          r"|\b(?:\d+-year-old )woman\b|\bpostmenopausal\b", _I)),
+    ("male", re.compile(r"\bmales?\b|\bmen\b|\bboys\b|\bboth (?:sexes|genders)\b|\b(?:\d+-year-old )man\b", _I)),
+    ("female", re.compile(r"\bfemales?\b|\bwomen\b|\bgirls\b|\bboth (?:sexes|genders)\b|\bpregnan(?:t|cy)\b"
+                          r"|\bmothers\b|\bmaternal\b|\b(?:\d+-year-old )woman\b|\bpostmenopausal\b", _I)),
 )
 
 CONDITIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -396,6 +406,9 @@ DOI_REF = re.compile(r"\b(?:doi:? ?|https?://(?:dx\.)?doi\.org/)(?P<doi>10\.\d{4
 # --- section labels ------------------------------------------------------------------------------------------
 BACKGROUND_SECTION = re.compile(r"^(?:background|introduction|context|rationale|importance)\b", _I)
 """Abstract parts that speak of other work: their animal or people words do not make the study's population."""
+SELF_REFERENCE = re.compile(r"\b(?:this|the present|the current|our) (?:[\w,-]+ ){0,4}?(?:study|trial|investigation|"
+                            r"analysis|review|work|survey)\b|\bwe\b|\bhere\b", _I)
+"""A background sentence that speaks of the study itself ('In this randomized, double-blind study, we ...')."""
 
 # --- evidence notes: the front matter's study_type and what the body must say to support it ---------------------
 NOTE_KINDS: dict[str, tuple[str, ...]] = {
