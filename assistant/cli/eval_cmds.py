@@ -1,4 +1,4 @@
-"""`eval run`, `eval pubmedqa`, `eval compare`, `eval report`, `eval rescore` and `eval calibrate`."""
+"""`eval run`, `eval pubmedqa`, `eval studies`, `eval compare`, `eval report`, `eval rescore` and `eval calibrate`."""
 
 from __future__ import annotations
 
@@ -93,6 +93,22 @@ def eval_pubmedqa(
     console.print(f"index: {idx.get('documents')} abstracts, {idx.get('chunks')} chunks, "
                   f"{'reused' if idx.get('reused') else 'built in ' + str(idx.get('build_seconds')) + ' s'}; "
                   f"report in {out}/report.md")
+
+
+@eval_app.command("studies")
+def eval_studies(
+    limit: int | None = typer.Option(None, min=1, help="Only the first N abstracts of contexts.jsonl."),
+    out: Path | None = typer.Option(None, help="Report folder (default: eval/runs/studies-<date>)."),
+    data: Path | None = typer.Option(None, help="PubMedQA data folder (default: RTMS_PUBMEDQA_DIR)."),
+) -> None:
+    """Study records read by rules from the PubMedQA abstracts, scored against their MeSH headings (humans,
+    animals, rats, mice, sex, design); the first 500 abstracts are the rules' development half, the rest held out."""
+    from assistant.eval.studies import default_out, render_markdown, run_studies
+
+    out = out or default_out()
+    report = run_studies(out, data_dir=data, limit=limit, command=shlex.join(["rtms-assistant", *sys.argv[1:]]))
+    print(render_markdown(report))
+    console.print(f"report in {out}/report.md")
 
 
 @eval_app.command("pubmedqa-prepare")

@@ -1,0 +1,437 @@
+"""The study-record vocabulary: every word list and pattern the rules of ``studies.extract`` read, in one place.
+
+Each pattern is compiled once, at import. A table maps a pattern's hit to the normalised value a record stores
+('rats' -> 'rat', 'double-masked' -> 'double-blind'); the marker names themselves live in
+``assistant.corpus.markers`` (one home for them), this module only finds them in a sentence.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.corpus.markers import CANONICAL_MARKERS, canonical_marker, marker_key
+
+_I = re.IGNORECASE
+
+# --- numbers written as words ------------------------------------------------------------------------------
+UNITS: dict[str, int] = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+    "eighteen": 18, "nineteen": 19,
+}
+TENS: dict[str, int] = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+                        "eighty": 80, "ninety": 90}
+_UNIT_WORDS = "|".join(sorted(UNITS, key=len, reverse=True))
+_TEN_WORDS = "|".join(TENS)
+NUMBER = (rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+|(?:{_TEN_WORDS})(?:[- ](?:{_UNIT_WORDS}))?|{_UNIT_WORDS}"
+          rf"|(?:a|one|two|three|four|five) hundred(?: and (?:{_TEN_WORDS})(?:[- ](?:{_UNIT_WORDS}))?"
+          rf"| and (?:{_UNIT_WORDS}))?)")
+"""A count as authors write it: '149', '1,024', 'Thirty-two', 'twelve', 'one hundred and six'."""
+
+
+def parse_number(text: str) -> int | None:
+    """'149' -> 149, '1,024' -> 1024, 'Thirty-two' -> 32, 'one hundred and six' -> 106; None if not a count."""
+    t = text.strip().lower().replace(",", "")
+    if t.isdigit():
+        return int(t)
+    total = 0
+    words = [w for w in re.split(r"[\s-]+", t) if w and w != "and"]
+    if not words:
+        return None
+    for w in words:
+        if w in UNITS:
+            total += UNITS[w]
+        elif w in TENS:
+            total += TENS[w]
+        elif w == "hundred":
+            total = max(total, 1) * 100
+        elif w == "a":
+            total += 1
+        else:
+            return None
+    return total or None
+
+
+# --- kind of study and design features ---------------------------------------------------------------------
+KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("evidence map", re.compile(r"\bevidence (?:and gap )?maps?\b|\bscoping review\b", _I)),
+    ("meta-analysis", re.compile(r"\bmeta-?analys[ie]s\b|\bpooled analysis of (?:\w+ )?(?:trials|studies)\b", _I)),
+    ("systematic review", re.compile(r"\bsystematic(?:ally)? (?:literature )?review(?:ed|s)?\b"
+                                     r"|\b(?:searched|search of|searches of|searching) (?:the )?(?:\w+ ){0,3}?"
+                                     r"(?:MEDLINE|PubMed|EMBASE|Cochrane|Web of Science|electronic databases)\b"
+                                     r"|\b(?:MEDLINE|PubMed|EMBASE) (?:\w+ )?search\b", _I)),
+    ("guideline", re.compile(r"\b(?:(?:practice|clinical|consensus|evidence-based) guidelines?|this guideline"
+                             r"|(?:these|our|the) recommendations (?:are|were) (?:based|made|graded)"
+                             r"|consensus statement|expert panel)\b", _I)),
+    ("review", re.compile(r"\b(?:narrative|literature|this|our|the present|critical|comprehensive|brief|mini-)"
+                          r"[ -]?review\b(?! of (?:the )?(?:medical |clinical |patient |hospital )?"
+                          r"(?:records?|charts?|notes|files|database))"
+                          r"|\breview(?:s|ed)? (?:of )?the (?:current |recent |available |published )?literature\b"
+                          r"|\bwe review\b|\bhere,? we (?:review|summari[sz]e|discuss)\b|\bthis article reviews\b"
+                          r"|\breviews? (?:how|the evidence|evidence|recent)\b", _I)),
+    ("crossover trial", re.compile(r"\bcross-?over\b", _I)),
+    ("randomised trial", re.compile(r"\brandomi[sz]ed,? (?:[\w-]+,? ){0,4}(?:trial|study)\b|\bRCTs?\b"
+                                    r"|\brandomi[sz]ed (?:to|into|in)\b|\bwere randomi[sz]ed\b"
+                                    r"|\brandomly (?:assigned|allocated|divided)\b", _I)),
+    ("open-label trial", re.compile(r"\bopen-?label\b", _I)),
+    ("controlled trial", re.compile(r"\b(?:controlled|clinical) trial\b|\bsham-controlled\b", _I)),
+    ("case-control study", re.compile(r"\bcase[- ]control(?:led)?\b", _I)),
+    ("cohort study", re.compile(r"\bcohort (?:study|studies|analysis)\b|\b(?:prospective|retrospective|"
+                                r"population-based|birth|historical) cohort\b", _I)),
+    ("cross-sectional study", re.compile(r"\bcross-?sectional\b", _I)),
+    ("case series", re.compile(r"\bcase series\b|\bseries of \d+ (?:patients|cases)\b", _I)),
+    ("case report", re.compile(r"\bcase report\b|\bwe (?:report|describe|present) (?:a|the|an unusual|a rare) "
+                               r"(?:case|patient)\b|\b\d+-year-old (?:man|woman|boy|girl|male|female|patient)\b",
+                               _I)),
+    ("in vitro", re.compile(r"\bin vitro\b|\bcell cultures?\b|\bcultured (?:\w+ )?(?:cells|neurons|microglia|"
+                            r"astrocytes)\b|\bcell lines?\b", _I)),
+)
+"""Phrases that name the kind of study, most specific (secondary literature) first."""
+
+DESIGN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("randomised", re.compile(r"\brandomi[sz](?:ed|ation)\b|\brandomly (?:assigned|allocated|divided)\b|\bRCTs?\b",
+                              _I)),
+    ("double-blind", re.compile(r"\b(?:double|triple)[- ]?(?:blind(?:ed)?|mask(?:ed)?)\b", _I)),
+    ("single-blind", re.compile(r"\bsingle[- ]?(?:blind(?:ed)?|mask(?:ed)?)\b", _I)),
+    ("crossover", re.compile(r"\bcross-?over\b", _I)),
+    ("sham-controlled", re.compile(r"\bsham(?:-controlled)?\b", _I)),
+    ("placebo-controlled", re.compile(r"\bplacebo(?:-controlled)?\b", _I)),
+    ("retrospective", re.compile(r"\bretrospective(?:ly)?\b|\bchart review\b|\bcharts\b", _I)),
+    ("prospective", re.compile(r"\bprospective(?:ly)?\b", _I)),
+    ("cross-sectional", re.compile(r"\bcross-?sectional\b", _I)),
+    ("case-control", re.compile(r"\bcase[- ]control(?:led)?\b|\bcase-referent\b"
+                                r"|\bcases and (?:\d+ )?(?:\w+ )?controls\b"
+                                r"|\bmatched (?:healthy )?controls?\b|\bcontrols? matched\b"
+                                r"|\b(?:age|sex|gender)(?:[- ]and[- ](?:sex|age|gender))?[- ]matched\b"
+                                r"|\bhealthy controls?\b|\b\d+ (?:healthy )?controls\b"
+                                r"|\bcontrol (?:group|subjects) (?:of|consisted|comprised|included)\b"
+                                r"|\bcompared (?:with|to) (?:\d+ )?(?:healthy )?controls\b", _I)),
+    ("cohort", re.compile(r"\bcohorts?\b", _I)),
+    ("follow-up", re.compile(r"\bfollow(?:ed)?[- ]?ups?\b|\bfollowed (?:for|over|during|until|prospectively)\b", _I)),
+    ("multicentre", re.compile(r"\bmulti-?cent(?:er|re|ric)\b|\bmulti-?institutional\b", _I)),
+)
+"""Design features ('randomised', 'double-blind', 'retrospective', ...) and the words that state them."""
+
+BLINDING = frozenset({"double-blind", "single-blind"})
+OPEN_LABEL = re.compile(r"\bopen-?label\b|\bunblinded\b", _I)
+
+# --- who was studied ---------------------------------------------------------------------------------------
+HUMAN_WORDS = re.compile(
+    r"\b(?:patients?|participants?|volunteers?|subjects|(?:wo)?men|children|child|adults?|adolescents?|infants?"
+    r"|neonates?|newborns?|boys|girls|persons?|people|individuals|humans?|outpatients|inpatients|residents"
+    r"|physicians|nurses|surgeons|students|respondents|mothers|pregnant|veterans|smokers|athletes|twins"
+    r"|(?:healthy )?controls? subjects|elderly|survivors|recipients|donors|employees|workers|clinicians"
+    r"|practitioners|doctors|caregivers|parents|families|women's|men's|schoolchildren|teenagers|toddlers)\b", _I)
+"""People words: a sentence with one is about humans (unless animal words say otherwise, see ``extract``)."""
+HUMAN_HINTS = re.compile(
+    r"\b(?:cases|males|females|population|deliver(?:y|ies)|births?|mortality|hospitals?|clinics?|admissions"
+    r"|players|coaches|drivers|farmers|trainees|casualties|owners|ethnic|maternal|pregnan\w*|clinical|surgical"
+    r"|surgery|biops(?:y|ies)|specimens|autops(?:y|ies)|diagnosis|diagnosed|births|gestation(?:al)?)\b", _I)
+"""Words that speak of people less directly: read as 'human' only when no animal or cell words are found."""
+
+ANIMAL_SPECIES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("rat", re.compile(r"\brats?\b", _I)),
+    ("mouse", re.compile(r"\bmice\b|\bmouse\b(?! (?:anti|monoclonal|IgG|antibod))|\bmurine\b", _I)),
+    ("rabbit", re.compile(r"\brabbits?\b", _I)),
+    ("dog", re.compile(r"\bdogs?\b|\bcanine\b|\bbeagles?\b", _I)),
+    ("pig", re.compile(r"\b(?:mini)?pigs?\b|\bswine\b|\bporcine\b|\bpiglets?\b", _I)),
+    ("sheep", re.compile(r"\bsheep\b|\bewes?\b|\blambs?\b|\bovine\b", _I)),
+    ("cat", re.compile(r"\bcats?\b|\bfeline\b", _I)),
+    ("monkey", re.compile(r"\bmonkeys?\b|\bmacaques?\b|\bnon-?human primates?\b|\bbaboons?\b", _I)),
+    ("guinea pig", re.compile(r"\bguinea pigs?\b", _I)),
+    ("hamster", re.compile(r"\bhamsters?\b", _I)),
+    ("horse", re.compile(r"\bhorses?\b|\bequine\b|\bponies\b", _I)),
+    ("cattle", re.compile(r"\bcattle\b|\bcows?\b|\bcalves\b|\bbovine\b", _I)),
+    ("zebrafish", re.compile(r"\bzebrafish\b", _I)),
+    ("chicken", re.compile(r"\bchickens?\b|\bchicks?\b|\bhens?\b", _I)),
+    ("animal", re.compile(r"\banimals?\b|\brodents?\b", _I)),
+)
+"""Animal words → species; 'animal' only for the generic word."""
+
+ANIMAL_CONTEXT = re.compile(r"\b(?:animal|experimental|rodent|murine|rat|mouse|canine|porcine|preclinical)"
+                            r"(?: \w+)? models?\b|\bin (?:animals|rodents)\b|\banimal (?:studies|experiments|data"
+                            r"|work|research)\b|\bpreclinical\b", _I)
+"""Animal words that refer to other work ('in animal models', 'animal studies'), not to the study's subjects."""
+
+ANIMAL_USE = re.compile(r"\b(?:anesthetized|anaesthetized|male|female|adult|young|old|aged|juvenile|neonatal|"
+                        r"pregnant|weanling|transgenic|knockout|wild-?type|inbred|rats? (?:were|was)|mice (?:were|was)"
+                        r"|animals (?:were|was)|sacrificed|euthani[sz]ed|housed)\b", _I)
+"""Words that show the animals were the study's own subjects."""
+
+STRAINS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("Sprague-Dawley", re.compile(r"\bSprague[- ]Dawley\b|\bSD rats\b")),
+    ("Wistar", re.compile(r"\bWistar(?:[- ]Kyoto)?\b")),
+    ("Long-Evans", re.compile(r"\bLong[- ]Evans\b")),
+    ("Lewis", re.compile(r"\bLewis rats?\b")),
+    ("Fischer 344", re.compile(r"\bFischer(?: |-)?344\b|\bF344\b")),
+    ("C57BL/6", re.compile(r"\bC57BL?/6\w*\b")),
+    ("BALB/c", re.compile(r"\bBALB/c\b", _I)),
+    ("ICR", re.compile(r"\bICR mice\b")),
+    ("CD-1", re.compile(r"\bCD-?1 mice\b")),
+    ("New Zealand White", re.compile(r"\bNew Zealand (?:White )?rabbits?\b")),
+)
+
+CELL_CULTURE = re.compile(r"\bcell cultures?\b|\bcultured (?:\w+ )?(?:cells|neurons|microglia|astrocytes)\b"
+                          r"|\bcell lines?\b|\b(?:BV-?2|PC-?12|HEK-?293|SH-SY5Y|HeLa)(?: cells)?\b", _I)
+
+SEX_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("male", re.compile(r"\bmales?\b|\bmen\b|\bboys\b|\bboth (?:sexes|genders)\b|\b(?:\d+-year-old )man\b", _I)),
+    ("female", re.compile(r"\bfemales?\b|\bwomen\b|\bgirls\b|\bboth (?:sexes|genders)\b|\bpregnan(?:t|cy)\b"
+                          r"|\bmothers\b|\bmaternal\b|\b(?:\d+-year-old )woman\b|\bpostmenopausal\b", _I)),
+)
+
+CONDITIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("CCI", re.compile(r"\bchronic constriction injur(?:y|ies)\b|\bCCI\b", _I)),
+    ("SNI", re.compile(r"\bspared nerve injur(?:y|ies)\b|\bSNI\b")),
+    ("SNL", re.compile(r"\bspinal nerve ligation\b|\bSNL\b")),
+    ("sciatic nerve ligation", re.compile(r"\b(?:partial )?sciatic(?: nerve)? ligation\b|\bligation of the "
+                                          r"(?:left |right )?sciatic nerve\b|\bPSNL\b", _I)),
+    ("CCD", re.compile(r"\bchronic compression of the (?:\w+ )?dorsal root ganglion\b|\bCCD\b")),
+    ("diabetic neuropathy", re.compile(r"\bdiabetic (?:peripheral )?neuropath(?:y|ic pain)\b|\bDPNP?\b"
+                                       r"|\bstreptozotocin\b", _I)),
+    ("chemotherapy-induced neuropathy", re.compile(r"\bchemotherapy-induced (?:peripheral )?neuropath\w*\b"
+                                                   r"|\bCIPN\b|\b(?:paclitaxel|oxaliplatin|vincristine)-induced\b",
+                                                   _I)),
+    ("post-stroke pain", re.compile(r"\b(?:central )?post-?stroke pain\b|\bCPSP\b", _I)),
+    ("spinal cord injury", re.compile(r"\bspinal cord (?:injur(?:y|ies|ed)|contusion|transection)\b|\bSCI\b", _I)),
+    ("trigeminal neuralgia", re.compile(r"\btrigeminal neuralgia\b", _I)),
+    ("postherpetic neuralgia", re.compile(r"\bpost-?herpetic neuralgia\b|\bPHN\b", _I)),
+    ("phantom limb pain", re.compile(r"\bphantom (?:limb )?pain\b", _I)),
+    ("complex regional pain syndrome", re.compile(r"\bcomplex regional pain syndrome\b|\bCRPS\b", _I)),
+    ("fibromyalgia", re.compile(r"\bfibromyalgia\b", _I)),
+    ("multiple sclerosis", re.compile(r"\bmultiple sclerosis\b", _I)),
+    ("migraine", re.compile(r"\bmigraines?\b", _I)),
+    ("central neuropathic pain", re.compile(r"\bcentral (?:neuropathic )?pain\b", _I)),
+    ("peripheral neuropathic pain", re.compile(r"\bperipheral neuropathic pain\b", _I)),
+    ("neuropathic pain", re.compile(r"\bneuropathic pain\b", _I)),
+    ("ischemia", re.compile(r"\b(?:cerebral |brain |global )?isch(?:a)?emi(?:a|c stroke)\b", _I)),
+)
+"""Conditions and pain models, the specific ones first (a sentence naming 'CCI' is not recorded as 'neuropathic
+pain' too: see ``extract._conditions``)."""
+
+# --- sizes ---------------------------------------------------------------------------------------------------
+_ADJ = r"(?:[A-Za-z][\w/-]*,? ){0,4}?"
+SIZE_NOUNS: dict[str, str] = {
+    "patients": "patients", "patient": "patients", "cases": "patients", "outpatients": "patients",
+    "inpatients": "patients", "women": "participants", "men": "participants", "children": "participants",
+    "participants": "participants", "subjects": "participants", "volunteers": "participants",
+    "individuals": "participants", "adults": "participants", "infants": "participants", "neonates": "participants",
+    "adolescents": "participants", "persons": "participants", "people": "participants", "respondents": "participants",
+    "boys": "participants", "girls": "participants", "controls": "participants", "pregnancies": "participants",
+    "newborns": "participants", "residents": "participants", "students": "participants", "eyes": "participants",
+    "rats": "animals", "mice": "animals", "animals": "animals", "rabbits": "animals", "dogs": "animals",
+    "pigs": "animals", "sheep": "animals", "monkeys": "animals", "cats": "animals",
+    "studies": "studies", "trials": "studies", "RCTs": "studies", "articles": "studies", "publications": "studies",
+    "papers": "studies", "reviews": "studies",
+}
+_NOUNS = "|".join(sorted(SIZE_NOUNS, key=len, reverse=True))
+SIZE = re.compile(rf"(?<![\w.,/%-])(?P<num>{NUMBER})(?![\w%.,-]\d|\s*%|\s*(?:percent|years?|months?|weeks?|days?|"
+                  rf"hours?|mg|ml|kg|cm|mm)\b) (?P<adj>{_ADJ})(?P<noun>{_NOUNS})\b"
+                  rf"(?P<verb>,? (?:[A-Za-z]+ ){{0,3}}?(?:were|was) (?:\w+ )?(?:randomi[sz]ed|randomly|treated|"
+                  rf"included|enrolled|recruited|studied|analy[sz]ed|assigned|allocated))?", _I)
+"""'149 patients were randomised', 'Thirty-two male Sprague-Dawley rats', '12 studies'."""
+GROUPS_OF = re.compile(rf"\b(?P<groups>{NUMBER}) (?:\w+ )?groups? of (?P<num>{NUMBER})\b"
+                       rf"|\((?:n|N) ?= ?(?P<num2>\d+)(?: (?:per|in each|each) (?:group|arm))\)"
+                       rf"|\b(?P<num3>{NUMBER}) (?:rats|mice|animals|patients|participants) (?:per|in each|each) "
+                       rf"(?:group|arm)\b", _I)
+"""Sizes per arm: 'four groups of eight', '(n = 8 per group)', '10 rats per group'."""
+N_EQUALS = re.compile(r"\(\s*[nN]\s*=\s*(?P<num>\d[\d,]*)\s*\)|\b[nN]\s*=\s*(?P<num2>\d[\d,]*)\b(?!\s*(?:per|each))")
+COUNT_VERB = re.compile(rf"(?<![\w.,/%-])(?P<num>{NUMBER}) (?:were|was) (?:subsequently |successfully |finally )?"
+                        rf"(?P<verb>randomi[sz]ed|randomly assigned|treated|enrolled|included)\b", _I)
+"""A count without its noun ('Of 152 randomised patients, 149 were treated')."""
+RANDOMISED_VERB = re.compile(r"\brandomi[sz]ed\b|\brandomly\b|\ballocated\b|\bassigned\b", _I)
+TREATED_VERB = re.compile(r"\btreated\b|\breceived\b|\bunderwent\b", _I)
+
+# --- stimulation ------------------------------------------------------------------------------------------
+FREQUENCY = re.compile(r"(?<![\w.])(?P<num>\d+(?:\.\d+)?)\s*-?\s*(?:Hz|hertz)\b"
+                       r"|\b(?P<tbs>[ic]TBS|(?:intermittent |continuous )?theta[- ]burst(?: stimulation)?)\b"
+                       r"|\b(?P<band>(?:high|low)-frequency)\b(?= (?:\w+ )?(?:rTMS|stimulation|TMS))", _I)
+INTENSITY = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s*%\s*(?:of (?:the )?(?:individual |subject's |patient's )?)?"
+                       r"(?P<mt>(?:resting|active) motor threshold|motor threshold|[RA]MT\b|MT\b|"
+                       r"(?:maximum |maximal )?(?:stimulator|machine) output|MSO\b)", _I)
+PULSES = re.compile(rf"(?P<num>\d{{1,3}}(?:,\d{{3}})+|\d+|{NUMBER}) (?:(?:magnetic|TMS|total) )?pulses\b", _I)
+SESSIONS = re.compile(rf"(?P<num>{NUMBER}) (?:(?:daily|consecutive|weekly|active|real|sham|rTMS|treatment|"
+                      rf"stimulation)[ -]?){{0,2}}sessions\b", _I)
+SCHEDULE = re.compile(rf"\b(?:(?:once|twice) (?:a|per) (?:day|week)|daily|every day|(?:{NUMBER}) days? (?:a|per) week"
+                      rf"|(?:{NUMBER}) times (?:a|per) (?:day|week))"
+                      rf"(?:,? (?:\w+ ){{0,3}}?for (?:{NUMBER}) (?:consecutive )?(?:days|weeks|months))?"
+                      rf"|\bfor (?:{NUMBER}) (?:consecutive )?(?:days|weeks)\b"
+                      rf"|\b(?:{NUMBER}) (?:consecutive )?(?:days|weeks) of (?:daily )?(?:rTMS|stimulation|"
+                      rf"treatment)\b", _I)
+START = re.compile(rf"\b(?:(?:{NUMBER}|a|one) (?:days?|weeks?|hours?|months?)|immediately|the day) "
+                   rf"(?:after|post|following) (?:the )?(?:surgery|injury|operation|ligation|CCI|SNI|SNL|lesion|"
+                   rf"nerve injury|stroke|contusion|modell?ing|induction)\b"
+                   rf"|\b(?:on|from) (?:post-?operative |postoperative )?day (?:{NUMBER})\b", _I)
+TARGETS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("DLPFC", re.compile(r"\bDLPFC\b|\bdorsolateral prefrontal(?: cortex)?\b", _I)),
+    ("M1", re.compile(r"\bM1\b|\bprimary motor(?: cortex|area)?\b|\bmotor cortex\b|\bprecentral gyrus\b", _I)),
+    ("insula", re.compile(r"\binsula\b|\binsular cortex\b|\bAId\b|\bagranular insula\b", _I)),
+    ("S1", re.compile(r"\bS1\b|\bprimary somatosensory cortex\b", _I)),
+    ("ACC", re.compile(r"\banterior cingulate(?: cortex)?\b|\bACC\b")),
+    ("SMA", re.compile(r"\bsupplementary motor area\b|\bSMA\b")),
+    ("premotor cortex", re.compile(r"\bpremotor cortex\b|\bPMC\b")),
+    ("vertex", re.compile(r"\bvertex\b", _I)),
+    ("cerebellum", re.compile(r"\bcerebell(?:um|ar)\b", _I)),
+)
+SIDE = re.compile(r"\b(?P<side>left|right|contralateral|ipsilateral|bilateral)\b(?= (?:\w+ ){0,3}?(?:M1|DLPFC|"
+                  r"motor|prefrontal|insula|hemisphere|cortex|S1|dorsal|side))", _I)
+STIM_CONTEXT = re.compile(r"\b(?:r?TMS|stimulation|stimulated|coil|pulses|magnetic|TBS|neuronavigat\w*)\b", _I)
+"""A sentence about the protocol (targets and sides count only in such sentences)."""
+
+# --- controls ------------------------------------------------------------------------------------------------
+CONTROLS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("sham", re.compile(r"\bsham(?:-controlled| stimulation| rTMS| coil| group| operation| surgery)?\b", _I)),
+    ("placebo", re.compile(r"\bplacebo(?:-controlled)?\b", _I)),
+    ("healthy controls", re.compile(r"\bhealthy (?:control|volunteer|subject)s?\b|\b(?:age|sex)-matched controls?\b",
+                                    _I)),
+    ("no stimulation", re.compile(r"\bno (?:magnetic )?stimulation\b|\bunstimulated\b|\buntreated\b", _I)),
+    ("drug", re.compile(r"\b(?:gabapentin|pregabalin|amitriptyline|duloxetine|morphine|ketamine)(?: group)?\b", _I)),
+)
+
+# --- outcomes, markers, tissues, directions ------------------------------------------------------------------
+OUTCOMES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("mechanical allodynia", re.compile(r"\bmechanical (?:allodynia|hypersensitivity)\b", _I)),
+    ("mechanical threshold", re.compile(r"\bmechanical (?:pain |withdrawal )?thresholds?\b|\bpaw withdrawal "
+                                        r"thresholds?\b|\bPWT\b|\bvon Frey\b", _I)),
+    ("thermal hyperalgesia", re.compile(r"\bthermal (?:hyperalgesia|withdrawal latency|sensitivity)\b"
+                                        r"|\bpaw withdrawal latency\b|\bPWL\b|\bheat hyperalgesia\b", _I)),
+    ("cold allodynia", re.compile(r"\bcold (?:allodynia|hypersensitivity)\b|\bwithdrawal responses to cold\b", _I)),
+    ("mechanical hyperalgesia", re.compile(r"\bmechanical hyperalgesia\b", _I)),
+    ("pain intensity", re.compile(r"\bpain (?:intensity|scores?|ratings?|severity)\b|\bVAS\b|\bvisual analog(?:ue)? "
+                                  r"scale\b|\bNRS\b|\bnumeric(?:al)? rating scale\b|\bBrief Pain Inventory\b|\bBPI\b"
+                                  r"|\bMcGill\b", _I)),
+    ("pain relief", re.compile(r"\bpain relief\b|\banalgesi[ac]\b|\banalgesic effects?\b", _I)),
+    ("quality of life", re.compile(r"\bquality of life\b|\bQoL\b|\bSF-36\b", _I)),
+    ("depression", re.compile(r"\bdepressi(?:on|ve)\b|\bdespair-like\b|\bsucrose preference\b", _I)),
+    ("anxiety", re.compile(r"\banxiety\b|\banxiety-like\b", _I)),
+    ("sleep", re.compile(r"\bsleep\b", _I)),
+    ("nerve conduction", re.compile(r"\bnerve conduction\b", _I)),
+)
+"""Outcome measures; the behavioural ones double as 'markers' of findings (a change in allodynia)."""
+BEHAVIOUR_FINDINGS = frozenset({"mechanical allodynia", "mechanical threshold", "thermal hyperalgesia",
+                                "cold allodynia", "mechanical hyperalgesia", "pain intensity"})
+
+_LONG_MARKERS: tuple[tuple[str, str], ...] = (
+    (r"tumou?r necrosis factor[- ]?(?:alpha|α)", "TNF-α"),
+    (r"interleukin[- ]?1[- ]?(?:beta|β)", "IL-1β"),
+    (r"interleukin[- ]?(?:6|10|17|18)", ""),
+    (r"interferon[- ]?(?:gamma|γ)", "IFN-γ"),
+    (r"brain[- ]derived neurotrophic factor", "BDNF"),
+    (r"glial fibrillary acidic protein", "GFAP"),
+    (r"substance P", "substance P"),
+    (r"nuclear factor[- ](?:kappa|κ)[- ]?B", "NF-κB"),
+    (r"(?:neuronal|inducible) nitric oxide synthase", ""),
+    (r"ionized calcium[- ]binding adapter molecule[- ]1", "Iba1"),
+    (r"calcitonin gene[- ]related peptide", "CGRP"),
+    (r"(?:beta|β)[- ]endorphin", "β-endorphin"),
+)
+LONG_MARKER = re.compile("|".join(f"(?:{p})" for p, _ in _LONG_MARKERS), _I)
+MARKER_TOKEN = re.compile(r"(?<![\w-])[A-Za-zαβγδκμß][\w\-αβγδκμß]*(?<!-)")
+"""Candidate marker tokens ('TNF-α', 'IL1B', 'Iba-1'); a token is a marker when its key is a canonical one."""
+_MARKER_KEYS = {marker_key(m): m for m in CANONICAL_MARKERS}
+_LONG_CANONICAL = {"interleukin6": "IL-6", "interleukin10": "IL-10", "interleukin17": "IL-17",
+                   "interleukin18": "IL-18", "neuronalnitricoxidesynthase": "nNOS",
+                   "induciblenitricoxidesynthase": "iNOS"}
+_NOT_MARKERS = frozenset({"sp", "tnf"})  # 'SP' is too often something else; bare 'TNF' is kept via its alias key
+
+
+def marker_of(token: str) -> str | None:
+    """The canonical marker a token or long name denotes, else None."""
+    key = marker_key(token)
+    if key in _NOT_MARKERS and token != "TNF":
+        return None
+    if key in _MARKER_KEYS:
+        return _MARKER_KEYS[key]
+    squashed = re.sub(r"[^a-z0-9]", "", token.lower())
+    if squashed in _LONG_CANONICAL:
+        return _LONG_CANONICAL[squashed]
+    long = canonical_marker(token)
+    return long if long in CANONICAL_MARKERS else None
+
+
+TISSUES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("dorsal horn", re.compile(r"\bdorsal horns?\b", _I)),
+    ("dorsal root ganglion", re.compile(r"\bdorsal root gangli(?:on|a)\b|\bDRGs?\b", _I)),
+    ("spinal cord", re.compile(r"\bspinal(?: cord)?\b|\blumbar (?:enlargement|segments?)\b|\bL4[-–]L?5\b", _I)),
+    ("sciatic nerve", re.compile(r"\bsciatic nerves?\b", _I)),
+    ("peripheral nerve", re.compile(r"\bperipheral nerves?\b", _I)),
+    ("serum", re.compile(r"\bser(?:um|a)\b", _I)),
+    ("plasma", re.compile(r"\bplasma\b", _I)),
+    ("blood", re.compile(r"\bblood\b", _I)),
+    ("CSF", re.compile(r"\bCSF\b|\bcerebrospinal fluid\b", _I)),
+    ("prefrontal cortex", re.compile(r"\bprefrontal cortex\b|\bPFC\b|\bmPFC\b", _I)),
+    ("insula", re.compile(r"\binsula\b|\binsular(?: cortex)?\b|\bAId\b", _I)),
+    ("hippocampus", re.compile(r"\bhippocamp(?:us|al)\b", _I)),
+    ("thalamus", re.compile(r"\bthalam(?:us|ic)\b", _I)),
+    ("cortex", re.compile(r"\bcort(?:ex|ical)\b", _I)),
+    ("brain", re.compile(r"\bbrain\b|\bcerebral\b", _I)),
+    ("culture medium", re.compile(r"\bculture (?:medium|supernatants?)\b", _I)),
+)
+"""Tissues and compartments, the specific ones first."""
+COMPARTMENT: dict[str, str] = {
+    "dorsal horn": "spinal cord", "spinal cord": "spinal cord", "dorsal root ganglion": "dorsal root ganglion",
+    "sciatic nerve": "peripheral nerve", "peripheral nerve": "peripheral nerve", "serum": "blood", "plasma": "blood",
+    "blood": "blood", "CSF": "CSF", "prefrontal cortex": "brain", "insula": "brain", "hippocampus": "brain",
+    "thalamus": "brain", "cortex": "brain", "brain": "brain", "culture medium": "culture medium",
+}
+"""A tissue's compartment, as evidence notes file markers ('serum' -> 'blood', 'insula' -> 'brain')."""
+
+DIRECTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("unchanged", re.compile(r"\b(?:unchanged|unaltered|unaffected|did not (?:significantly )?(?:change|differ|alter|"
+                             r"affect)|no (?:significant )?(?:change|difference|effect)s?|(?:was|were) not "
+                             r"(?:significantly )?(?:changed|altered|affected|different)|changed neither|"
+                             r"neither \w+ nor)\b", _I)),
+    ("down", re.compile(r"\b(?:reduc(?:ed|es|e|tion|ing)|decreas(?:ed|es|e|ing)|lower(?:ed|s|ing)?|suppress(?:ed|es|"
+                        r"ion)?|attenuat(?:ed|es|ion)|inhibit(?:ed|s|ion)|diminish(?:ed|es)?|down-?regulat(?:ed|ion|es)"
+                        r"|alleviat(?:ed|es)|fell|declin(?:ed|e)|less|brought (?:\w+ )?down|reversed the rise|"
+                        r"normali[sz]ed)\b", _I)),
+    ("up", re.compile(r"\b(?:increas(?:ed|es|e|ing)|rais(?:ed|es)|elevat(?:ed|es|ion)|up-?regulat(?:ed|ion|es)|"
+                      r"higher|enhanc(?:ed|es)|rose|rise|greater|more)\b", _I)),
+)
+"""Direction words; 'unchanged' is looked for first ('did not change' must not read as a change)."""
+COMPARISON = re.compile(r"\b(?:than|compared (?:with|to)|versus|vs\.?|relative to) (?:the |in |untreated )*"
+                        r"(?P<what>sham(?:[- ](?:operated|stimulated|rTMS|group))?|CCI|SNI|SNL|SCI|controls?|"
+                        r"placebo|baseline|1 Hz|untreated \w+|model)\b", _I)
+MAGNITUDE = re.compile(r"\b(?:by )?(?:about |approximately |~)?(?P<pct>\d+(?:\.\d+)?) ?%", _I)
+
+# --- secondary literature: claims and their citations --------------------------------------------------------
+EFFECT_CLAIM = re.compile(r"\b(?:reduc\w*|decreas\w*|lower\w*|increas\w*|improv\w*|reliev\w*|alleviat\w*|"
+                          r"attenuat\w*|suppress\w*|inhibit\w*|effective|efficacy|beneficial|benefit\w*|"
+                          r"analgesic|elevat\w*|rais\w*|normali[sz]\w*|regulat\w*)\b", _I)
+AUTHOR_YEAR = re.compile(r"\b(?P<who>[A-Z][A-Za-z'-]+ et al\.?),? \(?(?P<year>(?:19|20)\d{2})[a-z]?\b"
+                         r"|\((?P<who2>[A-Z][A-Za-z'-]+(?: and [A-Z][A-Za-z'-]+)?),? (?P<year2>(?:19|20)\d{2})[a-z]?\)")
+PMID_REF = re.compile(r"\bPMID:? ?(?P<pmid>\d{6,9})\b")
+DOI_REF = re.compile(r"\b(?:doi:? ?|https?://(?:dx\.)?doi\.org/)(?P<doi>10\.\d{4,9}/[^\s;,)\]]+[^\s;,.)\]])", _I)
+
+# --- section labels ------------------------------------------------------------------------------------------
+BACKGROUND_SECTION = re.compile(r"^(?:background|introduction|context|rationale|importance)\b", _I)
+"""Abstract parts that speak of other work: their animal or people words do not make the study's population."""
+SELF_REFERENCE = re.compile(r"\b(?:this|the present|the current|our) (?:[\w,-]+ ){0,4}?(?:study|trial|investigation|"
+                            r"analysis|review|work|survey)\b|\bwe\b|\bhere\b", _I)
+"""A background sentence that speaks of the study itself ('In this randomized, double-blind study, we ...')."""
+
+# --- evidence notes: the front matter's study_type and what the body must say to support it ---------------------
+NOTE_KINDS: dict[str, tuple[str, ...]] = {
+    "clinical trial": ("randomised trial", "crossover trial", "open-label trial", "controlled trial"),
+    "observational study": ("cohort study", "case-control study", "cross-sectional study", "case series",
+                            "case report"),
+    "animal study": ("animal study",),
+    "cell study": ("in vitro",),
+    "meta-analysis": ("meta-analysis",),
+    "guideline": ("guideline",),
+    "systematic review": ("systematic review", "evidence map", "meta-analysis"),
+    "review": ("review",),
+    "narrative review": ("review",),
+}
+"""A note's ``study_type`` → the record kinds it allows (the rules pick among them), the first as default."""
+NOTE_KIND_SUPPORT: dict[str, re.Pattern[str]] = {
+    "clinical trial": re.compile(r"\btrials?\b", _I),
+    "observational study": re.compile(r"\b(?:survey|cohort|observational|registry|questionnaire|population)\b", _I),
+    "cell study": re.compile(r"\b(?:cultured?|cells?|in vitro)\b", _I),
+    "meta-analysis": re.compile(r"\bmeta-?analys[ie]s\b|\bpooled\b", _I),
+    "guideline": re.compile(r"\bguidelines?\b|\brecommendations?\b|\brecommend(?:s|ed)?\b", _I),
+    "systematic review": re.compile(r"\bsystematic\w*\b|\bevidence map\b", _I),
+    "review": re.compile(r"\breview\w*\b|\bsummari[sz]\w+\b", _I),
+    "narrative review": re.compile(r"\breview\w*\b|\bsummari[sz]\w+\b", _I),
+}
+"""Words that support a note's study_type when no kind phrase of the rules is found in its body."""
