@@ -22,6 +22,7 @@ from assistant.answer.terms import (
     PROTOCOL_CUES,
     SPECIES_CUES,
     STUDY_NOUNS,
+    TISSUE_PARTS,
     TISSUES,
     term_set,
 )
@@ -69,9 +70,27 @@ class Plan:
     def from_records(self) -> bool:
         """Is this a plan the study records can answer (design, protocol, which studies; a verdict on a marker some
         record measured, aggregated over all of them)?"""
+        if "comparison" in self.asks:
+            return False
         if self.yes_no and self.markers and not self.fields:
             return True
-        return bool(self.studies) and ("which_studies" in self.asks or bool(self.fields))
+        if not self.studies:
+            return False
+        if "which_studies" in self.asks:
+            return True
+        if "effect" in self.asks:  # a change the records do not type beyond marker × tissue × direction
+            return False
+        return bool(self.design_fields) or (bool(self.protocol_fields) and self.scope in ("focus", "claim"))
+
+    @property
+    def design_fields(self) -> tuple[str, ...]:
+        return tuple(f for f in self.fields if f in DESIGN_FIELDS)
+
+    @property
+    def protocol_fields(self) -> tuple[str, ...]:
+        """The protocol asked for; answered from the records for a study the question does not name (one in the
+        conversation's focus, one behind a review's claim): a named study's passages answer it as well."""
+        return tuple(f for f in self.fields if f in PROTOCOL_FIELDS)
 
 
 def words(text: str) -> list[str]:
@@ -111,7 +130,8 @@ def fields_asked(question: str, asked: set[str], markers: tuple[str, ...]) -> tu
     if how_many or FIELD_CUES["sizes"] - {"many"} & asked:
         found.append("sizes")
     named = FIELD_CUES["species"] & asked
-    population = len(named) >= 2 or bool({"spec", "popul"} & asked) or bool(species and not markers and not found)
+    short = len(asked) <= 4  # "In humans?", "and in rats?"
+    population = len(named) >= 2 or bool({"spec", "popul"} & asked) or bool(species and short and not found)
     if population:
         found.insert(0, "species")
     if "species" in found and "kind" not in found:
@@ -169,11 +189,20 @@ def named_studies(question: str, records: Mapping[str, StudyRecord]) -> tuple[st
                  if any(c.surname == s and c.year in (None, y) for c in cited))
 
 
+def in_tissues(tissue: str | None, asked: Iterable[str]) -> bool:
+    """Is ``tissue`` one of the ``asked`` ones or part of one ("insula" of "brain", "prefrontal cortex" of
+    "cortex", "spinal dorsal horn" of "dorsal horn")?"""
+    if not tissue:
+        return False
+    have = term_set(tissue)
+    return any(tissue == a or term_set(a) <= have or tissue in TISSUE_PARTS.get(a, ()) for a in asked)
+
+
 def matching_findings(record: StudyRecord, markers: Iterable[str], tissues: Iterable[str] = (),
                       direction: str | None = None) -> list[Any]:
     """The record's findings on one of ``markers`` (in one of ``tissues`` and in ``direction``, when given)."""
-    ms, ts = set(markers), set(tissues)
-    return [f for f in record.findings if f.marker in ms and (not ts or (f.tissue or "") in ts)
+    ms, ts = set(markers), tuple(tissues)
+    return [f for f in record.findings if f.marker in ms and (not ts or in_tissues(f.tissue, ts))
             and (direction is None or f.direction == direction)]
 
 
@@ -181,7 +210,7 @@ def fits(record: StudyRecord, plan: Plan) -> bool:
     """Does a record match the question's markers (× tissues), species and named conditions?"""
     if plan.markers and not matching_findings(record, plan.markers, plan.tissues):
         return False
-    if plan.tissues and not plan.markers and not any((f.tissue or "") in plan.tissues for f in record.findings):
+    if plan.tissues and not plan.markers and not any(in_tissues(f.tissue, plan.tissues) for f in record.findings):
         return False
     if plan.species and not any(f.value in plan.species for f in record.species) \
             and not ("human" in plan.species and record.is_human):
@@ -193,11 +222,12 @@ def behind_claims(reviews: Iterable[StudyRecord], plan: Plan, records: Mapping[s
                   asked: set[str]) -> tuple[str, ...]:
     """The primary studies behind a review's claim the question repeats: the claim's links, else the primary
     records whose findings match the claim's marker, tissue and direction."""
+    by_label = {r.label: pid for pid, r in records.items()}
     linked: list[str] = []
     for review in reviews:
         for claim in review.claims:
             if plan.markers and any(within(m, term_set(claim.text)) for m in plan.markers):
-                linked += [s for s in claim.studies if s in records]
+                linked += [s if s in records else by_label[s] for s in claim.studies if s in records or s in by_label]
     if linked:
         return tuple(dict.fromkeys(linked))
     direction = plan.direction
@@ -231,16 +261,15 @@ def make_plan(question: str, focus: Focus | None = None, records: Mapping[str, S
     ``points_back``: the question refers into the conversation ("it", "that trial", "and in which tissue?")."""
     focus, records = focus or Focus(), records or {}
     asked = term_set(question)
-    markers = named_values((f.marker for r in records.values() for f in r.findings), asked)
-    if not markers and points_back:
-        markers = focus.markers
+    own = named_values((f.marker for r in records.values() for f in r.findings), asked)
+    markers = own or (focus.markers if points_back else ())
     tissues = named_values([*(f.tissue for r in records.values() for f in r.findings if f.tissue), *TISSUES], asked)
     fields = fields_asked(question, asked, markers)
     direction: Direction | None = "down" if "reduc" in asked else "up" if "increas" in asked else None
     conditions = named_values((c.value for r in records.values() for c in r.condition), asked)
     draft = Plan(question=question, fields=fields, markers=markers, tissues=tissues,
                  species=species_named(asked), conditions=conditions, direction=direction)
-    asks = asks_of(question, asked, fields, markers, len(named_studies(question, records)))
+    asks = asks_of(question, asked, fields, own, len(named_studies(question, records)))
     draft = Plan(**{**asdict(draft), "asks": asks, "yes_no": "yes_no" in asks})
     studies, scope = choose_studies(draft, focus, records, asked, points_back)
     return Plan(**{**asdict(draft), "studies": studies, "scope": scope})

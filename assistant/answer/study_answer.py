@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from assistant.answer.contracts import Verdict
-from assistant.answer.plan import DESIGN_FIELDS, Plan, matching_findings
+from assistant.answer.plan import Plan, in_tissues, matching_findings
 from assistant.studies.contracts import Fact, Finding, Size, StudyRecord
 
 MOVES = {"down": "fell", "up": "rose", "unchanged": "did not change"}
@@ -107,8 +107,13 @@ def which_draft(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft |
 
 
 def fields_draft(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft | None:
-    fields = [f for f in plan.fields if f in DESIGN_FIELDS or f.startswith("stimulation.")]
-    lines = [line for pid in plan.studies[:3] for line in field_lines(records[pid], fields)]
+    """The asked fields of the planned studies; None when a protocol field asked has no value in any of them (the
+    passages then answer, as for any question)."""
+    studies = [records[pid] for pid in plan.studies[:3]]
+    protocol = plan.protocol_fields if plan.scope in ("focus", "claim") else ()
+    if any(not any(values(r, f) for r in studies) for f in protocol):
+        return None
+    lines = [line for r in studies for line in field_lines(r, [*plan.design_fields, *protocol])]
     return RecordDraft(tuple(lines)) if lines else None
 
 
@@ -156,11 +161,12 @@ def aggregate(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft | N
     """A yes/no verdict over every record that measured the asked marker: insufficient (with why) when none did,
     or none did in the asked tissue; else yes, no or mixed by the directions they report."""
     chosen = pool(plan, records)
-    measured = [(r, f) for r in chosen for f in matching_findings(r, plan.markers)]
+    found = [(r, f) for r in chosen for f in matching_findings(r, plan.markers)]
+    measured = [(r, f) for r, f in found if r.is_primary] or found  # a review restates its primary studies
     what = " or ".join(plan.markers)
     if not measured:
         return None if not chosen else RecordDraft((), "insufficient", f"No study here measured {what}.")
-    here = [(r, f) for r, f in measured if not plan.tissues or (f.tissue or "") in plan.tissues]
+    here = [(r, f) for r, f in measured if not plan.tissues or in_tissues(f.tissue, plan.tissues)]
     lines = tuple(Line(f"{r.label}: {finding_text(f)}.", (f.source.chunk_id,), r.paper_id)
                   for r, f in (here or measured))
     if not here:

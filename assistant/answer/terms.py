@@ -179,3 +179,11 @@ TISSUES = ("spinal cord", "dorsal horn", "dorsal root ganglia", "dorsal root gan
            "peripheral nerve", "prefrontal cortex", "motor cortex", "cortex", "insula", "insular cortex",
            "hippocampus", "thalamus", "brain", "serum", "plasma", "blood", "cerebrospinal fluid")
 """Compartments a question may name though no record measured anything there."""
+
+_BRAIN = ("cortex", "prefrontal cortex", "motor cortex", "insula", "insular cortex", "hippocampus", "thalamus",
+          "anterior cingulate cortex", "amygdala", "striatum")
+TISSUE_PARTS: dict[str, tuple[str, ...]] = {
+    "brain": _BRAIN, "cortex": ("insula",), "spinal cord": ("dorsal horn", "ventral horn"),
+    "blood": ("serum", "plasma"), "peripheral nerve": ("sciatic nerve",),
+}
+"""A compartment → the parts a study may name instead ("the brain" is asked; "the insula" was measured)."""

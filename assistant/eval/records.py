@@ -64,6 +64,8 @@ class EvalRecord(_Record):
     engine_judge: str = ""
     settings_hash: str = ""
     timings: dict[str, float | None] = Field(default_factory=dict)
+    plan: dict[str, Any] | None = None
+    verdict: str | None = None
     retrieved: list[dict[str, Any]] = Field(default_factory=list)
     answered: bool = False
     refused: bool = False

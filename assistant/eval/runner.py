@@ -188,6 +188,7 @@ def answer_record(q: Question, ans: Answer, wall_s: float, sources: list[str] | 
         "best_dense": max(dense) if dense else None,
         "backend": d["backend"], "model": d["model"], "engine_judge": d["judge"],
         "settings_hash": d["settings_hash"], "timings": {**d["timings"], "wall_s": round(wall_s, 4)},
+        "plan": d.get("plan"), "verdict": d.get("verdict"),
     }
 
 

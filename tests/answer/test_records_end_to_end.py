@@ -76,6 +76,9 @@ def test_conversation_which_studies_and_verdict_from_records(small_corpus, tmp_p
     which = a.ask("Which studies report IL-1β falling, and in which model?")
     assert which.answerable and "Testa et al. 2020" in which.answer and "constricted sciatic nerve" in which.answer
 
-    verdict = a.ask("Does rTMS lower GFAP in the spinal cord?")
+    verdict = a.ask("Does rTMS lower GFAP in the serum?")
     assert verdict.verdict == "insufficient" and verdict.verdict_reason
-    assert "dorsal horn" in verdict.answer and "spinal cord" in verdict.answer
+    assert "dorsal horn" in verdict.answer and "serum" in verdict.answer
+
+    against = a.ask("Does rTMS lower GFAP in the spinal cord?")  # the dorsal horn is part of it: GFAP rose there
+    assert against.verdict == "no" and against.answer.startswith("No.")
