@@ -35,6 +35,7 @@ Direction = Literal["up", "down"]
 
 DESIGN_FIELDS = ("kind", "species", "strain", "sex", "condition", "sizes", "control", "blinding")
 PROTOCOL_FIELDS = tuple(f for f in FIELD_CUES if f.startswith("stimulation."))
+DESCRIPTION_STOPS = frozenset(["in", "of", "by", "with", "for", "to", "from", "and", "or", "was", "were", "is", "are", "did", "does", "do"])
 WH_WORDS = frozenset(["what", "which", "who", "whom", "whose", "when", "where", "why", "how"])
 
 
@@ -269,7 +270,27 @@ def make_plan(question: str, focus: Focus | None = None, records: Mapping[str, S
     conditions = named_values((c.value for r in records.values() for c in r.condition), asked)
     draft = Plan(question=question, fields=fields, markers=markers, tissues=tissues,
                  species=species_named(asked), conditions=conditions, direction=direction)
-    asks = asks_of(question, asked, fields, own, len(named_studies(question, records)))
+    n_named = len(named_studies(question, records))
+    asks = asks_of(question, asked, fields, own, n_named)
     draft = Plan(**{**asdict(draft), "asks": asks, "yes_no": "yes_no" in asks})
     studies, scope = choose_studies(draft, focus, records, asked, points_back)
-    return Plan(**{**asdict(draft), "studies": studies, "scope": scope})
+    if not draft.yes_no:
+        fields = tuple(f for f in fields if not describing(question, f))
+        asks = asks_of(question, asked, fields, own, n_named)
+    return Plan(**{**asdict(draft), "asks": asks, "fields": fields, "studies": studies, "scope": scope})
+
+
+def describing(question: str, field: str) -> bool:
+    """Is every word of the question that cues ``field`` part of a description of a study ("the multicentre
+    sham-controlled trial by Attal", "the 10 Hz trial"), a study noun following within a few words and no function
+    word between, rather than asking for it ("was there a sham group?")?"""
+    ws = re.findall(r"[a-z0-9][a-z0-9\-]*", question.lower())
+    cued = [i for i, w in enumerate(ws) if term_set(w) & FIELD_CUES[field]]
+    def before_noun(i: int) -> bool:
+        for w in ws[i + 1:i + 5]:
+            if w in STUDY_NOUNS:
+                return True
+            if w in DESCRIPTION_STOPS:
+                return False
+        return False
+    return bool(cued) and all(before_noun(i) for i in cued)

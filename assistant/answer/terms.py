@@ -144,7 +144,7 @@ FIELD_CUES: dict[str, frozenset[str]] = {
     "species": _cues("species population humans animals patients people rats mice"),
     "strain": _cues("strain strains"),
     "sex": _cues("sex male female gender"),
-    "sizes": _cues("sample size enrolled enrol recruited many number"),
+    "sizes": _cues("sample size enrolled enrol recruited many"),
     "control": _cues("sham placebo control controlled"),
     "blinding": _cues("blind blinded blinding masked"),
     "stimulation.frequency": _cues("frequency frequencies hz"),
