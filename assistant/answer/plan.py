@@ -35,7 +35,8 @@ Direction = Literal["up", "down"]
 
 DESIGN_FIELDS = ("kind", "species", "strain", "sex", "condition", "sizes", "control", "blinding")
 PROTOCOL_FIELDS = tuple(f for f in FIELD_CUES if f.startswith("stimulation."))
-DESCRIPTION_STOPS = frozenset(["in", "of", "by", "with", "for", "to", "from", "and", "or", "was", "were", "is", "are", "did", "does", "do"])
+DESCRIPTION_STOPS = frozenset(["in", "of", "by", "with", "for", "to", "from", "and", "or", "was", "were", "is",
+                               "are", "did", "does", "do"])
 WH_WORDS = frozenset(["what", "which", "who", "whom", "whose", "when", "where", "why", "how"])
 
 
@@ -130,7 +131,7 @@ def fields_asked(question: str, asked: set[str], markers: tuple[str, ...]) -> tu
     how_many = "many" in ws and not any(f.startswith("stimulation.") for f in found)
     if how_many or FIELD_CUES["sizes"] - {"many"} & asked:
         found.append("sizes")
-    named = FIELD_CUES["species"] & asked
+    named = {t for w, d in cue_words(question, "species") if not d for t in term_set(w)}
     short = len(asked) <= 4  # "In humans?", "and in rats?"
     population = len(named) >= 2 or bool({"spec", "popul"} & asked) or bool(species and short and not found)
     if population:
@@ -280,12 +281,12 @@ def make_plan(question: str, focus: Focus | None = None, records: Mapping[str, S
     return Plan(**{**asdict(draft), "asks": asks, "fields": fields, "studies": studies, "scope": scope})
 
 
-def describing(question: str, field: str) -> bool:
-    """Is every word of the question that cues ``field`` part of a description of a study ("the multicentre
-    sham-controlled trial by Attal", "the 10 Hz trial"), a study noun following within a few words and no function
-    word between, rather than asking for it ("was there a sham group?")?"""
+def cue_words(question: str, field: str) -> list[tuple[str, bool]]:
+    """The question's words that cue ``field``, each with whether it describes a study ("the multicentre
+    sham-controlled trial", "their rat rTMS study": a study noun follows within a few words, no function word
+    between) rather than asking for it ("was there a sham group?")."""
     ws = re.findall(r"[a-z0-9][a-z0-9\-]*", question.lower())
-    cued = [i for i, w in enumerate(ws) if term_set(w) & FIELD_CUES[field]]
+
     def before_noun(i: int) -> bool:
         for w in ws[i + 1:i + 5]:
             if w in STUDY_NOUNS:
@@ -293,4 +294,10 @@ def describing(question: str, field: str) -> bool:
             if w in DESCRIPTION_STOPS:
                 return False
         return False
-    return bool(cued) and all(before_noun(i) for i in cued)
+    return [(w, before_noun(i)) for i, w in enumerate(ws) if term_set(w) & FIELD_CUES[field]]
+
+
+def describing(question: str, field: str) -> bool:
+    """Does every word that cues ``field`` describe a study (see ``cue_words``)?"""
+    cued = cue_words(question, field)
+    return bool(cued) and all(d for _, d in cued)
