@@ -33,20 +33,25 @@ def eval_run(
     questions: Path | None = typer.Option(None, help="Question file (default: eval/questions.jsonl)."),
     judge: str | None = typer.Option(None, help="Citation judge: lexical | llm (default: RTMS_JUDGE)."),
     no_plots: bool = typer.Option(False, "--no-plots", help="Skip the PNG plots."),
+    split: str = typer.Option("all", help="all | dev | held: the half of the question set by paper "
+                                          "(assistant/eval/split.py) to answer; the report gives both halves."),
 ) -> None:
     """Answer the question set and write results.jsonl, report.json, report.md and plots."""
     from assistant.api import Assistant
     from assistant.eval.dataset import load_questions
     from assistant.eval.report import markdown_table
     from assistant.eval.runner import run_eval
+    from assistant.eval.split import HALVES, only
 
     settings = Settings()
     backend = backend or settings.backend
-    qs = load_questions(questions)
+    if split not in ("all", *HALVES):
+        raise typer.BadParameter(f"--split is all, dev or held, not {split!r}")
+    qs = only(load_questions(questions), split)
     out = out or PROJECT_ROOT / "eval" / "runs" / f"{backend}-{retrieval}-{datetime.now():%Y%m%d}"
     report = run_eval(Assistant.load(settings), qs, out, backend=backend, retrieval=retrieval, limit=limit,
                       judge=judge, make_plots=not no_plots)
-    print(markdown_table([("all", report["overall"])]))
+    print(markdown_table([("all", report["overall"]), *report.get("by_split", {}).items()]))
     console.print(f"judge: {report['config']['judge']}; report in {out}/report.md")
 
 
@@ -143,6 +148,21 @@ def eval_compare(
         console.print("citation judge(s): " + ", ".join(sorted({r["config"]["judge"] for r in res["reports"]})))
     if out:
         console.print(f"wrote {out}/compare.md and plots")
+
+
+@eval_app.command("split")
+def eval_split(
+    questions: Path | None = typer.Option(None, help="Question file (default: eval/questions.jsonl)."),
+    out: Path | None = typer.Option(None, help="Where to write the split (default: eval/split.json)."),
+) -> None:
+    """Write each half's papers and question ids (the split itself is a fixed hash of the paper id)."""
+    from assistant.eval.dataset import load_questions
+    from assistant.eval.split import SALT, split_table
+
+    table = {"salt": SALT, **split_table(load_questions(questions))}
+    path = out or PROJECT_ROOT / "eval" / "split.json"
+    path.write_text(json.dumps(table, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    console.print(f"dev: {len(table['dev_questions'])} questions; held: {len(table['held_questions'])}; wrote {path}")
 
 
 @eval_app.command("report")

@@ -15,7 +15,11 @@ from assistant.settings import PROJECT_ROOT
 DEFAULT_QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
 
 QuestionType = Literal["factoid", "list", "parameter", "mechanism", "comparison", "multi-hop", "follow-up",
-                       "unanswerable"]
+                       "unanswerable", "design", "which-studies", "review-claim", "verdict"]
+NEW_KINDS = ("design", "which-studies", "review-claim", "verdict")
+"""The kinds added with the question plan (issue 29): evidence level and population, which studies, a review's
+claim followed to its experiment, yes/no questions whose answer is often no, mixed or insufficient (follow-up
+chains of two and three turns are ``follow-up`` questions with a longer history)."""
 QUESTION_TYPES: tuple[str, ...] = QuestionType.__args__  # type: ignore[attr-defined]
 
 
@@ -78,8 +82,8 @@ class Question(_Strict):
             if not self.history or self.history[0].role != "user" or self.history[-1].role != "assistant":
                 raise ValueError("a follow-up needs a history that starts with a user turn and ends with "
                                  "an assistant turn")
-        elif self.history:
-            raise ValueError("only follow-up questions carry a history")
+        elif self.history and self.type not in NEW_KINDS:
+            raise ValueError("only follow-up questions (and the plan's kinds) carry a history")
         if self.type == "multi-hop" and len(self.sources) < 2:
             raise ValueError("a multi-hop question needs at least two gold sources")
         return self

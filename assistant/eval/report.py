@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.eval import metrics
 from assistant.eval.dataset import QUESTION_TYPES, Question
 from assistant.eval.runfiles import write_atomic
+from assistant.eval.split import HALVES, half_of
 from assistant.settings import PROJECT_ROOT
 
 if TYPE_CHECKING:
@@ -106,6 +107,11 @@ def build_report(records: Sequence[EvalRecord], questions: Sequence[Question], c
     top_k = settings.top_k if settings else config.get("top_k")
     by_type = {t: summarise([r for r in records if r.type == t], top_k) for t in QUESTION_TYPES
                if any(r.type == t for r in records)}
+    halves = {q.id: half_of(q) for q in questions}
+    by_split = {h: summarise([r for r in records if halves.get(r.id) == h], top_k) for h in HALVES
+                if any(halves.get(r.id) == h for r in records)}
+    by_split_type = {f"{h} · {t}": summarise(rs, top_k) for h in HALVES for t in QUESTION_TYPES
+                     if (rs := [r for r in records if halves.get(r.id) == h and r.type == t])}
     models = sorted({r.model for r in records if r.model})
     used = sorted({r.backend for r in records if r.backend})
     return {
@@ -119,7 +125,8 @@ def build_report(records: Sequence[EvalRecord], questions: Sequence[Question], c
         "machine": machine_info(), "git_commit": git_commit(), "index": _index_info(assistant),
         "n_questions": len(questions), "n_results": len(records),
         "complete": len(records) >= len(questions),
-        "overall": summarise(records, top_k), "by_type": by_type,
+        "overall": summarise(records, top_k), "by_type": by_type, "by_split": by_split,
+        "by_split_type": by_split_type,
     }
 
 
@@ -181,9 +188,17 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"{fmt(o['latency_first_token']['median_s'], False)}. Errors: {o['errors']}.",
         "Answer flags: " + (", ".join(f"{k} {v}" for k, v in o.get("flags", {}).items()) or "none") + ".",
         "",
+        "## By half (eval/split.py: development papers, held-out papers)",
+        "",
+        markdown_table(list(report.get("by_split", {}).items()), "half"),
+        "",
         "## By question type",
         "",
         markdown_table(list(report["by_type"].items()), "type"),
+        "",
+        "## By half and question type",
+        "",
+        markdown_table(list(report.get("by_split_type", {}).items()), "half · type"),
         "",
         "Definitions: key-fact accuracy = answerable questions answered with every gold key fact; accuracy = "
         "correct / all (a refusal of an unanswerable question is correct); precision = correct answers / answers; "
