@@ -172,23 +172,31 @@ class AnswerEngine:
             yield self._finish(stages.refusal(turn, base), t0, turn)
             return
 
+        yield from self._write(turn, composer, judge, found, planned.answers_all(plan, found))
+        turn.result = planned.record_check(turn.result, turn.passages, records, drop=s.unsupported == "drop") \
+            if turn.result is not None else None
+        answer = stages.assemble(turn, base, judge)
+        yield self._finish(planned.with_reason(answer, found, turn.yes_no), t0, turn)
+
+    def _write(self, turn: Turn, composer: Composer, judge: Judge, found: planned.RecordAnswer | None,
+               records_only: bool) -> Iterator[str]:
+        """The answer: the records' lines alone when they answer everything asked; else the written answer,
+        checked, after the records' lines (the records first, retrieved sentences for the rest)."""
         t_g = time.perf_counter()
         if found is not None:
             yield found.text
             stages.take_record_answer(turn, found, time.perf_counter)
-        else:
+        if not records_only:
             yield from stages.generate(turn, composer, time.perf_counter)
         turn.timings["generate_s"] = time.perf_counter() - t_g
         t_c = time.perf_counter()
-        if found is None:
+        if not records_only:
             yield from self._check(turn, composer, judge)
-        turn.result = planned.record_check(turn.result, turn.passages, records, drop=s.unsupported == "drop") \
-            if turn.result is not None else None
-        if found is None:
             stages.decide_verdict(turn)
+        if found is not None and not records_only and turn.result is not None:
+            turn.result = planned.joined(found, turn.result, turn.passages, turn.support, judge,
+                                         self.settings.unsupported)
         turn.timings["check_s"] = time.perf_counter() - t_c
-        answer = stages.assemble(turn, base, judge)
-        yield self._finish(planned.with_reason(answer, found, turn.yes_no), t0, turn)
 
     def _gather(self, turn: Turn, plan: Plan, records: Mapping[str, StudyRecord], composer: Composer,
                 explicit: bool) -> study_answer.RecordDraft | None:

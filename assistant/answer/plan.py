@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 from assistant.answer.attribution import cited_studies
 from assistant.answer.terms import (
+    COLLECT_NOUNS,
+    COMPARATORS,
     COMPARE_CUES,
     FIELD_CUES,
     PROTOCOL_CUES,
@@ -60,6 +62,7 @@ class Plan:
     tissues: tuple[str, ...] = ()
     species: tuple[str, ...] = ()
     conditions: tuple[str, ...] = ()
+    frequencies: tuple[str, ...] = ()
     direction: Direction | None = None
     studies: tuple[str, ...] = ()
     scope: Scope = "none"
@@ -154,7 +157,7 @@ def one_thing(question: str) -> bool:
 def collects(question: str) -> bool:
     """A "which studies …" question: a wh-word followed closely by a study noun."""
     ws = words(question)
-    return any(w in ("which", "what") and set(ws[i + 1:i + 4]) & STUDY_NOUNS for i, w in enumerate(ws))
+    return any(w in ("which", "what") and set(ws[i + 1:i + 4]) & COLLECT_NOUNS for i, w in enumerate(ws))
 
 
 def asks_of(question: str, asked: set[str], fields: tuple[str, ...], markers: tuple[str, ...],
@@ -209,13 +212,15 @@ def matching_findings(record: StudyRecord, markers: Iterable[str], tissues: Iter
 
 
 def fits(record: StudyRecord, plan: Plan) -> bool:
-    """Does a record match the question's markers (× tissues), species and named conditions?"""
+    """Does a record match the question's markers (× tissues), species, conditions and frequencies?"""
     if plan.markers and not matching_findings(record, plan.markers, plan.tissues):
         return False
     if plan.tissues and not plan.markers and not any(in_tissues(f.tissue, plan.tissues) for f in record.findings):
         return False
     if plan.species and not any(f.value in plan.species for f in record.species) \
             and not ("human" in plan.species and record.is_human):
+        return False
+    if plan.frequencies and not any(f.value in plan.frequencies for f in record.stimulation.frequency):
         return False
     return not plan.conditions or any(c.value in plan.conditions for c in record.condition)
 
@@ -250,10 +255,11 @@ def choose_studies(plan: Plan, focus: Focus, records: Mapping[str, StudyRecord],
     in_focus = tuple(p for p in focus.papers if p in records)
     if in_focus and (points_back or not (plan.markers or "which_studies" in plan.asks)):
         return in_focus, "focus"
-    if plan.markers or plan.species or plan.tissues or "which_studies" in plan.asks:
-        matched = tuple(pid for pid, r in records.items() if fits(r, plan))
-        if matched and (plan.markers or plan.tissues or "which_studies" in plan.asks):
-            return matched, "matched"
+    if plan.markers or plan.tissues or "which_studies" in plan.asks:
+        matched = [pid for pid, r in records.items() if fits(r, plan)]
+        primary = [pid for pid in matched if records[pid].is_primary]  # a review restates its primary studies
+        if matched:
+            return tuple(primary or matched), "matched"
     return (), "none"
 
 
@@ -269,8 +275,9 @@ def make_plan(question: str, focus: Focus | None = None, records: Mapping[str, S
     fields = fields_asked(question, asked, markers)
     direction: Direction | None = "down" if "reduc" in asked else "up" if "increas" in asked else None
     conditions = named_values((c.value for r in records.values() for c in r.condition), asked)
-    draft = Plan(question=question, fields=fields, markers=markers, tissues=tissues,
-                 species=species_named(asked), conditions=conditions, direction=direction)
+    frequencies = named_values((f.value for r in records.values() for f in r.stimulation.frequency), asked)
+    draft = Plan(question=question, fields=fields, markers=markers, tissues=tissues, species=species_named(asked),
+                 conditions=conditions, frequencies=frequencies, direction=direction)
     n_named = len(named_studies(question, records))
     asks = asks_of(question, asked, fields, own, n_named)
     draft = Plan(**{**asdict(draft), "asks": asks, "yes_no": "yes_no" in asks})
@@ -284,7 +291,7 @@ def make_plan(question: str, focus: Focus | None = None, records: Mapping[str, S
 def cue_words(question: str, field: str) -> list[tuple[str, bool]]:
     """The question's words that cue ``field``, each with whether it describes a study ("the multicentre
     sham-controlled trial", "their rat rTMS study": a study noun follows within a few words, no function word
-    between) rather than asking for it ("was there a sham group?")."""
+    between) or names a comparator ("more than sham") rather than asking for it ("was there a sham group?")."""
     ws = re.findall(r"[a-z0-9][a-z0-9\-]*", question.lower())
 
     def before_noun(i: int) -> bool:
@@ -294,7 +301,8 @@ def cue_words(question: str, field: str) -> list[tuple[str, bool]]:
             if w in DESCRIPTION_STOPS:
                 return False
         return False
-    return [(w, before_noun(i)) for i, w in enumerate(ws) if term_set(w) & FIELD_CUES[field]]
+    return [(w, before_noun(i) or (i > 0 and ws[i - 1] in COMPARATORS))
+            for i, w in enumerate(ws) if term_set(w) & FIELD_CUES[field]]
 
 
 def describing(question: str, field: str) -> bool:

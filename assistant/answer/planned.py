@@ -19,6 +19,7 @@ from assistant.answer.judge import Judge
 from assistant.answer.plan import Plan
 from assistant.answer.stages import PaperPassages
 from assistant.answer.study_answer import RecordDraft, contradictions
+from assistant.answer.terms import FIELD_CUES, PROTOCOL_CUES, SPECIES_CUES, TOPIC_TERMS, term_set
 from assistant.answer.verdict import is_yes_no
 from assistant.errors import AssistantError
 from assistant.index.contracts import Passage
@@ -57,12 +58,21 @@ def record_sources(draft: RecordDraft, have: list[Passage], paper_passages: Pape
 
 def render(draft: RecordDraft, passages: list[Passage]) -> str:
     """The draft's lines, each with the markers of the passages its facts were read from (lines whose sources are
-    not shown are left out)."""
+    not shown are left out). A line with source sentences states them, the study's label before the first: the
+    sentence carries the value and what the question asks around it ("Forty-eight patients … took part: 24 with
+    trigeminal neuralgia and 24 with post-stroke pain")."""
     number = {p.chunk.chunk_id: n for n, p in enumerate(passages, 1)}
-    out = []
+    texts = {p.chunk.chunk_id: p.chunk.text for p in passages}
+    out: list[str] = []
+    stated: set[str] = set()
     for line in draft.lines:
         marks = [number[c] for c in line.chunks if c in number]
-        if marks:
+        said = [(number[c], texts[c][a:b].strip()) for c, a, b in line.spans if c in texts and texts[c][a:b].strip()]
+        said = [(n, sentence) for n, sentence in said if sentence not in stated]
+        stated.update(sentence for _, sentence in said)
+        if said:
+            out += [add_markers(f"{line.label}: {sent}" if i == 0 else sent, [n]) for i, (n, sent) in enumerate(said)]
+        elif marks and not line.spans:
             out.append(add_markers(line.text, marks))
     return " ".join(out)
 
@@ -117,3 +127,26 @@ def with_reason(answer: Answer, found: RecordAnswer | None, yes_no: bool) -> Ans
     word = (found.verdict or "insufficient").capitalize()
     text = f"{word}: {found.reason}" if not answer.answerable else f"{word}: {found.reason} {answer.answer}"
     return answer.model_copy(update={"answer": text, "verdict_reason": found.reason})
+
+
+def answers_all(plan: Plan, found: RecordAnswer | None) -> bool:
+    """Do the records' lines answer everything the question asks? A verdict does; otherwise every term of the
+    question must be a field cue, a planned study's label, or said in the lines ("how was the contusion made?" is
+    answered when the sex's source sentence says "contusion … made with the impactor")."""
+    if found is None:
+        return False
+    if found.verdict is not None:
+        return True
+    covered = term_set(found.text) | set().union(*FIELD_CUES.values()) | PROTOCOL_CUES | TOPIC_TERMS
+    covered |= set().union(*SPECIES_CUES.values())
+    return not term_set(plan.question) - covered
+
+
+def joined(found: RecordAnswer, result: CheckResult, passages: list[Passage], support: list[str], judge: Judge,
+           unsupported: str) -> CheckResult:
+    """The records' lines, then the written answer's sentences (a repeated one dropped), checked as one answer."""
+    if not result.text.strip() or result.refusal:
+        return found.result
+    raw = f"{found.text} {result.text}"
+    merged = check_answer(raw, passages, support, judge, unsupported=unsupported, repair=False, prune=False)
+    return replace(merged, flags=list(dict.fromkeys([*result.flags, *merged.flags, AnswerFlag.FROM_RECORDS])))

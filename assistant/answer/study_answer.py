@@ -25,13 +25,19 @@ MOVES = {"down": "fell", "up": "rose", "unchanged": "did not change"}
 MAX_CHUNKS = 3  # a line is judged against its first three citations
 
 
+Span = tuple[str, int, int]  # a source sentence: chunk id, start, end
+
+
 @dataclass(frozen=True)
 class Line:
-    """One answer sentence (without markers) and the chunks its facts were read from."""
+    """One answer line (without markers): the facts written out (``text``), the chunks they were read from and,
+    for a field answer, the source sentences (``spans``) that are stated instead, each cited to its passage."""
 
     text: str
     chunks: tuple[str, ...]
     paper_id: str
+    label: str = ""
+    spans: tuple[Span, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,10 +79,15 @@ def by_chunk(facts: Iterable[Fact | Size | Finding]) -> dict[str, list[Fact | Si
 
 def field_lines(record: StudyRecord, fields: Iterable[str]) -> list[Line]:
     """A study's asked fields, one line per source chunk: "Attal et al. 2021: randomised; double-blind; 149
-    were treated"."""
+    were treated", stated by their source sentences where the passages are at hand."""
     facts = [f for name in fields for f in values(record, name)]
-    return [Line(f"{record.label}: {'; '.join(quotes(group))}.", (chunk,), record.paper_id)
-            for chunk, group in by_chunk(facts).items() if quotes(group)]
+    out = []
+    for chunk, group in by_chunk(facts).items():
+        spans = tuple(dict.fromkeys((f.source.chunk_id, f.source.start, f.source.end) for f in group))
+        if quotes(group):
+            out.append(Line(f"{record.label}: {'; '.join(quotes(group))}.", (chunk,), record.paper_id,
+                            record.label, tuple(sorted(spans, key=lambda x: x[1]))))
+    return out
 
 
 def finding_text(f: Finding) -> str:

@@ -96,6 +96,7 @@ def term_set(text: str) -> set[str]:
 
 
 _TOPIC_TERMS = {"rtms", "tms"}  # the corpus's own subject: named in nearly every passage
+TOPIC_TERMS = frozenset(_TOPIC_TERMS)
 _GREEK_TOKEN = re.compile(r"^[a-z]{0,5}(?:alpha|beta|gamma|delta|kappa|theta)[a-z0-9]{0,3}$")
 
 
@@ -150,14 +151,14 @@ FIELD_CUES: dict[str, frozenset[str]] = {
     "stimulation.frequency": _cues("frequency frequencies hz"),
     "stimulation.target": _cues("target targeted site coil"),
     "stimulation.intensity": _cues("intensity threshold rmt"),
-    "stimulation.sessions": _cues("sessions session long duration"),
+    "stimulation.sessions": _cues("sessions session duration"),
     "stimulation.schedule": _cues("schedule often daily"),
     "stimulation.pulses": _cues("pulses trains"),
     "stimulation.start": _cues("start started begin began"),
 }
 """Record field → the words that ask for it ("patients or rats?" asks ``species``, "sham?" asks ``control``)."""
 
-PROTOCOL_CUES = _cues("protocol parameters regimen settings stimulated stimulation delivered")
+PROTOCOL_CUES = _cues("protocol parameters regimen settings")
 """Words that ask for the whole stimulation protocol."""
 
 SPECIES_CUES: dict[str, frozenset[str]] = {
@@ -168,9 +169,13 @@ SPECIES_CUES: dict[str, frozenset[str]] = {
 }
 """A record's species value → the question words that name it."""
 
-STUDY_NOUNS = frozenset(["study", "studies", "trial", "trials", "paper", "papers", "experiment", "experiments",
-                         "reports", "models"])
-"""Nouns a "which studies …" question collects over (raw lower-case words: "study" is a stopword of term_set)."""
+COLLECT_NOUNS = frozenset(["studies", "trials", "papers", "experiments", "reports", "models"])
+"""Plural nouns a "which studies …" question collects over (raw lower-case words: "study" is a stopword of
+term_set); "which 2020 trial …" asks for one study."""
+STUDY_NOUNS = COLLECT_NOUNS | {"study", "trial", "paper", "experiment", "review", "meta-analysis", "guideline"}
+"""Nouns that name a study (a field cue before one describes the study: "the sham-controlled trial")."""
+COMPARATORS = frozenset(["than", "versus", "vs", "against"])
+"""Words after which a field cue names what was compared ("more than sham"), not what is asked."""
 
 COMPARE_CUES = _cues("compare compared comparison versus vs differ difference differed")
 """Words that ask for a comparison."""
