@@ -155,18 +155,20 @@ def previous_answer(history: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 def focus_of(history: list[dict[str, Any]], records: Mapping[str, StudyRecord]) -> Focus:
-    """The studies, markers and tissues the conversation is about, latest exchange first: the papers an answer
-    cited (``paper_ids``), else the studies its text or the question before it names, else those the question's
-    own plan matched (at most three). "It", "they", "that trial" resolve to these first."""
+    """The studies, markers and tissues the conversation is about, latest message first: the papers an answer
+    cited (``paper_ids``) or a study a message names, else those an earlier question's own plan matched (at most
+    three). "It", "they", "that trial" resolve to these first."""
     if not history or not records:
         return Focus()
     papers: tuple[str, ...] = ()
-    for msg in reversed(history):
+    for msg in reversed(history):  # the papers an answer cited, or a study a message names
         papers = tuple(p for p in msg.get("paper_ids") or () if p in records) or named_studies(msg["content"], records)
-        if not papers and msg["role"] == "user":
-            plan = make_plan(msg["content"], None, records)
-            papers = plan.studies if plan.scope != "matched" or len(plan.studies) <= 3 else ()
         if papers:
+            break
+    for msg in reversed(history if not papers else []):  # else what a question's own plan matched
+        plan = make_plan(msg["content"], None, records) if msg["role"] == "user" else None
+        if plan is not None and plan.studies and (plan.scope != "matched" or len(plan.studies) <= 3):
+            papers = plan.studies
             break
     recent = " ".join(m["content"] for m in history[-2:])
     asked = term_set(recent)

@@ -207,6 +207,9 @@ class AnswerEngine:
         stages.retrieve(turn, self.search, s, explicit_mode=explicit)
         turn.timings["retrieve_s"] = time.perf_counter() - t_r
         stages.gate(turn, s)
+        if turn.gate and plan.scope == "focus" and turn.given is None:  # a follow-up on the studies in focus
+            within = planned.focus_passages(plan, turn.query, self.search, turn.k)
+            turn.passages, turn.gate = (within, None) if within else (turn.passages, turn.gate)
         stages.expand(turn, self.search, s, explicit_mode=explicit)
         draft = study_answer.draft(plan, records) if plan.from_records else None
         if draft is not None:

@@ -35,7 +35,7 @@ Ask = Literal["effect", "design", "protocol", "which_studies", "comparison", "ye
 Scope = Literal["named", "claim", "focus", "matched", "none"]
 Direction = Literal["up", "down"]
 
-DESIGN_FIELDS = ("kind", "species", "strain", "sex", "condition", "sizes", "control", "blinding")
+DESIGN_FIELDS = ("kind", "design", "species", "strain", "sex", "condition", "sizes", "control", "blinding")
 PROTOCOL_FIELDS = tuple(f for f in FIELD_CUES if f.startswith("stimulation."))
 DESCRIPTION_STOPS = frozenset(["in", "of", "by", "with", "for", "to", "from", "and", "or", "was", "were", "is",
                                "are", "did", "does", "do"])
@@ -75,10 +75,11 @@ class Plan:
     def from_records(self) -> bool:
         """Is this a plan the study records can answer (design, protocol, which studies; a verdict on a marker some
         record measured, aggregated over all of them)?"""
-        if "comparison" in self.asks:
+        if "comparison" in self.asks and "which_studies" not in self.asks:
             return False
-        if self.yes_no and self.markers and not self.fields:
-            return True
+        if self.yes_no and (self.markers and not self.fields
+                            or self.scope == "named" and bool(self.conditions or self.species)):
+            return True  # a verdict over the records, or a named study's premise checked against its record
         if not self.studies:
             return False
         if "which_studies" in self.asks:
@@ -131,7 +132,9 @@ def fields_asked(question: str, asked: set[str], markers: tuple[str, ...]) -> tu
         found += [f for f in PROTOCOL_FIELDS if f not in found]
     species = species_named(asked)
     ws = words(question)
-    how_many = "many" in ws and not any(f.startswith("stimulation.") for f in found)
+    counted = [term_set(" ".join(ws[i + 1:i + 2])) for i, w in enumerate(ws) if w == "many"]
+    protocol_cues = set().union(*(FIELD_CUES[f] for f in PROTOCOL_FIELDS))
+    how_many = any(not (c & protocol_cues) or c & set().union(*SPECIES_CUES.values()) for c in counted)
     if how_many or FIELD_CUES["sizes"] - {"many"} & asked:
         found.append("sizes")
     named = {t for w, d in cue_words(question, "species") if not d for t in term_set(w)}
@@ -141,6 +144,8 @@ def fields_asked(question: str, asked: set[str], markers: tuple[str, ...]) -> tu
         found.insert(0, "species")
     if "species" in found and "kind" not in found:
         found.insert(0, "kind")
+    if "kind" in found and "design" not in found:
+        found.insert(found.index("kind") + 1, "design")
     return tuple(dict.fromkeys(found))
 
 
@@ -263,6 +268,14 @@ def choose_studies(plan: Plan, focus: Focus, records: Mapping[str, StudyRecord],
     return (), "none"
 
 
+def measured_tissues(tissues: tuple[str, ...], records: Mapping[str, StudyRecord]) -> tuple[str, ...]:
+    """The named tissues, without one that is only ever a stimulation target ("stimulated the motor cortex")."""
+    targets = [t.value for r in records.values() for t in r.stimulation.target]
+    found = [f.tissue for r in records.values() for f in r.findings]
+    return tuple(t for t in tissues if any(in_tissues(f, [t]) for f in found)
+                 or not any(term_set(t) <= term_set(v) for v in targets))
+
+
 def make_plan(question: str, focus: Focus | None = None, records: Mapping[str, StudyRecord] | None = None,
               points_back: bool = False) -> Plan:
     """The plan of ``question`` given the conversation's ``focus`` and the study ``records`` (paper → record).
@@ -271,7 +284,8 @@ def make_plan(question: str, focus: Focus | None = None, records: Mapping[str, S
     asked = term_set(question)
     own = named_values((f.marker for r in records.values() for f in r.findings), asked)
     markers = own or (focus.markers if points_back else ())
-    tissues = named_values([*(f.tissue for r in records.values() for f in r.findings if f.tissue), *TISSUES], asked)
+    tissues = measured_tissues(named_values([*(f.tissue for r in records.values() for f in r.findings if f.tissue),
+                                             *TISSUES], asked), records)
     fields = fields_asked(question, asked, markers)
     direction: Direction | None = "down" if "reduc" in asked else "up" if "increas" in asked else None
     conditions = named_values((c.value for r in records.values() for c in r.condition), asked)

@@ -17,7 +17,7 @@ from assistant.answer.citations import add_markers, split_sentences, strip_marke
 from assistant.answer.contracts import Answer, Verdict
 from assistant.answer.judge import Judge
 from assistant.answer.plan import Plan
-from assistant.answer.stages import PaperPassages
+from assistant.answer.stages import PaperPassages, Retriever
 from assistant.answer.study_answer import RecordDraft, contradictions
 from assistant.answer.terms import FIELD_CUES, PROTOCOL_CUES, SPECIES_CUES, TOPIC_TERMS, term_set
 from assistant.answer.verdict import is_yes_no
@@ -124,6 +124,9 @@ def with_reason(answer: Answer, found: RecordAnswer | None, yes_no: bool) -> Ans
     spinal cord; …"), a new Answer."""
     if found is None or not yes_no or not found.reason:
         return answer
+    if found.verdict == "no" and answer.answerable:  # "No." is already in front: the reason follows it
+        body = answer.answer[3:].lstrip() if answer.answer.startswith("No.") else answer.answer
+        return answer.model_copy(update={"answer": f"No. {found.reason} {body}", "verdict_reason": found.reason})
     word = (found.verdict or "insufficient").capitalize()
     text = f"{word}: {found.reason}" if not answer.answerable else f"{word}: {found.reason} {answer.answer}"
     return answer.model_copy(update={"answer": text, "verdict_reason": found.reason})
@@ -150,3 +153,12 @@ def joined(found: RecordAnswer, result: CheckResult, passages: list[Passage], su
     raw = f"{found.text} {result.text}"
     merged = check_answer(raw, passages, support, judge, unsupported=unsupported, repair=False, prune=False)
     return replace(merged, flags=list(dict.fromkeys([*result.flags, *merged.flags, AnswerFlag.FROM_RECORDS])))
+
+
+def focus_passages(plan: Plan, query: str, search: Retriever, k: int) -> list[Passage]:
+    """A follow-up the gates would refuse, searched within the studies in the conversation's focus: "what happened
+    in the weekly phase?" after a question on one trial is about that trial, whatever its words score corpus-wide.
+    The extractive backend's coverage check and the answer check still decide whether it is answered."""
+    with contextlib.suppress(AssistantError):
+        return [p.model_copy(update={"rank": i}) for i, p in enumerate(search(query, k, papers=list(plan.studies)), 1)]
+    return []

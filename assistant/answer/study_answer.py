@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from assistant.answer.contracts import Verdict
 from assistant.answer.plan import Plan, in_tissues, matching_findings
+from assistant.answer.terms import term_set
 from assistant.studies.contracts import Fact, Finding, Size, StudyRecord
 
 MOVES = {"down": "fell", "up": "rose", "unchanged": "did not change"}
@@ -132,6 +133,10 @@ def draft(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft | None:
     """The records' answer to ``plan``, or None when they hold nothing it asks for."""
     if not records:
         return None
+    if plan.yes_no and plan.scope == "named" and (plan.conditions or plan.species):
+        mismatch = premise(plan, records)
+        if mismatch is not None:
+            return mismatch
     if plan.yes_no and plan.markers and not plan.fields:
         return aggregate(plan, records)
     if "which_studies" in plan.asks and plan.studies:
@@ -209,3 +214,23 @@ def contradictions(claim: str, cited: Iterable[StudyRecord]) -> list[str]:
         elif plan.direction and all(f.direction != plan.direction for f in found):
             out.append(f"{marker}: the cited study reports it {MOVES[found[0].direction]}")
     return out
+
+
+def premise(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft | None:
+    """A yes/no question about named studies whose premise their records contradict: it asks about a condition
+    or a population none of them studied ("Did Luo et al. 2022 show that rTMS relieves neuropathic pain?" of an
+    ischemic-stroke study in rats): no, with what they did study."""
+    studies = [records[p] for p in plan.studies]
+    def has_condition(r: StudyRecord) -> bool:
+        return any(term_set(c) <= term_set(v.value) for c in plan.conditions for v in r.condition)
+    def has_species(r: StudyRecord) -> bool:
+        return any(v.value in plan.species for v in r.species) or ("human" in plan.species and r.is_human)
+    off_condition = bool(plan.conditions) and all(r.condition and not has_condition(r) for r in studies)
+    off_species = bool(plan.species) and all(r.species and not has_species(r) for r in studies)
+    if not studies or not (off_condition or off_species):
+        return None
+    field = "condition" if off_condition else "species"
+    lines = tuple(line for r in studies for line in field_lines(r, [field, "kind"]))
+    studied = "; ".join(f"{r.label} studied {', '.join(v.value for v in getattr(r, field))}" for r in studies)
+    asked = ", ".join(plan.conditions if off_condition else plan.species)
+    return RecordDraft(lines, "no", f"{studied}, not {asked}.")

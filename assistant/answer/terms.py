@@ -141,7 +141,8 @@ def _cues(text: str) -> frozenset[str]:
 
 
 FIELD_CUES: dict[str, frozenset[str]] = {
-    "kind": _cues("design kind randomised randomized rct crossover cohort observational"),
+    "kind": _cues("design kind rct cohort observational"),
+    "design": _cues("randomised randomized randomisation allocated allocation assigned crossover multicentre"),
     "species": _cues("species population humans animals patients people rats mice"),
     "strain": _cues("strain strains"),
     "sex": _cues("sex male female gender"),
