@@ -289,6 +289,7 @@ def make_plan(question: str, focus: Focus | None = None, records: Mapping[str, S
     fields = fields_asked(question, asked, markers)
     direction: Direction | None = "down" if "reduc" in asked else "up" if "increas" in asked else None
     conditions = named_values((c.value for r in records.values() for c in r.condition), asked)
+    tissues = tuple(t for t in tissues if not any(term_set(t) <= term_set(c) for c in conditions))  # the injury
     frequencies = named_values((f.value for r in records.values() for f in r.stimulation.frequency), asked)
     draft = Plan(question=question, fields=fields, markers=markers, tissues=tissues, species=species_named(asked),
                  conditions=conditions, frequencies=frequencies, direction=direction)

@@ -168,14 +168,38 @@ def decide(wanted: str | None, moves: set[str]) -> Verdict:
 
 
 def elsewhere(found: list[tuple[StudyRecord, Finding]]) -> str:
-    """"in the prefrontal cortex it rose (Toledo et al. 2021)" for findings outside the asked tissue."""
-    bits = [f"in the {f.tissue or 'tissue not stated'} {f.marker} {MOVES[f.direction]} ({r.label})" for r, f in found]
-    return "; ".join(dict.fromkeys(bits))
+    """"in the prefrontal cortex TNF-α rose (Toledo et al. 2021)" for findings outside the asked tissue, those
+    with a stated tissue first, one per study."""
+    ranked = sorted(found, key=lambda rf: rf[1].tissue is None)
+    seen: set[str] = set()
+    bits = []
+    for r, f in ranked:
+        if r.paper_id not in seen:
+            seen.add(r.paper_id)
+            bits.append(f"in the {f.tissue or 'tissue not stated'} {f.marker} {MOVES[f.direction]} ({r.label})")
+    return "; ".join(bits[:4])
+
+
+def finding_line(record: StudyRecord, f: Finding) -> Line:
+    """A finding stated by its source sentence (the phrase from its values where the passage is not at hand)."""
+    span = (f.source.chunk_id, f.source.start, f.source.end)
+    return Line(f"{record.label}: {finding_text(f)}.", (f.source.chunk_id,), record.paper_id, record.label, (span,))
+
+
+def undecided(plan: Plan, measured: list[tuple[StudyRecord, Finding]], here: list[tuple[StudyRecord, Finding]]
+              ) -> bool:
+    """The records cannot settle the question: no finding in the asked tissue while some give no tissue (they may
+    be from it), or the question asks about one frequency of a study that compared several (the findings do not
+    say which frequency they belong to)."""
+    if plan.tissues and not here and any(f.tissue is None for _, f in measured):
+        return True
+    return bool(plan.frequencies) and any(len(r.stimulation.frequency) > 1 for r, _ in (here or measured))
 
 
 def aggregate(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft | None:
     """A yes/no verdict over every record that measured the asked marker: insufficient (with why) when none did,
-    or none did in the asked tissue; else yes, no or mixed by the directions they report."""
+    or none did in the asked tissue; else yes, no or mixed by the directions they report. None when the records
+    cannot settle it (``undecided``): the passages and the model's probe answer then."""
     chosen = pool(plan, records)
     found = [(r, f) for r in chosen for f in matching_findings(r, plan.markers)]
     measured = [(r, f) for r, f in found if r.is_primary] or found  # a review restates its primary studies
@@ -183,14 +207,15 @@ def aggregate(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft | N
     if not measured:
         return None if not chosen else RecordDraft((), "insufficient", f"No study here measured {what}.")
     here = [(r, f) for r, f in measured if not plan.tissues or in_tissues(f.tissue, plan.tissues)]
-    lines = tuple(Line(f"{r.label}: {finding_text(f)}.", (f.source.chunk_id,), r.paper_id)
-                  for r, f in (here or measured))
+    if undecided(plan, measured, here):
+        return None
+    lines = tuple(finding_line(r, f) for r, f in (here or measured))
     if not here:
         where = " or ".join(plan.tissues)
         return RecordDraft(lines[:4], "insufficient",
-                           f"No study here measured {what} in the {where}; {elsewhere(measured[:3])}.")
+                           f"No study here measured {what} in the {where}; {elsewhere(measured)}.")
     verdict = decide(plan.direction, {f.direction for _, f in here})
-    reason = "" if verdict in ("yes", "no") else f"The studies disagree: {elsewhere(here[:4])}."
+    reason = "" if verdict in ("yes", "no") else f"The studies disagree: {elsewhere(here)}."
     return RecordDraft(lines[:4], verdict, reason)
 
 

@@ -20,6 +20,7 @@ _ALIASES = {
     **TERM_ALIASES,
     "downregulat": "reduc", "decreas": "reduc", "lower": "reduc", "suppress": "reduc", "inhibit": "reduc",
     "upregulat": "increas", "elevat": "increas", "rais": "increas", "rise": "increas", "rose": "increas",
+    "ganglia": "gangl",  # dorsal root ganglia / ganglion
     "down": "reduc", "dampen": "reduc", "attenuat": "reduc", "diminish": "reduc", "fell": "reduc", "fall": "reduc",
 }
 _STOPWORDS_TEXT = """a about above after again against all also am an and any are as at be because been before
