@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.safetext import valid_unicode
 from assistant.settings import Settings
+from assistant.studies.contracts import StudyRecord
+from assistant.studies.table import filter_studies
 
 # imports inside methods are deliberate: they defer faiss, torch and llama-cpp until a method needs them
 if TYPE_CHECKING:
@@ -155,6 +157,17 @@ class Assistant:
             return evidence_conflicts(self.settings.digest_dir, marker=marker, tissue=tissue)
         return evidence_table(self.settings.digest_dir, marker=marker, tissue=tissue, change=change,
                               study_type=study_type)
+
+    def studies(self, species: str | None = None, kind: str | None = None, primary: bool | None = None,
+                text: str | None = None) -> list[StudyRecord]:
+        """One study record per indexed paper (kind, population, sizes, control, stimulation, findings; every value
+        with the sentence it came from), filtered by species ('human', 'animal', 'rat', 'mouse', 'in vitro'), kind
+        (contained match), primary studies only and free text; sorted by label."""
+        return filter_studies(self.store.studies.values(), species=species, kind=kind, primary=primary, text=text)
+
+    def study(self, paper_id: str) -> StudyRecord | None:
+        """The study record of one paper, if it is indexed."""
+        return self.store.studies.get(paper_id)
 
     def corpus(self) -> list[dict[str, Any]]:
         """The manifest's entries with what is present locally for each."""

@@ -22,6 +22,7 @@ from assistant.errors import ConfigError
 if TYPE_CHECKING:
     from assistant.answer.contracts import Answer
     from assistant.corpus.contracts import Bibliography
+    from assistant.index.contracts import Passage
 
 Format = Literal["ris", "bibtex", "csl-json"]
 FORMATS: tuple[Format, ...] = ("ris", "bibtex", "csl-json")
@@ -104,8 +105,17 @@ def collect(answers: Iterable[Answer | None]) -> list[Reference]:
         for c in sorted(a.citations, key=lambda c: c.n):
             d = c.passage.doc
             if d.paper_id not in seen:
-                seen[d.paper_id] = Reference.of(d)
+                seen[d.paper_id] = Reference.of(d, note=study_note(c.passage))
     return with_keys(list(seen.values()))
+
+
+def study_note(p: Passage) -> str:
+    """What the paper's study record says of it, for an export's note field: 'Study: RCT · 149 patients'."""
+    study = p.study
+    if study is None or not (study.badge or study.kind):
+        return ""
+    kind = f" ({study.kind})" if study.kind and study.kind not in study.badge else ""
+    return f"Study: {study.badge or study.kind}{kind}"
 
 
 def corpus_references(rows: Sequence[dict[str, Any]]) -> list[Reference]:

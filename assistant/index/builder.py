@@ -43,6 +43,8 @@ from assistant.index.store import (
 )
 from assistant.safetext import valid_unicode
 from assistant.settings import Settings
+from assistant.studies.contracts import StudyRecord
+from assistant.studies.extract import EXTRACTOR_VERSION, extract_record
 
 log = logging.getLogger(__name__)
 
@@ -117,19 +119,20 @@ def sentence_table(chunks: list[Chunk]) -> tuple[np.ndarray, list[str]]:
     return np.array(rows, dtype=np.int32).reshape(-1, 3), texts
 
 
-BUILDER_VERSION = 2
+BUILDER_VERSION = 3
 """Recorded in the manifest. 2: every record of a multi-record PubMed / PMC file is indexed, the manifest holds
-checksums, chunks carry the instruction-like flag. Files of an older version's index are re-read (the embedding
-cache keeps that cheap)."""
+checksums, chunks carry the instruction-like flag. 3: a study record per document. Files of an older version's
+index are re-read (the embedding cache keeps that cheap)."""
 
 
 def build_index(settings: Settings, rebuild: bool = False, progress: bool = True,
-                embedder: Embedder | None = None, lock_wait_s: float = 0.0) -> BuildSummary:
-    """Read, chunk and embed what changed; carry over the rest; write a new version atomically.
+                embedder: Embedder | None = None, lock_wait_s: float = 0.0, records: bool = True) -> BuildSummary:
+    """Read, chunk and embed what changed; carry over the rest; extract the study records of new or changed
+    documents (``records=False`` skips them, for benchmarks); write a new version atomically.
 
     Holds the index folder's build lock throughout (IndexBusyError when another build has it)."""
     with build_lock(settings.index_dir, lock_wait_s):
-        return _build(settings, rebuild, progress, embedder)
+        return _build(settings, rebuild, progress, embedder, records)
 
 
 def _previous(settings: Settings, rebuild: bool, summary: BuildSummary) -> IndexData | None:
@@ -177,7 +180,8 @@ def _record_label(rel: str, doc: Document, many: bool) -> str:
     return f"{rel} [{ident}]"
 
 
-def _build(settings: Settings, rebuild: bool, progress: bool, embedder: Embedder | None) -> BuildSummary:
+def _build(settings: Settings, rebuild: bool, progress: bool, embedder: Embedder | None,
+           with_records: bool = True) -> BuildSummary:
     t0 = time.perf_counter()
     summary = BuildSummary()
     root = settings.corpus_dir
@@ -253,6 +257,8 @@ def _build(settings: Settings, rebuild: bool, progress: bool, embedder: Embedder
 
     for c in chunks:
         c.instruction_like = instruction_like(c.text)
+    records = (study_records(docs, chunks, old.records if old is not None else {}, progress=progress)
+               if with_records else {})
 
     # One batched pass over every new chunk (cached vectors are reused, never re-embedded); the cache is
     # committed batch by batch, so a build that is interrupted resumes where it stopped.
@@ -293,13 +299,37 @@ def _build(settings: Settings, rebuild: bool, progress: bool, embedder: Embedder
     dim = vectors.shape[1] if vectors.ndim == 2 and len(vectors) else 384
     sentence_vectors = (sent_vecs.astype(np.float16) if len(sent_texts)
                         else np.zeros((0, dim), np.float16))
-    data = IndexData(docs, chunks, vectors, manifest, sentences=spans, sentence_vectors=sentence_vectors)
+    data = IndexData(docs, chunks, vectors, manifest, sentences=spans, sentence_vectors=sentence_vectors,
+                     records=records)
     path = write_version(settings.index_dir, data, settings.faiss_index, settings.hnsw_from_chunks)
     summary.documents, summary.chunks = len(docs), len(chunks)
     summary.flagged_chunks = len(manifest.instruction_like)
     summary.seconds = round(time.perf_counter() - t0, 2)
     summary.path = str(path)
     return summary
+
+
+def study_records(docs: list[DocumentMeta], chunks: list[Chunk], old: dict[str, StudyRecord],
+                  progress: bool = True) -> dict[str, StudyRecord]:
+    """The study record of every document, by doc_id: an unchanged document (same sha256, same extractor) keeps
+    the record of the previous version, the others are extracted from their chunks (planted instructions are
+    never a source)."""
+    by_doc: dict[str, list[Chunk]] = {}
+    for c in chunks:
+        if not c.instruction_like:
+            by_doc.setdefault(c.doc_id, []).append(c)
+    out: dict[str, StudyRecord] = {}
+    for d in tqdm(docs, desc="records", unit="doc", disable=not progress or len(docs) < 50):
+        prev = old.get(d.doc_id)
+        if prev is not None and prev.source_sha256 == d.sha256 and prev.extractor == EXTRACTOR_VERSION:
+            out[d.doc_id] = prev
+            continue
+        try:
+            out[d.doc_id] = extract_record(d, by_doc.get(d.doc_id, [])).model_copy(
+                update={"source_sha256": d.sha256, "extractor": EXTRACTOR_VERSION})
+        except Exception as exc:  # noqa: BLE001 - a record that cannot be read must not stop the build
+            log.warning("no study record for %s: %s: %s", d.doc_id, type(exc).__name__, exc)
+    return out
 
 
 def _documents_by_source(docs: list[DocumentMeta]) -> dict[str, SourceRecord]:

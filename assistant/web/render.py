@@ -7,16 +7,18 @@ block and hand the rest to the Markdown renderer.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from assistant.studies.table import row_sources, study_row
 from assistant.vocab import AnswerFlag, Backend
 from assistant.web.history import MARKER_RE
 
 if TYPE_CHECKING:
     from assistant.answer.contracts import Answer, Citation, Evidence, EvidenceSentence, VerdictBasis
     from assistant.index.contracts import IndexStatus, Passage
+    from assistant.studies.contracts import StudyRecord
     from assistant.web.session import Turn
 
 KIND_LABELS = {
@@ -291,8 +293,10 @@ def _cite_chips(answer: Answer, turn_no: int) -> str:
     chips = []
     for c in sorted(answer.citations, key=lambda c: c.n):
         flag = {True: "", False: " ✗", None: ""}[c.supported]
+        study = c.passage.study
+        what = study.badge if study is not None and study.badge else kind_label(c.passage.doc.kind)
         chips.append(f'<a class="cite chip" href="#{cite_id(turn_no, c.n)}">[{c.n}] '
-                     f"{escape(c.passage.doc.short_label())} · {escape(kind_label(c.passage.doc.kind))}{flag}</a>")
+                     f"{escape(c.passage.doc.short_label())} · {escape(what)}{flag}</a>")
     return " ".join(chips)
 
 
@@ -450,7 +454,8 @@ def source_card_html(p: Passage, n: int, dom_id: str, supported: bool | None = N
     cls = "src-card" + ("" if cited else " uncited") + (" unsupported" if supported is False else "")
     return (f'<details class="{cls}" id="{dom_id}"{" open" if open_ else ""}>'
             f'<summary><span class="n">[{n}]</span> <span class="who">{escape(d.short_label())}</span> '
-            f'<span class="badge kind kind-{escape(d.kind)}">{escape(kind_label(d.kind))}</span> {flag}'
+            f'<span class="badge kind kind-{escape(d.kind)}">{escape(kind_label(d.kind))}</span> '
+            + study_badge_html(p) + f'{flag}'
             f'<div class="title">{escape(d.title or "(untitled)")}</div>'
             + (f'<div class="where">{escape(where)}</div>' if where else "") + "</summary>"
             f'<div class="meta">{meta}</div>'
@@ -461,6 +466,14 @@ def source_card_html(p: Passage, n: int, dom_id: str, supported: bool | None = N
             + (f" · cosine {p.dense_score:.3f}" if p.dense_score is not None else "")
             + (f" · BM25 {p.bm25_score:.2f}" if p.bm25_score is not None else "")
             + f" · chunk {escape(p.chunk.chunk_id)}</div></details>")
+
+
+def study_badge_html(p: Passage) -> str:
+    """The paper's evidence badge from its study record ('RCT · 149 patients', 'rat · CCI · n = 32')."""
+    if p.study is None or not p.study.badge:
+        return ""
+    human = " human" if p.study.human else ""
+    return f'<span class="badge study{human}" title="from the study record">{escape(p.study.badge)}</span> '
 
 
 def _pending_sources(turn: Turn, turn_no: int, head: str) -> str:
@@ -544,3 +557,38 @@ def status_html(status: IndexStatus | None, backend: str, model: str, error: str
             parts.append(f'<span class="warn">index stale ({escape(reasons)}): run '
                          "<code>rtms-assistant index build</code></span>")
     return '<div class="rtms-status">' + " · ".join(parts) + "</div>"
+
+
+_STUDY_COLUMNS = (("Study", "label"), ("Evidence", "badge"), ("Kind", "kind"), ("Species", "species"),
+                  ("Condition", "condition"), ("n", "n"), ("Control", "control"), ("Blinding", "blinding"),
+                  ("Target", "target"), ("Frequency", "frequency"), ("Sessions", "sessions"),
+                  ("Findings", "findings"))
+
+
+def studies_table_html(records: Sequence[StudyRecord], sentence: Callable[[str, int, int], str | None]) -> str:
+    """The Studies tab: one row per paper; each cell links to the sentence(s) its values were read from, listed
+    under the table (``sentence(chunk_id, start, end)`` gives a sentence's text)."""
+    if not records:
+        return '<p class="studies-empty">No study matches these filters.</p>'
+    notes: dict[tuple[str, int, int], int] = {}
+    rows = []
+    for rec in records:
+        row, sources = study_row(rec), row_sources(rec)
+        cells = []
+        for _, key in _STUDY_COLUMNS:
+            value = row[key]
+            text = escape("" if value is None else str(value))
+            refs = [notes.setdefault(spot, len(notes) + 1) for spot in sources.get(key, [])[:3]]
+            links = "".join(f'<a class="src-ref" href="#study-src-{n}">{n}</a>' for n in refs)
+            cells.append(f"<td>{text}{'<sup>' + links + '</sup>' if text and links else ''}</td>")
+        human = ' class="human"' if rec.is_human else ""
+        rows.append(f'<tr{human} data-paper="{escape(rec.paper_id)}">{"".join(cells)}</tr>')
+    head = "".join(f"<th>{name}</th>" for name, _ in _STUDY_COLUMNS)
+    srcs = []
+    for (chunk_id, start, end), n in notes.items():
+        text = sentence(chunk_id, start, end)
+        srcs.append(f'<li id="study-src-{n}" value="{n}">{escape(text or "(sentence not in the index)")} '
+                    f'<span class="chunk">chunk {escape(chunk_id)}</span></li>')
+    return (f'<div class="rtms-studies"><p class="studies-count">{len(records)} paper(s)</p>'
+            f'<table class="studies"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+            f'<h4>Source sentences</h4><ol class="study-sources">{"".join(srcs)}</ol></div>')
