@@ -530,9 +530,9 @@ def model_label(backend: str, settings: Any) -> str:
     return m.name if m else "default GGUF (Qwen2.5-Coder-1.5B-Instruct Q4_K_M)"
 
 
-MODEL_PENDING = ("the model is not ready yet, so answers are extracted from the passages without an LLM; the app "
-                 "switches to the model by itself once it is installed (<code>make run</code> builds it in the "
-                 "background)")
+MODEL_PENDING = ("the model is not ready yet (point here for why), so answers are extracted from the passages "
+                 "without an LLM; the app switches to the model by itself once it is installed (<code>make run</code> "
+                 "builds it in the background)")
 
 
 def status_html(status: IndexStatus | None, backend: str, model: str, error: str | None = None,
