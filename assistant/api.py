@@ -93,6 +93,11 @@ class Assistant:
         return self.engine.stream(question, history=history, backend=backend, k=k, retrieval=retrieval,
                                   passages=passages)
 
+    def llm_unavailable(self, backend: str | None = None) -> str | None:
+        """Why ``backend``'s model is not used yet and answers are extracted from the passages instead (e.g.
+        llama-cpp-python still building in the background); None once it is used. The model is tried first."""
+        return self.engine.unavailable(backend or self.settings.backend)
+
     def warm_up(self, backend: str | None = None, search: bool = True) -> dict[str, float]:
         """Pay the start-up costs now instead of on the first question: open the index and the query encoder, load
         the answer model and evaluate its fixed system prompt once (llama.cpp reuses that prompt prefix for every

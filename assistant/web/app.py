@@ -125,13 +125,18 @@ class WebApp:
         if last is not None and last.model and last.backend == session.backend:
             model = last.model
         try:
+            pending = self.assistant.llm_unavailable(session.backend)  # tries the model again first
+        except Exception:  # the status line must never break the page; a question shows what is wrong
+            pending = None
+        try:
             st = self.assistant.status()
         except AssistantError as exc:
-            return render.status_html(None, session.backend, model, error=str(exc))
+            return render.status_html(None, session.backend, model, error=str(exc), llm_unavailable=pending)
         except Exception as exc:  # status must never break the page
             log.exception("index status failed")
-            return render.status_html(None, session.backend, model, error=f"status unavailable ({exc})")
-        return render.status_html(st, session.backend, model)
+            return render.status_html(None, session.backend, model, error=f"status unavailable ({exc})",
+                                      llm_unavailable=pending)
+        return render.status_html(st, session.backend, model, llm_unavailable=pending)
 
     # --- chat ----------------------------------------------------------------------------------
     def respond(self, question: str, session: ChatSession) -> Iterator[tuple[Any, ...]]:

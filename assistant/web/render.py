@@ -32,9 +32,9 @@ KIND_LABELS = {
 
 # Answer.flags worth telling the reader about, in plain words.
 FLAG_NOTES = {
-    AnswerFlag.LLM_UNAVAILABLE: "The selected model is not available here, so this answer was extracted from the "
-                                "passages without an LLM. Install the model (`make run`) or pick another backend "
-                                "under Settings.",
+    AnswerFlag.LLM_UNAVAILABLE: "The selected model is not available yet, so this answer was extracted from the "
+                                "passages without an LLM. The app uses the model once it is installed (`make run` "
+                                "installs it), or pick another backend under Settings.",
     AnswerFlag.EXTRACTIVE_FALLBACK: "The sentences shown are taken from the passages directly, because the model "
                                     "declined or its own answer could not be checked against them.",
     AnswerFlag.VERDICT_FROM_FINDINGS: "No sentence of the model's answer could be checked; the verdict shown is "
@@ -543,9 +543,19 @@ def model_label(backend: str, settings: Any) -> str:
     return m.name if m else "default GGUF (Qwen2.5-Coder-1.5B-Instruct Q4_K_M)"
 
 
-def status_html(status: IndexStatus | None, backend: str, model: str, error: str | None = None) -> str:
-    """One line: backend, model, documents and chunks indexed, staleness."""
+MODEL_PENDING = ("the model is not ready yet (point here for why), so answers are extracted from the passages "
+                 "without an LLM; the app switches to the model by itself once it is installed (<code>make run</code> "
+                 "builds it in the background)")
+
+
+def status_html(status: IndexStatus | None, backend: str, model: str, error: str | None = None,
+                llm_unavailable: str | None = None) -> str:
+    """One line: backend, model (or why it is not used yet: ``llm_unavailable``), documents and chunks indexed,
+    staleness."""
     parts = [f"Backend: <b>{escape(backend)}</b>", f"model: {escape(model)}"]
+    if llm_unavailable:
+        parts.append(f'<span class="warn" id="rtms-model-pending" title="{escape(llm_unavailable)}">'
+                     f"{MODEL_PENDING}</span>")
     if error:
         parts.append(f'<span class="warn">index: {escape(error)}</span>')
     elif status is None or not status.exists:
