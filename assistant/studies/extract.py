@@ -184,8 +184,9 @@ def _sizes(sents: Sequence[_Sent]) -> tuple[Size, ...]:
             elif V.TREATED_VERB.search(verb) and role != "studies":
                 role = "treated"
             n = V.parse_number(m.group("num"))
-            if n is not None and 1900 <= n <= 2100 and m.group("num").isdigit() and role != "studies":
-                continue  # a year ('2010 patients' is rarer than 'in 2010 patients ...')
+            if n is not None and 1950 <= n <= 2030 and V.YEAR_BEFORE.search(s.text, 0, m.start()):
+                continue  # a year: 'the 2014 studies', 'in 2010 patients were ...'
+
             add(n, role, s, m.start(), m.end())
         for m in V.COUNT_VERB.finditer(s.text):
             verb = m.group("verb").lower()
@@ -297,11 +298,12 @@ def _markers_in(text: str) -> list[tuple[str, int, int]]:
     """(canonical marker or behavioural outcome, start, end) of each mention in a sentence."""
     out: list[tuple[str, int, int]] = []
     taken: list[tuple[int, int]] = []
-    for m in V.LONG_MARKER.finditer(text):
-        name = V.marker_of(m.group(0))
-        if name:
-            out.append((name, m.start(), m.end()))
-            taken.append((m.start(), m.end()))
+    for pattern, canonical in V.LONG_MARKERS:
+        for m in pattern.finditer(text):
+            name = canonical or V.marker_of(m.group(0))
+            if name:
+                out.append((name, m.start(), m.end()))
+                taken.append((m.start(), m.end()))
     for m in V.MARKER_TOKEN.finditer(text):
         tok = m.group(0)
         if not any(ch.isupper() or ch.isdigit() or ch in "αβγδκμ" for ch in tok):
@@ -418,13 +420,13 @@ def _note_kind(study_type: str, hits: Sequence[Fact], species: Sequence[Fact], s
         return ruled
     if study_type == "animal study":
         animal = [f for f in species if f.value not in ("human", "cell culture")]
-        return Fact(value="animal study", source=animal[0].source) if animal else ruled
-    support = V.NOTE_KIND_SUPPORT.get(study_type)
+        return Fact(value="animal study", source=animal[0].source) if animal else None
+    kind, support = V.NOTE_KIND_SUPPORT.get(study_type, ("", None))
     for s in sents if support else ():
         m = support.search(s.text) if support else None
         if m:
-            return s.fact(allowed[0], m)
-    return ruled
+            return s.fact(kind, m)
+    return None  # the body never says what the front matter says, and the rules read something else
 
 
 def _note_species(expected: str, found: tuple[Fact, ...], sents: Sequence[_Sent]) -> tuple[Fact, ...]:
@@ -456,6 +458,25 @@ def _note_stimulation(expected: Mapping[str, Any], found: Stimulation) -> Stimul
         "pulses": _prefer(pulses, found.pulses), "sessions": _prefer(sessions, found.sessions)})
 
 
+def _mentions(text: str, marker: str) -> list[tuple[str, int, int]]:
+    """Where a sentence names ``marker``: a canonical marker by any spelling, another name as written (without a
+    parenthetical: 'A1 (neurotoxic) astrocyte markers' is found as 'A1 astrocyte markers', else as its first word
+    when that is a code such as 'A1')."""
+    if V.marker_of(marker):
+        return _markers_in(text)
+    out: list[tuple[str, int, int]] = []
+    names = [marker, re.sub(r"\s*\([^)]*\)", "", marker)]
+    first = marker.split()[0]
+    if first != marker and re.fullmatch(r"[A-Z][A-Za-z]*\d+[\w-]*", first):
+        names.append(first)
+    for name in dict.fromkeys(names):
+        if out:
+            break
+        pattern = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])", re.IGNORECASE)
+        out += [(marker, m.start(), m.end()) for m in pattern.finditer(text)]
+    return out
+
+
 def _note_findings(expected: Sequence[Mapping[str, Any]], sents: Sequence[_Sent],
                    found: tuple[Finding, ...]) -> tuple[Finding, ...]:
     out: list[Finding] = []
@@ -467,7 +488,7 @@ def _note_findings(expected: Sequence[Mapping[str, Any]], sents: Sequence[_Sent]
             continue
         best: tuple[int, _Sent, int, int, tuple[Direction, int, int] | None, str | None] | None = None
         for s in sents:
-            for name, a, b in _markers_in(s.text):
+            for name, a, b in _mentions(s.text, want):
                 if name != want:
                     continue
                 dirs = [d for d in _directions(s.text) if d[0] == change]

@@ -210,7 +210,7 @@ CONDITIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
 pain' too: see ``extract._conditions``)."""
 
 # --- sizes ---------------------------------------------------------------------------------------------------
-_ADJ = r"(?:[A-Za-z][\w/-]*,? ){0,4}?"
+_ADJ = r"(?:[A-Za-z][\w/-]* ){0,4}?"
 SIZE_NOUNS: dict[str, str] = {
     "patients": "patients", "patient": "patients", "cases": "patients", "outpatients": "patients",
     "inpatients": "patients", "women": "participants", "men": "participants", "children": "participants",
@@ -239,6 +239,8 @@ N_EQUALS = re.compile(r"\(\s*[nN]\s*=\s*(?P<num>\d[\d,]*)\s*\)|\b[nN]\s*=\s*(?P<
 COUNT_VERB = re.compile(rf"(?<![\w.,/%-])(?P<num>{NUMBER}) (?:were|was) (?:subsequently |successfully |finally )?"
                         rf"(?P<verb>randomi[sz]ed|randomly assigned|treated|enrolled|included)\b", _I)
 """A count without its noun ('Of 152 randomised patients, 149 were treated')."""
+YEAR_BEFORE = re.compile(r"\b(?:the|in|since|from|until|before|after|and|to|of|between)\s+$", _I)
+"""The words before a number that make it a year ('the 2014 studies')."""
 RANDOMISED_VERB = re.compile(r"\brandomi[sz]ed\b|\brandomly\b|\ballocated\b|\bassigned\b", _I)
 TREATED_VERB = re.compile(r"\btreated\b|\breceived\b|\bunderwent\b", _I)
 
@@ -325,7 +327,9 @@ _LONG_MARKERS: tuple[tuple[str, str], ...] = (
     (r"calcitonin gene[- ]related peptide", "CGRP"),
     (r"(?:beta|β)[- ]endorphin", "β-endorphin"),
 )
-LONG_MARKER = re.compile("|".join(f"(?:{p})" for p, _ in _LONG_MARKERS), _I)
+LONG_MARKERS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(rf"\b{p}\b", _I), c)
+                                                              for p, c in _LONG_MARKERS)
+"""Markers written out in words, with their canonical name ('' when ``marker_of`` reads it from the words)."""
 MARKER_TOKEN = re.compile(r"(?<![\w-])[A-Za-zαβγδκμß][\w\-αβγδκμß]*(?<!-)")
 """Candidate marker tokens ('TNF-α', 'IL1B', 'Iba-1'); a token is a marker when its key is a canonical one."""
 _MARKER_KEYS = {marker_key(m): m for m in CANONICAL_MARKERS}
@@ -423,15 +427,17 @@ NOTE_KINDS: dict[str, tuple[str, ...]] = {
     "review": ("review",),
     "narrative review": ("review",),
 }
-"""A note's ``study_type`` → the record kinds it allows (the rules pick among them), the first as default."""
-NOTE_KIND_SUPPORT: dict[str, re.Pattern[str]] = {
-    "clinical trial": re.compile(r"\btrials?\b", _I),
-    "observational study": re.compile(r"\b(?:survey|cohort|observational|registry|questionnaire|population)\b", _I),
-    "cell study": re.compile(r"\b(?:cultured?|cells?|in vitro)\b", _I),
-    "meta-analysis": re.compile(r"\bmeta-?analys[ie]s\b|\bpooled\b", _I),
-    "guideline": re.compile(r"\bguidelines?\b|\brecommendations?\b|\brecommend(?:s|ed)?\b", _I),
-    "systematic review": re.compile(r"\bsystematic\w*\b|\bevidence map\b", _I),
-    "review": re.compile(r"\breview\w*\b|\bsummari[sz]\w+\b", _I),
-    "narrative review": re.compile(r"\breview\w*\b|\bsummari[sz]\w+\b", _I),
+"""A note's ``study_type`` → the record kinds it allows (the rules pick among them)."""
+_REVIEW_WORDS = re.compile(r"\breview\w*\b|\bsummari[sz]\w+\b", _I)
+NOTE_KIND_SUPPORT: dict[str, tuple[str, re.Pattern[str]]] = {
+    "clinical trial": ("controlled trial", re.compile(r"\btrials?\b|\bsham\b|\bplacebo\b|\bcontrol group\b", _I)),
+    "observational study": ("cross-sectional study", re.compile(r"\bsurveys?\b|\bquestionnaires?\b", _I)),
+    "cell study": ("in vitro", re.compile(r"\bcultured?\b|\bcells?\b|\bin vitro\b", _I)),
+    "meta-analysis": ("meta-analysis", re.compile(r"\bmeta-?analys[ie]s\b|\bpooled\b", _I)),
+    "guideline": ("guideline", re.compile(r"\bguidelines?\b|\brecommendations?\b|\brecommend(?:s|ed)?\b", _I)),
+    "systematic review": ("systematic review", re.compile(r"\bsystematic\w*\b|\bevidence map\b", _I)),
+    "review": ("review", _REVIEW_WORDS),
+    "narrative review": ("review", _REVIEW_WORDS),
 }
-"""Words that support a note's study_type when no kind phrase of the rules is found in its body."""
+"""A note's study_type → the kind recorded, and the words that support it, when no kind phrase of the rules is
+found in its body (a body that never says so records no kind)."""
