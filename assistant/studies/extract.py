@@ -90,14 +90,20 @@ def _main(sents: Sequence[_Sent]) -> list[_Sent]:
     return main or list(sents)
 
 
-def _scan(sents: Iterable[_Sent], table: Sequence[tuple[str, re.Pattern[str]]]) -> list[Fact]:
-    return [s.fact(value, m) for s in sents for value, pattern in table for m in pattern.finditer(s.text)]
+def _scan(sents: Iterable[_Sent], table: tuple[tuple[str, re.Pattern[str]], ...]) -> list[Fact]:
+    """Every hit of every pattern of ``table`` in the sentences, as a fact of the pattern's value."""
+    quick = V.any_of(table)
+    return [s.fact(value, m) for s in sents if quick.search(s.text)
+            for value, pattern in table for m in pattern.finditer(s.text)]
 
 
 # --- population --------------------------------------------------------------------------------------------
 def _animal_facts(sents: Sequence[_Sent]) -> list[Fact]:
     out = []
+    quick = V.any_of(V.ANIMAL_SPECIES)
     for s in sents:
+        if not quick.search(s.text):
+            continue
         context = [(m.start(), m.end()) for m in V.ANIMAL_CONTEXT.finditer(s.text)]
         for value, pattern in V.ANIMAL_SPECIES:
             for m in pattern.finditer(s.text):
@@ -175,7 +181,7 @@ def _sizes(sents: Sequence[_Sent]) -> tuple[Size, ...]:
         out.append(Size(n=n, role=role, source=s.source(a, b)))
 
     for s in _main(sents):
-        for m in V.SIZE.finditer(s.text):
+        for m in V.SIZE.finditer(s.text) if V.SIZE_NOUN.search(s.text) else ():
             noun = m.group("noun").lower()
             role: SizeRole = SIZE_ROLE_OF_NOUN[noun]  # type: ignore[assignment]
             verb = m.group("verb") or ""
@@ -239,7 +245,10 @@ def _kind(hits: Sequence[Fact], species: Sequence[Fact]) -> Fact | None:
 
 def _controls(sents: Sequence[_Sent]) -> tuple[Fact, ...]:
     out = []
+    quick = V.any_of(V.CONTROLS)
     for s in _main(sents):
+        if not quick.search(s.text):
+            continue
         for value, pattern in V.CONTROLS:
             for m in pattern.finditer(s.text):
                 if value == "drug" and not V.COMPARISON.search(s.text):
@@ -306,8 +315,6 @@ def _markers_in(text: str) -> list[tuple[str, int, int]]:
                 taken.append((m.start(), m.end()))
     for m in V.MARKER_TOKEN.finditer(text):
         tok = m.group(0)
-        if not any(ch.isupper() or ch.isdigit() or ch in "αβγδκμ" for ch in tok):
-            continue
         if any(a <= m.start() < b for a, b in taken):
             continue
         name = V.marker_of(tok)
@@ -362,11 +369,11 @@ def _findings(sents: Sequence[_Sent]) -> tuple[Finding, ...]:
     out: list[Finding] = []
     seen: set[tuple[str, str | None, str]] = set()
     for s in _main(sents):
-        markers = _markers_in(s.text)
-        if not markers:
-            continue
         directions = _directions(s.text)
         if not directions:
+            continue
+        markers = _markers_in(s.text)
+        if not markers:
             continue
         for name, a, b in markers:
             d = _nearest(a, directions)

@@ -8,10 +8,18 @@ Each pattern is compiled once, at import. A table maps a pattern's hit to the no
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from assistant.corpus.markers import CANONICAL_MARKERS, canonical_marker, marker_key
 
 _I = re.IGNORECASE
+
+
+@lru_cache(maxsize=64)
+def any_of(table: tuple[tuple[str, re.Pattern[str]], ...]) -> re.Pattern[str]:
+    """One pattern matching wherever any pattern of ``table`` does: a sentence it misses needs no other look."""
+    return re.compile("|".join(f"(?:{p.pattern})" for _, p in table), _I)
+
 
 # --- numbers written as words ------------------------------------------------------------------------------
 UNITS: dict[str, int] = {
@@ -230,6 +238,8 @@ SIZE = re.compile(rf"(?<![\w.,/%-])(?P<num>{NUMBER})(?![\w%.,-]\d|\s*%|\s*(?:per
                   rf"(?P<verb>,? (?:[A-Za-z]+ ){{0,3}}?(?:were|was) (?:\w+ )?(?:randomi[sz]ed|randomly|treated|"
                   rf"included|enrolled|recruited|studied|analy[sz]ed|assigned|allocated))?", _I)
 """'149 patients were randomised', 'Thirty-two male Sprague-Dawley rats', '12 studies'."""
+SIZE_NOUN = re.compile(rf"\b(?:{_NOUNS})\b", _I)
+"""A sentence without one of these nouns holds no ``SIZE``."""
 GROUPS_OF = re.compile(rf"\b(?P<groups>{NUMBER}) (?:\w+ )?groups? of (?P<num>{NUMBER})\b"
                        rf"|\((?:n|N) ?= ?(?P<num2>\d+)(?: (?:per|in each|each) (?:group|arm))\)"
                        rf"|\b(?P<num3>{NUMBER}) (?:rats|mice|animals|patients|participants) (?:per|in each|each) "
@@ -330,8 +340,9 @@ _LONG_MARKERS: tuple[tuple[str, str], ...] = (
 LONG_MARKERS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(rf"\b{p}\b", _I), c)
                                                               for p, c in _LONG_MARKERS)
 """Markers written out in words, with their canonical name ('' when ``marker_of`` reads it from the words)."""
-MARKER_TOKEN = re.compile(r"(?<![\w-])[A-Za-zαβγδκμß][\w\-αβγδκμß]*(?<!-)")
-"""Candidate marker tokens ('TNF-α', 'IL1B', 'Iba-1'); a token is a marker when its key is a canonical one."""
+MARKER_TOKEN = re.compile(r"(?<![\w-])(?=[\w\-αβγδκμß]*[A-Z0-9αβγδκμ])[A-Za-zαβγδκμß][\w\-αβγδκμß]*(?<!-)")
+"""Candidate marker tokens ('TNF-α', 'IL1B', 'Iba-1': a capital, digit or Greek letter in them); a token is a
+marker when its key is a canonical one."""
 _MARKER_KEYS = {marker_key(m): m for m in CANONICAL_MARKERS}
 _LONG_CANONICAL = {"interleukin6": "IL-6", "interleukin10": "IL-10", "interleukin17": "IL-17",
                    "interleukin18": "IL-18", "neuronalnitricoxidesynthase": "nNOS",
