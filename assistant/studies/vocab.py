@@ -31,9 +31,10 @@ TENS: dict[str, int] = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "s
                         "eighty": 80, "ninety": 90}
 _UNIT_WORDS = "|".join(sorted(UNITS, key=len, reverse=True))
 _TEN_WORDS = "|".join(TENS)
-NUMBER = (rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+|(?:{_TEN_WORDS})(?:[- ](?:{_UNIT_WORDS}))?|{_UNIT_WORDS}"
-          rf"|(?:a|one|two|three|four|five) hundred(?: and (?:{_TEN_WORDS})(?:[- ](?:{_UNIT_WORDS}))?"
-          rf"| and (?:{_UNIT_WORDS}))?)")
+NUMBER = (rf"(?:(?:a|one|two|three|four|five|six|seven|eight|nine) hundreds?"
+          rf"(?: and (?:{_TEN_WORDS})(?:[- ](?:{_UNIT_WORDS}))?| and (?:{_UNIT_WORDS}))?"
+          rf"|\d{{1,3}}(?:,\d{{3}})+(?![,.]?\d)|\d+(?![,.]?\d)"
+          rf"|(?:{_TEN_WORDS})(?:[- ](?:{_UNIT_WORDS}))?|{_UNIT_WORDS})")
 """A count as authors write it: '149', '1,024', 'Thirty-two', 'twelve', 'one hundred and six'."""
 
 
@@ -51,7 +52,7 @@ def parse_number(text: str) -> int | None:
             total += UNITS[w]
         elif w in TENS:
             total += TENS[w]
-        elif w == "hundred":
+        elif w in ("hundred", "hundreds"):
             total = max(total, 1) * 100
         elif w == "a":
             total += 1
@@ -218,7 +219,8 @@ CONDITIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
 pain' too: see ``extract._conditions``)."""
 
 # --- sizes ---------------------------------------------------------------------------------------------------
-_ADJ = r"(?:[A-Za-z][\w/-]* ){0,4}?"
+_NOT_ADJ = rf"(?:of|percent|per|and|or|in|with|from|to|than|hundreds?|{_UNIT_WORDS}|{_TEN_WORDS})\b"
+_ADJ = rf"(?:(?!{_NOT_ADJ})[A-Za-z][\w/-]* ){{0,4}}?"
 SIZE_NOUNS: dict[str, str] = {
     "patients": "patients", "patient": "patients", "cases": "patients", "outpatients": "patients",
     "inpatients": "patients", "women": "participants", "men": "participants", "children": "participants",
@@ -245,7 +247,8 @@ GROUPS_OF = re.compile(rf"\b(?P<groups>{NUMBER}) (?:\w+ )?groups? of (?P<num>{NU
                        rf"|\b(?P<num3>{NUMBER}) (?:rats|mice|animals|patients|participants) (?:per|in each|each) "
                        rf"(?:group|arm)\b", _I)
 """Sizes per arm: 'four groups of eight', '(n = 8 per group)', '10 rats per group'."""
-N_EQUALS = re.compile(r"\(\s*[nN]\s*=\s*(?P<num>\d[\d,]*)\s*\)|\b[nN]\s*=\s*(?P<num2>\d[\d,]*)\b(?!\s*(?:per|each))")
+N_EQUALS = re.compile(r"\(\s*[nN]\s*=\s*(?P<num>\d[\d,]*)\s*\)|\b[nN]\s*=\s*(?P<num2>\d{1,3}(?:,\d{3})+|\d+)(?![,.]?\d)"
+                      r"(?!\s*(?:per|each))")
 COUNT_VERB = re.compile(rf"(?<![\w.,/%-])(?P<num>{NUMBER}) (?:were|was) (?:subsequently |successfully |finally )?"
                         rf"(?P<verb>randomi[sz]ed|randomly assigned|treated|enrolled|included)\b", _I)
 """A count without its noun ('Of 152 randomised patients, 149 were treated')."""
