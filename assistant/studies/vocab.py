@@ -183,9 +183,10 @@ STRAINS: tuple[tuple[str, re.Pattern[str]], ...] = (
 CELL_CULTURE = re.compile(r"\bcell cultures?\b|\bcultured (?:\w+ )?(?:cells|neurons|microglia|astrocytes)\b"
                           r"|\bcell lines?\b|\b(?:BV-?2|PC-?12|HEK-?293|SH-SY5Y|HeLa)(?: cells)?\b", _I)
 
-SEX_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("male", re.compile(r"\bmales?\b|\bmen\b|\bboys\b|\bboth (?:sexes|genders)\b|\b(?:\d+-year-old )man\b", _I)),
-    ("female", re.compile(r"\bfemales?\b|\bwomen\b|\bgirls\b|\bboth (?:sexes|genders)\b|\bpregnan(?:t|cy)\b"
+_BOTH_SEXES = r"\bboth (?:sexes|genders)\b|\b(?:sex|gender)\b(?! hormones?| steroids?| workers?| chromosomes?)"
+SEX_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (  # 'sex' or 'gender' as a variable: both were studied
+    ("male", re.compile(rf"\bmales?\b|\bmen\b|\bboys\b|{_BOTH_SEXES}|\b(?:\d+-year-old )man\b", _I)),
+    ("female", re.compile(rf"\bfemales?\b|\bwomen\b|\bgirls\b|{_BOTH_SEXES}|\bpregnan(?:t|cy)\b"
                           r"|\bmothers\b|\bmaternal\b|\b(?:\d+-year-old )woman\b|\bpostmenopausal\b", _I)),
 )
 

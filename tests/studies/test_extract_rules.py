@@ -192,3 +192,9 @@ def test_merge_records() -> None:
         merge_records([extract_record(abs_doc, abs_chunks), extract_record(other, other_chunks)])
     with pytest.raises(ValueError):
         merge_records([])
+
+
+def test_sex() -> None:
+    assert set(values(record("Forty women and 12 men were enrolled.").sex)) == {"female", "male"}
+    assert set(values(record("Cases were matched to controls for age and sex.").sex)) == {"male", "female"}
+    assert not record("Serum sex hormones were measured in 30 patients.").sex
