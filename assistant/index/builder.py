@@ -170,6 +170,18 @@ def _read_file(path: Path, rel: str, sha: str) -> list[Document]:
     return docs
 
 
+def _too_large(path: Path, rel: str, settings: Settings) -> str:
+    """Why ``path`` is too large to index ('' when it is not): over max_file_mb (PDFs: or max_pdf_mb)."""
+    limit = settings.max_file_mb
+    if path.suffix.lower() == ".pdf":
+        limit = max(limit, settings.max_pdf_mb)
+    mb = path.stat().st_size / 1e6
+    if mb <= limit:
+        return ""
+    return (f"{rel}: {mb:.1f} MB is larger than the {limit:g} MB limit for one corpus file — split it, or raise "
+            f"the limit (e.g. RTMS_MAX_FILE_MB={int(mb) + 1}) and run `rtms-assistant index build`")
+
+
 def _record_label(rel: str, doc: Document, many: bool) -> str:
     if not many:
         return rel
@@ -215,6 +227,10 @@ def _build(settings: Settings, rebuild: bool, progress: bool, embedder: Embedder
                 chunks.append(old.chunks[r])  # type: ignore[union-attr]
                 vectors_by_row.append(old.vectors[r])  # type: ignore[union-attr]
             summary.reused_documents += len(metas)
+            continue
+        if too_big := _too_large(root / rel, rel, settings):
+            summary.skipped.append((rel, too_big))
+            log.warning("skipped %s", too_big)
             continue
         try:
             file_docs = _read_file(root / rel, rel, sha)

@@ -1,0 +1,80 @@
+"""Issue 31, index side: one hostile corpus file (repeated sections, a YAML alias bomb, a deeply nested sidecar,
+a huge file) is skipped or indexed by name and never stops the build. Every corpus here is invented."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.index.builder import build_index
+from assistant.index.store import IndexStore
+from assistant.safetext import load_json, load_yaml
+from assistant.settings import Settings
+from tests.conftest import write_note, write_small_corpus
+from tests.hostile_fixtures import REPEATED_RESULTS_BODY, deep_json, yaml_alias_bomb_note
+
+
+def settings_for(corpus: Path, tmp: Path, **kw) -> Settings:
+    return Settings(corpus_dir=corpus, index_dir=tmp / "index", backend="extractive", **kw)
+
+
+def test_two_identical_results_sections_get_distinct_chunk_ids(tmp_path, embedder):
+    corpus = write_small_corpus(tmp_path)
+    write_note(corpus / "digest", "twice2024", "Repeated results", REPEATED_RESULTS_BODY, doi="10.9999/twice")
+    s = settings_for(corpus, tmp_path)
+    summary = build_index(s, progress=False, embedder=embedder)
+    assert summary.documents == 5 and not summary.skipped
+    ids = [c.chunk_id for c in IndexStore.open(s).chunks]
+    assert len(ids) == len(set(ids))
+    twice = [c for c in IndexStore.open(s).chunks if c.section == "Results"]
+    assert len(twice) == 2
+
+
+def test_yaml_alias_bomb_is_refused_in_under_a_second_by_name(tmp_path, embedder):
+    corpus = write_small_corpus(tmp_path)
+    (corpus / "digest" / "bomb2024.md").write_text(yaml_alias_bomb_note(), encoding="utf-8")
+    assert len(yaml_alias_bomb_note()) < 700
+    s = settings_for(corpus, tmp_path)
+    t0 = time.perf_counter()
+    summary = build_index(s, progress=False, embedder=embedder)
+    assert time.perf_counter() - t0 < 60  # hung for minutes (2.8 GB after 180 s) before
+    skipped = dict(summary.skipped)
+    assert summary.documents == 4
+    assert "aliases" in skipped["digest/bomb2024.md"] and "bomb2024.md" in skipped["digest/bomb2024.md"]
+    t0 = time.perf_counter()
+    with pytest.raises(Exception, match="aliases"):
+        load_yaml(yaml_alias_bomb_note().split("---\n")[1])
+    assert time.perf_counter() - t0 < 1.0
+
+
+def test_plain_yaml_and_anchors_without_aliases_still_load():
+    assert load_yaml("id: x\nyear: 2020\nmarkers: &m [a, b]\n") == {"id": "x", "year": 2020, "markers": ["a", "b"]}
+    with pytest.raises(Exception, match="longer than the limit"):
+        load_yaml("a: " + "x" * 100_000)
+
+
+def test_deeply_nested_sidecar_is_ignored_with_a_warning_naming_it(tmp_path, embedder, caplog):
+    corpus = write_small_corpus(tmp_path)
+    note = corpus / "digest" / "alpha2020.md"
+    (note.parent / (note.name + ".json")).write_text(deep_json(), encoding="utf-8")
+    with pytest.raises(ValueError, match="nested too deeply"):
+        load_json(deep_json())
+    summary = build_index(settings_for(corpus, tmp_path), progress=False, embedder=embedder)
+    assert summary.documents == 4 and not summary.skipped
+    assert any("alpha2020.md.json" in r.getMessage() and "nested too deeply" in r.getMessage()
+               for r in caplog.records)
+
+
+def test_a_file_over_the_size_limit_is_skipped_with_how_to_raise_it(tmp_path, embedder):
+    corpus = write_small_corpus(tmp_path)
+    big = corpus / "dump.txt"
+    big.write_text("Stimulation changed nothing in this invented filler sentence. " * 40_000, encoding="utf-8")
+    s = settings_for(corpus, tmp_path, max_file_mb=1.0)
+    summary = build_index(s, progress=False, embedder=embedder)
+    skipped = dict(summary.skipped)
+    assert summary.documents == 4
+    assert "dump.txt" in skipped["dump.txt"] and "RTMS_MAX_FILE_MB=3" in skipped["dump.txt"]
+    again = build_index(s.model_copy(update={"max_file_mb": 3.0}), progress=False, embedder=embedder)
+    assert again.documents == 5 and not again.skipped
