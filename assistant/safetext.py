@@ -36,7 +36,7 @@ MAX_YAML_CHARS = 64_000
 """Front matter and manifests larger than this are refused (an evidence note's is about 1 kB)."""
 
 
-class _NoAliasLoader(yaml.SafeLoader):
+class _NoAliasLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no stubs here
     """SafeLoader that refuses aliases (``*name``): a 600-byte "billion laughs" alias bomb expands to
     gigabytes once walked, and no corpus file needs aliases."""
 
@@ -46,7 +46,7 @@ class _NoAliasLoader(yaml.SafeLoader):
             raise yaml.composer.ComposerError(
                 None, None, f"YAML aliases (*{event.anchor}) are not allowed; write the values out",
                 event.start_mark)
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        return super().compose_node(parent, index)
 
 
 def load_yaml(text: str, max_chars: int = MAX_YAML_CHARS) -> Any:

@@ -31,7 +31,7 @@ from assistant.index.contracts import (
     SourceRecord,
 )
 from assistant.index.embedding import Embedder, EmbeddingCache, embed_with_cache
-from assistant.index.flags import INSTRUCTION_PATTERNS, instruction_like
+from assistant.index.flags import fold, instruction_like, instruction_match
 from assistant.index.lock import build_lock
 from assistant.index.store import (
     IndexData,
@@ -335,10 +335,10 @@ def _flagged(chunks: list[Chunk], docs: list[DocumentMeta]) -> list[FlaggedPassa
 
 
 def _excerpt(text: str, width: int = 100) -> str:
-    for p in INSTRUCTION_PATTERNS:
-        if m := p.search(text):
-            start = max(0, m.start() - 20)
-            return ("…" if start else "") + " ".join(text[start:start + width].split()) + "…"
+    m = instruction_match(text)
+    if m is not None and len(fold(text)) == len(text):
+        start = max(0, m.start() - 20)
+        return ("…" if start else "") + " ".join(text[start:start + width].split()) + "…"
     return " ".join(text[:width].split())
 
 

@@ -8,12 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from assistant.answer.prompts import INJECTION_PLACEHOLDER, sanitize
+from assistant.api import Assistant
 from assistant.index.builder import build_index
+from assistant.index.flags import addressed_to_model, instruction_like
 from assistant.index.store import IndexStore
 from assistant.safetext import load_json, load_yaml
 from assistant.settings import Settings
 from tests.conftest import write_note, write_small_corpus
-from tests.hostile_fixtures import REPEATED_RESULTS_BODY, deep_json, yaml_alias_bomb_note
+from tests.hostile_fixtures import PLANTED_VARIANTS, REPEATED_RESULTS_BODY, deep_json, yaml_alias_bomb_note
 
 
 def settings_for(corpus: Path, tmp: Path, **kw) -> Settings:
@@ -78,3 +81,40 @@ def test_a_file_over_the_size_limit_is_skipped_with_how_to_raise_it(tmp_path, em
     assert "dump.txt" in skipped["dump.txt"] and "RTMS_MAX_FILE_MB=3" in skipped["dump.txt"]
     again = build_index(s.model_copy(update={"max_file_mb": 3.0}), progress=False, embedder=embedder)
     assert again.documents == 5 and not again.skipped
+
+
+# --- planted instructions: look-alike letters, other languages, paraphrases ------------------------------
+
+@pytest.mark.parametrize("name", sorted(PLANTED_VARIANTS))
+def test_planted_instruction_variants_are_flagged_and_removed_from_prompts(name):
+    text = PLANTED_VARIANTS[name]
+    assert instruction_like(text) and addressed_to_model(text)
+    cleaned, removed = sanitize(text)
+    assert removed == 1 and INJECTION_PLACEHOLDER in cleaned and "Pancreatic cancer remission" in cleaned
+
+
+@pytest.mark.parametrize("text", [
+    "Patients were asked to disregard the previous pain scale and rate pain again.",
+    "We ignore the first session in the analysis above.",
+    "Responders were defined as the patients whose answer improved by 30 %.",
+    "TNF-α and IL-1β fell; Iba-1 staining was reduced as the final response to ten sessions.",
+    "Die Ratten erhielten zehn Sitzungen; die Antwort auf die Stimulation war deutlich.",
+])
+def test_ordinary_scientific_text_is_not_flagged(text):
+    assert not instruction_like(text)
+
+
+def test_planted_variants_are_flagged_at_index_time_and_never_quoted(tmp_path, embedder):
+    corpus = write_small_corpus(tmp_path)
+    for i, name in enumerate(sorted(PLANTED_VARIANTS)):
+        write_note(corpus / "digest", f"planted{i}", "Pancreatic cancer remission after stimulation",
+                   PLANTED_VARIANTS[name], doi=f"10.9999/planted.{i}")
+    s = settings_for(corpus, tmp_path, refusal_threshold=0.0, refusal_bm25_threshold=0.0,
+                     refusal_missing_terms=False)
+    summary = build_index(s, progress=False, embedder=embedder)
+    assert summary.flagged_chunks == len(PLANTED_VARIANTS)
+    a = Assistant.load(s)
+    a.retriever._embedder = embedder
+    answer = a.ask("Is pancreatic cancer remission after rTMS certain?")
+    assert "HACKED" not in answer.answer and "certain" not in answer.answer.lower()
+    assert not any(c.supported and c.passage.doc.doi.startswith("10.9999/planted") for c in answer.citations)
