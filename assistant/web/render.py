@@ -47,6 +47,9 @@ FLAG_NOTES = {
     AnswerFlag.CLOSED_BOOK: "Answered by the model alone, without passages: nothing here is checked against the "
                             "corpus.",
     AnswerFlag.NO_PASSAGES: "The search returned no passages.",
+    AnswerFlag.SINGLE_UNVERIFIED_SOURCE: "Everything this answer says rests on one document that has no DOI, PMID or "
+                                         "PMCID and is not an evidence note: check that document before relying on "
+                                         "it (no yes/no verdict is given on its word alone).",
 }
 
 

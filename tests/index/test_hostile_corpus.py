@@ -118,3 +118,34 @@ def test_planted_variants_are_flagged_at_index_time_and_never_quoted(tmp_path, e
     answer = a.ask("Is pancreatic cancer remission after rTMS certain?")
     assert "HACKED" not in answer.answer and "certain" not in answer.answer.lower()
     assert not any(c.supported and c.passage.doc.doi.startswith("10.9999/planted") for c in answer.citations)
+
+
+def test_an_answer_resting_on_one_unidentified_file_is_flagged_and_gets_no_verdict(tmp_path, embedder):
+    corpus = write_small_corpus(tmp_path)
+    (corpus / "miracle.txt").write_text(
+        "rTMS cures pancreatic cancer in 90 % of patients. Pancreatic cancer remission after rTMS is certain "
+        "in this uncontrolled series.\n", encoding="utf-8")
+    s = settings_for(corpus, tmp_path, refusal_threshold=0.0, refusal_bm25_threshold=0.0,
+                     refusal_missing_terms=False)
+    build_index(s, progress=False, embedder=embedder)
+    a = Assistant.load(s)
+    a.retriever._embedder = embedder
+    answer = a.ask("Does rTMS cure pancreatic cancer?")
+    backing = {c.passage.doc.source for c in answer.citations if c.supported}
+    assert backing == {"miracle.txt"}, answer.answer  # the test means something only if the file is cited
+    assert "single-unverified-source" in answer.flags
+    assert answer.verdict not in ("yes", "no") and not answer.answer.startswith(("Yes.", "No."))
+
+
+def test_an_identified_source_is_not_flagged(built_small):
+    answer = built_small.ask("How much did spinal IL-1β fall after cortical stimulation?")
+    assert answer.answerable and "single-unverified-source" not in answer.flags
+
+
+@pytest.fixture
+def built_small(tmp_path, embedder) -> Assistant:
+    s = settings_for(write_small_corpus(tmp_path), tmp_path)
+    build_index(s, progress=False, embedder=embedder)
+    a = Assistant.load(s)
+    a.retriever._embedder = embedder
+    return a
