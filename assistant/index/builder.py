@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import logging
 import platform
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -30,6 +31,7 @@ from assistant.index.contracts import (
     IndexStatus,
     SourceRecord,
 )
+from assistant.index.diskerrors import write_failure
 from assistant.index.embedding import Embedder, EmbeddingCache, embed_with_cache
 from assistant.index.flags import fold, instruction_like, instruction_match
 from assistant.index.lock import build_lock
@@ -128,8 +130,13 @@ def build_index(settings: Settings, rebuild: bool = False, progress: bool = True
     """Read, chunk and embed what changed; carry over the rest; write a new version atomically.
 
     Holds the index folder's build lock throughout (IndexBusyError when another build has it)."""
-    with build_lock(settings.index_dir, lock_wait_s):
-        return _build(settings, rebuild, progress, embedder)
+    try:
+        with build_lock(settings.index_dir, lock_wait_s):
+            return _build(settings, rebuild, progress, embedder)
+    except (OSError, sqlite3.OperationalError, RuntimeError) as exc:
+        if (err := write_failure(exc, settings.index_dir)) is not None:
+            raise err from exc
+        raise
 
 
 def _previous(settings: Settings, rebuild: bool, summary: BuildSummary) -> IndexData | None:
