@@ -10,6 +10,7 @@ import pytest
 
 from assistant.answer.prompts import INJECTION_PLACEHOLDER, sanitize
 from assistant.api import Assistant
+from assistant.errors import QuestionError
 from assistant.index.builder import build_index
 from assistant.index.flags import addressed_to_model, instruction_like
 from assistant.index.store import IndexStore
@@ -142,10 +143,28 @@ def test_an_identified_source_is_not_flagged(built_small):
     assert answer.answerable and "single-unverified-source" not in answer.flags
 
 
-@pytest.fixture
-def built_small(tmp_path, embedder) -> Assistant:
-    s = settings_for(write_small_corpus(tmp_path), tmp_path)
+@pytest.fixture(scope="module")
+def built_small(tmp_path_factory, embedder) -> Assistant:
+    """The small corpus's index, loaded (read only by these tests)."""
+    root = tmp_path_factory.mktemp("small")
+    s = settings_for(write_small_corpus(root), root)
     build_index(s, progress=False, embedder=embedder)
     a = Assistant.load(s)
     a.retriever._embedder = embedder
     return a
+
+
+# --- history at the API boundary -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("history", ["What about IL-1β?", [None], [42], ({"role": "user", "content": "hi"},)])
+def test_malformed_history_gives_the_clear_error_not_attribute_error(built_small, history):
+    with pytest.raises(QuestionError, match="history"):
+        built_small.ask("and in which tissue?", history=history)
+    with pytest.raises(QuestionError, match="history"):
+        list(built_small.stream("and in which tissue?", history=history))
+
+
+def test_history_as_user_assistant_pairs_is_accepted(built_small):
+    pairs = [("How much did spinal IL-1β fall after cortical stimulation?", "About forty percent [1].")]
+    answer = built_small.ask("How much did spinal IL-1β fall after cortical stimulation?", history=pairs)
+    assert answer.answerable
