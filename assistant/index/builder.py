@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from assistant.corpus.contracts import Document, DocumentMeta
 from assistant.corpus.readers import iter_corpus_files, read_documents
+from assistant.corpus.readers.dispatch import hidden_corpus_files
 from assistant.corpus.sentences import MIN_EVIDENCE_CHARS, sentence_spans
 from assistant.errors import AssistantError, IndexDamagedError, ReaderError
 from assistant.index.chunking import Chunker, embedding_text
@@ -201,6 +202,10 @@ def _build(settings: Settings, rebuild: bool, progress: bool, embedder: Embedder
     summary = BuildSummary()
     root = settings.corpus_dir
     files = corpus_files(settings)
+    for hidden in hidden_corpus_files(root):
+        rel = str(hidden.relative_to(root))
+        summary.skipped.append((rel, f"{rel}: ignored because its name starts with '.' (a hidden file) — rename it "
+                                     "without the leading dot to index it"))
 
     old = _previous(settings, rebuild, summary)
     # source file -> (its documents, their chunk rows), so that a multi-record file is reused as a whole
@@ -260,6 +265,11 @@ def _build(settings: Settings, rebuild: bool, progress: bool, embedder: Embedder
                 continue
             if not these:
                 summary.skipped.append((label, "no text to index"))
+                continue
+            if len(these) > settings.max_doc_chunks:
+                summary.skipped.append((label, f"{label}: {len(these):,} passages, more than the limit of "
+                                               f"{settings.max_doc_chunks:,} for one document — split the file, or "
+                                               f"raise RTMS_MAX_DOC_CHUNKS and run `rtms-assistant index build`"))
                 continue
             seen_ids.add(doc.doc_id)
             docs.append(doc.meta())

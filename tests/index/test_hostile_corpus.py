@@ -168,3 +168,25 @@ def test_history_as_user_assistant_pairs_is_accepted(built_small):
     pairs = [("How much did spinal IL-1β fall after cortical stimulation?", "About forty percent [1].")]
     answer = built_small.ask("How much did spinal IL-1β fall after cortical stimulation?", history=pairs)
     assert answer.answerable
+
+
+def test_a_document_with_too_many_passages_is_skipped_with_how_to_raise_the_limit(tmp_path, embedder):
+    corpus = write_small_corpus(tmp_path)
+    (corpus / "long.txt").write_text("\n\n".join(f"Paragraph {i} says stimulation changed marker {i} in rats "
+                                                 "of this invented series. " * 12 for i in range(40)),
+                                     encoding="utf-8")
+    summary = build_index(settings_for(corpus, tmp_path, max_doc_chunks=5), progress=False, embedder=embedder)
+    skipped = dict(summary.skipped)
+    assert summary.documents == 4 and "RTMS_MAX_DOC_CHUNKS" in skipped["long.txt"] and "long.txt" in skipped["long.txt"]
+
+
+def test_a_dot_named_pdf_is_reported_not_silently_ignored(tmp_path, embedder):
+    corpus = write_small_corpus(tmp_path)
+    (corpus / "user").mkdir()
+    (corpus / "user" / ".copied-paper.pdf").write_bytes(b"%PDF-1.4 invented")
+    (corpus / ".git").mkdir()
+    (corpus / ".git" / "notes.md").write_text("not a corpus file", encoding="utf-8")
+    summary = build_index(settings_for(corpus, tmp_path), progress=False, embedder=embedder)
+    skipped = dict(summary.skipped)
+    assert summary.documents == 4 and set(skipped) == {"user/.copied-paper.pdf"}
+    assert "starts with '.'" in skipped["user/.copied-paper.pdf"] and "rename" in skipped["user/.copied-paper.pdf"]
