@@ -190,3 +190,17 @@ def test_a_dot_named_pdf_is_reported_not_silently_ignored(tmp_path, embedder):
     skipped = dict(summary.skipped)
     assert summary.documents == 4 and set(skipped) == {"user/.copied-paper.pdf"}
     assert "starts with '.'" in skipped["user/.copied-paper.pdf"] and "rename" in skipped["user/.copied-paper.pdf"]
+
+
+def test_the_yaml_bomb_is_refused_by_every_front_matter_reader(tmp_path):
+    from assistant.corpus.inventory import read_front_matter
+    from assistant.corpus.notes import load_note
+    from assistant.errors import CorpusError
+
+    note = tmp_path / "bomb2024.md"
+    note.write_text(yaml_alias_bomb_note(), encoding="utf-8")
+    t0 = time.perf_counter()
+    assert read_front_matter(note) is None  # `corpus list`: skipped with a warning
+    with pytest.raises(CorpusError, match="bomb2024.md.*aliases"):  # `evidence`, `corpus check`
+        load_note(note)
+    assert time.perf_counter() - t0 < 1.0
