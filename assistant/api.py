@@ -198,8 +198,11 @@ class Assistant:
 
 
 def _valid_history(history: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
-    """Chat history with every text made valid Unicode (it comes from a browser or a caller, like the question)."""
+    """Chat history checked by ``normalise_history`` (QuestionError for a string, ``[None]`` and the like; legacy
+    (user, assistant) pairs become messages), every text made valid Unicode (it comes from a browser or a caller,
+    like the question)."""
     if history is None:
         return None
-    return [{**m, "content": valid_unicode(m["content"])} if isinstance(m.get("content"), str) else m
-            for m in history]
+    from assistant.answer.conversation import normalise_history
+
+    return [{**m, "content": valid_unicode(m["content"])} for m in normalise_history(history)]

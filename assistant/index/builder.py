@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import logging
 import platform
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -17,6 +18,7 @@ from tqdm import tqdm
 
 from assistant.corpus.contracts import Document, DocumentMeta
 from assistant.corpus.readers import iter_corpus_files, read_documents
+from assistant.corpus.readers.dispatch import hidden_corpus_files
 from assistant.corpus.sentences import MIN_EVIDENCE_CHARS, sentence_spans
 from assistant.errors import AssistantError, IndexDamagedError, ReaderError
 from assistant.index.chunking import Chunker, embedding_text
@@ -30,8 +32,9 @@ from assistant.index.contracts import (
     IndexStatus,
     SourceRecord,
 )
+from assistant.index.diskerrors import write_failure
 from assistant.index.embedding import Embedder, EmbeddingCache, embed_with_cache
-from assistant.index.flags import INSTRUCTION_PATTERNS, instruction_like
+from assistant.index.flags import fold, instruction_like, instruction_match
 from assistant.index.lock import build_lock
 from assistant.index.store import (
     IndexData,
@@ -131,8 +134,13 @@ def build_index(settings: Settings, rebuild: bool = False, progress: bool = True
     documents (``records=False`` skips them, for benchmarks); write a new version atomically.
 
     Holds the index folder's build lock throughout (IndexBusyError when another build has it)."""
-    with build_lock(settings.index_dir, lock_wait_s):
-        return _build(settings, rebuild, progress, embedder, records)
+    try:
+        with build_lock(settings.index_dir, lock_wait_s):
+            return _build(settings, rebuild, progress, embedder, records)
+    except (OSError, sqlite3.OperationalError, RuntimeError) as exc:
+        if (err := write_failure(exc, settings.index_dir)) is not None:
+            raise err from exc
+        raise
 
 
 def _previous(settings: Settings, rebuild: bool, summary: BuildSummary) -> IndexData | None:
@@ -173,6 +181,18 @@ def _read_file(path: Path, rel: str, sha: str) -> list[Document]:
     return docs
 
 
+def _too_large(path: Path, rel: str, settings: Settings) -> str:
+    """Why ``path`` is too large to index ('' when it is not): over max_file_mb (PDFs: or max_pdf_mb)."""
+    limit = settings.max_file_mb
+    if path.suffix.lower() == ".pdf":
+        limit = max(limit, settings.max_pdf_mb)
+    mb = path.stat().st_size / 1e6
+    if mb <= limit:
+        return ""
+    return (f"{rel}: {mb:.1f} MB is larger than the {limit:g} MB limit for one corpus file — split it, or raise "
+            f"the limit (e.g. RTMS_MAX_FILE_MB={int(mb) + 1}) and run `rtms-assistant index build`")
+
+
 def _record_label(rel: str, doc: Document, many: bool) -> str:
     if not many:
         return rel
@@ -186,6 +206,10 @@ def _build(settings: Settings, rebuild: bool, progress: bool, embedder: Embedder
     summary = BuildSummary()
     root = settings.corpus_dir
     files = corpus_files(settings)
+    for hidden in hidden_corpus_files(root):
+        rel = str(hidden.relative_to(root))
+        summary.skipped.append((rel, f"{rel}: ignored because its name starts with '.' (a hidden file) — rename it "
+                                     "without the leading dot to index it"))
 
     old = _previous(settings, rebuild, summary)
     # source file -> (its documents, their chunk rows), so that a multi-record file is reused as a whole
@@ -220,6 +244,10 @@ def _build(settings: Settings, rebuild: bool, progress: bool, embedder: Embedder
                 vectors_by_row.append(old.vectors[r])  # type: ignore[union-attr]
             summary.reused_documents += len(metas)
             continue
+        if too_big := _too_large(root / rel, rel, settings):
+            summary.skipped.append((rel, too_big))
+            log.warning("skipped %s", too_big)
+            continue
         try:
             file_docs = _read_file(root / rel, rel, sha)
             doc_chunks = [chunker.chunk_document(doc) for doc in file_docs]
@@ -241,6 +269,11 @@ def _build(settings: Settings, rebuild: bool, progress: bool, embedder: Embedder
                 continue
             if not these:
                 summary.skipped.append((label, "no text to index"))
+                continue
+            if len(these) > settings.max_doc_chunks:
+                summary.skipped.append((label, f"{label}: {len(these):,} passages, more than the limit of "
+                                               f"{settings.max_doc_chunks:,} for one document — split the file, or "
+                                               f"raise RTMS_MAX_DOC_CHUNKS and run `rtms-assistant index build`"))
                 continue
             seen_ids.add(doc.doc_id)
             docs.append(doc.meta())
@@ -349,10 +382,10 @@ def _flagged(chunks: list[Chunk], docs: list[DocumentMeta]) -> list[FlaggedPassa
 
 
 def _excerpt(text: str, width: int = 100) -> str:
-    for p in INSTRUCTION_PATTERNS:
-        if m := p.search(text):
-            start = max(0, m.start() - 20)
-            return ("…" if start else "") + " ".join(text[start:start + width].split()) + "…"
+    m = instruction_match(text)
+    if m is not None and len(fold(text)) == len(text):
+        start = max(0, m.start() - 20)
+        return ("…" if start else "") + " ".join(text[start:start + width].split()) + "…"
     return " ".join(text[:width].split())
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import sqlite3
 import time
@@ -70,14 +71,22 @@ class IndexData:
     """the study record read from each document, by doc_id (``IndexStore.studies`` merges them per paper)"""
 
 
+_MAX_POINTER_BYTES = 120
+_VERSION_NAME = re.compile(r"v-[A-Za-z0-9_.-]{1,100}")
+"""What CURRENT may hold: a version folder's name (junk, a path or 300 bytes of noise is damage, not a path)."""
+
+
 def current_version(index_dir: Path) -> Path | None:
     """The folder CURRENT names (it may be damaged: see ``verified_manifest``); None when no index was built."""
     pointer = index_dir / "CURRENT"
     try:
-        name = pointer.read_text(encoding="utf-8", errors="replace").strip()
+        with pointer.open("rb") as f:
+            name = f.read(_MAX_POINTER_BYTES + 1).decode("utf-8", "replace").strip()
     except FileNotFoundError:
         return None
-    if not name or "/" in name or "\\" in name or name.startswith("."):
+    except OSError:  # a folder, unreadable: treated as scrambled (a build repairs it)
+        name = ""
+    if not _VERSION_NAME.fullmatch(name):
         return index_dir / "CURRENT"  # a scrambled pointer: reported as damaged by verified_manifest
     return index_dir / name
 
@@ -229,7 +238,27 @@ def load_version(path: Path, full_check: bool = True) -> IndexData:
             data.sentences = np.load(path / "sentences.npy", allow_pickle=False)
         with _reading("sentence_vectors.npy"):
             data.sentence_vectors = np.load(path / "sentence_vectors.npy", allow_pickle=False)
+    _check_shapes(data)
     return data
+
+
+def _check_shapes(data: IndexData) -> None:
+    """Array shapes agree with the chunk table, the sentence table and each other; IndexDamagedError naming the
+    first file that does not (an edited .npy header keeps size and mtime, so the fast check cannot see it)."""
+    n, dim = len(data.chunks), data.manifest.embedder.dim if data.manifest.embedder else None
+    v, spans, sv = data.vectors, data.sentences, data.sentence_vectors
+    problems = [
+        ("vectors.npy", v.ndim != 2 or v.shape[0] != n or (dim is not None and n > 0 and v.shape[1] != dim),
+         f"shape {v.shape} for {n} passages"),
+        ("sentences.npy", spans.ndim != 2 or spans.shape[1:] != (3,) or (len(spans) > 0 and (
+            int(spans[:, 0].min()) < 0 or int(spans[:, 0].max()) >= n)), f"shape {spans.shape} for {n} passages"),
+        ("sentence_vectors.npy", sv.ndim != 2 or sv.shape[0] != len(spans) or (
+            len(sv) > 0 and v.ndim == 2 and sv.shape[1] != v.shape[1]),
+         f"shape {sv.shape} for {len(spans)} sentences"),
+    ]
+    for name, bad, what in problems:
+        if bad:
+            raise IndexDamagedError(integrity.damaged_message(name, what))
 
 
 @contextlib.contextmanager

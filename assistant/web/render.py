@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from assistant.studies.table import row_sources, study_row
 from assistant.vocab import AnswerFlag, Backend
@@ -49,6 +50,9 @@ FLAG_NOTES = {
     AnswerFlag.CLOSED_BOOK: "Answered by the model alone, without passages: nothing here is checked against the "
                             "corpus.",
     AnswerFlag.NO_PASSAGES: "The search returned no passages.",
+    AnswerFlag.SINGLE_UNVERIFIED_SOURCE: "Everything this answer says rests on one document that has no DOI, PMID or "
+                                         "PMCID and is not an evidence note: check that document before relying on "
+                                         "it (no yes/no verdict is given on its word alone).",
 }
 
 
@@ -77,6 +81,15 @@ def passage_id(turn_no: int, n: int) -> str:
 
 def kind_label(kind: str) -> str:
     return KIND_LABELS.get(kind, kind.replace("-", " ").capitalize() if kind else "Text")
+
+
+def web_url(url: object) -> bool:
+    """Whether ``url`` (from a note's front matter: untrusted) may be a link: http(s) with a host, nothing else
+    (no ``javascript:``, ``data:``, ``vbscript:``, ``file:``; control characters and spaces refused too)."""
+    if not isinstance(url, str) or len(url) > 2000 or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return False
+    parts = urlsplit(url)
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
 def doi_url(doi: str | None) -> str | None:
@@ -443,7 +456,7 @@ def source_card_html(p: Passage, n: int, dom_id: str, supported: bool | None = N
     links = []
     article = d.extra.get("url") if not (d.doi or d.pmid or d.pmcid) else None
     for label, url in (("DOI", doi_url(d.doi)), ("PubMed", pubmed_url(d.pmid)), ("PMC", pmc_url(d.pmcid)),
-                       ("Article", article if isinstance(article, str) else None)):
+                       ("Article", article if web_url(article) else None)):
         if url:
             links.append(f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer">{label}</a>')
     authors = ", ".join(d.authors[:6]) + (", et al." if len(d.authors) > 6 else "")
