@@ -100,7 +100,8 @@ index: install
 
 # mypy --strict over the typed core: the API facade, the answer engine and the index
 typecheck: install-dev
-	$(BIN)/mypy --strict assistant/api.py assistant/answer assistant/index
+	$(BIN)/mypy --strict assistant/api.py assistant/answer assistant/index assistant/integrations/mcp_server.py \
+	  assistant/integrations/mcp_tools.py assistant/cli/mcp_cmds.py
 
 lint: install-dev
 	$(BIN)/ruff check assistant tests benchmarks

@@ -12,8 +12,11 @@
    (``all-MiniLM-L6-v2@onnx-int8``), each building the PubMedQA abstracts' index from scratch (same corpus, model
    loaded outside the timing), with build throughput, its ratio, and retrieval recall@5 of the dev questions' own
    abstracts (dense and hybrid) over each index.
+4. Import (``--import-entries N``, default 200; ``--import-only``): a generated Zotero-style export (RIS beside
+   files/, N entries each with a two-page PDF made with reportlab), imported with `corpus import` in papers/s, then
+   indexed (papers/s), then imported again (nothing changes: the re-import's papers/s).
 
-Run: .venv/bin/python benchmarks/index_bench.py [--docs 30] [--sizes 1000,10000,100000]
+Run: .venv/bin/python benchmarks/index_bench.py [--docs 30] [--sizes 1000,10000,100000] [--import-entries 200]
      .venv/bin/python benchmarks/index_bench.py --embedders [--abstracts 1000] [--questions 500]
      .venv/bin/python benchmarks/index_bench.py --studies [--abstracts 1000] [--repeats 3]
 """
@@ -91,6 +94,52 @@ def bench_build(docs: int) -> None:
     print(f"  pipeline   {n / pipe_s:7.1f} chunks/s  ({pipe_s:.1f} s, read+chunk+embed+write)")
     print(f"  raw encode {n / raw_s:7.1f} chunks/s  ({raw_s:.1f} s, SentenceTransformer.encode)")
     print(f"  ratio      {raw_s / pipe_s * 100:6.1f} % of raw encode throughput (target >= 85 %)")
+
+
+def synthetic_export(folder: Path, n: int) -> None:
+    """A Zotero "Export Files" folder: library.ris and files/<i>/paper.pdf (two pages of invented text each)."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    rng = np.random.default_rng(2)
+    records = []
+    for i in range(n):
+        pdf = folder / "files" / str(i) / f"Bench {i}.pdf"
+        pdf.parent.mkdir(parents=True)
+        c = canvas.Canvas(str(pdf), pagesize=A4, invariant=True)
+        for _ in range(2):
+            for line in range(40):
+                c.drawString(60, 800 - 18 * line, " ".join(rng.choice(VOCAB, 12)).capitalize() + ".")
+            c.showPage()
+        c.save()
+        records.append(f"TY  - JOUR\nTI  - Synthetic imported study {i}\nAU  - Bench, Anna\nPY  - {2000 + i % 25}\n"
+                       f"T2  - J Synthetic Res\nDO  - 10.0/import.{i}\nAB  - Synthetic abstract {i}.\n"
+                       f"L1  - files/{i}/Bench {i}.pdf\nER  - \n")
+    (folder / "library.ris").write_text("\n".join(records), encoding="utf-8")
+
+
+def bench_import(entries: int) -> None:
+    from assistant.corpus.library.importer import import_export
+
+    emb = Embedder()
+    _ = emb.model
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        synthetic_export(root / "export", entries)
+        s = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+        t0 = time.perf_counter()
+        report = import_export(s, root / "export", progress=False)
+        import_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        summary = build_index(s, progress=False, embedder=emb)
+        build_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        again = import_export(s, root / "export", progress=False)
+        again_s = time.perf_counter() - t0
+    print(f"import: {entries} entries with PDFs -> {report.summary()}")
+    print(f"  import     {entries / import_s:7.1f} papers/s  ({import_s:.1f} s, parse + validate PDFs + copy)")
+    print(f"  index      {summary.documents / build_s:7.1f} papers/s  ({build_s:.1f} s, {summary.chunks} chunks)")
+    print(f"  re-import  {entries / again_s:7.1f} papers/s  ({again_s:.1f} s, {len(again.unchanged)} unchanged)")
 
 
 def synthetic_store(n: int, dim: int = 384, kind: str = "flat") -> IndexStore:
@@ -275,9 +324,14 @@ def main() -> None:
     ap.add_argument("--studies", action="store_true",
                     help="only the index build with and without study-record extraction (PubMedQA abstracts)")
     ap.add_argument("--repeats", type=int, default=3, help="studies: warm builds per mode (median)")
+    ap.add_argument("--import-entries", type=int, default=200, help="import: generated export entries (0: skip)")
+    ap.add_argument("--import-only", action="store_true", help="only the import benchmark")
     args = ap.parse_args()
     if args.studies:
         bench_studies(args.abstracts, args.repeats)
+        return
+    if args.import_only:
+        bench_import(args.import_entries)
         return
     if args.embedders:
         bench_embedders(args.abstracts, args.questions)
@@ -285,6 +339,8 @@ def main() -> None:
     if not args.skip_build:
         bench_build(args.docs)
     bench_search([int(x) for x in args.sizes.split(",")])
+    if args.import_entries:
+        bench_import(args.import_entries)
 
 
 if __name__ == "__main__":
