@@ -69,11 +69,12 @@ def build_server(assistant: Assistant) -> FastMCP:
     async def ask(question: str) -> dict[str, Any]:
         return await call(lambda: mcp_tools.ask(assistant, question))
 
-    @server.tool(description="The studies in the corpus (design, species, model, stimulation, outcomes), "
-                             "optionally filtered; each value with its source.")
-    async def studies(marker: str | None = None, tissue: str | None = None,
-                      study_type: str | None = None) -> list[dict[str, Any]]:
-        return await call(lambda: mcp_tools.studies(assistant, marker=marker, tissue=tissue, study_type=study_type))
+    @server.tool(description="One study record per paper (kind, species, sizes, control, blinding, stimulation, "
+                             "findings), each value with the sentence it came from; filters: species (human, "
+                             "animal, rat, mouse, in vitro), kind (trial, review, animal study ...), free text.")
+    async def studies(species: str | None = None, kind: str | None = None,
+                      text: str | None = None) -> list[dict[str, Any]]:
+        return await call(lambda: mcp_tools.studies(assistant, species=species, kind=kind, text=text))
 
     @server.tool(description="The evidence table: one row per marker change after rTMS (marker, tissue, "
                              "direction, study, citation). conflicts=true lists marker x tissue pairs whose "

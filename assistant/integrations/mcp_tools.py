@@ -7,12 +7,12 @@ sentences that cite it and the source sentences (quotes) it was cited for.
 
 from __future__ import annotations
 
-import inspect
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
 from assistant.errors import CorpusError
 from assistant.references import entry_url
+from assistant.studies.table import studies_json
 
 if TYPE_CHECKING:
     from assistant.answer.contracts import Answer, Citation
@@ -84,18 +84,11 @@ def evidence(assistant: Assistant, marker: str | None = None, tissue: str | None
     return [_plain(r) for r in rows]
 
 
-def studies(assistant: Assistant, **filters: Any) -> list[dict[str, Any]]:
-    """``Assistant.studies()`` (one record per study) when this version has it, given the filters it accepts;
-    else the evidence table's rows (one per marker change), which is where the study records come from."""
-    method = getattr(assistant, "studies", None)
-    given = {k: v for k, v in filters.items() if v is not None}
-    if callable(method):
-        params = inspect.signature(method).parameters
-        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-        rows = method(**{k: v for k, v in given.items() if takes_any or k in params})
-    else:
-        rows = assistant.evidence(**{k: v for k, v in given.items() if k in ("marker", "tissue", "study_type")})
-    return [_plain(r) for r in rows]
+def studies(assistant: Assistant, species: str | None = None, kind: str | None = None,
+            text: str | None = None) -> list[dict[str, Any]]:
+    """``Assistant.studies()``: one record per paper (kind, population, sizes, control, protocol, findings), each
+    value with the sentence it came from (chunk id, span, quote)."""
+    return studies_json(assistant.studies(species=species, kind=kind, text=text))
 
 
 def papers(assistant: Assistant) -> list[dict[str, Any]]:

@@ -103,7 +103,7 @@ def test_mcp_server_over_stdio_with_the_sdk_client(indexed: Settings) -> None:
     assert out["search"][0]["pmid"] == "11111111" and len(out["search"]) == 2
     assert [(r["marker"], r["tissue"], r["change"], r["doi"]) for r in out["evidence"]] == [
         ("TNF-α", "spinal cord", "down", "10.9999/epsilon.2022")]
-    assert out["studies"] and any(r.get("doi") == "10.9999/epsilon.2022" for r in out["studies"])
+    assert out["studies"] and any(r["paper_id"] == "doi:10.9999/epsilon.2022" and r["record"] for r in out["studies"])
     assert len(out["papers"]) == 5 and {p["doi"] for p in out["papers"]} >= {"10.9999/alpha.2020"}
 
     assert out["empty"].isError and "question" in out["empty"].content[0].text.lower()
