@@ -1,4 +1,5 @@
-# Two commands: `make run` (install, build the index if missing or stale, start the app) and `make test`.
+# Two commands: `make run` (install, build the index if missing or stale, start the app; llama-cpp-python and the
+# model are installed in the background meanwhile) and `make test`.
 SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
@@ -11,7 +12,16 @@ export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: run test install install-dev install-llm models browser index lint typecheck bench clean FORCE
 
-run: install install-llm models index
+# `make run` waits for nothing that need not: after the common install, llama-cpp-python and the models are built in
+# the background (log: LLM_LOG; flock keeps a second `make run` from building beside it) while the index is built
+# and the app starts. Until the model is ready the app answers extractively and says so; it then switches to it.
+LLM_LOG := $(VENV)/llm-build.log
+run: install
+	@echo ">> building llama-cpp-python and the models in the background (log: $(LLM_LOG)); until they are ready the app answers extractively"
+	@( flock $(VENV)/.llm-build.lock $(MAKE) --no-print-directory install-llm models >$(LLM_LOG) 2>&1 \
+	   && echo ">> the answer model is installed: the app uses it from the next question" \
+	   || echo ">> building llama-cpp-python or the models failed: see $(LLM_LOG)" ) &
+	$(MAKE) --no-print-directory index
 	$(BIN)/rtms-assistant serve --host $(HOST) --port $(PORT)
 
 test: install install-dev install-llm models browser
@@ -90,7 +100,8 @@ index: install
 
 # mypy --strict over the typed core: the API facade, the answer engine and the index
 typecheck: install-dev
-	$(BIN)/mypy --strict assistant/api.py assistant/answer assistant/index
+	$(BIN)/mypy --strict assistant/api.py assistant/answer assistant/index assistant/integrations/mcp_server.py \
+	  assistant/integrations/mcp_tools.py assistant/cli/mcp_cmds.py
 
 lint: install-dev
 	$(BIN)/ruff check assistant tests benchmarks

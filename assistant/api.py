@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.safetext import valid_unicode
 from assistant.settings import Settings
+from assistant.studies.contracts import StudyRecord
+from assistant.studies.table import filter_studies
 
 # imports inside methods are deliberate: they defer faiss, torch and llama-cpp until a method needs them
 if TYPE_CHECKING:
@@ -94,6 +96,11 @@ class Assistant:
         return self.engine.stream(question, history=history, backend=backend, k=k, retrieval=retrieval,
                                   passages=passages)
 
+    def llm_unavailable(self, backend: str | None = None) -> str | None:
+        """Why ``backend``'s model is not used yet and answers are extracted from the passages instead (e.g.
+        llama-cpp-python still building in the background); None once it is used. The model is tried first."""
+        return self.engine.unavailable(backend or self.settings.backend)
+
     def warm_up(self, backend: str | None = None, search: bool = True) -> dict[str, float]:
         """Pay the start-up costs now instead of on the first question: open the index and the query encoder, load
         the answer model and evaluate its fixed system prompt once (llama.cpp reuses that prompt prefix for every
@@ -179,6 +186,17 @@ class Assistant:
         return evidence_table(self.settings.digest_dir, marker=marker, tissue=tissue, change=change,
                               study_type=study_type)
 
+    def studies(self, species: str | None = None, kind: str | None = None, primary: bool | None = None,
+                text: str | None = None) -> list[StudyRecord]:
+        """One study record per indexed paper (kind, population, sizes, control, stimulation, findings; every value
+        with the sentence it came from), filtered by species ('human', 'animal', 'rat', 'mouse', 'in vitro'), kind
+        (contained match), primary studies only and free text; sorted by label."""
+        return filter_studies(self.store.studies.values(), species=species, kind=kind, primary=primary, text=text)
+
+    def study(self, paper_id: str) -> StudyRecord | None:
+        """The study record of one paper, if it is indexed."""
+        return self.store.studies.get(paper_id)
+
     def corpus(self) -> list[dict[str, Any]]:
         """The manifest's entries with what is present locally for each."""
         from assistant.corpus.manifest import corpus_status
@@ -203,8 +221,11 @@ class Assistant:
 
 
 def _valid_history(history: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
-    """Chat history with every text made valid Unicode (it comes from a browser or a caller, like the question)."""
+    """Chat history checked by ``normalise_history`` (QuestionError for a string, ``[None]`` and the like; legacy
+    (user, assistant) pairs become messages), every text made valid Unicode (it comes from a browser or a caller,
+    like the question)."""
     if history is None:
         return None
-    return [{**m, "content": valid_unicode(m["content"])} if isinstance(m.get("content"), str) else m
-            for m in history]
+    from assistant.answer.conversation import normalise_history
+
+    return [{**m, "content": valid_unicode(m["content"])} for m in normalise_history(history)]

@@ -53,3 +53,7 @@ class IndexBusyError(AssistantError):
 
 class IndexDamagedError(AssistantError):
     """A file of the current index version is missing or does not match its recorded checksum."""
+
+
+class IndexWriteError(AssistantError):
+    """The index folder cannot be written (disk full, read-only, no permission); the previous version is kept."""

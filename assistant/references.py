@@ -2,7 +2,8 @@
 
 One ``Reference`` per paper (several cited passages of one paper are one entry), built from an Answer's
 citations, a conversation's answers or the corpus manifest. Every entry carries DOI, PMID, PMCID and a URL when
-known. Tag choices follow what Zotero, EndNote and Mendeley read: RIS ``DO`` (DOI), ``AN`` (PMID, EndNote's
+known. RIS is written with ``rispy``, BibTeX with ``bibtexparser`` (which `corpus import` also reads them with).
+Tag choices follow what Zotero, EndNote and Mendeley read: RIS ``DO`` (DOI), ``AN`` (PMID, EndNote's
 accession number, as PubMed's own EndNote export uses it), ``C2`` (PMCID), ``UR``; BibTeX/biblatex ``doi``,
 ``pmid``, ``pmcid``, ``url`` (plus ``eprint``/``eprinttype = {pubmed}``); CSL-JSON ``DOI``, ``PMID``, ``PMCID``,
 ``URL``.
@@ -17,11 +18,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+import bibtexparser
+import rispy
+
 from assistant.errors import ConfigError
 
 if TYPE_CHECKING:
     from assistant.answer.contracts import Answer
     from assistant.corpus.contracts import Bibliography
+    from assistant.index.contracts import Passage
 
 Format = Literal["ris", "bibtex", "csl-json"]
 FORMATS: tuple[Format, ...] = ("ris", "bibtex", "csl-json")
@@ -104,8 +109,17 @@ def collect(answers: Iterable[Answer | None]) -> list[Reference]:
         for c in sorted(a.citations, key=lambda c: c.n):
             d = c.passage.doc
             if d.paper_id not in seen:
-                seen[d.paper_id] = Reference.of(d)
+                seen[d.paper_id] = Reference.of(d, note=study_note(c.passage))
     return with_keys(list(seen.values()))
+
+
+def study_note(p: Passage) -> str:
+    """What the paper's study record says of it, for an export's note field: 'Study: RCT · 149 patients'."""
+    study = p.study
+    if study is None or not (study.badge or study.kind):
+        return ""
+    kind = f" ({study.kind})" if study.kind and study.kind not in study.badge else ""
+    return f"Study: {study.badge or study.kind}{kind}"
 
 
 def corpus_references(rows: Sequence[dict[str, Any]]) -> list[Reference]:
@@ -138,24 +152,34 @@ def with_keys(refs: list[Reference]) -> list[Reference]:
     return refs
 
 
-# --- RIS ----------------------------------------------------------------------------------------
+# --- RIS ---------------------------------------------------------------------------------------
 
-def _ris_line(tag: str, value: object) -> str:
-    return f"{tag}  - {' '.join(str(value).split())}"  # one line per tag: no newlines inside a value
+class _RisWriter(rispy.RisWriter):
+    """rispy's writer without its '1.', '2.' record-number lines, which are not RIS tags (EndNote shows them)."""
+
+    def set_header(self, count: int) -> None:
+        return None
+
+
+def _one_line(value: object) -> str:
+    return " ".join(str(value).split())  # one line per tag: no newlines inside a value
 
 
 def to_ris(refs: Sequence[Reference]) -> str:
-    out: list[str] = []
+    records = []
     for r in refs:
-        lines = [_ris_line("TY", "JOUR" if r.journal else "GEN")]
-        lines += [_ris_line("AU", _ris_author(a)) for a in r.authors]
         first, _, last = (r.pages or "").partition("-")
-        pairs = [("TI", r.title), ("T2", r.journal), ("PY", r.year), ("VL", r.volume), ("IS", r.issue),
-                 ("SP", first.strip()), ("EP", last.strip("- ")), ("DO", r.doi), ("AN", r.pmid),
-                 ("C2", r.pmcid), ("UR", r.url), ("ID", r.key), ("N1", r.note)]
-        lines += [_ris_line(tag, v) for tag, v in pairs if v not in (None, "")]
-        out += [*lines, "ER  - ", ""]
-    return "\n".join(out)
+        fields: dict[str, Any] = {"type_of_reference": "JOUR" if r.journal else "GEN",
+                                  "authors": [_one_line(_ris_author(a)) for a in r.authors]}
+        pairs = [("title", r.title), ("secondary_title", r.journal), ("year", r.year), ("volume", r.volume),
+                 ("number", r.issue), ("start_page", first.strip()), ("end_page", last.strip("- ")), ("doi", r.doi),
+                 ("accession_number", r.pmid), ("custom2", r.pmcid), ("urls", r.url), ("id", r.key),
+                 ("notes", r.note)]
+        for key, value in pairs:
+            if value not in (None, ""):
+                fields[key] = [_one_line(value)] if key in ("urls", "notes") else _one_line(value)
+        records.append({k: v for k, v in fields.items() if v != []})
+    return rispy.dumps(records, implementation=_RisWriter)
 
 
 def _ris_author(name: str) -> str:
@@ -189,7 +213,7 @@ def _bib_author(name: str) -> str:
 
 
 def to_bibtex(refs: Sequence[Reference]) -> str:
-    out = []
+    entries = []
     for r in refs:
         pages = re.sub(r"\s*-+\s*", "--", r.pages) if r.pages else None  # BibTeX's page-range dash
         text_fields = [("title", r.title), ("journal", r.journal), ("volume", r.volume), ("number", r.issue),
@@ -202,10 +226,12 @@ def to_bibtex(refs: Sequence[Reference]) -> str:
         rows += [(k, v.replace("{", "").replace("}", "")) for k, v in verbatim if v]
         if r.pmid:
             rows += [("eprint", r.pmid), ("eprinttype", "pubmed")]
-        kind = "article" if r.journal else "misc"
-        body = ",\n".join(f"  {k} = {{{v}}}" for k, v in rows)
-        out.append(f"@{kind}{{{r.key},\n{body}\n}}\n")
-    return "\n".join(out)
+        entries.append(bibtexparser.model.Entry("article" if r.journal else "misc", r.key,
+                                                [bibtexparser.model.Field(k, v) for k, v in rows]))
+    fmt = bibtexparser.BibtexFormat()
+    fmt.indent = "  "
+    fmt.block_separator = "\n"
+    return bibtexparser.write_string(bibtexparser.Library(entries), bibtex_format=fmt) if entries else ""
 
 
 # --- CSL-JSON -----------------------------------------------------------------------------------

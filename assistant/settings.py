@@ -69,6 +69,12 @@ class Settings(BaseSettings):
                               description="*index* Max word pieces per chunk (MiniLM truncates at 256).")
     chunk_overlap_tokens: int = Field(40, ge=0, le=128, description="*index* Overlap between adjacent chunks.")
     embed_batch_size: int = Field(32, ge=1, description="Chunks per embedding batch.")
+    max_file_mb: float = Field(10.0, gt=0, description="Largest corpus file `index build` reads (MB); a larger one "
+                               "is skipped with a message (one huge file would dominate the index, its BM25 "
+                               "statistics and every search). PDFs may also be as large as max_pdf_mb.")
+    max_doc_chunks: int = Field(3000, ge=1, description="Most passages one document may have (a full-text paper "
+                                "has 50-300); a document with more is skipped with a message, so no single file "
+                                "dominates the index.")
     faiss_index: Literal["auto", "flat", "hnsw"] = Field(
         "auto", description="*index* FAISS index type: exact 'flat', approximate 'hnsw', or 'auto' "
                             "(flat below hnsw_from_chunks chunks, hnsw from there on).")

@@ -78,3 +78,5 @@ class AnswerFlag(StrEnum):
     # passages that look like instructions to a model
     INSTRUCTIONS_IN_PASSAGES_REMOVED = "instructions-in-passages-removed"
     INSTRUCTION_LIKE_PASSAGES_IGNORED = "instruction-like-passages-ignored"
+    # provenance: every supported sentence rests on one document without DOI / PMID / PMCID (not an evidence note)
+    SINGLE_UNVERIFIED_SOURCE = "single-unverified-source"

@@ -4,19 +4,29 @@
    ``SentenceTransformer.encode`` on the same texts, in the same run (target: pipeline ≥ 85 % of raw).
 2. Hybrid search latency p50/p95 at 1k, 10k and 100k chunks (synthetic vectors and texts; the query vector
    is given, so this measures retrieval; query encoding is timed separately).
-3. Embedders (``--embedders``): the float32 sentence-transformers MiniLM beside its int8 ONNX copy
+3. Study records (``--studies``): the PubMedQA abstracts' index built with and without the study-record
+   extraction in the same run (``build_index(records=...)``), cold (every chunk and sentence embedded) and warm
+   (embeddings from the cache, so read + chunk + extract + write: the harshest ratio), medians of ``--repeats``,
+   in documents/s, with the extraction-only throughput (target: build with extraction <= 2x the build without).
+4. Embedders (``--embedders``): the float32 sentence-transformers MiniLM beside its int8 ONNX copy
    (``all-MiniLM-L6-v2@onnx-int8``), each building the PubMedQA abstracts' index from scratch (same corpus, model
    loaded outside the timing), with build throughput, its ratio, and retrieval recall@5 of the dev questions' own
    abstracts (dense and hybrid) over each index.
+4. Import (``--import-entries N``, default 200; ``--import-only``): a generated Zotero-style export (RIS beside
+   files/, N entries each with a two-page PDF made with reportlab), imported with `corpus import` in papers/s, then
+   indexed (papers/s), then imported again (nothing changes: the re-import's papers/s).
 
-Run: .venv/bin/python benchmarks/index_bench.py [--docs 30] [--sizes 1000,10000,100000]
+Run: .venv/bin/python benchmarks/index_bench.py [--docs 30] [--sizes 1000,10000,100000] [--import-entries 200]
      .venv/bin/python benchmarks/index_bench.py --embedders [--abstracts 1000] [--questions 500]
+     .venv/bin/python benchmarks/index_bench.py --studies [--abstracts 1000] [--repeats 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -84,6 +94,52 @@ def bench_build(docs: int) -> None:
     print(f"  pipeline   {n / pipe_s:7.1f} chunks/s  ({pipe_s:.1f} s, read+chunk+embed+write)")
     print(f"  raw encode {n / raw_s:7.1f} chunks/s  ({raw_s:.1f} s, SentenceTransformer.encode)")
     print(f"  ratio      {raw_s / pipe_s * 100:6.1f} % of raw encode throughput (target >= 85 %)")
+
+
+def synthetic_export(folder: Path, n: int) -> None:
+    """A Zotero "Export Files" folder: library.ris and files/<i>/paper.pdf (two pages of invented text each)."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    rng = np.random.default_rng(2)
+    records = []
+    for i in range(n):
+        pdf = folder / "files" / str(i) / f"Bench {i}.pdf"
+        pdf.parent.mkdir(parents=True)
+        c = canvas.Canvas(str(pdf), pagesize=A4, invariant=True)
+        for _ in range(2):
+            for line in range(40):
+                c.drawString(60, 800 - 18 * line, " ".join(rng.choice(VOCAB, 12)).capitalize() + ".")
+            c.showPage()
+        c.save()
+        records.append(f"TY  - JOUR\nTI  - Synthetic imported study {i}\nAU  - Bench, Anna\nPY  - {2000 + i % 25}\n"
+                       f"T2  - J Synthetic Res\nDO  - 10.0/import.{i}\nAB  - Synthetic abstract {i}.\n"
+                       f"L1  - files/{i}/Bench {i}.pdf\nER  - \n")
+    (folder / "library.ris").write_text("\n".join(records), encoding="utf-8")
+
+
+def bench_import(entries: int) -> None:
+    from assistant.corpus.library.importer import import_export
+
+    emb = Embedder()
+    _ = emb.model
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        synthetic_export(root / "export", entries)
+        s = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+        t0 = time.perf_counter()
+        report = import_export(s, root / "export", progress=False)
+        import_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        summary = build_index(s, progress=False, embedder=emb)
+        build_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        again = import_export(s, root / "export", progress=False)
+        again_s = time.perf_counter() - t0
+    print(f"import: {entries} entries with PDFs -> {report.summary()}")
+    print(f"  import     {entries / import_s:7.1f} papers/s  ({import_s:.1f} s, parse + validate PDFs + copy)")
+    print(f"  index      {summary.documents / build_s:7.1f} papers/s  ({build_s:.1f} s, {summary.chunks} chunks)")
+    print(f"  re-import  {entries / again_s:7.1f} papers/s  ({again_s:.1f} s, {len(again.unchanged)} unchanged)")
 
 
 def synthetic_store(n: int, dim: int = 384, kind: str = "flat") -> IndexStore:
@@ -174,6 +230,87 @@ def bench_embedders(abstracts: int | None, n_questions: int) -> None:
               f"{recall['dense']:.1f} % | {recall['hybrid']:.1f} % |")
 
 
+def bench_studies(abstracts: int | None, repeats: int) -> None:
+    from assistant.eval.dataset import DatasetError
+    from assistant.eval.pubmedqa.build import write_corpus
+    from assistant.eval.pubmedqa.data import load_pubmedqa
+    from assistant.studies.extract import extract_record
+
+    base = Settings()
+    try:
+        data = load_pubmedqa(settings=base, splits=())
+    except DatasetError as exc:
+        print(f"studies: skipped ({exc})")
+        return
+    pmids = sorted(data.abstracts)[:abstracts]
+    in_builder = "records" in inspect.signature(build_index).parameters
+    emb = Embedder(base.embedder, base.embed_batch_size)
+    emb.encode(["load the model before the clock starts"])
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        write_corpus(data, pmids, root / "corpus")
+        cache = root / "embed_cache.sqlite"
+
+        def build(records: bool, warm: bool, n: int) -> tuple[float, int]:
+            s = base.model_copy(update={"corpus_dir": root / "corpus", "index_dir": root / f"index-{n}"})
+            s.index_dir.mkdir()
+            if warm:
+                shutil.copy(cache, s.index_dir / "embed_cache.sqlite")
+            t0 = time.perf_counter()
+            if in_builder:
+                summary = build_index(s, rebuild=True, progress=False, embedder=emb, records=records)
+            else:  # the builder does not extract yet: the same extraction over the built index, added
+                summary = build_index(s, rebuild=True, progress=False, embedder=emb)
+                if records:
+                    built = load_version(Path(summary.path))
+                    by_doc: dict[str, list[Chunk]] = {}
+                    for c in built.chunks:
+                        by_doc.setdefault(c.doc_id, []).append(c)
+                    for d in built.documents:
+                        extract_record(d, by_doc.get(d.doc_id, []))
+            seconds = time.perf_counter() - t0
+            if not cache.exists():
+                shutil.copy(s.index_dir / "embed_cache.sqlite", cache)
+            shutil.rmtree(s.index_dir)
+            return seconds, summary.documents
+
+        n = 0
+        times: dict[tuple[str, bool], list[float]] = {}
+        docs = 0
+        for warm in (False, True):
+            for _ in range(repeats if warm else 1):
+                for records in (False, True):  # interleaved, so both meet the same machine load
+                    n += 1
+                    seconds, docs = build(records, warm, n)
+                    times.setdefault(("warm" if warm else "cold", records), []).append(seconds)
+                    print(f"  {'warm' if warm else 'cold'} build {'with' if records else 'without'} records: "
+                          f"{seconds:.1f} s", flush=True)
+        # extraction alone, over the same documents and chunks
+        s = base.model_copy(update={"corpus_dir": root / "corpus", "index_dir": root / "index-x"})
+        s.index_dir.mkdir()
+        shutil.copy(cache, s.index_dir / "embed_cache.sqlite")
+        built = load_version(Path(build_index(s, rebuild=True, progress=False, embedder=emb).path))
+        by_doc: dict[str, list[Chunk]] = {}
+        for c in built.chunks:
+            by_doc.setdefault(c.doc_id, []).append(c)
+        alone = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            for d in built.documents:
+                extract_record(d, by_doc.get(d.doc_id, []))
+            alone.append(time.perf_counter() - t0)
+    where = "in the builder" if in_builder else "extraction added after the build"
+    print(f"\nstudy records on the PubMedQA abstracts ({docs} documents; {where}; medians of {repeats} warm "
+          "builds, 1 cold)")
+    print("| build | without records s | docs/s | with records s | docs/s | with / without |")
+    print("|---|---|---|---|---|---|")
+    for kind in ("cold", "warm"):
+        off, on = statistics.median(times[(kind, False)]), statistics.median(times[(kind, True)])
+        print(f"| {kind} | {off:.1f} | {docs / off:.1f} | {on:.1f} | {docs / on:.1f} | {on / off:.2f}x |")
+    x = statistics.median(alone)
+    print(f"extraction alone: {x:.2f} s, {docs / x:.0f} documents/s (target: with records <= 2x without)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--docs", type=int, default=30)
@@ -181,15 +318,29 @@ def main() -> None:
     ap.add_argument("--skip-build", action="store_true")
     ap.add_argument("--embedders", action="store_true", help="only the embedder comparison on PubMedQA abstracts")
     ap.add_argument("--abstracts", type=int, default=None,
-                    help="embedders: the dev questions' abstracts plus this many others (default: all 1,000)")
+                    help="embedders: the dev questions' abstracts plus this many others; studies: the first N "
+                         "abstracts (default: all 1,000)")
     ap.add_argument("--questions", type=int, default=500, help="embedders: dev questions for recall@5")
+    ap.add_argument("--studies", action="store_true",
+                    help="only the index build with and without study-record extraction (PubMedQA abstracts)")
+    ap.add_argument("--repeats", type=int, default=3, help="studies: warm builds per mode (median)")
+    ap.add_argument("--import-entries", type=int, default=200, help="import: generated export entries (0: skip)")
+    ap.add_argument("--import-only", action="store_true", help="only the import benchmark")
     args = ap.parse_args()
+    if args.studies:
+        bench_studies(args.abstracts, args.repeats)
+        return
+    if args.import_only:
+        bench_import(args.import_entries)
+        return
     if args.embedders:
         bench_embedders(args.abstracts, args.questions)
         return
     if not args.skip_build:
         bench_build(args.docs)
     bench_search([int(x) for x in args.sizes.split(",")])
+    if args.import_entries:
+        bench_import(args.import_entries)
 
 
 if __name__ == "__main__":

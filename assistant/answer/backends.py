@@ -12,6 +12,7 @@ engine, closed-book answers, ``Assistant.warm_up``, the LLM judge) ask the regis
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ class BackendSpec:
     """what to run when ``module`` is missing"""
     falls_back: bool = False
     """a missing model or package may be answered extractively (``RTMS_LLM_FALLBACK``)"""
+    ready: Callable[[Settings], bool] | None = None
+    """while it is answered extractively: True once what it lacked has come (checked before each question)"""
 
     @property
     def uses_llm(self) -> bool:
@@ -59,6 +62,23 @@ def _llama_cpp(settings: Settings) -> LLM:
     return LlamaCppBackend(path, settings)
 
 
+def _llama_cpp_ready(settings: Settings) -> bool:
+    """llama-cpp-python imports and the answer model file is in place (``RTMS_LLM_MODEL``, or the default one
+    assembled): e.g. `make run` has finished building and installing them in the background. The model file is
+    written by a rename, so one that exists is whole; an import half-way through pip's installation fails."""
+    from assistant.answer.model_files import ANSWER_MODEL, default_path
+
+    model = Path(settings.llm_model).expanduser() if settings.llm_model else default_path(settings, ANSWER_MODEL)
+    if not model.is_file():
+        return False
+    importlib.invalidate_caches()  # a package installed since this process started is found
+    try:
+        importlib.import_module("llama_cpp")
+    except Exception:  # not installed, or not yet whole
+        return False
+    return True
+
+
 def _openai(settings: Settings) -> LLM:
     REGISTRY[Backend.OPENAI].require()
     from assistant.answer.openai_backend import OpenAIBackend
@@ -68,7 +88,8 @@ def _openai(settings: Settings) -> LLM:
 
 REGISTRY: dict[Backend, BackendSpec] = {
     Backend.LLAMA_CPP: BackendSpec(Backend.LLAMA_CPP, "local GGUF model in this process", _llama_cpp,
-                                   module="llama_cpp", install=LLAMA_CPP_MISSING, falls_back=True),
+                                   module="llama_cpp", install=LLAMA_CPP_MISSING, falls_back=True,
+                                   ready=_llama_cpp_ready),
     Backend.OPENAI: BackendSpec(Backend.OPENAI, "OpenAI-compatible server", _openai, module="openai",
                                 install="the openai package is not installed: run `pip install 'openai>=1.30,<4'`"),
     Backend.EXTRACTIVE: BackendSpec(Backend.EXTRACTIVE, "no LLM: verified passage sentences", None),

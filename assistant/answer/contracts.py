@@ -71,6 +71,7 @@ class Citation(BaseModel):
             "doi": d.doi, "pmid": d.pmid, "section": p.chunk.section, "page": p.chunk.page,
             "text": p.chunk.text, "supported": self.supported, "highlights": [list(h) for h in self.highlights],
             "caveats": list(self.caveats),
+            "study_kind": p.study.kind if p.study else None, "study_badge": p.study.badge if p.study else "",
         }
 
 

@@ -16,6 +16,7 @@ Flags an Answer can carry: ``below-threshold`` / ``below-bm25-threshold`` / ``qu
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -62,6 +63,7 @@ class AnswerEngine:
         self._vocabulary: frozenset[str] | None = None
         self._llms: dict[str, LLM] = dict(llms or {})
         self._unavailable: dict[str, str] = {}
+        self._llm_lock = threading.Lock()
         self._judge = judge
         self.extractive = ExtractiveComposer(settings)
 
@@ -85,17 +87,31 @@ class AnswerEngine:
         return make_plan(turn.question, focus, records, points_back=back)
 
     def llm(self, backend: str) -> LLM | None:
-        """The LLM for ``backend``; None when it is unavailable and settings allow the extractive fallback."""
-        if backend not in self._llms and backend not in self._unavailable:
-            try:
-                self._llms[backend] = make_llm(backend, self.settings)
-            except ModelError as exc:
-                missing = "not installed" in str(exc) or "does not exist" in str(exc)
-                if self.settings.llm_fallback == "error" or not missing or not backend_spec(backend).falls_back:
-                    raise
-                log.warning("%s; answering extractively", exc)
-                self._unavailable[backend] = str(exc)
-        return self._llms.get(backend)
+        """The LLM for ``backend``; None when it is unavailable and settings allow the extractive fallback. An
+        unavailable one is made as soon as its spec says it is ready (a model `make run` installs in the
+        background while the app already answers extractively)."""
+        with self._llm_lock:
+            ready = backend_spec(backend).ready if backend in self._unavailable else None
+            if ready is not None and ready(self.settings):
+                log.info("the %s backend is ready now; answering with it", backend)
+                del self._unavailable[backend]
+            if backend not in self._llms and backend not in self._unavailable:
+                try:
+                    self._llms[backend] = make_llm(backend, self.settings)
+                except ModelError as exc:
+                    missing = "not installed" in str(exc) or "does not exist" in str(exc)
+                    if self.settings.llm_fallback == "error" or not missing or not backend_spec(backend).falls_back:
+                        raise
+                    log.warning("%s; answering extractively", exc)
+                    self._unavailable[backend] = str(exc)
+            return self._llms.get(backend)
+
+    def unavailable(self, backend: str) -> str | None:
+        """Why ``backend`` answers extractively for now (its LLM is tried first); None when it does not."""
+        spec = backend_spec(backend)
+        if spec.falls_back and self.settings.llm_fallback != "error":
+            self.llm(backend)
+        return self._unavailable.get(backend)
 
     def composer(self, backend: str) -> tuple[Composer, LLM | None]:
         if not backend_spec(backend).uses_llm:

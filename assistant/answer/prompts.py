@@ -15,7 +15,7 @@ from assistant.answer.citations import split_sentences
 from assistant.answer.contracts import REFUSAL, EvidenceSentence
 from assistant.answer.terms import term_set
 from assistant.index.contracts import Passage
-from assistant.index.flags import ADDRESSED_TO_MODEL
+from assistant.index.flags import addressed_to_model
 
 SYSTEM_PROMPT = (
     "You are a careful research assistant for the literature on repetitive transcranial magnetic stimulation "
@@ -34,7 +34,6 @@ SYSTEM_PROMPT = (
 )
 
 INJECTION_PLACEHOLDER = "[text addressed to an AI assistant removed]"
-_INJECTION = ADDRESSED_TO_MODEL
 _SPECIAL_TOKENS = re.compile(r"<\|[^|>]{1,40}\|>|</?(?:passage|system|user|assistant|s)\b[^>]{0,40}>|\[/?INST\]",
                              re.I)
 
@@ -47,12 +46,12 @@ def chat(system: str, user: str) -> list[dict[str, str]]:
 def sanitize(text: str) -> tuple[str, int]:
     """Remove chat-template tokens and instruction-like sentences; returns (text, sentences removed)."""
     text = _SPECIAL_TOKENS.sub(" ", text)
-    if not any(p.search(text) for p in _INJECTION):
+    if not addressed_to_model(text):
         return text, 0
     kept: list[str] = []
     removed = 0
     for sent in split_sentences(text):
-        if any(p.search(sent) for p in _INJECTION):
+        if addressed_to_model(sent):
             removed += 1
             if not kept or kept[-1] != INJECTION_PLACEHOLDER:
                 kept.append(INJECTION_PLACEHOLDER)

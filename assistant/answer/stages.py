@@ -607,6 +607,10 @@ def assemble(turn: Turn, base: dict[str, Any], judge: Judge) -> Answer:
     r = turn.result
     assert r is not None
     turn.flag(*r.flags)
+    if single_unverified_source(r.citations):
+        turn.flag(AnswerFlag.SINGLE_UNVERIFIED_SOURCE)
+        if turn.verdict in ("yes", "no"):  # a verdict never rests on an unidentified document alone
+            turn.verdict = "insufficient"
     common = dict(base, passages=turn.passages, raw_answer=turn.generated or turn.raw, judge=judge.name,
                   sentences=r.sentences,
                   evidence=turn.evidence, verdict=turn.verdict, verdict_logodds=turn.yes_logodds,
@@ -622,6 +626,16 @@ def assemble(turn: Turn, base: dict[str, Any], judge: Judge) -> Answer:
         else r.text
     return Answer(answer=text, answerable=True, citations=r.citations, references=r.references, flags=turn.flags,
                   **common)
+
+
+def single_unverified_source(citations: list[Citation]) -> bool:
+    """Whether every supported citation is of one document that has no DOI, PMID or PMCID (its paper id is its
+    sha256) and is not an evidence note: a planted or unidentified file alone behind the answer."""
+    backing = {c.passage.chunk.paper_id: c.passage.doc for c in citations if c.supported}
+    if len(backing) != 1:
+        return False
+    ((paper_id, doc),) = backing.items()
+    return paper_id.startswith("sha256:") and doc.kind != "evidence-note"
 
 
 def verdict_basis(turn: Turn) -> VerdictBasis | None:

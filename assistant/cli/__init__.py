@@ -24,7 +24,8 @@ def _options(preset: str | None = typer.Option(None, "--preset", help="Named pre
 # Commands import what they run (gradio, the index, the fetcher, eval) inside the command, so `--help` starts fast.
 # Modules that register commands on `app` when imported; a missing module is skipped so the
 # CLI keeps working while a command group is being written.
-_COMMAND_MODULES = ("index_cmds", "answer_cmds", "corpus_cmds", "evidence_cmds", "eval_cmds", "web_cmds")
+_COMMAND_MODULES = ("index_cmds", "answer_cmds", "corpus_cmds", "import_cmds", "evidence_cmds", "studies_cmds",
+                    "eval_cmds", "web_cmds", "mcp_cmds")
 
 
 def _register() -> None:

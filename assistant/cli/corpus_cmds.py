@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from assistant.cli import app
 from assistant.errors import AssistantError
@@ -64,7 +65,7 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print a JSON li
         table.add_column(col, no_wrap=True, min_width=min(widths[i], room) if i == t else widths[i])
     for c in cells:
         c[t] = c[t] if len(c[t]) <= room else c[t][: room - 1] + "…"
-        table.add_row(*c)
+        table.add_row(*(Text(x) for x in c))  # titles are data, never rich markup
     console.print(table)
 
 

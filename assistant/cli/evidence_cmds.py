@@ -10,6 +10,7 @@ from typing import Any
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from assistant.api import Assistant
@@ -38,12 +39,12 @@ def _render(rows: list[dict[str, Any]], console: Console) -> None:
     for r in rows:
         change = r["change"]
         table.add_row(
-            r["note_id"],
-            _join(r["study_type"], r["species"]),
-            r["pain_model"],
-            _join(r["target"], r["frequency"], sep="; "),
-            r["marker"] or "-",
-            r["tissue"] or "-",
+            escape(r["note_id"]),
+            escape(_join(r["study_type"], r["species"])),
+            escape(r["pain_model"]),
+            escape(_join(r["target"], r["frequency"], sep="; ")),
+            escape(r["marker"] or "-"),
+            escape(r["tissue"] or "-"),
             f"[{_CHANGE_STYLE[change]}]{change}[/]" if change in _CHANGE_STYLE else "-",
         )
     notes = len({r["note_id"] for r in rows})
@@ -59,9 +60,9 @@ def _render_conflicts(conflicts: list[Conflict], console: Console) -> None:
     for change in changes:
         table.add_column(f"[{_CHANGE_STYLE[change]}]{change}[/]", ratio=1, min_width=12)
     for c in conflicts:
-        cells = ["\n".join(f"{s.label} ({'; '.join(s.tissues)})" for s in c.sides.get(ch, [])) or "-"
+        cells = [escape("\n".join(f"{s.label} ({'; '.join(s.tissues)})" for s in c.sides.get(ch, [])) or "-")
                  for ch in changes]
-        table.add_row(c.marker, c.tissue_group, *cells)
+        table.add_row(escape(c.marker), escape(c.tissue_group), *cells)
     table.caption = f"{len(conflicts)} marker x tissue-group pair(s) with directions that differ between studies"
     console.print(table)
 

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from assistant.api import Assistant
 from assistant.cli import app
@@ -39,13 +41,13 @@ def index_build(
             return
     s = a.build_index(rebuild=rebuild, lock_wait_s=wait)
     if s.damaged_previous:
-        console.print(f"[yellow]the previous index was {s.damaged_previous}[/yellow]: rebuilt every document",
+        console.print(f"[yellow]the previous index was {escape(s.damaged_previous)}[/yellow]: rebuilt every document",
                       highlight=False)
     console.print(f"indexed {s.documents} documents, {s.chunks} chunks in {s.seconds:.1f} s "
                   f"(embedded {s.embedded_documents} documents / {s.embedded_chunks} chunks, "
                   f"reused {s.reused_documents}, removed {s.removed_documents}, skipped {len(s.skipped)})")
     for f, reason in s.skipped:
-        console.print(f"  [yellow]skipped[/yellow] {f}: {reason}", highlight=False)
+        console.print(f"  [yellow]skipped[/yellow] {escape(f)}: {escape(reason)}", highlight=False)
     if s.flagged_chunks:
         console.print(f"  [yellow]{s.flagged_chunks} passage(s) hold instruction-like text[/yellow] (never used as "
                       "evidence): see `rtms-assistant index status`", highlight=False)
@@ -59,17 +61,20 @@ def index_status(as_json: bool = typer.Option(False, "--json", help="Print JSON.
         print(json.dumps(st.to_dict(), indent=2, default=str))
         return
     if not st.exists:
-        console.print(f"no index in {st.index_dir}: run `rtms-assistant index build`")
+        console.print(f"no index in {escape(st.index_dir)}: run `rtms-assistant index build`")
         raise typer.Exit(1)
     if st.damaged:
-        console.print(f"index {st.path}\n  [red]{st.damaged}[/red]", highlight=False)
+        console.print(f"index {escape(str(st.path))}\n  [red]{escape(st.damaged)}[/red]", highlight=False)
         raise typer.Exit(1)
-    console.print(f"index {st.path}\n  built {st.built_at}: {st.documents} documents, {st.chunks} chunks")
-    console.print(f"  settings: {json.dumps(st.index_params)}")
+    console.print(f"index {escape(str(st.path))}\n  built {st.built_at}: {st.documents} documents, {st.chunks} chunks")
+    console.print(f"  settings: {escape(json.dumps(st.index_params))}")
     if st.stale:
-        console.print("  [yellow]stale[/yellow]: " + "; ".join(st.reasons) + " — run `rtms-assistant index build`")
+        console.print("  [yellow]stale[/yellow]: " + escape("; ".join(st.reasons))
+                      + " — run `rtms-assistant index build`")
     else:
         console.print("  [green]up to date[/green]")
+    for f, reason in (st.skipped or {}).items():
+        console.print(f"  [yellow]skipped[/yellow] {escape(f)}: {escape(reason)}", highlight=False)
     flagged = st.instruction_like
     if flagged:
         console.print(f"  [yellow]{len(flagged)} passage(s) hold instruction-like text[/yellow] and are never used as "
@@ -107,5 +112,5 @@ def search(
         ident = f"doi:{d['doi']}" if d["doi"] else (f"PMID {d['pmid']}" if d["pmid"] else d["doc_id"])
         src = f"{p.doc.short_label()}\n{d['title']}\n{ident}\n[{d['kind']}]"
         loc = d["section"] + (f"\np. {d['page']}" if d["page"] else "")
-        table.add_row(str(p.rank), f"{p.score:.4f}\ncos {p.dense_score:.2f}", src, loc, d["text"])
+        table.add_row(str(p.rank), f"{p.score:.4f}\ncos {p.dense_score:.2f}", Text(src), Text(loc), Text(d["text"]))
     console.print(table)

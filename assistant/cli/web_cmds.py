@@ -36,6 +36,10 @@ def serve(
         if problem := warm_model(assistant):
             typer.secho(f"warning: the answer model did not load ({problem}); the app starts anyway.",
                         fg="yellow", err=True)
+        elif pending := assistant.llm_unavailable():
+            typer.secho(f"note: the answer model is not ready yet ({pending}).\n  Until it is, the app answers "
+                        "extractively and says so; it switches to the model by itself once it is installed.",
+                        fg="yellow", err=True)
     demo = build_app(assistant)
     try:
         demo.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=True, quiet=True,

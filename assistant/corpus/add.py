@@ -186,14 +186,28 @@ def add_pdf(settings: Settings, pdf: Path, doi: str | None = None, *, online: bo
     meta = {"kind": "pdf", "source": "user", "doi": doi, "doi_source": doi_source, "pmid": ids.get("pmid"),
             "pmcid": ids.get("pmcid"), "title": biblio.get("title"), "authors": biblio.get("authors") or [],
             "year": biblio.get("year"), "journal": biblio.get("journal"), "license": biblio.get("license"),
-            "metadata_source": meta_source, "original_name": pdf.name, "sha256": sha, "bytes": len(data),
-            "pages": len(reader.pages), "added_at": now_iso(), "url": None}
-    meta["paper_id"] = make_paper_id(doi, meta["pmid"], meta["pmcid"], sha)
+            "metadata_source": meta_source, "original_name": pdf.name, "pages": len(reader.pages),
+            "added_at": now_iso(), "url": None}
+    return place_pdf(settings, pdf, data, meta)
+
+
+def place_pdf(settings: Settings, original: Path, data: bytes, meta: dict[str, Any]) -> AddResult:
+    """Copy the bytes of a PDF that passed :func:`validate_pdf` into ``corpus/user/`` under a name the index
+    builder lists, with its sidecar ``meta`` (``sha256``, ``bytes`` and ``paper_id`` are filled in here). The same
+    bytes already there give ``already_present``; another PDF of the same paper is refused (one PDF per paper).
+    `corpus add` and `corpus import` both store PDFs through here."""
+    sha = sha256_bytes(data)
+    doi = meta.get("doi")
+    dest, present = _destination(settings.user_dir, sha, doi, original)
+    if present:
+        return AddResult(dest, read_sidecar(dest) or {}, already_present=True)
+    meta = {**meta, "sha256": sha, "bytes": len(data)}
+    meta["paper_id"] = make_paper_id(doi, meta.get("pmid"), meta.get("pmcid"), sha)
     if other := _same_paper(settings.user_dir, meta["paper_id"], sha):
-        raise CorpusError(f"{pdf}: {other} already holds this paper ({meta['paper_id']}) and the index keeps one PDF "
-                          "per paper. Remove that file first if this copy should replace it.")
+        raise CorpusError(f"{original}: {other} already holds this paper ({meta['paper_id']}) and the index keeps "
+                          "one PDF per paper. Remove that file first if this copy should replace it.")
     if not is_corpus_file(settings.corpus_dir, dest):
-        raise CorpusError(f"{pdf}: the name {dest.name} would not be indexed; rename the file and add it again.")
+        raise CorpusError(f"{original}: the name {dest.name} would not be indexed; rename the file and add it again.")
     atomicio.write_bytes(dest, data)
     atomicio.write_json(sidecar_path(dest), meta)
     return AddResult(dest, meta)

@@ -17,6 +17,7 @@ fields). A data file without a sidecar is treated as absent (the sidecar is writ
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,9 @@ from typing import Any
 
 from assistant import atomicio
 from assistant.corpus.contracts import sha256_bytes
+from assistant.safetext import load_json
+
+log = logging.getLogger(__name__)
 
 SIDECAR_SUFFIX = ".json"
 FILE_NAMES = {"full-text": "fulltext.xml", "abstract": "abstract.xml", "pdf": "oa.pdf"}
@@ -44,8 +48,11 @@ def read_sidecar(path: Path) -> dict[str, Any] | None:
     """The sidecar of data file ``path``; None when missing or unreadable."""
     side = sidecar_path(path)
     try:
-        meta = json.loads(side.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        meta = load_json(side.read_text(encoding="utf-8"))
+    except OSError:
+        return None
+    except ValueError as exc:
+        log.warning("%s: unreadable provenance sidecar (%s); ignored — fix or delete it", side, exc)
         return None
     return meta if isinstance(meta, dict) else None
 
@@ -83,7 +90,7 @@ class SyncState:
         self._data: dict[str, dict[str, str]] = {}
         if path.exists():
             try:
-                raw = json.loads(path.read_text(encoding="utf-8"))
+                raw = load_json(path.read_text(encoding="utf-8"))
                 self._data = {k: dict(v) for k, v in raw.items() if isinstance(v, dict)}
             except (OSError, ValueError):
                 self._data = {}
@@ -115,6 +122,6 @@ def load_api_json(cache_dir: Path, name: str) -> Any | None:
     if read_sidecar(path) is None:
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return load_json(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None

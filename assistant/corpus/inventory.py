@@ -15,6 +15,7 @@ import yaml
 
 from assistant.corpus.cache import API_DIR, SIDECAR_SUFFIX, read_sidecar
 from assistant.corpus.contracts import make_paper_id
+from assistant.safetext import load_yaml
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ def read_front_matter(path: Path) -> dict[str, Any] | None:
         log.warning("skipping %s: front matter has no closing '---'", path)
         return None
     try:
-        data = yaml.safe_load(text[3:end])
+        data = load_yaml(text[3:end])
     except yaml.YAMLError as exc:
         log.warning("skipping %s: invalid YAML front matter (%s)", path, exc)
         return None

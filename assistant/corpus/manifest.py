@@ -12,6 +12,7 @@ from assistant import atomicio
 from assistant.corpus.contracts import make_paper_id, normalise_doi
 from assistant.corpus.inventory import LocalIndex, id_forms
 from assistant.errors import CorpusError
+from assistant.safetext import load_yaml
 from assistant.settings import Settings
 
 Role = Literal["review", "reference"]
@@ -98,7 +99,7 @@ def load_manifest(path: Path) -> Manifest:
     if not path.exists():
         return Manifest()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8"), max_chars=5_000_000) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise CorpusError(f"{path}: not valid YAML ({exc}). Fix the file or restore it from git.") from None
     if not isinstance(data, dict):

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from assistant.errors import CorpusError
+from assistant.safetext import load_yaml
 
 Role = Literal["review", "reference"]
 Status = Literal["confirmed", "candidate"]
@@ -233,7 +234,7 @@ def parse_note(text: str, name: str, stem: str | None = None) -> tuple[NoteFront
         raise CorpusError(f"{name}: no YAML front matter: the file must start with a '---' line and the "
                           f"front matter must end with another '---' line")
     try:
-        data = yaml.safe_load(m.group(1))
+        data = load_yaml(m.group(1))
     except yaml.YAMLError as exc:
         raise CorpusError(f"{name}: front matter is not valid YAML ({exc}); fix the syntax") from exc
     if not isinstance(data, dict):

@@ -168,8 +168,11 @@ def _counts(values: Any) -> dict[str, int]:
 
 
 def run_studies(out_dir: Path | str | None = None, *, data_dir: Path | str | None = None, limit: int | None = None,
-                settings: Settings | None = None, command: str | None = None) -> dict[str, Any]:
-    """Extract a record from each abstract, score it, write report.json and report.md; returns the report."""
+                settings: Settings | None = None, command: str | None = None,
+                dev_size: int = DEV_SIZE) -> dict[str, Any]:
+    """Extract a record from each abstract, score it, write report.json, report.md and records.jsonl (one row per
+    abstract: gold and predicted headings, kind, badge, sizes); returns the report. The first ``dev_size``
+    abstracts are the development half."""
     path, abstracts = load_abstracts(data_dir, settings)
     abstracts = abstracts[:limit]
     docs = [abstract_document(a) for a in abstracts]
@@ -184,10 +187,10 @@ def run_studies(out_dir: Path | str | None = None, *, data_dir: Path | str | Non
     report = {
         "benchmark": "studies", "date": datetime.now(UTC).isoformat(timespec="seconds"), "command": command,
         "data": str(path), "contexts_sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "limit": limit,
-        "dev_size": DEV_SIZE,
+        "dev_size": dev_size,
         "targets": TARGETS, "seconds": round(seconds, 3),
         "docs_per_second": round(len(records) / seconds, 1) if seconds > 0 else None,
-        "splits": {"dev": score(rows[:DEV_SIZE]), "held-out": score(rows[DEV_SIZE:]), "all": score(rows)},
+        "splits": {"dev": score(rows[:dev_size]), "held-out": score(rows[dev_size:]), "all": score(rows)},
     }
     out = Path(out_dir) if out_dir else default_out()
     out.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import logging
 import platform
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -17,6 +18,7 @@ from tqdm import tqdm
 
 from assistant.corpus.contracts import Document, DocumentMeta
 from assistant.corpus.readers import iter_corpus_files, read_documents
+from assistant.corpus.readers.dispatch import hidden_corpus_files
 from assistant.corpus.sentences import MIN_EVIDENCE_CHARS, sentence_spans
 from assistant.errors import AssistantError, IndexDamagedError, ReaderError
 from assistant.index.chunking import Chunker, embedding_text
@@ -30,8 +32,9 @@ from assistant.index.contracts import (
     IndexStatus,
     SourceRecord,
 )
+from assistant.index.diskerrors import write_failure
 from assistant.index.embedding import Embedder, EmbeddingCache, embed_with_cache
-from assistant.index.flags import INSTRUCTION_PATTERNS, instruction_like
+from assistant.index.flags import fold, instruction_like, instruction_match
 from assistant.index.lock import build_lock
 from assistant.index.store import (
     IndexData,
@@ -43,6 +46,8 @@ from assistant.index.store import (
 )
 from assistant.safetext import valid_unicode
 from assistant.settings import Settings
+from assistant.studies.contracts import StudyRecord
+from assistant.studies.extract import EXTRACTOR_VERSION, extract_record
 
 log = logging.getLogger(__name__)
 
@@ -117,19 +122,25 @@ def sentence_table(chunks: list[Chunk]) -> tuple[np.ndarray, list[str]]:
     return np.array(rows, dtype=np.int32).reshape(-1, 3), texts
 
 
-BUILDER_VERSION = 2
+BUILDER_VERSION = 3
 """Recorded in the manifest. 2: every record of a multi-record PubMed / PMC file is indexed, the manifest holds
-checksums, chunks carry the instruction-like flag. Files of an older version's index are re-read (the embedding
-cache keeps that cheap)."""
+checksums, chunks carry the instruction-like flag. 3: a study record per document. Files of an older version's
+index are re-read (the embedding cache keeps that cheap)."""
 
 
 def build_index(settings: Settings, rebuild: bool = False, progress: bool = True,
-                embedder: Embedder | None = None, lock_wait_s: float = 0.0) -> BuildSummary:
-    """Read, chunk and embed what changed; carry over the rest; write a new version atomically.
+                embedder: Embedder | None = None, lock_wait_s: float = 0.0, records: bool = True) -> BuildSummary:
+    """Read, chunk and embed what changed; carry over the rest; extract the study records of new or changed
+    documents (``records=False`` skips them, for benchmarks); write a new version atomically.
 
     Holds the index folder's build lock throughout (IndexBusyError when another build has it)."""
-    with build_lock(settings.index_dir, lock_wait_s):
-        return _build(settings, rebuild, progress, embedder)
+    try:
+        with build_lock(settings.index_dir, lock_wait_s):
+            return _build(settings, rebuild, progress, embedder, records)
+    except (OSError, sqlite3.OperationalError, RuntimeError) as exc:
+        if (err := write_failure(exc, settings.index_dir)) is not None:
+            raise err from exc
+        raise
 
 
 def _previous(settings: Settings, rebuild: bool, summary: BuildSummary) -> IndexData | None:
@@ -170,6 +181,18 @@ def _read_file(path: Path, rel: str, sha: str) -> list[Document]:
     return docs
 
 
+def _too_large(path: Path, rel: str, settings: Settings) -> str:
+    """Why ``path`` is too large to index ('' when it is not): over max_file_mb (PDFs: or max_pdf_mb)."""
+    limit = settings.max_file_mb
+    if path.suffix.lower() == ".pdf":
+        limit = max(limit, settings.max_pdf_mb)
+    mb = path.stat().st_size / 1e6
+    if mb <= limit:
+        return ""
+    return (f"{rel}: {mb:.1f} MB is larger than the {limit:g} MB limit for one corpus file — split it, or raise "
+            f"the limit (e.g. RTMS_MAX_FILE_MB={int(mb) + 1}) and run `rtms-assistant index build`")
+
+
 def _record_label(rel: str, doc: Document, many: bool) -> str:
     if not many:
         return rel
@@ -177,11 +200,16 @@ def _record_label(rel: str, doc: Document, many: bool) -> str:
     return f"{rel} [{ident}]"
 
 
-def _build(settings: Settings, rebuild: bool, progress: bool, embedder: Embedder | None) -> BuildSummary:
+def _build(settings: Settings, rebuild: bool, progress: bool, embedder: Embedder | None,
+           with_records: bool = True) -> BuildSummary:
     t0 = time.perf_counter()
     summary = BuildSummary()
     root = settings.corpus_dir
     files = corpus_files(settings)
+    for hidden in hidden_corpus_files(root):
+        rel = str(hidden.relative_to(root))
+        summary.skipped.append((rel, f"{rel}: ignored because its name starts with '.' (a hidden file) — rename it "
+                                     "without the leading dot to index it"))
 
     old = _previous(settings, rebuild, summary)
     # source file -> (its documents, their chunk rows), so that a multi-record file is reused as a whole
@@ -216,6 +244,10 @@ def _build(settings: Settings, rebuild: bool, progress: bool, embedder: Embedder
                 vectors_by_row.append(old.vectors[r])  # type: ignore[union-attr]
             summary.reused_documents += len(metas)
             continue
+        if too_big := _too_large(root / rel, rel, settings):
+            summary.skipped.append((rel, too_big))
+            log.warning("skipped %s", too_big)
+            continue
         try:
             file_docs = _read_file(root / rel, rel, sha)
             doc_chunks = [chunker.chunk_document(doc) for doc in file_docs]
@@ -238,6 +270,11 @@ def _build(settings: Settings, rebuild: bool, progress: bool, embedder: Embedder
             if not these:
                 summary.skipped.append((label, "no text to index"))
                 continue
+            if len(these) > settings.max_doc_chunks:
+                summary.skipped.append((label, f"{label}: {len(these):,} passages, more than the limit of "
+                                               f"{settings.max_doc_chunks:,} for one document — split the file, or "
+                                               f"raise RTMS_MAX_DOC_CHUNKS and run `rtms-assistant index build`"))
+                continue
             seen_ids.add(doc.doc_id)
             docs.append(doc.meta())
             indexed += 1
@@ -253,6 +290,8 @@ def _build(settings: Settings, rebuild: bool, progress: bool, embedder: Embedder
 
     for c in chunks:
         c.instruction_like = instruction_like(c.text)
+    records = (study_records(docs, chunks, old.records if old is not None else {}, progress=progress)
+               if with_records else {})
 
     # One batched pass over every new chunk (cached vectors are reused, never re-embedded); the cache is
     # committed batch by batch, so a build that is interrupted resumes where it stopped.
@@ -293,13 +332,37 @@ def _build(settings: Settings, rebuild: bool, progress: bool, embedder: Embedder
     dim = vectors.shape[1] if vectors.ndim == 2 and len(vectors) else 384
     sentence_vectors = (sent_vecs.astype(np.float16) if len(sent_texts)
                         else np.zeros((0, dim), np.float16))
-    data = IndexData(docs, chunks, vectors, manifest, sentences=spans, sentence_vectors=sentence_vectors)
+    data = IndexData(docs, chunks, vectors, manifest, sentences=spans, sentence_vectors=sentence_vectors,
+                     records=records)
     path = write_version(settings.index_dir, data, settings.faiss_index, settings.hnsw_from_chunks)
     summary.documents, summary.chunks = len(docs), len(chunks)
     summary.flagged_chunks = len(manifest.instruction_like)
     summary.seconds = round(time.perf_counter() - t0, 2)
     summary.path = str(path)
     return summary
+
+
+def study_records(docs: list[DocumentMeta], chunks: list[Chunk], old: dict[str, StudyRecord],
+                  progress: bool = True) -> dict[str, StudyRecord]:
+    """The study record of every document, by doc_id: an unchanged document (same sha256, same extractor) keeps
+    the record of the previous version, the others are extracted from their chunks (planted instructions are
+    never a source)."""
+    by_doc: dict[str, list[Chunk]] = {}
+    for c in chunks:
+        if not c.instruction_like:
+            by_doc.setdefault(c.doc_id, []).append(c)
+    out: dict[str, StudyRecord] = {}
+    for d in tqdm(docs, desc="records", unit="doc", disable=not progress or len(docs) < 50):
+        prev = old.get(d.doc_id)
+        if prev is not None and prev.source_sha256 == d.sha256 and prev.extractor == EXTRACTOR_VERSION:
+            out[d.doc_id] = prev
+            continue
+        try:
+            out[d.doc_id] = extract_record(d, by_doc.get(d.doc_id, [])).model_copy(
+                update={"source_sha256": d.sha256, "extractor": EXTRACTOR_VERSION})
+        except Exception as exc:  # noqa: BLE001 - a record that cannot be read must not stop the build
+            log.warning("no study record for %s: %s: %s", d.doc_id, type(exc).__name__, exc)
+    return out
 
 
 def _documents_by_source(docs: list[DocumentMeta]) -> dict[str, SourceRecord]:
@@ -319,10 +382,10 @@ def _flagged(chunks: list[Chunk], docs: list[DocumentMeta]) -> list[FlaggedPassa
 
 
 def _excerpt(text: str, width: int = 100) -> str:
-    for p in INSTRUCTION_PATTERNS:
-        if m := p.search(text):
-            start = max(0, m.start() - 20)
-            return ("…" if start else "") + " ".join(text[start:start + width].split()) + "…"
+    m = instruction_match(text)
+    if m is not None and len(fold(text)) == len(text):
+        start = max(0, m.start() - 20)
+        return ("…" if start else "") + " ".join(text[start:start + width].split()) + "…"
     return " ".join(text[:width].split())
 
 

@@ -62,11 +62,17 @@ class Chunker:
 
     def chunk_document(self, doc: Document) -> list[Chunk]:
         chunks: list[Chunk] = []
-        for section in doc.sections:
+        seen: set[str] = set()
+        for ordinal, section in enumerate(doc.sections):
             for start, end in self._pack(section.text):
                 text = section.text[start:end]
+                chunk_id = Chunk.make_id(doc.doc_id, section.title, section.page, start, end, text)
+                if chunk_id in seen:  # a repeated section (two identical "## Results"): its ordinal tells it apart
+                    chunk_id = Chunk.make_id(doc.doc_id, f"{section.title}\x1f{ordinal}", section.page, start, end,
+                                             text)
+                seen.add(chunk_id)
                 chunks.append(Chunk(
-                    chunk_id=Chunk.make_id(doc.doc_id, section.title, section.page, start, end, text),
+                    chunk_id=chunk_id,
                     doc_id=doc.doc_id, paper_id=doc.paper_id, ord=len(chunks), section=section.title,
                     page=section.page, char_start=start, char_end=end, text=text,
                 ))

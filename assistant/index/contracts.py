@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.corpus.contracts import DocumentMeta
+from assistant.studies.contracts import StudySummary
 
 
 class Chunk(BaseModel):
@@ -43,6 +44,8 @@ class Passage(BaseModel):
     bm25_rel: float | None = Field(None, description="BM25 score divided by the corpus's largest IDF "
                                                      "(comparable across corpus sizes)")
     rank: int = Field(1, description="1-based rank in the result list")
+    study: StudySummary | None = Field(None, description="the paper's study record in brief (kind, badge, species, "
+                                                         "size), when it has one")
 
     def to_dict(self) -> dict[str, object]:
         d = self.doc
@@ -57,6 +60,10 @@ class Passage(BaseModel):
             "section": self.chunk.section, "page": self.chunk.page,
             "char_start": self.chunk.char_start, "char_end": self.chunk.char_end, "text": self.chunk.text,
             "instruction_like": self.chunk.instruction_like,
+            "study_kind": self.study.kind if self.study else None,
+            "study_badge": self.study.badge if self.study else "",
+            "study_species": list(self.study.species) if self.study else [],
+            "study_n": self.study.n if self.study else None,
         }
 
 

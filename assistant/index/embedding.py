@@ -19,6 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 from assistant.errors import ModelError
+from assistant.index.diskerrors import write_failure
 from assistant.index.onnx_encoder import BACKEND as ONNX_BACKEND
 from assistant.index.onnx_encoder import OnnxSentenceEncoder, split_name
 from assistant.settings import Settings
@@ -135,6 +136,8 @@ class EmbeddingCache:
         try:
             self.db = self._open(path)
         except sqlite3.DatabaseError as exc:
+            if write_failure(exc, path.parent) is not None:
+                raise  # a full disk or a read-only folder is not a damaged cache: keep it, say what to do
             log.warning("embedding cache %s is unreadable (%s): moved aside, starting a new one", path, exc)
             for suffix in ("", "-wal", "-shm"):
                 part = Path(f"{path}{suffix}")

@@ -17,6 +17,7 @@ from assistant.index.contracts import Passage
 from assistant.index.embedding import Embedder
 from assistant.index.store import IndexStore
 from assistant.settings import Settings
+from assistant.studies.contracts import StudySummary
 from assistant.vocab import SEARCHED_MODES, RetrievalMode
 
 MODES = SEARCHED_MODES
@@ -103,6 +104,7 @@ class HybridRetriever:
         self._sentence_rows: dict[int, list[int]] | None = None
         self._chunk_row: dict[str, int] = {}
         self._last_query: tuple[str, np.ndarray | None] = ("", None)
+        self._summaries: dict[str, StudySummary] | None = None
 
     def sentence_similarities(self, query: str, chunk_ids: Sequence[str]) -> dict[tuple[str, int], float]:
         """Cosine of ``query`` with every stored sentence of the given chunks, keyed by (chunk_id, start)."""
@@ -147,8 +149,15 @@ class HybridRetriever:
             raise AssistantError(f"no paper {paper_id!r} in the index: `rtms-assistant search` or `corpus list` "
                                  "shows the paper ids it holds.")
         rows.sort(key=lambda i: (self.store.chunks[i].doc_id, self.store.chunks[i].ord))
-        return [Passage(chunk=self.store.chunks[i], doc=self.doc_of[i], score=1.0, rank=r)
+        return [Passage(chunk=self.store.chunks[i], doc=self.doc_of[i], score=1.0, rank=r,
+                        study=self.study_of(self.paper_of[i]))
                 for r, i in enumerate(rows, start=1)]
+
+    def study_of(self, paper_id: str) -> StudySummary | None:
+        """The paper's study record in brief (None when it has none)."""
+        if self._summaries is None:
+            self._summaries = {p: r.summary() for p, r in self.store.studies.items()}
+        return self._summaries.get(paper_id)
 
     def _allowed(self, year_range: tuple[int, int] | None, kinds: Sequence[str] | None,
                  papers: Sequence[str] | None = None) -> np.ndarray | None:
@@ -221,5 +230,6 @@ class HybridRetriever:
                 dense_score=float(self.store.vectors[i] @ qvec),
                 bm25_score=None if bm25_scores is None else float(bm25_scores[i]),
                 bm25_rel=None if bm25_scores is None else self.bm25.relative(float(bm25_scores[i])), rank=rank,
+                study=self.study_of(self.paper_of[i]),
             ))
         return out

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import sqlite3
 import time
@@ -35,6 +36,7 @@ from assistant.index import integrity
 from assistant.index.contracts import Chunk, IndexCounts, IndexManifest
 from assistant.index.flags import instruction_like
 from assistant.settings import Settings
+from assistant.studies.contracts import StudyRecord
 
 # One query at a time: OpenMP threads cost more than they save (measured: 60 ms with 2 threads vs 21 ms
 # with 1 for an exact search over 100k vectors on 2 busy cores).
@@ -50,6 +52,7 @@ CREATE TABLE chunks (row INTEGER PRIMARY KEY, chunk_id TEXT NOT NULL UNIQUE, doc
                      ord INTEGER NOT NULL, section TEXT NOT NULL, page INTEGER, char_start INTEGER NOT NULL,
                      char_end INTEGER NOT NULL, text TEXT NOT NULL, instruction_like INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX chunks_doc ON chunks(doc_id);
+CREATE TABLE records (doc_id TEXT PRIMARY KEY, paper_id TEXT NOT NULL, record TEXT NOT NULL);
 """
 
 
@@ -64,16 +67,26 @@ class IndexData:
     sentences: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.int32))
     """one row per chunk sentence: (chunk row, start, end) in the chunk's text"""
     sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 384), np.float16))
+    records: dict[str, StudyRecord] = field(default_factory=dict)
+    """the study record read from each document, by doc_id (``IndexStore.studies`` merges them per paper)"""
+
+
+_MAX_POINTER_BYTES = 120
+_VERSION_NAME = re.compile(r"v-[A-Za-z0-9_.-]{1,100}")
+"""What CURRENT may hold: a version folder's name (junk, a path or 300 bytes of noise is damage, not a path)."""
 
 
 def current_version(index_dir: Path) -> Path | None:
     """The folder CURRENT names (it may be damaged: see ``verified_manifest``); None when no index was built."""
     pointer = index_dir / "CURRENT"
     try:
-        name = pointer.read_text(encoding="utf-8", errors="replace").strip()
+        with pointer.open("rb") as f:
+            name = f.read(_MAX_POINTER_BYTES + 1).decode("utf-8", "replace").strip()
     except FileNotFoundError:
         return None
-    if not name or "/" in name or "\\" in name or name.startswith("."):
+    except OSError:  # a folder, unreadable: treated as scrambled (a build repairs it)
+        name = ""
+    if not _VERSION_NAME.fullmatch(name):
         return index_dir / "CURRENT"  # a scrambled pointer: reported as damaged by verified_manifest
     return index_dir / name
 
@@ -137,6 +150,8 @@ def write_version(index_dir: Path, data: IndexData, faiss_kind: str, hnsw_from: 
         db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?)",
                        [(i, c.chunk_id, c.doc_id, c.ord, c.section, c.page, c.char_start, c.char_end, c.text,
                          int(c.instruction_like)) for i, c in enumerate(data.chunks)])
+        db.executemany("INSERT INTO records VALUES (?,?,?)",
+                       [(doc_id, r.paper_id, r.model_dump_json()) for doc_id, r in sorted(data.records.items())])
         db.commit()
         db.close()
         np.save(tmp / "vectors.npy", np.ascontiguousarray(data.vectors, dtype=np.float32), allow_pickle=False)
@@ -211,18 +226,39 @@ def load_version(path: Path, full_check: bool = True) -> IndexData:
     manifest = verified_manifest(path, full_check)
     with _reading("chunks.sqlite"):
         docs, chunks = _read_chunk_store(path / "chunks.sqlite")
+        records = _read_records(path / "chunks.sqlite")
     paper_of = {d.doc_id: d.paper_id for d in docs}
     for c in chunks:
         c.paper_id = paper_of.get(c.doc_id, "")
     with _reading("vectors.npy"):
         vectors = np.load(path / "vectors.npy", allow_pickle=False)
-    data = IndexData(docs, chunks, vectors, manifest)
+    data = IndexData(docs, chunks, vectors, manifest, records=records)
     if (path / "sentences.npy").exists() or "sentences.npy" in (manifest.files or {}):
         with _reading("sentences.npy"):
             data.sentences = np.load(path / "sentences.npy", allow_pickle=False)
         with _reading("sentence_vectors.npy"):
             data.sentence_vectors = np.load(path / "sentence_vectors.npy", allow_pickle=False)
+    _check_shapes(data)
     return data
+
+
+def _check_shapes(data: IndexData) -> None:
+    """Array shapes agree with the chunk table, the sentence table and each other; IndexDamagedError naming the
+    first file that does not (an edited .npy header keeps size and mtime, so the fast check cannot see it)."""
+    n, dim = len(data.chunks), data.manifest.embedder.dim if data.manifest.embedder else None
+    v, spans, sv = data.vectors, data.sentences, data.sentence_vectors
+    problems = [
+        ("vectors.npy", v.ndim != 2 or v.shape[0] != n or (dim is not None and n > 0 and v.shape[1] != dim),
+         f"shape {v.shape} for {n} passages"),
+        ("sentences.npy", spans.ndim != 2 or spans.shape[1:] != (3,) or (len(spans) > 0 and (
+            int(spans[:, 0].min()) < 0 or int(spans[:, 0].max()) >= n)), f"shape {spans.shape} for {n} passages"),
+        ("sentence_vectors.npy", sv.ndim != 2 or sv.shape[0] != len(spans) or (
+            len(sv) > 0 and v.ndim == 2 and sv.shape[1] != v.shape[1]),
+         f"shape {sv.shape} for {len(spans)} sentences"),
+    ]
+    for name, bad, what in problems:
+        if bad:
+            raise IndexDamagedError(integrity.damaged_message(name, what))
 
 
 @contextlib.contextmanager
@@ -254,6 +290,18 @@ def _read_chunk_store(db_path: Path) -> tuple[list[DocumentMeta], list[Chunk]]:
     return docs, chunks
 
 
+def _read_records(db_path: Path) -> dict[str, StudyRecord]:
+    """The study records by doc_id ({} for an index built before records existed)."""
+    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='records'").fetchone():
+            return {}
+        return {doc_id: StudyRecord.model_validate_json(rec)
+                for doc_id, rec in db.execute("SELECT doc_id, record FROM records")}
+    finally:
+        db.close()
+
+
 class IndexStore:
     """A loaded, read-only index version."""
 
@@ -262,6 +310,7 @@ class IndexStore:
         self.faiss = faiss_index
         self.path = path
         self.docs = {d.doc_id: d for d in data.documents}
+        self._studies: dict[str, StudyRecord] | None = None
 
     @classmethod
     def open(cls, settings: Settings, *, allow_empty: bool = False) -> IndexStore:
@@ -309,3 +358,17 @@ class IndexStore:
     @property
     def manifest(self) -> IndexManifest:
         return self.data.manifest
+
+    @property
+    def studies(self) -> dict[str, StudyRecord]:
+        """One study record per paper (the records of its documents merged), by paper_id."""
+        if self._studies is None:
+            from assistant.studies.extract import merge_records  # the rules load only when records are read
+
+            by_paper: dict[str, list[StudyRecord]] = {}
+            for d in self.data.documents:
+                rec = self.data.records.get(d.doc_id)
+                if rec is not None:
+                    by_paper.setdefault(d.paper_id, []).append(rec)
+            self._studies = {p: merge_records(recs) for p, recs in by_paper.items()}
+        return self._studies

@@ -91,6 +91,16 @@ class Stimulation(_Frozen):
         return not any(getattr(self, name) for name in type(self).model_fields)
 
 
+class StudySummary(_Frozen):
+    """What a source card, a citation or an export shows of a paper's record."""
+
+    kind: str | None = None
+    badge: str = ""
+    species: tuple[str, ...] = ()
+    n: int | None = None
+    human: bool = False
+
+
 class StudyRecord(_Frozen):
     """One paper's study record."""
 
@@ -113,6 +123,8 @@ class StudyRecord(_Frozen):
     outcomes: tuple[Fact, ...] = ()
     findings: tuple[Finding, ...] = ()
     claims: tuple[Claim, ...] = ()
+    source_sha256: str = Field("", description="sha256 of the document the record was read from (reuse key)")
+    extractor: int = Field(0, description="version of the extraction rules that made it")
 
     @property
     def kind_value(self) -> str | None:
@@ -170,3 +182,8 @@ class StudyRecord(_Frozen):
             else:
                 parts.append(f"n = {size.n}")
         return " · ".join(parts)
+
+    def summary(self) -> StudySummary:
+        size = self.size()
+        return StudySummary(kind=self.kind_value, badge=self.badge(), n=size.n if size else None,
+                            species=tuple(dict.fromkeys(f.value for f in self.species)), human=self.is_human)

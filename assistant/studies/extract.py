@@ -40,7 +40,7 @@ from assistant.studies.contracts import (
 
 __all__ = ["EXTRACTOR_VERSION", "KIND_ORDER", "extract_record", "merge_records"]
 
-EXTRACTOR_VERSION = 1
+EXTRACTOR_VERSION = 2
 """Version of the rules: raise it when they change, so an index build extracts every document again."""
 
 KIND_ORDER: tuple[str, ...] = tuple(k for k, _ in V.KIND_PATTERNS)
@@ -90,14 +90,20 @@ def _main(sents: Sequence[_Sent]) -> list[_Sent]:
     return main or list(sents)
 
 
-def _scan(sents: Iterable[_Sent], table: Sequence[tuple[str, re.Pattern[str]]]) -> list[Fact]:
-    return [s.fact(value, m) for s in sents for value, pattern in table for m in pattern.finditer(s.text)]
+def _scan(sents: Iterable[_Sent], table: tuple[tuple[str, re.Pattern[str]], ...]) -> list[Fact]:
+    """Every hit of every pattern of ``table`` in the sentences, as a fact of the pattern's value."""
+    quick = V.any_of(table)
+    return [s.fact(value, m) for s in sents if quick.search(s.text)
+            for value, pattern in table for m in pattern.finditer(s.text)]
 
 
 # --- population --------------------------------------------------------------------------------------------
 def _animal_facts(sents: Sequence[_Sent]) -> list[Fact]:
     out = []
+    quick = V.any_of(V.ANIMAL_SPECIES)
     for s in sents:
+        if not quick.search(s.text):
+            continue
         context = [(m.start(), m.end()) for m in V.ANIMAL_CONTEXT.finditer(s.text)]
         for value, pattern in V.ANIMAL_SPECIES:
             for m in pattern.finditer(s.text):
@@ -175,7 +181,7 @@ def _sizes(sents: Sequence[_Sent]) -> tuple[Size, ...]:
         out.append(Size(n=n, role=role, source=s.source(a, b)))
 
     for s in _main(sents):
-        for m in V.SIZE.finditer(s.text):
+        for m in V.SIZE.finditer(s.text) if V.SIZE_NOUN.search(s.text) else ():
             noun = m.group("noun").lower()
             role: SizeRole = SIZE_ROLE_OF_NOUN[noun]  # type: ignore[assignment]
             verb = m.group("verb") or ""
@@ -184,8 +190,9 @@ def _sizes(sents: Sequence[_Sent]) -> tuple[Size, ...]:
             elif V.TREATED_VERB.search(verb) and role != "studies":
                 role = "treated"
             n = V.parse_number(m.group("num"))
-            if n is not None and 1900 <= n <= 2100 and m.group("num").isdigit() and role != "studies":
-                continue  # a year ('2010 patients' is rarer than 'in 2010 patients ...')
+            if n is not None and 1950 <= n <= 2030 and V.YEAR_BEFORE.search(s.text, 0, m.start()):
+                continue  # a year: 'the 2014 studies', 'in 2010 patients were ...'
+
             add(n, role, s, m.start(), m.end())
         for m in V.COUNT_VERB.finditer(s.text):
             verb = m.group("verb").lower()
@@ -238,7 +245,10 @@ def _kind(hits: Sequence[Fact], species: Sequence[Fact]) -> Fact | None:
 
 def _controls(sents: Sequence[_Sent]) -> tuple[Fact, ...]:
     out = []
+    quick = V.any_of(V.CONTROLS)
     for s in _main(sents):
+        if not quick.search(s.text):
+            continue
         for value, pattern in V.CONTROLS:
             for m in pattern.finditer(s.text):
                 if value == "drug" and not V.COMPARISON.search(s.text):
@@ -297,15 +307,14 @@ def _markers_in(text: str) -> list[tuple[str, int, int]]:
     """(canonical marker or behavioural outcome, start, end) of each mention in a sentence."""
     out: list[tuple[str, int, int]] = []
     taken: list[tuple[int, int]] = []
-    for m in V.LONG_MARKER.finditer(text):
-        name = V.marker_of(m.group(0))
-        if name:
-            out.append((name, m.start(), m.end()))
-            taken.append((m.start(), m.end()))
+    for pattern, canonical in V.LONG_MARKERS:
+        for m in pattern.finditer(text):
+            name = canonical or V.marker_of(m.group(0))
+            if name:
+                out.append((name, m.start(), m.end()))
+                taken.append((m.start(), m.end()))
     for m in V.MARKER_TOKEN.finditer(text):
         tok = m.group(0)
-        if not any(ch.isupper() or ch.isdigit() or ch in "αβγδκμ" for ch in tok):
-            continue
         if any(a <= m.start() < b for a, b in taken):
             continue
         name = V.marker_of(tok)
@@ -360,11 +369,11 @@ def _findings(sents: Sequence[_Sent]) -> tuple[Finding, ...]:
     out: list[Finding] = []
     seen: set[tuple[str, str | None, str]] = set()
     for s in _main(sents):
-        markers = _markers_in(s.text)
-        if not markers:
-            continue
         directions = _directions(s.text)
         if not directions:
+            continue
+        markers = _markers_in(s.text)
+        if not markers:
             continue
         for name, a, b in markers:
             d = _nearest(a, directions)
@@ -418,13 +427,13 @@ def _note_kind(study_type: str, hits: Sequence[Fact], species: Sequence[Fact], s
         return ruled
     if study_type == "animal study":
         animal = [f for f in species if f.value not in ("human", "cell culture")]
-        return Fact(value="animal study", source=animal[0].source) if animal else ruled
-    support = V.NOTE_KIND_SUPPORT.get(study_type)
+        return Fact(value="animal study", source=animal[0].source) if animal else None
+    kind, support = V.NOTE_KIND_SUPPORT.get(study_type, ("", None))
     for s in sents if support else ():
         m = support.search(s.text) if support else None
         if m:
-            return s.fact(allowed[0], m)
-    return ruled
+            return s.fact(kind, m)
+    return None  # the body never says what the front matter says, and the rules read something else
 
 
 def _note_species(expected: str, found: tuple[Fact, ...], sents: Sequence[_Sent]) -> tuple[Fact, ...]:
@@ -456,6 +465,25 @@ def _note_stimulation(expected: Mapping[str, Any], found: Stimulation) -> Stimul
         "pulses": _prefer(pulses, found.pulses), "sessions": _prefer(sessions, found.sessions)})
 
 
+def _mentions(text: str, marker: str) -> list[tuple[str, int, int]]:
+    """Where a sentence names ``marker``: a canonical marker by any spelling, another name as written (without a
+    parenthetical: 'A1 (neurotoxic) astrocyte markers' is found as 'A1 astrocyte markers', else as its first word
+    when that is a code such as 'A1')."""
+    if V.marker_of(marker):
+        return _markers_in(text)
+    out: list[tuple[str, int, int]] = []
+    names = [marker, re.sub(r"\s*\([^)]*\)", "", marker)]
+    first = marker.split()[0]
+    if first != marker and re.fullmatch(r"[A-Z][A-Za-z]*\d+[\w-]*", first):
+        names.append(first)
+    for name in dict.fromkeys(names):
+        if out:
+            break
+        pattern = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])", re.IGNORECASE)
+        out += [(marker, m.start(), m.end()) for m in pattern.finditer(text)]
+    return out
+
+
 def _note_findings(expected: Sequence[Mapping[str, Any]], sents: Sequence[_Sent],
                    found: tuple[Finding, ...]) -> tuple[Finding, ...]:
     out: list[Finding] = []
@@ -467,7 +495,7 @@ def _note_findings(expected: Sequence[Mapping[str, Any]], sents: Sequence[_Sent]
             continue
         best: tuple[int, _Sent, int, int, tuple[Direction, int, int] | None, str | None] | None = None
         for s in sents:
-            for name, a, b in _markers_in(s.text):
+            for name, a, b in _mentions(s.text, want):
                 if name != want:
                     continue
                 dirs = [d for d in _directions(s.text) if d[0] == change]

@@ -8,10 +8,18 @@ Each pattern is compiled once, at import. A table maps a pattern's hit to the no
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from assistant.corpus.markers import CANONICAL_MARKERS, canonical_marker, marker_key
 
 _I = re.IGNORECASE
+
+
+@lru_cache(maxsize=64)
+def any_of(table: tuple[tuple[str, re.Pattern[str]], ...]) -> re.Pattern[str]:
+    """One pattern matching wherever any pattern of ``table`` does: a sentence it misses needs no other look."""
+    return re.compile("|".join(f"(?:{p.pattern})" for _, p in table), _I)
+
 
 # --- numbers written as words ------------------------------------------------------------------------------
 UNITS: dict[str, int] = {
@@ -23,9 +31,10 @@ TENS: dict[str, int] = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "s
                         "eighty": 80, "ninety": 90}
 _UNIT_WORDS = "|".join(sorted(UNITS, key=len, reverse=True))
 _TEN_WORDS = "|".join(TENS)
-NUMBER = (rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+|(?:{_TEN_WORDS})(?:[- ](?:{_UNIT_WORDS}))?|{_UNIT_WORDS}"
-          rf"|(?:a|one|two|three|four|five) hundred(?: and (?:{_TEN_WORDS})(?:[- ](?:{_UNIT_WORDS}))?"
-          rf"| and (?:{_UNIT_WORDS}))?)")
+NUMBER = (rf"(?:(?:a|one|two|three|four|five|six|seven|eight|nine) hundreds?"
+          rf"(?: and (?:{_TEN_WORDS})(?:[- ](?:{_UNIT_WORDS}))?| and (?:{_UNIT_WORDS}))?"
+          rf"|\d{{1,3}}(?:,\d{{3}})+(?![,.]?\d)|\d+(?![,.]?\d)"
+          rf"|(?:{_TEN_WORDS})(?:[- ](?:{_UNIT_WORDS}))?|{_UNIT_WORDS})")
 """A count as authors write it: '149', '1,024', 'Thirty-two', 'twelve', 'one hundred and six'."""
 
 
@@ -43,7 +52,7 @@ def parse_number(text: str) -> int | None:
             total += UNITS[w]
         elif w in TENS:
             total += TENS[w]
-        elif w == "hundred":
+        elif w in ("hundred", "hundreds"):
             total = max(total, 1) * 100
         elif w == "a":
             total += 1
@@ -174,9 +183,10 @@ STRAINS: tuple[tuple[str, re.Pattern[str]], ...] = (
 CELL_CULTURE = re.compile(r"\bcell cultures?\b|\bcultured (?:\w+ )?(?:cells|neurons|microglia|astrocytes)\b"
                           r"|\bcell lines?\b|\b(?:BV-?2|PC-?12|HEK-?293|SH-SY5Y|HeLa)(?: cells)?\b", _I)
 
-SEX_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("male", re.compile(r"\bmales?\b|\bmen\b|\bboys\b|\bboth (?:sexes|genders)\b|\b(?:\d+-year-old )man\b", _I)),
-    ("female", re.compile(r"\bfemales?\b|\bwomen\b|\bgirls\b|\bboth (?:sexes|genders)\b|\bpregnan(?:t|cy)\b"
+_BOTH_SEXES = r"\bboth (?:sexes|genders)\b|\b(?:sex|gender)\b(?! hormones?| steroids?| workers?| chromosomes?)"
+SEX_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (  # 'sex' or 'gender' as a variable: both were studied
+    ("male", re.compile(rf"\bmales?\b|\bmen\b|\bboys\b|{_BOTH_SEXES}|\b(?:\d+-year-old )man\b", _I)),
+    ("female", re.compile(rf"\bfemales?\b|\bwomen\b|\bgirls\b|{_BOTH_SEXES}|\bpregnan(?:t|cy)\b"
                           r"|\bmothers\b|\bmaternal\b|\b(?:\d+-year-old )woman\b|\bpostmenopausal\b", _I)),
 )
 
@@ -210,7 +220,8 @@ CONDITIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
 pain' too: see ``extract._conditions``)."""
 
 # --- sizes ---------------------------------------------------------------------------------------------------
-_ADJ = r"(?:[A-Za-z][\w/-]*,? ){0,4}?"
+_NOT_ADJ = rf"(?:of|percent|per|and|or|in|with|from|to|than|hundreds?|{_UNIT_WORDS}|{_TEN_WORDS})\b"
+_ADJ = rf"(?:(?!{_NOT_ADJ})[A-Za-z][\w/-]* ){{0,4}}?"
 SIZE_NOUNS: dict[str, str] = {
     "patients": "patients", "patient": "patients", "cases": "patients", "outpatients": "patients",
     "inpatients": "patients", "women": "participants", "men": "participants", "children": "participants",
@@ -230,15 +241,20 @@ SIZE = re.compile(rf"(?<![\w.,/%-])(?P<num>{NUMBER})(?![\w%.,-]\d|\s*%|\s*(?:per
                   rf"(?P<verb>,? (?:[A-Za-z]+ ){{0,3}}?(?:were|was) (?:\w+ )?(?:randomi[sz]ed|randomly|treated|"
                   rf"included|enrolled|recruited|studied|analy[sz]ed|assigned|allocated))?", _I)
 """'149 patients were randomised', 'Thirty-two male Sprague-Dawley rats', '12 studies'."""
+SIZE_NOUN = re.compile(rf"\b(?:{_NOUNS})\b", _I)
+"""A sentence without one of these nouns holds no ``SIZE``."""
 GROUPS_OF = re.compile(rf"\b(?P<groups>{NUMBER}) (?:\w+ )?groups? of (?P<num>{NUMBER})\b"
                        rf"|\((?:n|N) ?= ?(?P<num2>\d+)(?: (?:per|in each|each) (?:group|arm))\)"
                        rf"|\b(?P<num3>{NUMBER}) (?:rats|mice|animals|patients|participants) (?:per|in each|each) "
                        rf"(?:group|arm)\b", _I)
 """Sizes per arm: 'four groups of eight', '(n = 8 per group)', '10 rats per group'."""
-N_EQUALS = re.compile(r"\(\s*[nN]\s*=\s*(?P<num>\d[\d,]*)\s*\)|\b[nN]\s*=\s*(?P<num2>\d[\d,]*)\b(?!\s*(?:per|each))")
+N_EQUALS = re.compile(r"\(\s*[nN]\s*=\s*(?P<num>\d[\d,]*)\s*\)|\b[nN]\s*=\s*(?P<num2>\d{1,3}(?:,\d{3})+|\d+)(?![,.]?\d)"
+                      r"(?!\s*(?:per|each))")
 COUNT_VERB = re.compile(rf"(?<![\w.,/%-])(?P<num>{NUMBER}) (?:were|was) (?:subsequently |successfully |finally )?"
                         rf"(?P<verb>randomi[sz]ed|randomly assigned|treated|enrolled|included)\b", _I)
 """A count without its noun ('Of 152 randomised patients, 149 were treated')."""
+YEAR_BEFORE = re.compile(r"\b(?:the|in|since|from|until|before|after|and|to|of|between)\s+$", _I)
+"""The words before a number that make it a year ('the 2014 studies')."""
 RANDOMISED_VERB = re.compile(r"\brandomi[sz]ed\b|\brandomly\b|\ballocated\b|\bassigned\b", _I)
 TREATED_VERB = re.compile(r"\btreated\b|\breceived\b|\bunderwent\b", _I)
 
@@ -325,9 +341,12 @@ _LONG_MARKERS: tuple[tuple[str, str], ...] = (
     (r"calcitonin gene[- ]related peptide", "CGRP"),
     (r"(?:beta|β)[- ]endorphin", "β-endorphin"),
 )
-LONG_MARKER = re.compile("|".join(f"(?:{p})" for p, _ in _LONG_MARKERS), _I)
-MARKER_TOKEN = re.compile(r"(?<![\w-])[A-Za-zαβγδκμß][\w\-αβγδκμß]*(?<!-)")
-"""Candidate marker tokens ('TNF-α', 'IL1B', 'Iba-1'); a token is a marker when its key is a canonical one."""
+LONG_MARKERS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(rf"\b{p}\b", _I), c)
+                                                              for p, c in _LONG_MARKERS)
+"""Markers written out in words, with their canonical name ('' when ``marker_of`` reads it from the words)."""
+MARKER_TOKEN = re.compile(r"(?<![\w-])(?=[\w\-αβγδκμß]*[A-Z0-9αβγδκμ])[A-Za-zαβγδκμß][\w\-αβγδκμß]*(?<!-)")
+"""Candidate marker tokens ('TNF-α', 'IL1B', 'Iba-1': a capital, digit or Greek letter in them); a token is a
+marker when its key is a canonical one."""
 _MARKER_KEYS = {marker_key(m): m for m in CANONICAL_MARKERS}
 _LONG_CANONICAL = {"interleukin6": "IL-6", "interleukin10": "IL-10", "interleukin17": "IL-17",
                    "interleukin18": "IL-18", "neuronalnitricoxidesynthase": "nNOS",
@@ -423,15 +442,17 @@ NOTE_KINDS: dict[str, tuple[str, ...]] = {
     "review": ("review",),
     "narrative review": ("review",),
 }
-"""A note's ``study_type`` → the record kinds it allows (the rules pick among them), the first as default."""
-NOTE_KIND_SUPPORT: dict[str, re.Pattern[str]] = {
-    "clinical trial": re.compile(r"\btrials?\b", _I),
-    "observational study": re.compile(r"\b(?:survey|cohort|observational|registry|questionnaire|population)\b", _I),
-    "cell study": re.compile(r"\b(?:cultured?|cells?|in vitro)\b", _I),
-    "meta-analysis": re.compile(r"\bmeta-?analys[ie]s\b|\bpooled\b", _I),
-    "guideline": re.compile(r"\bguidelines?\b|\brecommendations?\b|\brecommend(?:s|ed)?\b", _I),
-    "systematic review": re.compile(r"\bsystematic\w*\b|\bevidence map\b", _I),
-    "review": re.compile(r"\breview\w*\b|\bsummari[sz]\w+\b", _I),
-    "narrative review": re.compile(r"\breview\w*\b|\bsummari[sz]\w+\b", _I),
+"""A note's ``study_type`` → the record kinds it allows (the rules pick among them)."""
+_REVIEW_WORDS = re.compile(r"\breview\w*\b|\bsummari[sz]\w+\b", _I)
+NOTE_KIND_SUPPORT: dict[str, tuple[str, re.Pattern[str]]] = {
+    "clinical trial": ("controlled trial", re.compile(r"\btrials?\b|\bsham\b|\bplacebo\b|\bcontrol group\b", _I)),
+    "observational study": ("cross-sectional study", re.compile(r"\bsurveys?\b|\bquestionnaires?\b", _I)),
+    "cell study": ("in vitro", re.compile(r"\bcultured?\b|\bcells?\b|\bin vitro\b", _I)),
+    "meta-analysis": ("meta-analysis", re.compile(r"\bmeta-?analys[ie]s\b|\bpooled\b", _I)),
+    "guideline": ("guideline", re.compile(r"\bguidelines?\b|\brecommendations?\b|\brecommend(?:s|ed)?\b", _I)),
+    "systematic review": ("systematic review", re.compile(r"\bsystematic\w*\b|\bevidence map\b", _I)),
+    "review": ("review", _REVIEW_WORDS),
+    "narrative review": ("review", _REVIEW_WORDS),
 }
-"""Words that support a note's study_type when no kind phrase of the rules is found in its body."""
+"""A note's study_type → the kind recorded, and the words that support it, when no kind phrase of the rules is
+found in its body (a body that never says so records no kind)."""

@@ -125,13 +125,18 @@ class WebApp:
         if last is not None and last.model and last.backend == session.backend:
             model = last.model
         try:
+            pending = self.assistant.llm_unavailable(session.backend)  # tries the model again first
+        except Exception:  # the status line must never break the page; a question shows what is wrong
+            pending = None
+        try:
             st = self.assistant.status()
         except AssistantError as exc:
-            return render.status_html(None, session.backend, model, error=str(exc))
+            return render.status_html(None, session.backend, model, error=str(exc), llm_unavailable=pending)
         except Exception as exc:  # status must never break the page
             log.exception("index status failed")
-            return render.status_html(None, session.backend, model, error=f"status unavailable ({exc})")
-        return render.status_html(st, session.backend, model)
+            return render.status_html(None, session.backend, model, error=f"status unavailable ({exc})",
+                                      llm_unavailable=pending)
+        return render.status_html(st, session.backend, model, llm_unavailable=pending)
 
     # --- chat ----------------------------------------------------------------------------------
     def respond(self, question: str, session: ChatSession) -> Iterator[tuple[Any, ...]]:
@@ -266,6 +271,28 @@ class WebApp:
             f"{len(rows)} rows"
 
 
+    def studies_view(self, species: str, kind: str, humans_only: bool) -> str:
+        """The Studies tab's table for the chosen filters (``humans_only`` overrides the species filter)."""
+        def val(v: str | None) -> str | None:
+            return None if v in (None, "", ANY) else v
+
+        try:
+            records = self.assistant.studies(species="human" if humans_only else val(species), kind=val(kind))
+            store = self.assistant.store
+        except AssistantError as exc:
+            return render.error_html(str(exc))
+        except Exception as exc:
+            log.exception("studies table failed")
+            return render.error_html(f"Studies table unavailable: {exc}")
+        text_of = {c.chunk_id: c.text for c in store.chunks}
+
+        def sentence(chunk_id: str, start: int, end: int) -> str | None:
+            text = text_of.get(chunk_id)
+            return None if text is None else text[start:end]
+
+        return render.studies_table_html(records, sentence)
+
+
 def build_app(assistant: Assistant | None = None, settings: Settings | None = None,
               download_dir: Path | None = None) -> gr.Blocks:
     """The Blocks app. Nothing is loaded here: a missing index shows up as a message, not a crash."""
@@ -331,6 +358,16 @@ def build_app(assistant: Assistant | None = None, settings: Settings | None = No
                 ev_df = gr.Dataframe(label="Evidence table (from the evidence notes)", interactive=False, wrap=True,
                                      elem_id="rtms-evidence")
 
+            with gr.Tab("Studies", id="studies"):
+                with gr.Row():
+                    s_species = gr.Dropdown([ANY, "human", "animal", "rat", "mouse", "in vitro"], value=ANY,
+                                            label="Species", elem_id="rtms-s-species")
+                    s_kind = gr.Dropdown([ANY, "trial", "animal study", "in vitro", "review", "meta-analysis",
+                                          "guideline", "evidence map"], value=ANY, label="Kind of study",
+                                         elem_id="rtms-s-kind")
+                    s_humans = gr.Checkbox(False, label="Humans only", elem_id="rtms-s-humans")
+                studies_html = gr.HTML(elem_id="rtms-studies")
+
         chat_out = [chatbot, sources, export, status, session, question]
         gen: dict[str, Any] = {"concurrency_limit": s.web_concurrency, "concurrency_id": "generate",
                                "show_progress": "hidden"}
@@ -351,6 +388,11 @@ def build_app(assistant: Assistant | None = None, settings: Settings | None = No
         for f in filters:
             f.input(web.evidence_view, [*filters, session, f_show], [ev_df, ev_csv, ev_count])
         f_show.input(web.evidence_view, [*filters, session, f_show], [ev_df, ev_csv, ev_count])
+
+        study_filters = [s_species, s_kind, s_humans]
+        for f in study_filters:
+            f.input(web.studies_view, study_filters, [studies_html])
+        demo.load(web.studies_view, study_filters, [studies_html])
 
         demo.load(web.status_line, [session], [status])
         demo.load(web.corpus_view, None, [corpus_df, index_md])

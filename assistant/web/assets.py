@@ -43,6 +43,13 @@ a.cite.chip { font-weight: 500; border: 1px solid var(--border-color-primary); b
   border: 1px solid currentColor; vertical-align: middle; }
 .badge.refused { color: #6b7280; } .badge.error { color: #dc2626; }
 .badge.kind-full-text { color: #047857; } .badge.kind-abstract { color: #7c3aed; }
+table.studies { border-collapse: collapse; font-size: .85em; width: 100%; }
+table.studies th, table.studies td { border-bottom: 1px solid var(--border-color-primary); padding: .25em .4em;
+  text-align: left; vertical-align: top; }
+table.studies tr.human td:first-child { border-left: 3px solid #9d174d; }
+.src-ref { margin-left: .15em; font-size: .8em; }
+ol.study-sources { font-size: .8em; } ol.study-sources .chunk { color: var(--body-text-color-subdued); }
+.badge.study { color: #374151; } .badge.study.human { color: #9d174d; }
 .badge.kind-evidence-note { color: #0369a1; } .badge.kind-pdf { color: #b45309; }
 .rtms-answer.error { color: var(--error-text-color, #b91c1c); }
 .rtms-sources { max-height: 640px; overflow-y: auto; font-size: .9em; }

@@ -7,16 +7,19 @@ block and hand the rest to the Markdown renderer.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
+from assistant.studies.table import row_sources, study_row
 from assistant.vocab import AnswerFlag, Backend
 from assistant.web.history import MARKER_RE
 
 if TYPE_CHECKING:
     from assistant.answer.contracts import Answer, Citation, Evidence, EvidenceSentence, VerdictBasis
     from assistant.index.contracts import IndexStatus, Passage
+    from assistant.studies.contracts import StudyRecord
     from assistant.web.session import Turn
 
 KIND_LABELS = {
@@ -30,9 +33,9 @@ KIND_LABELS = {
 
 # Answer.flags worth telling the reader about, in plain words.
 FLAG_NOTES = {
-    AnswerFlag.LLM_UNAVAILABLE: "The selected model is not available here, so this answer was extracted from the "
-                                "passages without an LLM. Install the model (`make run`) or pick another backend "
-                                "under Settings.",
+    AnswerFlag.LLM_UNAVAILABLE: "The selected model is not available yet, so this answer was extracted from the "
+                                "passages without an LLM. The app uses the model once it is installed (`make run` "
+                                "installs it), or pick another backend under Settings.",
     AnswerFlag.EXTRACTIVE_FALLBACK: "The sentences shown are taken from the passages directly, because the model "
                                     "declined or its own answer could not be checked against them.",
     AnswerFlag.VERDICT_FROM_FINDINGS: "No sentence of the model's answer could be checked; the verdict shown is "
@@ -47,6 +50,9 @@ FLAG_NOTES = {
     AnswerFlag.CLOSED_BOOK: "Answered by the model alone, without passages: nothing here is checked against the "
                             "corpus.",
     AnswerFlag.NO_PASSAGES: "The search returned no passages.",
+    AnswerFlag.SINGLE_UNVERIFIED_SOURCE: "Everything this answer says rests on one document that has no DOI, PMID or "
+                                         "PMCID and is not an evidence note: check that document before relying on "
+                                         "it (no yes/no verdict is given on its word alone).",
 }
 
 
@@ -75,6 +81,15 @@ def passage_id(turn_no: int, n: int) -> str:
 
 def kind_label(kind: str) -> str:
     return KIND_LABELS.get(kind, kind.replace("-", " ").capitalize() if kind else "Text")
+
+
+def web_url(url: object) -> bool:
+    """Whether ``url`` (from a note's front matter: untrusted) may be a link: http(s) with a host, nothing else
+    (no ``javascript:``, ``data:``, ``vbscript:``, ``file:``; control characters and spaces refused too)."""
+    if not isinstance(url, str) or len(url) > 2000 or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return False
+    parts = urlsplit(url)
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
 def doi_url(doi: str | None) -> str | None:
@@ -291,8 +306,10 @@ def _cite_chips(answer: Answer, turn_no: int) -> str:
     chips = []
     for c in sorted(answer.citations, key=lambda c: c.n):
         flag = {True: "", False: " ✗", None: ""}[c.supported]
+        study = c.passage.study
+        what = study.badge if study is not None and study.badge else kind_label(c.passage.doc.kind)
         chips.append(f'<a class="cite chip" href="#{cite_id(turn_no, c.n)}">[{c.n}] '
-                     f"{escape(c.passage.doc.short_label())} · {escape(kind_label(c.passage.doc.kind))}{flag}</a>")
+                     f"{escape(c.passage.doc.short_label())} · {escape(what)}{flag}</a>")
     return " ".join(chips)
 
 
@@ -439,7 +456,7 @@ def source_card_html(p: Passage, n: int, dom_id: str, supported: bool | None = N
     links = []
     article = d.extra.get("url") if not (d.doi or d.pmid or d.pmcid) else None
     for label, url in (("DOI", doi_url(d.doi)), ("PubMed", pubmed_url(d.pmid)), ("PMC", pmc_url(d.pmcid)),
-                       ("Article", article if isinstance(article, str) else None)):
+                       ("Article", article if web_url(article) else None)):
         if url:
             links.append(f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer">{label}</a>')
     authors = ", ".join(d.authors[:6]) + (", et al." if len(d.authors) > 6 else "")
@@ -450,7 +467,8 @@ def source_card_html(p: Passage, n: int, dom_id: str, supported: bool | None = N
     cls = "src-card" + ("" if cited else " uncited") + (" unsupported" if supported is False else "")
     return (f'<details class="{cls}" id="{dom_id}"{" open" if open_ else ""}>'
             f'<summary><span class="n">[{n}]</span> <span class="who">{escape(d.short_label())}</span> '
-            f'<span class="badge kind kind-{escape(d.kind)}">{escape(kind_label(d.kind))}</span> {flag}'
+            f'<span class="badge kind kind-{escape(d.kind)}">{escape(kind_label(d.kind))}</span> '
+            + study_badge_html(p) + f'{flag}'
             f'<div class="title">{escape(d.title or "(untitled)")}</div>'
             + (f'<div class="where">{escape(where)}</div>' if where else "") + "</summary>"
             f'<div class="meta">{meta}</div>'
@@ -461,6 +479,14 @@ def source_card_html(p: Passage, n: int, dom_id: str, supported: bool | None = N
             + (f" · cosine {p.dense_score:.3f}" if p.dense_score is not None else "")
             + (f" · BM25 {p.bm25_score:.2f}" if p.bm25_score is not None else "")
             + f" · chunk {escape(p.chunk.chunk_id)}</div></details>")
+
+
+def study_badge_html(p: Passage) -> str:
+    """The paper's evidence badge from its study record ('RCT · 149 patients', 'rat · CCI · n = 32')."""
+    if p.study is None or not p.study.badge:
+        return ""
+    human = " human" if p.study.human else ""
+    return f'<span class="badge study{human}" title="from the study record">{escape(p.study.badge)}</span> '
 
 
 def _pending_sources(turn: Turn, turn_no: int, head: str) -> str:
@@ -530,9 +556,19 @@ def model_label(backend: str, settings: Any) -> str:
     return m.name if m else "default GGUF (Qwen2.5-Coder-1.5B-Instruct Q4_K_M)"
 
 
-def status_html(status: IndexStatus | None, backend: str, model: str, error: str | None = None) -> str:
-    """One line: backend, model, documents and chunks indexed, staleness."""
+MODEL_PENDING = ("the model is not ready yet (point here for why), so answers are extracted from the passages "
+                 "without an LLM; the app switches to the model by itself once it is installed (<code>make run</code> "
+                 "builds it in the background)")
+
+
+def status_html(status: IndexStatus | None, backend: str, model: str, error: str | None = None,
+                llm_unavailable: str | None = None) -> str:
+    """One line: backend, model (or why it is not used yet: ``llm_unavailable``), documents and chunks indexed,
+    staleness."""
     parts = [f"Backend: <b>{escape(backend)}</b>", f"model: {escape(model)}"]
+    if llm_unavailable:
+        parts.append(f'<span class="warn" id="rtms-model-pending" title="{escape(llm_unavailable)}">'
+                     f"{MODEL_PENDING}</span>")
     if error:
         parts.append(f'<span class="warn">index: {escape(error)}</span>')
     elif status is None or not status.exists:
@@ -544,3 +580,38 @@ def status_html(status: IndexStatus | None, backend: str, model: str, error: str
             parts.append(f'<span class="warn">index stale ({escape(reasons)}): run '
                          "<code>rtms-assistant index build</code></span>")
     return '<div class="rtms-status">' + " · ".join(parts) + "</div>"
+
+
+_STUDY_COLUMNS = (("Study", "label"), ("Evidence", "badge"), ("Kind", "kind"), ("Species", "species"),
+                  ("Condition", "condition"), ("n", "n"), ("Control", "control"), ("Blinding", "blinding"),
+                  ("Target", "target"), ("Frequency", "frequency"), ("Sessions", "sessions"),
+                  ("Findings", "findings"))
+
+
+def studies_table_html(records: Sequence[StudyRecord], sentence: Callable[[str, int, int], str | None]) -> str:
+    """The Studies tab: one row per paper; each cell links to the sentence(s) its values were read from, listed
+    under the table (``sentence(chunk_id, start, end)`` gives a sentence's text)."""
+    if not records:
+        return '<p class="studies-empty">No study matches these filters.</p>'
+    notes: dict[tuple[str, int, int], int] = {}
+    rows = []
+    for rec in records:
+        row, sources = study_row(rec), row_sources(rec)
+        cells = []
+        for _, key in _STUDY_COLUMNS:
+            value = row[key]
+            text = escape("" if value is None else str(value))
+            refs = [notes.setdefault(spot, len(notes) + 1) for spot in sources.get(key, [])[:3]]
+            links = "".join(f'<a class="src-ref" href="#study-src-{n}">{n}</a>' for n in refs)
+            cells.append(f"<td>{text}{'<sup>' + links + '</sup>' if text and links else ''}</td>")
+        human = ' class="human"' if rec.is_human else ""
+        rows.append(f'<tr{human} data-paper="{escape(rec.paper_id)}">{"".join(cells)}</tr>')
+    head = "".join(f"<th>{name}</th>" for name, _ in _STUDY_COLUMNS)
+    srcs = []
+    for (chunk_id, start, end), n in notes.items():
+        text = sentence(chunk_id, start, end)
+        srcs.append(f'<li id="study-src-{n}" value="{n}">{escape(text or "(sentence not in the index)")} '
+                    f'<span class="chunk">chunk {escape(chunk_id)}</span></li>')
+    return (f'<div class="rtms-studies"><p class="studies-count">{len(records)} paper(s)</p>'
+            f'<table class="studies"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+            f'<h4>Source sentences</h4><ol class="study-sources">{"".join(srcs)}</ol></div>')

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.machinery
 import json
+import sys
+import types
 
 import pytest
 
@@ -190,6 +193,68 @@ def test_llm_unavailable_falls_back_to_extractive_with_flag(search, tmp_path):
         AnswerEngine(s_err, search).ask("Which cytokines did rTMS lower in rats?")
 
 
+# --- a model that is installed while the app runs (`make run` builds llama-cpp-python in the background) -------
+
+CYTOKINE_Q = "Which cytokines did rTMS lower in rats?"
+CYTOKINE_REPLY = "10 Hz rTMS lowered IL-1β and TNF-α in the spinal dorsal horn [1]."
+
+
+@pytest.fixture
+def llama_made(monkeypatch) -> list:
+    """llama-cpp-python "not installed" (``sys.modules`` entry None: find_spec gives None, import fails) and
+    LlamaCppBackend replaced by a scripted LLM; the list records the model paths it was made with."""
+    from assistant.answer import backends
+
+    made: list = []
+
+    def fake_backend(path, _settings):
+        made.append(path)
+        return ScriptedLLM(CYTOKINE_REPLY)
+
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)
+    monkeypatch.setattr(backends, "LlamaCppBackend", fake_backend)
+    return made
+
+
+def install_llama_cpp(monkeypatch) -> None:
+    module = types.ModuleType("llama_cpp")
+    module.__spec__ = importlib.machinery.ModuleSpec("llama_cpp", None)
+    monkeypatch.setitem(sys.modules, "llama_cpp", module)
+
+
+def test_extractive_with_a_notice_until_llama_cpp_is_installed_then_the_model(search, tmp_path, monkeypatch,
+                                                                                llama_made):
+    model = tmp_path / "model.gguf"
+    model.write_bytes(b"GGUF" + bytes(60))
+    e = AnswerEngine(Settings(backend="llama-cpp", llm_model=model, refusal_threshold=0.3), search)
+    for _ in range(2):  # asked again: still not installed
+        a = e.ask(CYTOKINE_Q)
+        assert a.backend == "extractive" and "llm-unavailable" in a.flags and a.answerable
+        assert "llama-cpp-python is not installed" in (e.unavailable("llama-cpp") or "")
+    assert llama_made == []
+    install_llama_cpp(monkeypatch)  # the background build has finished
+    assert e.unavailable("llama-cpp") is None
+    a = e.ask(CYTOKINE_Q)
+    assert a.backend == "llama-cpp" and "llm-unavailable" not in a.flags
+    assert "IL-1β" in a.answer and llama_made == [model]  # made once, then kept
+
+
+def test_a_model_file_still_missing_keeps_the_extractive_answer_until_it_is_there(search, tmp_path, monkeypatch,
+                                                                                  llama_made):
+    model = tmp_path / "model.gguf"
+    e = AnswerEngine(Settings(backend="llama-cpp", llm_model=model, refusal_threshold=0.3), search)
+    install_llama_cpp(monkeypatch)
+    assert "does not exist" in (e.unavailable("llama-cpp") or "")
+    assert e.ask(CYTOKINE_Q).backend == "extractive" and llama_made == []
+    model.write_bytes(b"GGUF" + bytes(60))  # assembled (by a rename, so whole once it exists)
+    assert e.ask(CYTOKINE_Q).backend == "llama-cpp" and llama_made == [model]
+
+
+def test_no_retry_when_the_fallback_is_an_error(search, tmp_path, llama_made):
+    s = Settings(backend="llama-cpp", llm_model=tmp_path / "missing.gguf", llm_fallback="error")
+    assert AnswerEngine(s, search).unavailable("llama-cpp") is None  # nothing is answered extractively
+
+
 # --- prompt injection ----------------------------------------------------------------------------------
 
 INJECT_Q = "Did serum BDNF change after rTMS in patients with central pain?"
@@ -274,3 +339,15 @@ def test_one_as_a_determiner_is_not_an_amount():
     q = "How many systematic reviews did the evidence map include?"
     first = ExtractiveBackend(min_coverage=0.3).compose(q, texts).split("[")[0]
     assert first.startswith("Forty reviews")  # "one narrow question" states no amount
+
+
+def test_the_assistant_says_why_its_model_is_not_used_yet(tmp_path, monkeypatch, llama_made):
+    from assistant.api import Assistant
+
+    model = tmp_path / "model.gguf"
+    a = Assistant(Settings(backend="llama-cpp", llm_model=model, index_dir=tmp_path / "index"))
+    assert "does not exist" in (a.llm_unavailable() or "")
+    assert a.llm_unavailable("extractive") is None
+    model.write_bytes(b"GGUF" + bytes(60))
+    install_llama_cpp(monkeypatch)
+    assert a.llm_unavailable() is None and llama_made == [model]

@@ -188,3 +188,29 @@ def test_stopped_turn_keeps_its_evidence_and_exports_it(web):
     assert "stopped before the answer was checked" in sources and "hl-evidence" in sources
     md = Path(path_of(export)).read_text(encoding="utf-8")
     assert "*(stopped before" in md and f"“{YES_SENTENCE_1}” [1]" in md
+
+
+def test_status_says_the_model_is_not_ready_until_it_is_then_not(tmp_path):
+    web = WebApp(FakeAssistant(Settings(backend="llama-cpp", top_k=4)), download_dir=tmp_path)
+    web.assistant.pending = "llama-cpp-python is not installed: run `make run`"
+    s = web.new_session()
+    status = run(web, "Which glial markers fall?", s)[-1][3]
+    assert 'id="rtms-model-pending"' in status and "not ready yet" in status
+    assert "extracted from the passages without an LLM" in status and "llama-cpp-python is not installed" in status
+    assert "3 documents, 12 chunks" in status
+    assert 'id="rtms-model-pending"' not in web.set_backend("extractive", s)[1]  # extractive by choice: no notice
+    web.set_backend("llama-cpp", s)
+    web.assistant.pending = None  # installed: the next answer comes from the model, the notice goes
+    assert "not ready" not in run(web, "Which glial markers fall?", s)[-1][3]
+    assert "not ready" not in web.status_line(s)
+
+
+def test_status_line_survives_a_failing_model_check(tmp_path):
+    web = WebApp(FakeAssistant(Settings(backend="llama-cpp")), download_dir=tmp_path)
+
+    def broken(backend=None):
+        raise RuntimeError("boom")
+
+    web.assistant.llm_unavailable = broken
+    status = web.status_line(web.new_session())
+    assert "3 documents, 12 chunks" in status and "not ready" not in status

@@ -227,6 +227,42 @@ def test_chat_cite_follow_up_export_and_errors(server, browser, env, tmp_path):
         ctx.close()
 
 
+def test_studies_tab_badges_and_humans_only(server, browser):
+    """The Studies tab lists one row per paper from its study record; "Humans only" leaves only human studies; a
+    cell's link opens the sentence it was read from; source cards carry the record's evidence badge."""
+    ctx, page = _open(browser, server)
+    try:
+        answer = _ask(page, "Which cytokines does rTMS lower in CCI rats?")
+        assert "refused" not in (answer.get_attribute("class") or ""), answer.inner_text()
+        badges = page.locator("#rtms-sources .badge.study")
+        assert badges.count() >= 1
+        assert re.search(r"rat|n = \d+|RCT|review|trial|patients", badges.first.inner_text()), badges.first.inner_text()
+        _shot(page, "05-study-badges")
+
+        page.get_by_role("tab", name="Studies").click()
+        rows = page.locator("#rtms-studies table.studies tbody tr")
+        rows.first.wait_for(timeout=60_000)
+        n_all = rows.count()
+        n_human = page.locator("#rtms-studies table.studies tbody tr.human").count()
+        assert n_all >= 20 and 0 < n_human < n_all, (n_all, n_human)
+        _shot(page, "06-studies-all")
+
+        page.locator("#rtms-s-humans input").check()
+        page.wait_for_function("n => document.querySelectorAll('#rtms-studies tbody tr').length === n",
+                               arg=n_human, timeout=30_000)
+        assert page.locator("#rtms-studies tbody tr:not(.human)").count() == 0
+        _shot(page, "07-studies-humans-only")
+
+        link = page.locator("#rtms-studies a.src-ref").first
+        target = link.get_attribute("href")
+        assert target and target.startswith("#study-src-")
+        sentence = page.locator(target)
+        assert len(sentence.inner_text().split()) >= 4  # the source sentence behind the cell
+        assert "not in the index" not in sentence.inner_text()
+    finally:
+        ctx.close()
+
+
 def test_two_sessions_do_not_see_each_other(server, browser):
     ctx_a, a = _open(browser, server)
     ctx_b, b = _open(browser, server)

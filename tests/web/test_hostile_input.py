@@ -53,3 +53,28 @@ def test_gradio_upload_route_refuses_large_bodies():
         assert big.status_code == 413, big.text
     finally:
         demo.close()
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "JavaScript:alert(document.cookie)", " javascript:alert(1)",
+                                 "java\tscript:alert(1)", "data:text/html,<script>alert(1)</script>",
+                                 "vbscript:msgbox(1)", "file:///etc/passwd", "//evil.example/x", "https://"])
+def test_a_note_url_that_is_not_http_is_never_a_link(url):
+    from webfakes import passage
+
+    from assistant.web.render import source_card_html
+
+    p = passage(1, doi=None, pmid=None, kind="evidence-note")
+    p.doc.extra["url"] = url
+    html = source_card_html(p, 1, "src-1-1")
+    assert "Article</a>" not in html and "javascript" not in html.lower() and "href=\"data:" not in html
+
+
+def test_a_note_https_url_is_a_link():
+    from webfakes import passage
+
+    from assistant.web.render import source_card_html
+
+    p = passage(1, doi=None, pmid=None, kind="evidence-note")
+    p.doc.extra["url"] = "https://example.org/article/1?x=1&y=2"
+    html = source_card_html(p, 1, "src-1-1")
+    assert 'href="https://example.org/article/1?x=1&amp;y=2"' in html and "Article</a>" in html

@@ -101,6 +101,10 @@ class FakeAssistant:
         self.pause_s, self.word_s = pause_s, word_s
         self.make = make or answer
         self.calls: list[dict] = []
+        self.pending: str | None = None  # why the model is not used yet (llm_unavailable)
+
+    def llm_unavailable(self, backend=None):
+        return None if backend == "extractive" else self.pending
 
     def stream(self, question, history=None, backend=None, k=None):
         self.calls.append({"question": question, "history": history, "backend": backend, "k": k})

@@ -14,7 +14,8 @@ from assistant.corpus.readers.pubmed import is_pubmed_root, pubmed_documents
 from assistant.corpus.readers.sidecar import apply_sidecar
 from assistant.corpus.readers.xmlsafe import local, parse_xml
 
-__all__ = ["SUPPORTED_SUFFIXES", "is_corpus_file", "iter_corpus_files", "read_document", "read_documents"]
+__all__ = ["SUPPORTED_SUFFIXES", "hidden_corpus_files", "is_corpus_file", "iter_corpus_files", "read_document",
+           "read_documents"]
 
 PDF_SUFFIXES = {".pdf"}
 XML_SUFFIXES = {".xml", ".nxml"}
@@ -85,6 +86,16 @@ def iter_corpus_files(root: Path) -> list[Path]:
     if not root.is_dir():
         return []
     return sorted(p for p in root.rglob("*") if p.is_file() and is_corpus_file(root, p))
+
+
+def hidden_corpus_files(root: Path) -> list[Path]:
+    """Files under ``root`` that look like documents but are ignored because their own name starts with '.'
+    (``.paper.pdf``): reported by the build, so a copied file is never ignored without a reason."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.rglob(".*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+                  and not any(part.startswith(".") for part in p.relative_to(root).parts[:-1]))
 
 
 def is_corpus_file(root: Path, path: Path) -> bool:

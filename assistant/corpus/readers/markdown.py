@@ -29,6 +29,7 @@ from assistant.corpus.readers.common import (
     parse_year,
     reader_error,
 )
+from assistant.safetext import load_yaml
 
 __all__ = ["read_markdown", "split_front_matter"]
 
@@ -89,7 +90,7 @@ def split_front_matter(text: str, path: Path | str = "<text>") -> tuple[dict[str
         raise reader_error(path, "YAML front matter opened with '---' but never closed",
                            "add a closing '---' line after the front matter")
     try:
-        front = yaml.safe_load("\n".join(lines[1:end]))
+        front = load_yaml("\n".join(lines[1:end]))
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 2}" if where is not None else ""

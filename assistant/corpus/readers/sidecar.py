@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
 from assistant.corpus.contracts import Document, make_paper_id
 from assistant.corpus.readers.common import clean_doi, clean_inline, normalise_pmcid, parse_year
 from assistant.corpus.readers.jats import license_label
+from assistant.safetext import load_json
 
 __all__ = ["SIDECAR_SUFFIX", "apply_sidecar"]
 
@@ -21,8 +21,11 @@ def apply_sidecar(doc: Document, path: Path) -> bool:
     """Merge the provenance sidecar of ``path`` into ``doc``; False when there is none (or it is stale)."""
     side = path.with_name(path.name + SIDECAR_SUFFIX)
     try:
-        meta = json.loads(side.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        meta = load_json(side.read_text(encoding="utf-8"))
+    except OSError:
+        return False
+    except ValueError as exc:
+        log.warning("%s: unreadable provenance sidecar (%s); ignored — fix or delete it", side, exc)
         return False
     if not isinstance(meta, dict):
         return False

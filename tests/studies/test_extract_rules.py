@@ -1,0 +1,200 @@
+"""The extraction rules, field by field, on invented sentences (every record's sources are checked by ``record``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.studies.extract import extract_record, merge_records
+from tests.studies.helpers import document, record, values
+
+
+def test_a_randomised_sham_controlled_trial() -> None:
+    rec = record("In this multicentre, randomised, double-blind, sham-controlled trial, 149 patients were "
+                 "randomised to active or sham rTMS.")
+    assert rec.kind_value == "randomised trial"
+    assert {"randomised", "double-blind", "sham-controlled", "multicentre"} <= set(values(rec.design))
+    assert values(rec.blinding) == ["double-blind"]
+    assert "sham" in values(rec.control)
+    assert values(rec.species) == ["human"]
+    size = rec.size()
+    assert size is not None and (size.n, size.role) == (149, "randomised")
+    assert size.source.quote == "149 patients were randomised"
+    assert rec.badge() == "RCT · 149 patients"
+
+
+def test_crossover_and_number_words() -> None:
+    rec = record("Thirty-six participants took part in a crossover study of real and sham stimulation.")
+    assert rec.kind_value == "crossover trial"
+    assert [(s.n, s.role) for s in rec.sizes] == [(36, "participants")]
+    assert rec.sizes[0].source.quote.startswith("Thirty-six")
+
+
+def test_an_animal_study_is_not_a_human_trial_even_when_randomised() -> None:
+    rec = record("Thirty-two male Sprague-Dawley rats were randomly divided into four groups of eight.",
+                 "Chronic constriction injury (CCI) of the sciatic nerve was made in three groups.")
+    assert rec.kind_value == "animal study"
+    assert values(rec.species) == ["rat"] and not rec.is_human and rec.is_animal
+    assert values(rec.strain) == ["Sprague-Dawley"]
+    assert values(rec.sex) == ["male"]
+    assert "randomised" in values(rec.design)
+    assert values(rec.condition) == ["CCI"]
+    assert {(s.n, s.role) for s in rec.sizes} == {(32, "randomised"), (8, "per arm")}
+    assert next(s for s in rec.sizes if s.role == "per arm").source.quote == "four groups of eight"
+    assert rec.badge() == "rat · CCI · n = 32"
+
+
+def test_mice_strain_and_not_a_mouse_antibody() -> None:
+    rec = record("Adult C57BL/6 mice received spared nerve injury (SNI).")
+    assert values(rec.species) == ["mouse"] and values(rec.strain) == ["C57BL/6"] and values(rec.condition) == ["SNI"]
+    rec = record("Sections of 20 patients were stained with a mouse monoclonal antibody.")
+    assert values(rec.species) == ["human"]
+
+
+def test_people_words_in_the_background_do_not_make_an_animal_study_human() -> None:
+    rec = record(("Background", "Many patients with neuropathic pain do not respond to drugs."),
+                 ("Methods", "Forty female Wistar rats were anaesthetized and the sciatic nerve was ligated."),
+                 ("Conclusions", "These findings may help patients in the future."))
+    assert values(rec.species) == ["rat"]
+    assert rec.kind_value == "animal study"
+    # ... while the study's own counted people do
+    rec = record("We compared 20 patients with 20 rats.")
+    assert set(values(rec.species)) == {"human", "rat"}
+
+
+def test_background_parts_speak_of_other_work_unless_they_name_this_study() -> None:
+    rec = record(("Background", "Animal studies and randomized trials in rats suggested a benefit."),
+                 ("Methods", "We enrolled 58 consecutive patients in a prospective cohort."))
+    assert values(rec.species) == ["human"]
+    assert "randomised" not in values(rec.design) and {"prospective", "cohort"} <= set(values(rec.design))
+    rec = record(("Background", "In this prospective, randomized, double-blind study, we compared two blocks."),
+                 ("Methods", "Twenty-six patients were randomized."))
+    assert {"prospective", "randomised", "double-blind"} <= set(values(rec.design))
+
+
+def test_design_headings() -> None:
+    rec = record("We retrospectively reviewed the charts of 73 patients.")
+    assert "retrospective" in values(rec.design)
+    rec = record("Seventy-five cases and 273 age-matched controls were interviewed in a cross-sectional survey.")
+    assert {"case-control", "cross-sectional"} <= set(values(rec.design))
+    rec = record("Patients were followed up for 2 years.")
+    assert "follow-up" in values(rec.design)
+
+
+def test_review_kinds() -> None:
+    assert record("This meta-analysis pooled twelve randomized controlled trials.").kind_value == "meta-analysis"
+    rec = record("We searched MEDLINE and EMBASE and included 12 studies.")
+    assert rec.kind_value == "systematic review"
+    assert [(s.n, s.role) for s in rec.sizes] == [(12, "studies")]
+    assert record("This narrative review summarises glial mechanisms.").kind_value == "review"
+    # a chart review is a retrospective study, not a review
+    assert record("A retrospective review of the medical records of 52 patients.").kind_value != "review"
+
+
+def test_stimulation_protocol() -> None:
+    rec = record("rTMS at 10 Hz and 90% of resting motor threshold, 1500 pulses per session, was applied over the "
+                 "left M1 in 10 daily sessions, starting one week after surgery.")
+    st = rec.stimulation
+    assert values(st.frequency) == ["10 Hz"]
+    assert values(st.intensity) == ["90% RMT"]
+    assert values(st.pulses) == ["1500 pulses"]
+    assert values(st.target) == ["M1"] and values(st.side) == ["left"]
+    assert values(st.sessions) == ["10 sessions"]
+    assert values(st.start) == ["one week after surgery"]
+    assert st.frequency[0].source.quote == "10 Hz"
+    rec = record("Intermittent theta burst stimulation (iTBS) targeted the right DLPFC.")
+    assert set(values(rec.stimulation.frequency)) == {"iTBS"} and values(rec.stimulation.target) == ["DLPFC"]
+
+
+def test_no_protocol_without_stimulation() -> None:
+    assert record("Patients took pregabalin daily for 4 weeks.").stimulation.is_empty()
+
+
+def test_findings_marker_tissue_direction() -> None:
+    rec = record("rTMS reduced TNF-α and IL-1β in the spinal cord compared with sham.",
+                 "BDNF was increased in the hippocampus.",
+                 "Serum IL-10 did not change.",
+                 "Tumour necrosis factor alpha was lowered in the DRG.")
+    got = {(f.marker, f.tissue, f.direction) for f in rec.findings}
+    assert {("TNF-α", "spinal cord", "down"), ("IL-1β", "spinal cord", "down"), ("BDNF", "hippocampus", "up"),
+            ("IL-10", "serum", "unchanged"), ("TNF-α", "dorsal root ganglion", "down")} <= got
+    first = rec.findings[0]
+    assert first.comparison == "sham" and first.source.quote == "reduced TNF-α"
+
+
+def test_behavioural_findings() -> None:
+    rec = record("rTMS alleviated mechanical allodynia and raised the paw withdrawal threshold.")
+    got = {(f.marker, f.direction) for f in rec.findings}
+    assert ("mechanical allodynia", "down") in got and ("mechanical threshold", "up") in got
+
+
+def test_years_are_not_sizes() -> None:
+    rec = record("The 2014 recommendations were updated, and in 2010 patients were asked again.")
+    assert not rec.sizes
+
+
+def test_review_claims_with_cited_studies() -> None:
+    rec = record(("Primary studies", "Kim et al. 2013 reported that rTMS lowered GFAP in the dorsal horn "
+                                     "(PMID 12345678)."),
+                 ("Primary studies", "The spinal cord is one compartment."), role="review")
+    assert len(rec.claims) == 1
+    claim = rec.claims[0]
+    assert set(claim.studies) == {"pmid:12345678", "Kim et al. 2013"}
+    assert claim.text.startswith("Kim et al. 2013")
+    # primary studies make no claims
+    assert not record("rTMS lowered GFAP in 20 rats.").claims
+
+
+def test_evidence_note_front_matter_is_recorded_where_the_body_supports_it() -> None:
+    front = {"study_type": "animal study", "species": "rat", "pain_model": "chronic constriction injury (CCI)",
+             "stimulation": {"frequency": "10 Hz", "target": None, "intensity": None, "sessions": None,
+                             "duration": None},
+             "markers": [{"marker": "IL-1β", "tissue": "spinal cord", "change": "down"},
+                         {"marker": "GFAP", "tissue": "spinal cord", "change": "down"}]}
+    rec = record(("Design", "Twenty CCI rats were treated with rTMS."),
+                 ("Findings", "After rTMS the IL1B level of the lumbar spinal cord was lower than in CCI rats."),
+                 kind="evidence-note", extra=front)
+    assert rec.kind_value == "animal study" and values(rec.species) == ["rat"] and values(rec.condition) == ["CCI"]
+    [finding] = rec.findings  # GFAP is in the front matter only: not recorded
+    assert (finding.marker, finding.tissue, finding.direction) == ("IL-1β", "spinal cord", "down")
+    assert finding.source.quote == "IL1B level of the lumbar spinal cord was lower"
+    assert not rec.stimulation.frequency  # '10 Hz' is in the front matter, no sentence says it
+
+
+def test_evidence_note_kind_needs_support() -> None:
+    rec = record(("What the review states", "rTMS lowers GFAP."), kind="evidence-note",
+                 extra={"study_type": "review"})
+    assert rec.kind is None
+    rec = record(("Design", "Forty-eight patients received real or sham rTMS."), kind="evidence-note",
+                 extra={"study_type": "clinical trial", "species": "human"})
+    assert rec.kind_value == "controlled trial" and rec.kind is not None and rec.kind.source.quote == "sham"
+
+
+def test_deterministic_and_other_documents_ignored() -> None:
+    doc, chunks = document(("Methods", "Forty rats were studied."))
+    other, other_chunks = document(("Methods", "Ten patients were studied."), paper="pmid:2")
+    a = extract_record(doc, [*chunks, *other_chunks])
+    assert a == extract_record(doc, chunks)
+    assert values(a.species) == ["rat"]
+
+
+def test_merge_records() -> None:
+    note_doc, note_chunks = document(("Design", "Thirty rats underwent CCI."), kind="evidence-note",
+                                     extra={"study_type": "animal study"})
+    abs_doc, abs_chunks = document(("Methods", "Thirty Wistar rats were randomly assigned to rTMS or sham; "
+                                               "rTMS at 10 Hz lowered IL-6."))
+    merged = merge_records([extract_record(note_doc, note_chunks), extract_record(abs_doc, abs_chunks)])
+    assert merged.doc_ids == (note_doc.doc_id, abs_doc.doc_id)
+    assert merged.kind_value == "animal study"
+    assert values(merged.strain) == ["Wistar"] and values(merged.stimulation.frequency) == ["10 Hz"]
+    assert [(s.n, s.role) for s in merged.sizes].count((30, "animals")) == 1
+    other, other_chunks = document(("Methods", "Ten patients."), paper="pmid:9")
+    with pytest.raises(ValueError, match="different papers"):
+        merge_records([extract_record(abs_doc, abs_chunks), extract_record(other, other_chunks)])
+    with pytest.raises(ValueError):
+        merge_records([])
+
+
+def test_sex() -> None:
+    assert set(values(record("Forty women and 12 men were enrolled.").sex)) == {"female", "male"}
+    assert set(values(record("Cases were matched to controls for age and sex.").sex)) == {"male", "female"}
+    assert not record("Serum sex hormones were measured in 30 patients.").sex
