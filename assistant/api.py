@@ -30,7 +30,6 @@ class Assistant:
         self._store = store
         self._retriever: HybridRetriever | None = None
         self._engine: AnswerEngine | None = None
-        self._records: dict[str, StudyRecord] | None = None
 
     @classmethod
     def load(cls, settings: Settings | None = None, **overrides: Any) -> Assistant:
@@ -134,24 +133,8 @@ class Assistant:
         return self.retriever.sentence_similarities(query, chunk_ids)
 
     def study_records(self) -> dict[str, StudyRecord]:
-        """The index's study records, paper id → record; for an index built without them, read from its chunks
-        by the rule extractor once (``studies.extract``)."""
-        found = getattr(self.store, "studies", None)
-        if isinstance(found, dict):
-            return dict(found)
-        if self._records is None:
-            from assistant.studies.extract import extract_record, merge_records
-
-            by_doc: dict[str, list[Any]] = {}
-            for chunk in self.store.chunks:
-                by_doc.setdefault(chunk.doc_id, []).append(chunk)
-            by_paper: dict[str, list[StudyRecord]] = {}
-            for doc_id, chunks in by_doc.items():
-                doc = self.store.docs.get(doc_id)
-                if doc is not None:
-                    by_paper.setdefault(doc.paper_id, []).append(extract_record(doc, chunks))
-            self._records = {pid: merge_records(rs) for pid, rs in by_paper.items()}
-        return self._records
+        """Every indexed paper's study record, paper id → record (what the answer engine plans over)."""
+        return self.store.studies
 
     def passages_of(self, paper_id: str) -> list[Passage]:
         """Every chunk of one paper (by paper_id or doc_id) as Passages, in document order."""
