@@ -134,8 +134,8 @@ def with_reason(answer: Answer, found: RecordAnswer | None, yes_no: bool) -> Ans
 
 def answers_all(plan: Plan, found: RecordAnswer | None) -> bool:
     """Do the records' lines answer everything the question asks? A verdict does; otherwise every term of the
-    question must be a field cue, a planned study's label, or said in the lines ("how was the contusion made?" is
-    answered when the sex's source sentence says "contusion … made with the impactor")."""
+    question must be a field cue, a population word, or said in the lines, which name their studies ("how was the
+    contusion made?" is answered when the sex's source sentence says "contusion … made with the impactor")."""
     if found is None:
         return False
     if found.verdict is not None:

@@ -1,0 +1,126 @@
+"""The stages that answer from the plan and the records (answer/planned.py, answer/study_answer.py), on hand-made
+records and passages."""
+
+from __future__ import annotations
+
+from assistant.answer.check import check_answer
+from assistant.answer.judge import LexicalJudge
+from assistant.answer.plan import Focus, make_plan
+from assistant.answer.planned import answers_all, focus_passages, joined, record_answer, record_check, render
+from assistant.answer.study_answer import Line, RecordDraft, aggregate, draft, premise
+from assistant.index.contracts import Passage
+from assistant.studies.contracts import Stimulation
+from tests.answer.conftest import make_passage
+from tests.answer.records_fixture import records
+
+RECS = records()
+
+
+def toledo_passage() -> Passage:
+    text = ("Adult male Wistar rats were used. In the prefrontal cortex, rTMS increased BDNF, TNF-α and IL-10. "
+            "Each session lasted five minutes.")
+    return make_passage("luo", "Results", text)
+
+
+def test_render_states_the_source_sentences_with_the_label_first() -> None:
+    p = toledo_passage()
+    text = p.chunk.text
+    start = text.index("Adult")
+    span = (p.chunk.chunk_id, start, text.index(".", start) + 1)
+    d = RecordDraft((Line("Luo et al. 2021: Wistar rats.", (p.chunk.chunk_id,), "doi:toledo", "Toledo et al. 2021",
+                          (span,)),))
+    assert render(d, [p]) == "Toledo et al. 2021: Adult male Wistar rats were used [1]."
+
+
+def test_record_answer_checks_lines_and_drops_an_unsupported_one() -> None:
+    p = toledo_passage()
+    good = Line("Luo et al. 2021: TNF-α rose in the prefrontal cortex.", (p.chunk.chunk_id,), "doi:toledo")
+    bad = Line("Luo et al. 2021: IL-17 fell in the spinal cord.", (p.chunk.chunk_id,), "doi:toledo")
+    judge = LexicalJudge().fit([p.chunk.text])
+    found = record_answer(RecordDraft((good, bad)), [p], [p.chunk.text], judge)
+    assert found is not None and "TNF-α rose" in found.text and "IL-17" not in found.text
+    assert "from-records" in found.result.flags
+
+
+def test_no_record_answer_when_nothing_verifies_and_no_verdict() -> None:
+    p = toledo_passage()
+    bad = Line("Luo et al. 2021: IL-17 fell in the spinal cord.", (p.chunk.chunk_id,), "doi:toledo")
+    assert record_answer(RecordDraft((bad,)), [p], [p.chunk.text], LexicalJudge()) is None
+
+
+def test_answers_all_when_the_lines_say_what_is_asked() -> None:
+    p = toledo_passage()
+    line = Line("Luo et al. 2021: Wistar rats.", (p.chunk.chunk_id,), "doi:toledo")
+    found = record_answer(RecordDraft((line,)), [p], [p.chunk.text], LexicalJudge().fit([p.chunk.text]))
+    plan = make_plan("Which strain were the rats in Luo et al. 2021?", None, RECS)
+    assert answers_all(plan, found)
+    more = make_plan("Which strain were the rats in Luo et al. 2021, and what happened to their weight?", None,
+                     RECS)
+    assert not answers_all(more, found)
+
+
+def test_joined_puts_the_records_first_and_drops_a_repeat() -> None:
+    p = toledo_passage()
+    judge = LexicalJudge().fit([p.chunk.text])
+    line = Line("Luo et al. 2021: Wistar rats.", (p.chunk.chunk_id,), "doi:toledo")
+    found = record_answer(RecordDraft((line,)), [p], [p.chunk.text], judge)
+    assert found is not None
+    written = check_answer("Each session lasted five minutes [1]. Luo et al. 2021: Wistar rats [1].", [p],
+                           [p.chunk.text], judge)
+    merged = joined(found, written, [p], [p.chunk.text], judge, "flag")
+    assert merged.text.startswith("Luo et al. 2021: Wistar rats [1].") and "five minutes" in merged.text
+    assert merged.text.count("Wistar") == 1
+
+
+def test_record_check_flags_a_claim_the_cited_record_contradicts() -> None:
+    p = make_passage("luo", "Results", "GFAP fell in the spinal cord and in the prefrontal cortex after rTMS.")
+    recs = {p.chunk.paper_id: RECS["doi:kim"].model_copy(update={"paper_id": p.chunk.paper_id})}
+    judge = LexicalJudge().fit([p.chunk.text])
+    result = check_answer("rTMS lowered GFAP in the prefrontal cortex [1].", [p], [p.chunk.text], judge)
+    assert result.supported_count == 1  # the passage's words pass the lexical judge …
+    checked = record_check(result, [p], recs, drop=False)
+    assert "record-contradiction" in checked.flags  # … the study's record says GFAP was measured in the spinal cord
+    assert not checked.sentences[0].supported and "contradicts the record" in checked.text
+    assert record_check(result, [p], recs, drop=True).text == ""
+
+
+def test_premise_of_a_named_study_checked_against_its_record() -> None:
+    plan = make_plan("Did Attal et al. 2021 show that rTMS lowers pain in rats?", None, RECS)
+    d = premise(plan, RECS)
+    assert d is not None and d.verdict == "no" and "Attal et al. 2021 studied human" in d.reason
+
+
+def test_undecided_when_findings_give_no_tissue() -> None:
+    recs = dict(RECS)
+    kim = recs["doi:kim"]
+    recs["doi:kim"] = kim.model_copy(update={"findings": tuple(f.model_copy(update={"tissue": None})
+                                                               for f in kim.findings)})
+    plan = make_plan("Does rTMS lower GFAP in the serum?", None, recs)
+    assert aggregate(plan, recs) is None  # the records cannot say where it fell: the passages answer
+
+
+def test_undecided_when_one_of_several_frequencies_is_asked() -> None:
+    recs = dict(RECS)
+    kim = recs["doi:kim"]
+    freqs = (*kim.stimulation.frequency, kim.stimulation.frequency[0].model_copy(update={"value": "1 Hz"}))
+    recs["doi:kim"] = kim.model_copy(update={"stimulation": Stimulation(frequency=freqs)})
+    plan = make_plan("Did 1 Hz rTMS lower GFAP in the spinal cord?", None, recs)
+    assert plan.frequencies == ("1 Hz",) and aggregate(plan, recs) is None
+
+
+def test_which_studies_draft_is_not_made_for_one_named_trial() -> None:
+    plan = make_plan("Which 2021 trial used double-blind sham stimulation?", None, RECS)
+    assert "which_studies" not in plan.asks
+    assert draft(plan, RECS) is None or all("Attal" in line.text for line in draft(plan, RECS).lines)  # type: ignore[union-attr]
+
+
+def test_focus_passages_search_within_the_focus() -> None:
+    calls: list[list[str] | None] = []
+
+    def search(query: str, k: int, *, mode: str | None = None, papers: list[str] | None = None) -> list[Passage]:
+        calls.append(papers)
+        return [toledo_passage()]
+
+    plan = make_plan("What happened in the weekly phase?", Focus(papers=("doi:toledo",)), RECS, points_back=True)
+    got = focus_passages(plan, "weekly phase", search, 5)
+    assert calls == [["doi:toledo"]] and got[0].rank == 1
