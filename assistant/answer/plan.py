@@ -150,11 +150,13 @@ def fields_asked(question: str, asked: set[str], markers: tuple[str, ...]) -> tu
 
 
 def one_thing(question: str) -> bool:
-    """Does a yes/no question ask one thing? Not when it offers alternatives ("patients or rats?") or goes on
-    with a wh-part ("…, and how many per group?")."""
+    """Does a yes/no question ask one thing? Not when it offers a choice between two values of one record field
+    ("patients or rats?", "male or female?") or goes on with a wh-part ("…, and how many per group?"); "does
+    screening or surveillance improve …?" still asks whether."""
     ws = words(question)
-    if "or" in ws:
-        return False
+    offered = [(term_set(ws[i - 1]), term_set(ws[i + 1])) for i, w in enumerate(ws[1:-1], 1) if w == "or"]
+    if any(a & cues and b & cues for a, b in offered for cues in FIELD_CUES.values()):
+        return False  # "patients or rats?", "male or female?": which one, not whether
     parts = re.split(r",\s+and\s+|;|\?\s+(?=\w)", question)
     return not any(set(words(p)[:2]) & WH_WORDS for p in parts[1:])
 
