@@ -178,7 +178,8 @@ class AnswerEngine:
         draft = self._gather(turn, plan, records, composer, explicit=retrieval is not None)
         judge = self.judge.fit(turn.support)
         found = planned.record_answer(draft, turn.passages, turn.support, judge) if draft else None
-        turn.gate = None if found is not None else turn.gate  # the records answer: not refused by the gates
+        if found is not None and turn.gate is not AnswerFlag.QUESTION_TERM_MISSING:
+            turn.gate = None  # the records answer: not refused by the score gates (a name no passage has still is)
         turn.timings["evidence_s"] = time.perf_counter() - t0
         yield stages.evidence_item(turn)
         base = dict(question=question, query=turn.query, passages=turn.passages, backend=turn.backend,

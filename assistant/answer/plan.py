@@ -262,7 +262,8 @@ def choose_studies(plan: Plan, focus: Focus, records: Mapping[str, StudyRecord],
     in_focus = tuple(p for p in focus.papers if p in records)
     if in_focus and (points_back or not (plan.markers or "which_studies" in plan.asks)):
         return in_focus, "focus"
-    if plan.markers or plan.tissues or "which_studies" in plan.asks:
+    constrained = plan.markers or plan.tissues or plan.conditions or plan.frequencies or plan.species
+    if constrained and (plan.markers or plan.tissues or "which_studies" in plan.asks):
         matched = [pid for pid, r in records.items() if fits(r, plan)]
         primary = [pid for pid in matched if records[pid].is_primary]  # a review restates its primary studies
         if matched:
