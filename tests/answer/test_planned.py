@@ -9,7 +9,6 @@ from assistant.answer.plan import Focus, make_plan
 from assistant.answer.planned import answers_all, focus_passages, joined, record_answer, record_check, render
 from assistant.answer.study_answer import Line, RecordDraft, aggregate, draft, premise
 from assistant.index.contracts import Passage
-from assistant.studies.contracts import Stimulation
 from tests.answer.conftest import make_passage
 from tests.answer.records_fixture import records
 
@@ -90,22 +89,13 @@ def test_premise_of_a_named_study_checked_against_its_record() -> None:
     assert d is not None and d.verdict == "no" and "Attal et al. 2021 studied human" in d.reason
 
 
-def test_undecided_when_findings_give_no_tissue() -> None:
+def test_findings_without_a_tissue_are_not_in_the_asked_tissue() -> None:
     recs = dict(RECS)
     kim = recs["doi:kim"]
     recs["doi:kim"] = kim.model_copy(update={"findings": tuple(f.model_copy(update={"tissue": None})
                                                                for f in kim.findings)})
-    plan = make_plan("Does rTMS lower GFAP in the serum?", None, recs)
-    assert aggregate(plan, recs) is None  # the records cannot say where it fell: the passages answer
-
-
-def test_undecided_when_one_of_several_frequencies_is_asked() -> None:
-    recs = dict(RECS)
-    kim = recs["doi:kim"]
-    freqs = (*kim.stimulation.frequency, kim.stimulation.frequency[0].model_copy(update={"value": "1 Hz"}))
-    recs["doi:kim"] = kim.model_copy(update={"stimulation": Stimulation(frequency=freqs)})
-    plan = make_plan("Did 1 Hz rTMS lower GFAP in the spinal cord?", None, recs)
-    assert plan.frequencies == ("1 Hz",) and aggregate(plan, recs) is None
+    d = aggregate(make_plan("Does rTMS lower GFAP in the serum?", None, recs), recs)
+    assert d is not None and d.verdict == "insufficient" and "tissue not stated" in d.reason
 
 
 def test_which_studies_draft_is_not_made_for_one_named_trial() -> None:
