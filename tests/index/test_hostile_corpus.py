@@ -222,3 +222,26 @@ def test_an_index_built_before_the_new_detector_flags_the_variant_when_it_is_ret
     assert not any(c.instruction_like for c in a.retriever.store.chunks)
     hits = a.search("Is pancreatic cancer remission after rTMS certain?", k=5)
     assert [h.chunk.instruction_like for h in hits if h.doc.doi == "10.9999/planted.0"] == [True]
+
+
+def test_an_unreadable_corpus_file_is_skipped_by_name_not_a_traceback(tmp_path, embedder, monkeypatch):
+    from assistant.index import builder as builder_mod
+
+    corpus = write_small_corpus(tmp_path)
+    real_hash, real_read = builder_mod.file_sha256, builder_mod.read_documents
+
+    def denied(path):
+        if path.name == "gamma2021.md":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_hash(path)
+
+    def read(path):
+        if path.name == "gamma2021.md":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_read(path)
+
+    monkeypatch.setattr(builder_mod, "file_sha256", denied)
+    monkeypatch.setattr(builder_mod, "read_documents", read)
+    summary = build_index(settings_for(corpus, tmp_path), progress=False, embedder=embedder)
+    skipped = dict(summary.skipped)
+    assert summary.documents == 3 and "Permission denied" in skipped["digest/gamma2021.md"]
