@@ -48,6 +48,9 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
+    bibliography_only: list[Path] = field(default_factory=list)
+    """PDFs whose file is unchanged and only the sidecar's bibliography changed: the incremental index build reuses
+    a document while its file is the same, so `index build --rebuild` is what shows the new bibliography"""
 
     @property
     def imported(self) -> int:
@@ -61,6 +64,7 @@ class ImportReport:
     def to_dict(self) -> dict[str, Any]:
         return {"imported": self.imported, "with_pdf": len(self.with_pdf), "abstract_only": len(self.abstract_only),
                 "updated": len(self.updated), "unchanged": len(self.unchanged), "merged": len(self.merged),
+                "bibliography_only": [str(p) for p in self.bibliography_only],
                 "skipped": [{"entry": p.origin, "title": p.title, "reason": p.reason} for p in self.problems]}
 
 
@@ -150,6 +154,7 @@ class _Importer:
             meta = {**old.meta, **{k: v for k, v in meta.items() if k != "added_at"},
                     "paper_id": make_paper_id(entry.doi, entry.pmid, entry.pmcid, old.meta["sha256"])}
             atomicio.write_json(sidecar_path(old.path), meta)  # same bytes: only the bibliography changed
+            self.report.bibliography_only.append(old.path)
             return old.path
         if old is not None:
             self._remove(old)
