@@ -69,8 +69,10 @@ def build_server(assistant: Assistant) -> FastMCP:
     async def ask(question: str) -> dict[str, Any]:
         return await call(lambda: mcp_tools.ask(assistant, question))
 
-    @server.tool(description="The studies in the corpus (design, species, model, stimulation, outcomes), "
-                             "optionally filtered; each value with its source.")
+    @server.tool(description="The studies in the corpus, optionally filtered by marker, tissue or study type: one "
+                             "record per study where this version has study records, else the evidence table's "
+                             "rows (study, species, pain model, stimulation target and frequency, marker, tissue, "
+                             "direction).")
     async def studies(marker: str | None = None, tissue: str | None = None,
                       study_type: str | None = None) -> list[dict[str, Any]]:
         return await call(lambda: mcp_tools.studies(assistant, marker=marker, tissue=tissue, study_type=study_type))

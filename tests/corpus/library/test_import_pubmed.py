@@ -188,3 +188,11 @@ def test_cli_pubmed_import_prints_the_summary(pm_settings, eutils, monkeypatch):
         "without abstract", "Run `rtms-assistant index build` to index them."]
     r = CliRunner().invoke(app, ["corpus", "import", "pubmed", "--quiet"])
     assert r.exit_code == 2 and "query is empty" in r.output
+
+
+def test_full_text_host_offline_names_it_and_writes_nothing(pm_settings, eutils, fake_clock, closed_port):
+    s = pm_settings.model_copy(update={"europepmc_url": f"http://127.0.0.1:{closed_port}/europepmc"})
+    before = _tree(s.corpus_dir)
+    with pytest.raises(FetchError, match=r"Europe PMC \(full texts\) is not reachable .*nothing was imported"):
+        run(s, fake_clock, max_hits=5, pmc=True)
+    assert _tree(s.corpus_dir) == before
