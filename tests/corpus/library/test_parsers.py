@@ -89,3 +89,21 @@ def test_not_an_export_says_what_to_give(tmp_path: Path) -> None:
     ris.write_text("TY  - JOUR\nTI  - X\nER  - \n")
     with pytest.raises(CorpusError, match="not an encoding"):
         read_export(ris, encoding="klingon-8")
+
+
+def test_abstract_only_entry_is_written_as_jats_the_readers_read(tmp_path: Path) -> None:
+    from assistant.corpus.library.jatswrite import abstract_jats
+    from assistant.corpus.readers import read_document
+
+    entry = LibraryEntry("Invented title with a control\x0b character", "o", tmp_path, authors=[
+        "van der Berg JH", "Invented Pain Consortium"], year=2021, journal="J Invented Res", doi="10.9999/j.1",
+        pmid="83000001", pmcid="PMC8300001", abstract="First invented paragraph.\n\nSecond one, with IL-1β.")
+    path = tmp_path / "x.abstract.xml"
+    path.write_bytes(abstract_jats(entry))
+    assert abstract_jats(entry) == path.read_bytes()  # deterministic: an unchanged entry is an unchanged file
+    doc = read_document(path)
+    assert (doc.kind, doc.title, doc.year, doc.journal) == ("abstract", "Invented title with a control character",
+                                                            2021, "J Invented Res")
+    assert doc.authors == ["van der Berg JH", "Invented Pain Consortium"]
+    assert (doc.doi, doc.pmid, doc.pmcid) == ("10.9999/j.1", "83000001", "PMC8300001")
+    assert "Second one, with IL-1β." in doc.sections[0].text
