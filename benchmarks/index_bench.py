@@ -15,7 +15,7 @@
    abstracts (dense and hybrid) over each index.
 4. Import (``--import-entries N``, default 200; ``--import-only``): a generated Zotero-style export (RIS beside
    files/, N entries each with a two-page PDF made with reportlab), imported with `corpus import` in papers/s, then
-   indexed (papers/s), then imported again (nothing changes: the re-import's papers/s).
+   imported again (nothing changes: the re-import's papers/s); ``--import-index`` also times the index build.
 
 Run: .venv/bin/python benchmarks/index_bench.py [--docs 30] [--sizes 1000,10000,100000] [--import-entries 200]
      .venv/bin/python benchmarks/index_bench.py --embedders [--abstracts 1000] [--questions 500]
@@ -109,7 +109,7 @@ def synthetic_export(folder: Path, n: int) -> None:
         pdf.parent.mkdir(parents=True)
         c = canvas.Canvas(str(pdf), pagesize=A4, invariant=True)
         for _ in range(2):
-            for line in range(40):
+            for line in range(15):
                 c.drawString(60, 800 - 18 * line, " ".join(rng.choice(VOCAB, 12)).capitalize() + ".")
             c.showPage()
         c.save()
@@ -119,11 +119,9 @@ def synthetic_export(folder: Path, n: int) -> None:
     (folder / "library.ris").write_text("\n".join(records), encoding="utf-8")
 
 
-def bench_import(entries: int) -> None:
+def bench_import(entries: int, index: bool) -> None:
     from assistant.corpus.library.importer import import_export
 
-    emb = Embedder()
-    _ = emb.model
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         synthetic_export(root / "export", entries)
@@ -132,15 +130,19 @@ def bench_import(entries: int) -> None:
         report = import_export(s, root / "export", progress=False)
         import_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        summary = build_index(s, progress=False, embedder=emb)
-        build_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
         again = import_export(s, root / "export", progress=False)
         again_s = time.perf_counter() - t0
-    print(f"import: {entries} entries with PDFs -> {report.summary()}")
-    print(f"  import     {entries / import_s:7.1f} papers/s  ({import_s:.1f} s, parse + validate PDFs + copy)")
-    print(f"  index      {summary.documents / build_s:7.1f} papers/s  ({build_s:.1f} s, {summary.chunks} chunks)")
-    print(f"  re-import  {entries / again_s:7.1f} papers/s  ({again_s:.1f} s, {len(again.unchanged)} unchanged)")
+        print(f"import: {entries} entries with PDFs -> {report.summary()}")
+        print(f"  import     {entries / import_s:7.1f} papers/s  ({import_s:.1f} s, parse + validate PDFs + copy)")
+        print(f"  re-import  {entries / again_s:7.1f} papers/s  ({again_s:.1f} s, {len(again.unchanged)} unchanged)")
+        if index:
+            emb = Embedder()
+            _ = emb.model  # loaded outside the timing
+            t0 = time.perf_counter()
+            summary = build_index(s, progress=False, embedder=emb)
+            build_s = time.perf_counter() - t0
+            print(f"  index      {summary.documents / build_s:7.1f} papers/s  "
+                  f"({build_s:.1f} s, {summary.chunks} chunks)")
 
 
 def synthetic_store(n: int, dim: int = 384, kind: str = "flat") -> IndexStore:
@@ -330,12 +332,13 @@ def main() -> None:
                     help="studies: also time a cold build with records (else estimated from the warm difference)")
     ap.add_argument("--import-entries", type=int, default=200, help="import: generated export entries (0: skip)")
     ap.add_argument("--import-only", action="store_true", help="only the import benchmark")
+    ap.add_argument("--import-index", action="store_true", help="import: also time the index build")
     args = ap.parse_args()
     if args.studies:
         bench_studies(args.abstracts, args.repeats, args.cold_both)
         return
     if args.import_only:
-        bench_import(args.import_entries)
+        bench_import(args.import_entries, args.import_index)
         return
     if args.embedders:
         bench_embedders(args.abstracts, args.questions)
@@ -344,7 +347,7 @@ def main() -> None:
         bench_build(args.docs)
     bench_search([int(x) for x in args.sizes.split(",")])
     if args.import_entries:
-        bench_import(args.import_entries)
+        bench_import(args.import_entries, args.import_index)
 
 
 if __name__ == "__main__":

@@ -138,3 +138,16 @@ def test_missing_sdk_names_the_package_to_install(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setitem(sys.modules, "mcp.server.fastmcp", None)
     with pytest.raises(ConfigError, match=r"pip install 'rtms-assistant\[mcp\]'"):
         mcp_server._import_fastmcp()
+
+
+def test_studies_tool_uses_assistant_studies_when_there_is_one(indexed: Settings) -> None:
+    from assistant.integrations import mcp_tools
+
+    class WithStudies(Assistant):
+        def studies(self, marker: str | None = None) -> list[dict[str, Any]]:
+            return [{"study": "invented", "marker": marker}]
+
+    assert mcp_tools.studies(WithStudies(indexed), marker="TNF-α", tissue="brain") == [
+        {"study": "invented", "marker": "TNF-α"}]  # the filters it does not take are left out
+    rows = mcp_tools.studies(Assistant(indexed), marker="TNF-α")  # no studies(): the evidence table's rows
+    assert [r["doi"] for r in rows] == ["10.9999/epsilon.2022"]
