@@ -140,14 +140,14 @@ def test_missing_sdk_names_the_package_to_install(monkeypatch: pytest.MonkeyPatc
         mcp_server._import_fastmcp()
 
 
-def test_studies_tool_uses_assistant_studies_when_there_is_one(indexed: Settings) -> None:
+def test_studies_tool_filters_the_study_records(indexed: Settings) -> None:
     from assistant.integrations import mcp_tools
 
-    class WithStudies(Assistant):
-        def studies(self, marker: str | None = None) -> list[dict[str, Any]]:
-            return [{"study": "invented", "marker": marker}]
-
-    assert mcp_tools.studies(WithStudies(indexed), marker="TNF-α", tissue="brain") == [
-        {"study": "invented", "marker": "TNF-α"}]  # the filters it does not take are left out
-    rows = mcp_tools.studies(Assistant(indexed), marker="TNF-α")  # no studies(): the evidence table's rows
-    assert [r["doi"] for r in rows] == ["10.9999/epsilon.2022"]
+    every = mcp_tools.studies(Assistant(indexed))
+    humans = mcp_tools.studies(Assistant(indexed), species="human")
+    assert every and len(humans) < len(every)
+    assert all(r["record"]["species"] and any(f["value"] == "human" for f in r["record"]["species"])
+               or r["kind"] in ("randomised trial", "crossover trial", "controlled trial", "open-label trial")
+               for r in humans)
+    assert {r["paper_id"] for r in mcp_tools.studies(Assistant(indexed), text="epsilon")} <= {r["paper_id"]
+                                                                                             for r in every}
