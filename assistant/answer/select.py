@@ -46,10 +46,22 @@ class Span:
     cos: float = 0.0
 
 
+def gives_text(p: Passage) -> bool:
+    """Whether a passage gives any text. One flagged as instruction-like at index time gives none at all: no
+    evidence sentence, no extractive or fallback sentence, no excerpt in the prompt, no support for a claim, no
+    repair target, no rescue for a missing name. Every entry point asks this (see ``usable_texts``)."""
+    return not p.chunk.instruction_like
+
+
+def usable_texts(passages: list[Passage], texts: list[str]) -> list[str]:
+    """``texts`` (one per passage) with the text of a passage that gives none (``gives_text``) emptied."""
+    return [t if gives_text(p) else "" for p, t in zip(passages, texts, strict=True)]
+
+
 def _spans(passages: list[Passage], texts: list[str]) -> list[Span]:
     spans: list[Span] = []
     for n, (p, text) in enumerate(zip(passages, texts, strict=True), 1):
-        if p.chunk.instruction_like:  # flagged at index time: its sentences are never evidence
+        if not gives_text(p):  # its sentences are never evidence
             continue
         own = sentence_spans(p.chunk.text)  # offsets must point into the chunk, so split the original
         bad = {s for _, _, s in own} - {s for _, _, s in sentence_spans(text)} if text != p.chunk.text else set()
