@@ -13,6 +13,7 @@ import contextlib
 import logging
 import re
 from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from assistant.answer import conversation, verdict
@@ -481,6 +482,123 @@ def holds(turn: Turn, judge: Judge, e: EvidenceSentence) -> bool:
     return bool(r.sentences) and all(s.supported for s in r.sentences if s.supported is not None)
 
 
+@dataclass
+class Holds:
+    """``holds`` for one turn, each candidate sentence checked once however often the completion asks."""
+
+    turn: Turn
+    judge: Judge
+    known: dict[tuple[int, str], bool] = field(default_factory=dict)
+
+    def __call__(self, e: EvidenceSentence) -> bool:
+        key = (e.n, e.text)
+        if key not in self.known:
+            self.known[key] = holds(self.turn, self.judge, e)
+        return self.known[key]
+
+
+@dataclass(frozen=True)
+class Additions:
+    """The completion so far: the evidence sentences added (cited) and every term the answer now says."""
+
+    sentences: tuple[str, ...] = ()
+    said: frozenset[str] = frozenset()
+
+    @property
+    def full(self) -> bool:
+        return len(self.sentences) >= MAX_ADDED
+
+    def has(self, e: EvidenceSentence) -> bool:
+        return add_markers(e.text, [e.n]) in self.sentences
+
+    def plus(self, e: EvidenceSentence) -> Additions:
+        return Additions((*self.sentences, add_markers(e.text, [e.n])), self.said | term_set(e.text))
+
+
+def add_one(e: EvidenceSentence | None, a: Additions, check: Callable[[EvidenceSentence], bool]) -> Additions:
+    """``a`` with ``e`` added (cited, verified by ``check``) unless the answer is full or already has it."""
+    if e is None or a.full or a.has(e) or not check(e):
+        return a
+    return a.plus(e)
+
+
+def best_evidence(evidence: list[EvidenceSentence], rank: Callable[[EvidenceSentence], int],
+                  keep: Callable[[EvidenceSentence], Any]) -> EvidenceSentence | None:
+    """The evidence sentence ``keep`` allows that ``rank`` puts first (ties: the higher selection score)."""
+    return max(((rank(e), e.score, e) for e in evidence if keep(e)), default=(0, 0.0, None), key=lambda x: x[:2])[2]
+
+
+def paper_idents(passages: list[Passage]) -> set[str]:
+    """The terms that name the passages' papers (first authors, years)."""
+    return {t for p in passages for t in term_set(f"{p.doc.first_author or ''} {p.doc.year or ''}")}
+
+
+def add_missing(evidence: list[EvidenceSentence], missing: set[str], named: set[str], cited: set[int],
+                a: Additions, check: Callable[[EvidenceSentence], bool]) -> Additions:
+    """The verified evidence sentences that hold the question's words the answer lacks, most of them first:
+    named things from any paper, other words only from papers the answer cites; none that restates the answer."""
+    def gain(e: EvidenceSentence) -> tuple[int, int, float]:
+        got = term_set(e.text) & missing
+        return (len(got & named), len(got), e.score)
+
+    for e in sorted(evidence, key=gain, reverse=True):
+        terms_e = term_set(e.text)
+        got = terms_e & missing
+        if a.full or not got:
+            continue
+        if not got & named and e.n not in cited:
+            continue
+        if len(terms_e & a.said) / max(1, len(terms_e)) > 0.8:  # restates what the answer says
+            continue
+        if not check(e):
+            continue
+        a = a.plus(e)
+        missing = missing - got
+    return a
+
+
+def add_first_part(turn: Turn, answer: str, cited: set[int], idents: set[str], a: Additions,
+                   check: Callable[[EvidenceSentence], bool]) -> Additions:
+    """The answer restates the question without the thing asked for ("The STOPNEP study identified neuropathic
+    characteristics …" for "Which questionnaire identified …, and how many …?"): it states no value or name the
+    question lacks, so the cited papers' sentence on the first part that brings one is added."""
+    asked_specifics = specifics(turn.query)
+    if turn.yes_no or specifics(answer) - asked_specifics:
+        return a
+    first = term_set(question_parts(turn.query)[0]) - TOPIC_TERMS - idents
+    return add_one(best_evidence(turn.evidence, lambda e: len(term_set(e.text) & first),
+                                 lambda e: e.n in cited and term_set(e.text) & first
+                                 and specifics(e.text) - asked_specifics - a.said), a, check)
+
+
+def add_setting(turn: Turn, answer: str, cited: set[int], a: Additions,
+                check: Callable[[EvidenceSentence], bool]) -> Additions:
+    """A question asking for settings (a protocol, a dose) whose answer states no value: the cited papers'
+    sentence with the most setting values."""
+    if not SETTINGS_ASKED.search(turn.query) or SETTING_VALUE.search(answer):
+        return a
+    return add_one(best_evidence(turn.evidence, lambda e: len(SETTING_VALUE.findall(e.text)),
+                                 lambda e: e.n in cited and SETTING_VALUE.search(e.text)), a, check)
+
+
+def on_cited(e: EvidenceSentence, cited: set[int], known: set[str], passages: list[Passage]) -> bool:
+    """From a cited paper, or a sentence elsewhere (a review's) that names the study of a cited paper."""
+    if e.n in cited:
+        return True
+    names = cited_studies(e.text, known)
+    return any(own_study(names, passages[n - 1]) for n in cited)
+
+
+def on_part(clause: str, evidence: list[EvidenceSentence], idents: set[str], a: Additions,
+            cited: Callable[[EvidenceSentence], bool]) -> EvidenceSentence | None:
+    """The sentence for one later part of the question: most of its words, a value or name the answer lacks,
+    from a cited paper (``cited``)."""
+    want = term_set(clause) - TOPIC_TERMS - idents  # "how many sessions": the type word locates it
+    want |= set().union(*(INSTANCES.get(t, set()) for t in want))
+    return best_evidence(evidence, lambda e: len(term_set(e.text) & want), lambda e: term_set(e.text) & want
+                         and specifics(e.text) - a.said and cited(e) and not a.has(e))
+
+
 def complete(turn: Turn, judge: Judge, settings: Settings) -> None:
     """Add the evidence for a part of the question the answer left out (the model gave 10 Hz and dropped 1 Hz;
     it said how much IL-1β fell but not what stimulation did it): at most MAX_ADDED verified evidence sentences
@@ -489,82 +607,25 @@ def complete(turn: Turn, judge: Judge, settings: Settings) -> None:
     r = turn.result
     if not settings.complete_answers or r is None or r.refusal or not r.text.strip():
         return
-    said = term_set(strip_markers(r.text))
-    idents = {t for p in turn.passages for t in term_set(f"{p.doc.first_author or ''} {p.doc.year or ''}")}
-    missing = term_set(turn.query) - said - ANSWER_TYPES - TOPIC_TERMS - idents
-    named = named_terms(turn.query) & missing
+    answer = strip_markers(r.text)
+    idents = paper_idents(turn.passages)
+    missing = term_set(turn.query) - term_set(answer) - ANSWER_TYPES - TOPIC_TERMS - idents
     cited = {c.n for c in r.citations if c.supported}
-    added: list[str] = []
-
-    def gain(e: EvidenceSentence) -> tuple[int, int, float]:
-        got = term_set(e.text) & missing
-        return (len(got & named), len(got), e.score)
-
-    for e in sorted(turn.evidence, key=gain, reverse=True):
-        terms_e = term_set(e.text)
-        got = terms_e & missing
-        if len(added) >= MAX_ADDED or not got:
-            continue
-        if not got & named and e.n not in cited:
-            continue
-        if len(terms_e & said) / max(1, len(terms_e)) > 0.8:  # restates what the answer says
-            continue
-        if not holds(turn, judge, e):
-            continue
-        added.append(add_markers(e.text, [e.n]))
-        missing -= got
-        said |= terms_e
+    check = Holds(turn, judge)
+    a = add_missing(turn.evidence, missing, named_terms(turn.query) & missing, cited,
+                    Additions(said=frozenset(term_set(answer))), check)
+    a = add_first_part(turn, answer, cited, idents, a, check)
+    a = add_setting(turn, answer, cited, a, check)
     # a later part of a two-part question ("…, and what stimulation produced it?") whose words the answer uses
-    # without the specifics: the cited papers' sentence on it that brings a value or name the answer lacks; so
-    # too the whole question when it asks for settings (a protocol, a dose) and the answer states no value
-    later = question_parts(turn.query)[1:] + (question_parts(turn.question)[1:] if turn.focus else [])
-
-    def add(e: EvidenceSentence | None) -> None:
-        """Add ``e`` (cited, verified) unless the answer is full or already has it."""
-        nonlocal said
-        if e is None or len(added) >= MAX_ADDED or add_markers(e.text, [e.n]) in added \
-                or not holds(turn, judge, e):
-            return
-        added.append(add_markers(e.text, [e.n]))
-        said |= term_set(e.text)
-
-    def best(rank: Callable[[EvidenceSentence], int], keep: Callable[[EvidenceSentence], Any]
-             ) -> EvidenceSentence | None:
-        """The evidence sentence ``keep`` allows that ``rank`` puts first (ties: the higher selection score)."""
-        return max(((rank(e), e.score, e) for e in turn.evidence if keep(e)), default=(0, 0.0, None),
-                   key=lambda x: x[:2])[2]
-
-    # the answer restates the question without the thing asked for ("The STOPNEP study identified neuropathic
-    # characteristics …" for "Which questionnaire identified …, and how many …?"): it states no value or name the
-    # question lacks, so the cited papers' sentence on the first part that brings one is added
-    asked_specifics = specifics(turn.query)
-    if not turn.yes_no and not (specifics(strip_markers(r.text)) - asked_specifics):
-        first = term_set(question_parts(turn.query)[0]) - TOPIC_TERMS - idents
-        add(best(lambda e: len(term_set(e.text) & first), lambda e: e.n in cited and term_set(e.text) & first
-                 and specifics(e.text) - asked_specifics - said))
-    if SETTINGS_ASKED.search(turn.query) and not SETTING_VALUE.search(strip_markers(r.text)):
-        add(best(lambda e: len(SETTING_VALUE.findall(e.text)), lambda e: e.n in cited and SETTING_VALUE.search(e.text)))
+    # without the specifics: the cited papers' sentence on it that brings a value or name the answer lacks
     known = known_authors(turn.passages, turn.texts)
-
-    def on_cited(e: EvidenceSentence) -> bool:
-        """From a cited paper, or a sentence elsewhere (a review's) that names the study of a cited paper."""
-        if e.n in cited:
-            return True
-        names = cited_studies(e.text, known)
-        return any(own_study(names, turn.passages[n - 1]) for n in cited)
-
-    def on_part(clause: str) -> EvidenceSentence | None:
-        """The sentence for one later part: most of its words, a value or name the answer lacks."""
-        want = term_set(clause) - TOPIC_TERMS - idents  # "how many sessions": the type word locates it
-        want |= set().union(*(INSTANCES.get(t, set()) for t in want))
-        return best(lambda e: len(term_set(e.text) & want), lambda e: term_set(e.text) & want
-                    and specifics(e.text) - said and on_cited(e) and add_markers(e.text, [e.n]) not in added)
-
+    later = question_parts(turn.query)[1:] + (question_parts(turn.question)[1:] if turn.focus else [])
     for clause in dict.fromkeys(later):  # the user's own parts too: a rewrite may have merged or lost one
-        add(on_part(clause))
-    if added:
+        a = add_one(on_part(clause, turn.evidence, idents, a,
+                            lambda e: on_cited(e, cited, known, turn.passages)), a, check)
+    if a.sentences:
         body = verdict.strip_verdict(turn.raw) if verdict.said(turn.raw) else turn.raw
-        turn.result = check_answer(f"{body.strip()} {' '.join(added)}", turn.passages, turn.support, judge,
+        turn.result = check_answer(f"{body.strip()} {' '.join(a.sentences)}", turn.passages, turn.support, judge,
                                    unsupported=settings.unsupported, repair=settings.repair_citations,
                                    question=turn.query)
         turn.flag(AnswerFlag.EVIDENCE_ADDED)
