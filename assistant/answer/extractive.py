@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from assistant.answer.citations import add_markers, split_sentences
 from assistant.answer.contracts import REFUSAL
-from assistant.answer.terms import named_terms, term_set
+from assistant.answer.terms import AMOUNT, named_terms, term_set
 from assistant.vocab import Backend
 
 MIN_SENTENCE_CHARS = 25
@@ -30,9 +30,6 @@ ANSWER_TYPES = term_set("tissue frequency dose region area cell type model proto
 # "By how much…", "How many sessions…"): a sentence on the topic without a number does not answer it
 QUANTITY_QUESTION = re.compile(r"\b(?:how (?:much|many|long|often|big|large|high|strong)|by (?:roughly |about )?"
                                r"how much|what (?:share|proportion|percentage|fraction|number|dose|amount))\b", re.I)
-_AMOUNT = re.compile(r"(?<![\w\-])(?!(?:19|20)\d\d\b)\d|"  # a number, not part of a name (Iba1, IL-1β) nor a year
-                     r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
-                     r"thirty|forty|fifty|hundred|thousand|half|third|quarter|once|twice|daily|weekly)\b", re.I)
 
 
 @dataclass
@@ -90,8 +87,8 @@ class ExtractiveBackend:
             if not cands:
                 return REFUSAL
         amount = bool(QUANTITY_QUESTION.search(query))  # then the leading sentence must state an amount
-        cands.sort(key=lambda c: (amount and not _AMOUNT.search(c.text), -c.score))
-        if amount and not _AMOUNT.search(cands[0].text):
+        cands.sort(key=lambda c: (amount and not AMOUNT.search(c.text), -c.score))
+        if amount and not AMOUNT.search(cands[0].text):
             return REFUSAL
         if cands[0].coverage < self.min_coverage:
             return REFUSAL

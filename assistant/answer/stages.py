@@ -25,8 +25,8 @@ from assistant.answer.contracts import REFUSAL, Answer, Citation, Evidence, Evid
 from assistant.answer.extractive import ANSWER_TYPES
 from assistant.answer.judge import Judge
 from assistant.answer.prompts import sanitize
-from assistant.answer.select import best_sentences_for, select_evidence
-from assistant.answer.terms import missing_named_terms, named_terms, term_set
+from assistant.answer.select import best_sentences_for, gives_text, select_evidence, usable_texts
+from assistant.answer.terms import AMOUNT_WORDS, TOPIC_TERMS, missing_named_terms, named_terms, term_set
 from assistant.answer.turn import Turn
 from assistant.corpus.sentences import sentence_spans
 from assistant.errors import AssistantError, QuestionError
@@ -38,7 +38,6 @@ from assistant.vocab import AnswerFlag, RetrievalMode
 log = logging.getLogger(__name__)
 
 MAX_ADDED = 2  # evidence sentences the completion stage may add to an answer
-TOPIC_TERMS = term_set("rTMS TMS magnetic transcranial repetitive")  # the corpus's own subject
 # a part of a question asking "in which cells?" is answered by a cell type's name, not by the word "cells"
 INSTANCES = {"cell": term_set("glia glial astrocytes astrocytic microglia microglial neurons neuronal satellite "
                               "macrophages lymphocytes monocytes neutrophils Schwann oligodendrocytes endothelial "
@@ -182,7 +181,7 @@ def rescue_named(turn: Turn, search: Retriever) -> None:
     held = {p.chunk.chunk_id for p in turn.passages}
     slot = len(turn.passages) - 1
     for term in sorted(missing):
-        hit = next((p for p in found if p.chunk.chunk_id not in held and not p.chunk.instruction_like
+        hit = next((p for p in found if p.chunk.chunk_id not in held and gives_text(p)
                     and term in term_set(named_text(p))), None)
         if hit is None or slot < 0:
             continue
@@ -254,10 +253,9 @@ def select(turn: Turn, settings: Settings, similar: Similar | None = None) -> No
     turn.texts = [t for t, _ in cleaned]
     if any(n for _, n in cleaned):
         turn.flag(AnswerFlag.INSTRUCTIONS_IN_PASSAGES_REMOVED)
-    # a passage flagged as instruction-like at index time gives no text at all — no evidence, no
-    # extractive or fallback sentence, no excerpt in the prompt (check_answer also treats it as no support)
-    if any(p.chunk.instruction_like for p in turn.passages):
-        turn.texts = ["" if p.chunk.instruction_like else t for p, t in zip(turn.passages, turn.texts, strict=True)]
+    # a passage flagged as instruction-like at index time gives no text at all (select.gives_text)
+    if not all(gives_text(p) for p in turn.passages):
+        turn.texts = usable_texts(turn.passages, turn.texts)
         turn.flag(AnswerFlag.INSTRUCTION_LIKE_PASSAGES_IGNORED)
     # the judge also sees where a passage comes from: "in the spinal cord" is often said by the title only
     turn.support = [support_text(p, t) for p, t in zip(turn.passages, turn.texts, strict=True)]
@@ -283,7 +281,7 @@ def findings(turn: Turn, settings: Settings, paper_passages: PaperPassages | Non
             ps = paper_passages(top.chunk.paper_id) or ps
     if not verdict.has_findings([p.chunk.section or "" for p in ps]):
         ps = retrieved
-    texts = ["" if p.chunk.instruction_like else sanitize(p.chunk.text)[0] for p in ps]
+    texts = usable_texts(ps, [sanitize(p.chunk.text)[0] for p in ps])
     turn.findings = verdict.findings_text(ps, texts, settings.verdict_findings_chars)
     turn.findings_from = verdict.findings_passages(ps, texts)
 
@@ -453,10 +451,6 @@ _PARTS = re.compile(r",?\s+and\s+(?=(?:what|which|how|when|where|why|who|at what
                     r"by how|did|does|do|was|were|is|are)\b)|;\s*|\?\s+(?=\w)", re.I)
 
 
-# amounts written as words that term_set keeps as words ("two" … "ninety" it reads as digits, named already)
-_AMOUNT_WORDS = term_set("one hundred thousand once twice daily weekly half third quarter")
-
-
 SETTINGS_ASKED = re.compile(r"\b(?:protocol|schedule|regimen|parameters?|dose|dosage|intensity|frequency|"
                            r"frequencies|how (?:long|often|many|much))\b", re.I)
 # a stimulation or dosing setting stated as a value: "20 Hz", "80% of motor threshold", "10 trains", "5 days"
@@ -466,7 +460,7 @@ SETTING_VALUE = re.compile(r"\b\d+(?:\.\d+)?\s*(?:hz|%|pulses?|sessions?|trains?
 
 def specifics(text: str) -> set[str]:
     """The values and names a sentence states: numbers (also written as words), units, acronyms, genes."""
-    return named_terms(text) | (term_set(text) & _AMOUNT_WORDS)
+    return named_terms(text) | (term_set(text) & AMOUNT_WORDS)
 
 
 def question_parts(question: str) -> list[str]:
