@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from assistant.answer import conversation, verdict
 from assistant.answer.attribution import asked_study, cited_studies, known_authors, own_study
-from assistant.answer.check import CheckResult, check_answer
+from assistant.answer.check import CheckContext, CheckResult, check_answer, check_context, check_sentences, unchecked
 from assistant.answer.citations import add_markers, is_refusal, source_label, split_sentences, strip_markers
 from assistant.answer.composers import Composer
 from assistant.answer.contracts import REFUSAL, Answer, Citation, Evidence, EvidenceSentence, VerdictBasis
@@ -468,26 +468,32 @@ def question_parts(question: str) -> list[str]:
     return [p for p in _PARTS.split(question) if p.strip()]
 
 
-def holds(turn: Turn, judge: Judge, e: EvidenceSentence) -> bool:
+def holds(e: EvidenceSentence, ctx: CheckContext) -> bool:
     """Whether an evidence sentence, cited to its passage, passes the answer check as the answer's own sentences
     do (a question about one study takes only that study's sentences)."""
-    r = check_answer(add_markers(e.text, [e.n]), turn.passages, turn.support, judge, repair=False, prune=False,
-                     question=turn.query)
-    return bool(r.sentences) and all(s.supported for s in r.sentences if s.supported is not None)
+    raw = add_markers(e.text, [e.n]).strip()
+    if unchecked(raw) is not None:
+        return False
+    checks, _, _ = check_sentences(raw, ctx, repair=False, do_prune=False)
+    return bool(checks) and all(s.supported for s in checks if s.supported is not None)
 
 
 @dataclass
 class Holds:
-    """``holds`` for one turn, each candidate sentence checked once however often the completion asks."""
+    """``holds`` for one turn: the check's context made once, each candidate sentence checked once however often
+    the completion asks."""
 
-    turn: Turn
-    judge: Judge
+    ctx: CheckContext
     known: dict[tuple[int, str], bool] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, turn: Turn, judge: Judge) -> Holds:
+        return cls(check_context(turn.passages, turn.support, judge, turn.query))
 
     def __call__(self, e: EvidenceSentence) -> bool:
         key = (e.n, e.text)
         if key not in self.known:
-            self.known[key] = holds(self.turn, self.judge, e)
+            self.known[key] = holds(e, self.ctx)
         return self.known[key]
 
 
@@ -605,7 +611,7 @@ def complete(turn: Turn, judge: Judge, settings: Settings) -> None:
     idents = paper_idents(turn.passages)
     missing = term_set(turn.query) - term_set(answer) - ANSWER_TYPES - TOPIC_TERMS - idents
     cited = {c.n for c in r.citations if c.supported}
-    check = Holds(turn, judge)
+    check = Holds.of(turn, judge)
     a = add_missing(turn.evidence, missing, named_terms(turn.query) & missing, cited,
                     Additions(said=frozenset(term_set(answer))), check)
     a = add_first_part(turn, answer, cited, idents, a, check)
