@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from assistant.answer.citations import add_markers, split_sentences
 from assistant.answer.contracts import REFUSAL
+from assistant.answer.prompts import INJECTION_PLACEHOLDER
 from assistant.answer.terms import AMOUNT, named_terms, term_set
 from assistant.vocab import Backend
 
@@ -46,7 +47,7 @@ def _candidates(texts: list[str]) -> list[Candidate]:
     out: list[Candidate] = []
     for n, text in enumerate(texts, 1):
         for pos, sent in enumerate(split_sentences(text)):
-            if len(sent) < MIN_SENTENCE_CHARS or sent.startswith("[text addressed"):
+            if len(sent) < MIN_SENTENCE_CHARS or sent.startswith(INJECTION_PLACEHOLDER):  # what sanitize removed
                 continue
             out.append(Candidate(n, pos, sent, term_set(sent)))
     return out
