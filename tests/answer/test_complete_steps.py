@@ -84,3 +84,26 @@ def test_holds_checks_each_candidate_once():
     once = len(calls)
     assert once >= 1 and check(e) and check(e) and len(calls) == once
     assert not check(_e(1, "Serum BDNF rose after rTMS in patients with central pain."))
+
+
+def test_through_the_engine_every_draft_is_checked_once(monkeypatch):
+    from assistant.answer.engine import AnswerEngine
+
+    from .conftest import FakeSearch, ScriptedLLM
+
+    drafts: list[str] = []
+    real = stages.check_answer
+
+    def counting(raw, *args, **kw):
+        drafts.append(raw.strip())
+        return real(raw, *args, **kw)
+
+    monkeypatch.setattr(stages, "check_answer", counting)
+    settings = Settings(backend="extractive", refusal_threshold=0.3, top_k=4)
+    a = AnswerEngine(settings, FakeSearch()).ask("How did IL-1β and IL-10 change in the spinal cord after rTMS?")
+    assert a.answerable and drafts and len(drafts) == len(set(drafts))
+    drafts.clear()
+    llm = ScriptedLLM("Magnetic stimulation cured every patient in one day [1].")
+    b = AnswerEngine(settings.model_copy(update={"backend": "llama-cpp"}), FakeSearch(), llms={"llama-cpp": llm}).ask(
+        "Which cytokines did rTMS lower in the spinal dorsal horn?")
+    assert "extractive-fallback" in b.flags and len(drafts) >= 2 and len(drafts) == len(set(drafts))
