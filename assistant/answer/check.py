@@ -1,12 +1,13 @@
 """Check a generated answer against its passages: markers in range, every sentence judged, unsupported ones
 flagged or dropped, missing markers repaired when one passage clearly supports the sentence.
 
-``check_answer`` is a short pipeline over one step per job, each testable alone: the whole draft a refusal or
-empty (``unchecked``); per sentence, a partial refusal, a repeat (``repeated``) or a restatement of the question
-(``restates``) is dropped, then the sentence is judged against its cited passages (``supporting_markers``, with
-what each says of a study the claim names: ``about_studies``), its citations corrected or added (``correct``,
-``add_citation``) and pruned to those that back it (``prune_citations``); last the answer's flags (``citation_flags``,
-``closing_flags``) and its citations (``citations_of``).
+``check_answer`` is a short pipeline over one step per job, each testable alone: a draft that is empty or the
+refusal (``unchecked``); per sentence, a partial refusal, a repeat (``repeated``) or a restatement of the
+question (``restates``) dropped; the sentence judged against its cited passages (``supporting_markers``, with what
+each says of a study the claim names: ``about_studies``), its citations corrected or added (``correct``,
+``add_citation``) and pruned to those that back it (``prune_citations``); last the answer's flags
+(``citation_flags``, ``closing_flags``) and its citations (``citations_of``). ``CheckContext`` is what every
+sentence of one draft is checked against, made once (``check_context``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ validate → resolve conversation → retrieve → gate → select evidence → 
 verdict is read from; joined to the passages when the answer is written from them) → generate → verify →
 fallback → complete → verdict → assemble.
 
-Each stage reads what earlier ones filled in and is testable alone with hand-built passages.
+Each stage reads what earlier ones filled in and is testable alone with hand-built passages. Every draft is
+checked once: the generated one (``verify``), one written anew by ``ask_again``, ``fallback`` or
+``findings_answer``, and the completed one (``complete``, whose candidate sentences are each checked once).
 """
 
 from __future__ import annotations
