@@ -75,7 +75,7 @@ class Reference:
         """From a Bibliography/DocumentMeta or a manifest row (dict)."""
         d = bib if isinstance(bib, dict) else bib.model_dump()
         fields = ("title", "authors", "year", "journal", "volume", "issue", "pages", "doi", "pmid", "pmcid")
-        vals = {k: d.get(k) for k in fields if d.get(k) not in (None, "")}
+        vals: dict[str, Any] = {k: d.get(k) for k in fields if d.get(k) not in (None, "")}
         for k in ("volume", "issue", "pages", "pmid"):
             if k in vals:
                 vals[k] = str(vals[k])
