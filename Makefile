@@ -98,10 +98,9 @@ browser:
 index: install
 	$(BIN)/rtms-assistant index build --if-stale
 
-# mypy --strict over the typed core: the API facade, the answer engine and the index
+# mypy --strict over the whole package
 typecheck: install-dev
-	$(BIN)/mypy --strict assistant/api.py assistant/answer assistant/index assistant/integrations/mcp_server.py \
-	  assistant/integrations/mcp_tools.py assistant/cli/mcp_cmds.py
+	$(BIN)/mypy --strict assistant
 
 lint: install-dev
 	$(BIN)/ruff check assistant tests benchmarks

@@ -18,8 +18,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-import bibtexparser
-import rispy
+import rispy  # type: ignore[import-untyped]
+from bibtexparser.entrypoint import write_string
+from bibtexparser.library import Library
+from bibtexparser.model import Block, Entry, Field
+from bibtexparser.writer import BibtexFormat
 
 from assistant.errors import ConfigError
 
@@ -72,7 +75,7 @@ class Reference:
         """From a Bibliography/DocumentMeta or a manifest row (dict)."""
         d = bib if isinstance(bib, dict) else bib.model_dump()
         fields = ("title", "authors", "year", "journal", "volume", "issue", "pages", "doi", "pmid", "pmcid")
-        vals = {k: d.get(k) for k in fields if d.get(k) not in (None, "")}
+        vals: dict[str, Any] = {k: d.get(k) for k in fields if d.get(k) not in (None, "")}
         for k in ("volume", "issue", "pages", "pmid"):
             if k in vals:
                 vals[k] = str(vals[k])
@@ -154,7 +157,7 @@ def with_keys(refs: list[Reference]) -> list[Reference]:
 
 # --- RIS ---------------------------------------------------------------------------------------
 
-class _RisWriter(rispy.RisWriter):
+class _RisWriter(rispy.RisWriter):  # type: ignore[misc]  # rispy has no type hints
     """rispy's writer without its '1.', '2.' record-number lines, which are not RIS tags (EndNote shows them)."""
 
     def set_header(self, count: int) -> None:
@@ -179,7 +182,7 @@ def to_ris(refs: Sequence[Reference]) -> str:
             if value not in (None, ""):
                 fields[key] = [_one_line(value)] if key in ("urls", "notes") else _one_line(value)
         records.append({k: v for k, v in fields.items() if v != []})
-    return rispy.dumps(records, implementation=_RisWriter)
+    return str(rispy.dumps(records, implementation=_RisWriter))
 
 
 def _ris_author(name: str) -> str:
@@ -213,7 +216,7 @@ def _bib_author(name: str) -> str:
 
 
 def to_bibtex(refs: Sequence[Reference]) -> str:
-    entries = []
+    entries: list[Block] = []
     for r in refs:
         pages = re.sub(r"\s*-+\s*", "--", r.pages) if r.pages else None  # BibTeX's page-range dash
         text_fields = [("title", r.title), ("journal", r.journal), ("volume", r.volume), ("number", r.issue),
@@ -226,12 +229,11 @@ def to_bibtex(refs: Sequence[Reference]) -> str:
         rows += [(k, v.replace("{", "").replace("}", "")) for k, v in verbatim if v]
         if r.pmid:
             rows += [("eprint", r.pmid), ("eprinttype", "pubmed")]
-        entries.append(bibtexparser.model.Entry("article" if r.journal else "misc", r.key,
-                                                [bibtexparser.model.Field(k, v) for k, v in rows]))
-    fmt = bibtexparser.BibtexFormat()
+        entries.append(Entry("article" if r.journal else "misc", r.key, [Field(k, v) for k, v in rows]))
+    fmt = BibtexFormat()  # type: ignore[no-untyped-call]
     fmt.indent = "  "
     fmt.block_separator = "\n"
-    return bibtexparser.write_string(bibtexparser.Library(entries), bibtex_format=fmt) if entries else ""
+    return write_string(Library(entries), bibtex_format=fmt) if entries else ""
 
 
 # --- CSL-JSON -----------------------------------------------------------------------------------

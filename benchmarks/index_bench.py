@@ -5,20 +5,21 @@
 2. Hybrid search latency p50/p95 at 1k, 10k and 100k chunks (synthetic vectors and texts; the query vector
    is given, so this measures retrieval; query encoding is timed separately).
 3. Study records (``--studies``): the PubMedQA abstracts' index built with and without the study-record
-   extraction in the same run (``build_index(records=...)``), cold (every chunk and sentence embedded) and warm
-   (embeddings from the cache, so read + chunk + extract + write: the harshest ratio), medians of ``--repeats``,
-   in documents/s, with the extraction-only throughput (target: build with extraction <= 2x the build without).
+   extraction in the same run (``build_index(records=...)``): one cold build (every chunk and sentence embedded;
+   with ``--cold-both`` a second one with records, else that one is estimated as cold + the warm difference) and
+   warm builds (embeddings from the cache, so read + chunk + extract + write: the harshest ratio), medians of
+   ``--repeats``, in documents/s, with the extraction-only throughput (target: with extraction <= 2x without).
 4. Embedders (``--embedders``): the float32 sentence-transformers MiniLM beside its int8 ONNX copy
    (``all-MiniLM-L6-v2@onnx-int8``), each building the PubMedQA abstracts' index from scratch (same corpus, model
    loaded outside the timing), with build throughput, its ratio, and retrieval recall@5 of the dev questions' own
    abstracts (dense and hybrid) over each index.
 4. Import (``--import-entries N``, default 200; ``--import-only``): a generated Zotero-style export (RIS beside
    files/, N entries each with a two-page PDF made with reportlab), imported with `corpus import` in papers/s, then
-   indexed (papers/s), then imported again (nothing changes: the re-import's papers/s).
+   imported again (nothing changes: the re-import's papers/s); ``--import-index`` also times the index build.
 
 Run: .venv/bin/python benchmarks/index_bench.py [--docs 30] [--sizes 1000,10000,100000] [--import-entries 200]
      .venv/bin/python benchmarks/index_bench.py --embedders [--abstracts 1000] [--questions 500]
-     .venv/bin/python benchmarks/index_bench.py --studies [--abstracts 1000] [--repeats 3]
+     .venv/bin/python benchmarks/index_bench.py --studies [--abstracts 1000] [--repeats 3] [--cold-both]
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ def synthetic_export(folder: Path, n: int) -> None:
         pdf.parent.mkdir(parents=True)
         c = canvas.Canvas(str(pdf), pagesize=A4, invariant=True)
         for _ in range(2):
-            for line in range(40):
+            for line in range(15):
                 c.drawString(60, 800 - 18 * line, " ".join(rng.choice(VOCAB, 12)).capitalize() + ".")
             c.showPage()
         c.save()
@@ -118,11 +119,9 @@ def synthetic_export(folder: Path, n: int) -> None:
     (folder / "library.ris").write_text("\n".join(records), encoding="utf-8")
 
 
-def bench_import(entries: int) -> None:
+def bench_import(entries: int, index: bool) -> None:
     from assistant.corpus.library.importer import import_export
 
-    emb = Embedder()
-    _ = emb.model
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         synthetic_export(root / "export", entries)
@@ -131,15 +130,19 @@ def bench_import(entries: int) -> None:
         report = import_export(s, root / "export", progress=False)
         import_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        summary = build_index(s, progress=False, embedder=emb)
-        build_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
         again = import_export(s, root / "export", progress=False)
         again_s = time.perf_counter() - t0
-    print(f"import: {entries} entries with PDFs -> {report.summary()}")
-    print(f"  import     {entries / import_s:7.1f} papers/s  ({import_s:.1f} s, parse + validate PDFs + copy)")
-    print(f"  index      {summary.documents / build_s:7.1f} papers/s  ({build_s:.1f} s, {summary.chunks} chunks)")
-    print(f"  re-import  {entries / again_s:7.1f} papers/s  ({again_s:.1f} s, {len(again.unchanged)} unchanged)")
+        print(f"import: {entries} entries with PDFs -> {report.summary()}")
+        print(f"  import     {entries / import_s:7.1f} papers/s  ({import_s:.1f} s, parse + validate PDFs + copy)")
+        print(f"  re-import  {entries / again_s:7.1f} papers/s  ({again_s:.1f} s, {len(again.unchanged)} unchanged)")
+        if index:
+            emb = Embedder()
+            _ = emb.model  # loaded outside the timing
+            t0 = time.perf_counter()
+            summary = build_index(s, progress=False, embedder=emb)
+            build_s = time.perf_counter() - t0
+            print(f"  index      {summary.documents / build_s:7.1f} papers/s  "
+                  f"({build_s:.1f} s, {summary.chunks} chunks)")
 
 
 def synthetic_store(n: int, dim: int = 384, kind: str = "flat") -> IndexStore:
@@ -230,7 +233,7 @@ def bench_embedders(abstracts: int | None, n_questions: int) -> None:
               f"{recall['dense']:.1f} % | {recall['hybrid']:.1f} % |")
 
 
-def bench_studies(abstracts: int | None, repeats: int) -> None:
+def bench_studies(abstracts: int | None, repeats: int, cold_both: bool) -> None:
     from assistant.eval.dataset import DatasetError
     from assistant.eval.pubmedqa.build import write_corpus
     from assistant.eval.pubmedqa.data import load_pubmedqa
@@ -250,9 +253,10 @@ def bench_studies(abstracts: int | None, repeats: int) -> None:
         root = Path(tmp)
         write_corpus(data, pmids, root / "corpus")
         cache = root / "embed_cache.sqlite"
+        runs = iter(range(1, 1000))
 
-        def build(records: bool, warm: bool, n: int) -> tuple[float, int]:
-            s = base.model_copy(update={"corpus_dir": root / "corpus", "index_dir": root / f"index-{n}"})
+        def build(records: bool, warm: bool) -> tuple[float, int]:
+            s = base.model_copy(update={"corpus_dir": root / "corpus", "index_dir": root / f"index-{next(runs)}"})
             s.index_dir.mkdir()
             if warm:
                 shutil.copy(cache, s.index_dir / "embed_cache.sqlite")
@@ -262,51 +266,51 @@ def bench_studies(abstracts: int | None, repeats: int) -> None:
             else:  # the builder does not extract yet: the same extraction over the built index, added
                 summary = build_index(s, rebuild=True, progress=False, embedder=emb)
                 if records:
-                    built = load_version(Path(summary.path))
-                    by_doc: dict[str, list[Chunk]] = {}
-                    for c in built.chunks:
-                        by_doc.setdefault(c.doc_id, []).append(c)
-                    for d in built.documents:
-                        extract_record(d, by_doc.get(d.doc_id, []))
+                    extract_all(load_version(Path(summary.path)))
             seconds = time.perf_counter() - t0
             if not cache.exists():
                 shutil.copy(s.index_dir / "embed_cache.sqlite", cache)
             shutil.rmtree(s.index_dir)
+            label = f"{'warm' if warm else 'cold'} build {'with' if records else 'without'} records"
+            print(f"  {label}: {seconds:.1f} s", flush=True)
+            times.setdefault(("warm" if warm else "cold", records), []).append(seconds)
             return seconds, summary.documents
 
-        n = 0
+        def extract_all(built: IndexData) -> None:
+            by_doc: dict[str, list[Chunk]] = {}
+            for c in built.chunks:
+                by_doc.setdefault(c.doc_id, []).append(c)
+            for d in built.documents:
+                extract_record(d, by_doc.get(d.doc_id, []))
+
         times: dict[tuple[str, bool], list[float]] = {}
-        docs = 0
-        for warm in (False, True):
-            for _ in range(repeats if warm else 1):
-                for records in (False, True):  # interleaved, so both meet the same machine load
-                    n += 1
-                    seconds, docs = build(records, warm, n)
-                    times.setdefault(("warm" if warm else "cold", records), []).append(seconds)
-                    print(f"  {'warm' if warm else 'cold'} build {'with' if records else 'without'} records: "
-                          f"{seconds:.1f} s", flush=True)
-        # extraction alone, over the same documents and chunks
+        _, docs = build(False, warm=False)  # every chunk and sentence embedded; fills the cache the rest reuse
+        if cold_both:
+            build(True, warm=False)
+        for _ in range(repeats):
+            for records in (False, True):  # interleaved, so both meet the same machine load
+                build(records, warm=True)
         s = base.model_copy(update={"corpus_dir": root / "corpus", "index_dir": root / "index-x"})
         s.index_dir.mkdir()
         shutil.copy(cache, s.index_dir / "embed_cache.sqlite")
         built = load_version(Path(build_index(s, rebuild=True, progress=False, embedder=emb).path))
-        by_doc: dict[str, list[Chunk]] = {}
-        for c in built.chunks:
-            by_doc.setdefault(c.doc_id, []).append(c)
         alone = []
         for _ in range(repeats):
             t0 = time.perf_counter()
-            for d in built.documents:
-                extract_record(d, by_doc.get(d.doc_id, []))
+            extract_all(built)
             alone.append(time.perf_counter() - t0)
+    warm_off, warm_on = statistics.median(times[("warm", False)]), statistics.median(times[("warm", True)])
+    cold_off = times[("cold", False)][0]
+    cold_on = times[("cold", True)][0] if cold_both else cold_off + (warm_on - warm_off)
     where = "in the builder" if in_builder else "extraction added after the build"
-    print(f"\nstudy records on the PubMedQA abstracts ({docs} documents; {where}; medians of {repeats} warm "
-          "builds, 1 cold)")
+    print(f"\nstudy records on the PubMedQA abstracts ({docs} documents; {where}; warm: medians of {repeats})")
     print("| build | without records s | docs/s | with records s | docs/s | with / without |")
     print("|---|---|---|---|---|---|")
-    for kind in ("cold", "warm"):
-        off, on = statistics.median(times[(kind, False)]), statistics.median(times[(kind, True)])
-        print(f"| {kind} | {off:.1f} | {docs / off:.1f} | {on:.1f} | {docs / on:.1f} | {on / off:.2f}x |")
+    estimated = "" if cold_both else " (est.: cold + warm difference)"
+    print(f"| cold (all embedded) | {cold_off:.1f} | {docs / cold_off:.1f} | {cold_on:.1f}{estimated} | "
+          f"{docs / cold_on:.1f} | {cold_on / cold_off:.2f}x |")
+    print(f"| warm (embeddings cached) | {warm_off:.1f} | {docs / warm_off:.1f} | {warm_on:.1f} | "
+          f"{docs / warm_on:.1f} | {warm_on / warm_off:.2f}x |")
     x = statistics.median(alone)
     print(f"extraction alone: {x:.2f} s, {docs / x:.0f} documents/s (target: with records <= 2x without)")
 
@@ -324,14 +328,17 @@ def main() -> None:
     ap.add_argument("--studies", action="store_true",
                     help="only the index build with and without study-record extraction (PubMedQA abstracts)")
     ap.add_argument("--repeats", type=int, default=3, help="studies: warm builds per mode (median)")
+    ap.add_argument("--cold-both", action="store_true",
+                    help="studies: also time a cold build with records (else estimated from the warm difference)")
     ap.add_argument("--import-entries", type=int, default=200, help="import: generated export entries (0: skip)")
     ap.add_argument("--import-only", action="store_true", help="only the import benchmark")
+    ap.add_argument("--import-index", action="store_true", help="import: also time the index build")
     args = ap.parse_args()
     if args.studies:
-        bench_studies(args.abstracts, args.repeats)
+        bench_studies(args.abstracts, args.repeats, args.cold_both)
         return
     if args.import_only:
-        bench_import(args.import_entries)
+        bench_import(args.import_entries, args.import_index)
         return
     if args.embedders:
         bench_embedders(args.abstracts, args.questions)
@@ -340,7 +347,7 @@ def main() -> None:
         bench_build(args.docs)
     bench_search([int(x) for x in args.sizes.split(",")])
     if args.import_entries:
-        bench_import(args.import_entries)
+        bench_import(args.import_entries, args.import_index)
 
 
 if __name__ == "__main__":

@@ -16,13 +16,12 @@ from typing import Any
 from assistant.answer.citations import is_refusal
 from assistant.answer.plan import Focus, make_plan, named_studies, named_values
 from assistant.answer.prompts import resolve_messages
-from assistant.answer.terms import STOPWORDS, term_set, terms
+from assistant.answer.terms import LEADING, STOPWORDS, term_set, terms
 from assistant.errors import AssistantError, QuestionError
 from assistant.studies.contracts import StudyRecord
 
 log = logging.getLogger(__name__)
 
-_LEADING = re.compile(r"^\s*(?:and|but|so|also|then|ok(?:ay)?|well|now)\b[\s,]*", re.I)
 _FOLLOWUP_START = re.compile(r"^\s*(?:and|but|also|then|what about|how about|what else|same|which of (?:them|these)|"
                              r"in which|in what|at what|for how|how long|how many|how often)\b", re.I)
 _ANAPHORA = re.compile(r"\b(?:it|its|they|them|their|this|that|these|those|there|such|same|the latter|the former|"
@@ -92,7 +91,7 @@ def _key_words(text: str) -> list[str]:
 def heuristic_rewrite(question: str, previous: str) -> str:
     """``"and in which tissue?"`` + ``"Which cytokines does rTMS reduce?"`` →
     ``"In which tissue? (cytokines rTMS reduce)"``."""
-    follow = _LEADING.sub("", question).strip() or question.strip()
+    follow = LEADING.sub("", question).strip() or question.strip()
     follow = follow[0].upper() + follow[1:]
     have = term_set(follow)
     extra = [w for w in _key_words(previous) if not (term_set(w) & have)][:MAX_CONTEXT_WORDS]

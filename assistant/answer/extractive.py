@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from assistant.answer.citations import add_markers, split_sentences
 from assistant.answer.contracts import REFUSAL
-from assistant.answer.terms import named_terms, term_set
+from assistant.answer.prompts import INJECTION_PLACEHOLDER
+from assistant.answer.terms import AMOUNT, named_terms, term_set
 from assistant.vocab import Backend
 
 MIN_SENTENCE_CHARS = 25
@@ -30,9 +31,6 @@ ANSWER_TYPES = term_set("tissue frequency dose region area cell type model proto
 # "By how much…", "How many sessions…"): a sentence on the topic without a number does not answer it
 QUANTITY_QUESTION = re.compile(r"\b(?:how (?:much|many|long|often|big|large|high|strong)|by (?:roughly |about )?"
                                r"how much|what (?:share|proportion|percentage|fraction|number|dose|amount))\b", re.I)
-_AMOUNT = re.compile(r"(?<![\w\-])(?!(?:19|20)\d\d\b)\d|"  # a number, not part of a name (Iba1, IL-1β) nor a year
-                     r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
-                     r"thirty|forty|fifty|hundred|thousand|half|third|quarter|once|twice|daily|weekly)\b", re.I)
 
 
 @dataclass
@@ -49,7 +47,7 @@ def _candidates(texts: list[str]) -> list[Candidate]:
     out: list[Candidate] = []
     for n, text in enumerate(texts, 1):
         for pos, sent in enumerate(split_sentences(text)):
-            if len(sent) < MIN_SENTENCE_CHARS or sent.startswith("[text addressed"):
+            if len(sent) < MIN_SENTENCE_CHARS or sent.startswith(INJECTION_PLACEHOLDER):  # what sanitize removed
                 continue
             out.append(Candidate(n, pos, sent, term_set(sent)))
     return out
@@ -81,49 +79,26 @@ class ExtractiveBackend:
         says of it); every sentence still counts in the term statistics.
         """
         q = term_set(query)
-        focus_terms = term_set(focus) if focus else q
         cands = _candidates(texts)
         if not q or not cands:
             return REFUSAL
-        n_c = len(cands)
-        df = {t: sum(1 for c in cands if t in c.terms) for t in q}
-        ctx = {t: 1.0 if t in focus_terms else CONTEXT_WEIGHT for t in q}
-        # answerability: plain share of the question's terms. Words naming the kind of answer wanted ("tissue",
-        # "dose") count less, and in a follow-up the user's new words that no passage holds are ignored: the topic
-        # came from the earlier turn and the answer names instances (spinal cord, 10 Hz), not the category word.
-        # Named things (IL-10, NF-kB, 20 Hz, BDNF, CRPS) weigh most unless most sentences name them: when no
-        # passage holds one, the question is probably about something the corpus lacks.
-        named = named_terms(query)
-        ans_w = {t: 0.0 if focus and t in focus_terms and not df[t] else
-                 ctx[t] * (ANSWER_TYPE_WEIGHT if t in ANSWER_TYPES else
-                           NAMED_WEIGHT if t in named and df[t] <= n_c / 2 else 1.0)
-                 for t in q}
-        # ranking: the same weights, times rarity among the candidate sentences (rare terms discriminate)
-        rank_w = {t: ans_w[t] * (1.0 + math.log((n_c + 1) / (df[t] + 1))) for t in q}
-        rank_total, ans_total = sum(rank_w.values()) or 1.0, sum(ans_w.values()) or 1.0
-        passage_terms: dict[int, set[str]] = {}
-        for c in cands:
-            passage_terms.setdefault(c.n, set()).update(c.terms)
-        for n, label in enumerate(labels or [], 1):
-            if n in passage_terms:
-                passage_terms[n] |= term_set(label)
-        for c in cands:
-            own = sum(ans_w[t] for t in q & c.terms) / ans_total
-            # answerability: the sentence's own share averaged with its passage's (context such as "in the spinal
-            # cord" is often stated once per passage, not in every sentence); ranking: the sentence alone
-            c.coverage = (own + sum(ans_w[t] for t in q & passage_terms[c.n]) / ans_total) / 2
-            c.score = sum(rank_w[t] for t in q & c.terms) / rank_total + own + 0.02 / c.n - 0.001 * c.pos
+        _score(cands, q, term_set(focus) if focus else q, bool(focus), named_terms(query), labels or [])
         if only is not None:
             cands = [c for c in cands if c.text in only[c.n - 1]]
             if not cands:
                 return REFUSAL
         amount = bool(QUANTITY_QUESTION.search(query))  # then the leading sentence must state an amount
-        cands.sort(key=lambda c: (amount and not _AMOUNT.search(c.text), -c.score))
-        if amount and not _AMOUNT.search(cands[0].text):
+        cands.sort(key=lambda c: (amount and not AMOUNT.search(c.text), -c.score))
+        if amount and not AMOUNT.search(cands[0].text):
             return REFUSAL
+        if cands[0].coverage < self.min_coverage:
+            return REFUSAL
+        return " ".join(add_markers(c.text, [c.n]) for c in self._choose(cands, q))
+
+    def _choose(self, cands: list[Candidate], q: set[str]) -> list[Candidate]:
+        """The best sentence, then others close to it in score that cover more of the question (or nearly
+        match it), are not redundant and fit the length cap."""
         best = cands[0]
-        if best.coverage < self.min_coverage:
-            return REFUSAL
         chosen = [best]
         covered = q & best.terms
         said = set(best.terms)
@@ -138,4 +113,36 @@ class ExtractiveBackend:
                 covered |= q & c.terms
                 said |= c.terms
                 size += len(c.text)
-        return " ".join(add_markers(c.text, [c.n]) for c in chosen)
+        return chosen
+
+
+def _score(cands: list[Candidate], q: set[str], focus_terms: set[str], follow_up: bool, named: set[str],
+           labels: list[str]) -> None:
+    """Each candidate's coverage (answerability) and score (ranking)."""
+    n_c = len(cands)
+    df = {t: sum(1 for c in cands if t in c.terms) for t in q}
+    ctx = {t: 1.0 if t in focus_terms else CONTEXT_WEIGHT for t in q}
+    # answerability: plain share of the question's terms. Words naming the kind of answer wanted ("tissue",
+    # "dose") count less, and in a follow-up the user's new words that no passage holds are ignored: the topic
+    # came from the earlier turn and the answer names instances (spinal cord, 10 Hz), not the category word.
+    # Named things (IL-10, NF-kB, 20 Hz, BDNF, CRPS) weigh most unless most sentences name them: when no
+    # passage holds one, the question is probably about something the corpus lacks.
+    ans_w = {t: 0.0 if follow_up and t in focus_terms and not df[t] else
+             ctx[t] * (ANSWER_TYPE_WEIGHT if t in ANSWER_TYPES else
+                       NAMED_WEIGHT if t in named and df[t] <= n_c / 2 else 1.0)
+             for t in q}
+    # ranking: the same weights, times rarity among the candidate sentences (rare terms discriminate)
+    rank_w = {t: ans_w[t] * (1.0 + math.log((n_c + 1) / (df[t] + 1))) for t in q}
+    rank_total, ans_total = sum(rank_w.values()) or 1.0, sum(ans_w.values()) or 1.0
+    passage_terms: dict[int, set[str]] = {}
+    for c in cands:
+        passage_terms.setdefault(c.n, set()).update(c.terms)
+    for n, label in enumerate(labels, 1):
+        if n in passage_terms:
+            passage_terms[n] |= term_set(label)
+    for c in cands:
+        own = sum(ans_w[t] for t in q & c.terms) / ans_total
+        # answerability: the sentence's own share averaged with its passage's (context such as "in the spinal
+        # cord" is often stated once per passage, not in every sentence); ranking: the sentence alone
+        c.coverage = (own + sum(ans_w[t] for t in q & passage_terms[c.n]) / ans_total) / 2
+        c.score = sum(rank_w[t] for t in q & c.terms) / rank_total + own + 0.02 / c.n - 0.001 * c.pos

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from assistant.answer.contracts import EvidenceSentence
 from assistant.answer.terms import named_terms, term_set
@@ -46,10 +46,22 @@ class Span:
     cos: float = 0.0
 
 
+def gives_text(p: Passage) -> bool:
+    """Whether a passage gives any text. One flagged as instruction-like at index time gives none at all: no
+    evidence sentence, no extractive or fallback sentence, no excerpt in the prompt, no support for a claim, no
+    repair target, no rescue for a missing name. Every entry point asks this (see ``usable_texts``)."""
+    return not p.chunk.instruction_like
+
+
+def usable_texts(passages: list[Passage], texts: list[str]) -> list[str]:
+    """``texts`` (one per passage) with the text of a passage that gives none (``gives_text``) emptied."""
+    return [t if gives_text(p) else "" for p, t in zip(passages, texts, strict=True)]
+
+
 def _spans(passages: list[Passage], texts: list[str]) -> list[Span]:
     spans: list[Span] = []
     for n, (p, text) in enumerate(zip(passages, texts, strict=True), 1):
-        if p.chunk.instruction_like:  # flagged at index time: its sentences are never evidence
+        if not gives_text(p):  # its sentences are never evidence
             continue
         own = sentence_spans(p.chunk.text)  # offsets must point into the chunk, so split the original
         bad = {s for _, _, s in own} - {s for _, _, s in sentence_spans(text)} if text != p.chunk.text else set()
@@ -87,7 +99,6 @@ def select_evidence(question: str, passages: list[Passage], texts: list[str] | N
     question with each sentence, keyed by (chunk_id, start) — from the index's stored sentence vectors — which
     adds meaning to the word overlap and lets a paraphrase with no shared word be chosen.
     """
-    dense = dense or {}
     texts = texts if texts is not None else [p.chunk.text for p in passages]
     spans = _spans(passages, texts)
     q = term_set(question)
@@ -96,18 +107,36 @@ def select_evidence(question: str, passages: list[Passage], texts: list[str] | N
     focus_terms = term_set(focus) if focus else q
     # words that name a paper (its first author, its year) pick the paper, not the sentence: they raise every
     # sentence of that paper a little instead of making "It is reference 5 of the Bai 2023 review" evidence
-    ident: dict[int, set[str]] = {}
-    for n, p in enumerate(passages, 1):
-        ident[n] = q & term_set(f"{p.doc.first_author or ''} {p.doc.year or ''}")
-    q_ident = set().union(*ident.values()) if ident else set()
-    q = q - q_ident
+    ident = {n: q & term_set(f"{p.doc.first_author or ''} {p.doc.year or ''}") for n, p in enumerate(passages, 1)}
+    q = q - (set().union(*ident.values()) if ident else set())
     if not q:
         return []
-    named = named_terms(question)
+    weight = _weights(spans, q, named_terms(question), focus_terms)
+    _score(spans, passages, weight, ident, dense or {})
+    ranked = sorted((s for s in spans if q & s.terms or s.cos >= DENSE_ALONE), key=lambda s: -s.score)
+    if not ranked:
+        return []
+    chosen = _choose(ranked, [p.chunk.paper_id for p in passages], max_sentences, token_budget)
+    _bring_antecedents(chosen, spans)
+    spans_out = sorted(chosen.spans, key=lambda s: (s.n, s.start))
+    return [EvidenceSentence(id=i, n=s.n, chunk_id=passages[s.n - 1].chunk.chunk_id, text=s.text, start=s.start,
+                             end=s.end, score=round(s.score, 4)) for i, s in enumerate(spans_out, 1)]
+
+
+def _weights(spans: list[Span], q: set[str], named: set[str], focus_terms: set[str]) -> dict[str, float]:
+    """Each question term's weight: named things most, the user's own words of a follow-up fully, rare terms
+    among the sentences more (IDF)."""
     n_s = len(spans)
     df = {t: sum(1 for s in spans if t in s.terms) for t in q}
-    weight = {t: (NAMED_WEIGHT if t in named else 1.0) * (1.0 if t in focus_terms else 0.5)
-              * (1.0 + math.log((n_s + 1) / (df[t] + 1))) for t in q}
+    return {t: (NAMED_WEIGHT if t in named else 1.0) * (1.0 if t in focus_terms else 0.5)
+            * (1.0 + math.log((n_s + 1) / (df[t] + 1))) for t in q}
+
+
+def _score(spans: list[Span], passages: list[Passage], weight: dict[str, float], ident: dict[int, set[str]],
+           dense: dict[tuple[str, int], float]) -> None:
+    """Score every span: its own share of the question, a little of its passage's, its cosine with the
+    question, its section, its passage's rank and whether the question names its paper."""
+    q = set(weight)
     total = sum(weight.values()) or 1.0
     around: dict[int, set[str]] = {}
     for s in spans:
@@ -120,48 +149,55 @@ def select_evidence(question: str, passages: list[Passage], texts: list[str] | N
         s.cos = cos or 0.0
         s.score = ((own + CONTEXT_WEIGHT * ctx + DENSE_WEIGHT * max(0.0, s.cos)) * part[s.n] + 0.05 / s.n
                    + (PAPER_BONUS if ident[s.n] else 0.0))
-    ranked = sorted((s for s in spans if q & s.terms or s.cos >= DENSE_ALONE), key=lambda s: -s.score)
-    if not ranked:
-        return []
-    best = ranked[0].score
-    chosen: list[Span] = []
-    used = 0
-    papers_done: set[str] = set()
-    paper = {n: p.chunk.paper_id for n, p in enumerate(passages, 1)}
 
-    def take(s: Span) -> bool:
-        nonlocal used
+
+@dataclass
+class _Chosen:
+    """The sentences chosen so far under a sentence cap and a token budget."""
+
+    max_sentences: int
+    token_budget: int
+    spans: list[Span] = field(default_factory=list)
+    used: int = 0
+
+    def take(self, s: Span) -> bool:
         cost = tokens(s.text)
-        if len(chosen) >= max_sentences or (chosen and used + cost > token_budget):
+        if len(self.spans) >= self.max_sentences or (self.spans and self.used + cost > self.token_budget):
             return False
-        if any(c.n == s.n and c.start == s.start for c in chosen):
+        if any(c.n == s.n and c.start == s.start for c in self.spans):
             return False
-        chosen.append(s)
-        used += cost
+        self.spans.append(s)
+        self.used += cost
         return True
 
-    # first pass: the best sentence of every paper that covers a fair share of the question
+
+def _choose(ranked: list[Span], paper: list[str], max_sentences: int, token_budget: int) -> _Chosen:
+    """First the best sentence of every paper that covers a fair share of the question, then more by score
+    while they still add something (``paper``: each passage's paper, by passage number - 1)."""
+    best = ranked[0].score
+    chosen = _Chosen(max_sentences, token_budget)
+    papers_done: set[str] = set()
     for s in ranked:
-        if paper[s.n] not in papers_done and s.score >= 0.45 * best and take(s):
-            papers_done.add(paper[s.n])
-    # second pass: more sentences by score, while they still add something
+        if paper[s.n - 1] not in papers_done and s.score >= 0.45 * best and chosen.take(s):
+            papers_done.add(paper[s.n - 1])
     for s in ranked:
         if s.score < 0.5 * best:
             break
-        take(s)
-    # a sentence that points back ("These changes were reversed…", "… reversed every one of these changes")
-    # brings the sentence it points to
+        chosen.take(s)
+    return chosen
+
+
+def _bring_antecedents(chosen: _Chosen, spans: list[Span]) -> None:
+    """A sentence that points back ("These changes were reversed…", "… reversed every one of these changes")
+    brings the sentence it points to (within 1.3 times the token budget)."""
     by_pos = {(sp.n, sp.start): i for i, sp in enumerate(spans)}
-    for c in list(chosen):
+    for c in list(chosen.spans):
         i = by_pos.get((c.n, c.start))
         if i and spans[i - 1].n == c.n and (_ANAPHORIC.match(c.text) or _REFERS_BACK.search(c.text)) \
-                and spans[i - 1] not in chosen \
-                and used + tokens(spans[i - 1].text) <= token_budget * 1.3:
-            chosen.append(spans[i - 1])
-            used += tokens(spans[i - 1].text)
-    chosen.sort(key=lambda s: (s.n, s.start))
-    return [EvidenceSentence(id=i, n=s.n, chunk_id=passages[s.n - 1].chunk.chunk_id, text=s.text, start=s.start,
-                             end=s.end, score=round(s.score, 4)) for i, s in enumerate(chosen, 1)]
+                and spans[i - 1] not in chosen.spans \
+                and chosen.used + tokens(spans[i - 1].text) <= chosen.token_budget * 1.3:
+            chosen.spans.append(spans[i - 1])
+            chosen.used += tokens(spans[i - 1].text)
 
 
 def best_sentences_for(claim: str, n: int, evidence: list[EvidenceSentence]) -> list[EvidenceSentence]:

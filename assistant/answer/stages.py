@@ -4,7 +4,9 @@ validate → resolve conversation → retrieve → gate → select evidence → 
 verdict is read from; joined to the passages when the answer is written from them) → generate → verify →
 fallback → complete → verdict → assemble.
 
-Each stage reads what earlier ones filled in and is testable alone with hand-built passages.
+Each stage reads what earlier ones filled in and is testable alone with hand-built passages. Every draft is
+checked once: the generated one (``verify``), one written anew by ``ask_again``, ``fallback`` or
+``findings_answer``, and the completed one (``complete``, whose candidate sentences are each checked once).
 """
 
 from __future__ import annotations
@@ -13,19 +15,20 @@ import contextlib
 import logging
 import re
 from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from assistant.answer import conversation, verdict
 from assistant.answer.attribution import asked_study, cited_studies, known_authors, own_study
-from assistant.answer.check import CheckResult, check_answer
+from assistant.answer.check import CheckContext, CheckResult, check_answer, check_context, check_sentences, unchecked
 from assistant.answer.citations import add_markers, is_refusal, source_label, split_sentences, strip_markers
 from assistant.answer.composers import Composer
 from assistant.answer.contracts import REFUSAL, Answer, Citation, Evidence, EvidenceSentence, VerdictBasis
 from assistant.answer.extractive import ANSWER_TYPES
 from assistant.answer.judge import Judge
 from assistant.answer.prompts import sanitize
-from assistant.answer.select import best_sentences_for, select_evidence
-from assistant.answer.terms import missing_named_terms, named_terms, term_set
+from assistant.answer.select import best_sentences_for, gives_text, select_evidence, usable_texts
+from assistant.answer.terms import AMOUNT_WORDS, TOPIC_TERMS, missing_named_terms, named_terms, term_set
 from assistant.answer.turn import Turn
 from assistant.corpus.sentences import sentence_spans
 from assistant.errors import AssistantError, QuestionError
@@ -37,7 +40,6 @@ from assistant.vocab import AnswerFlag, RetrievalMode
 log = logging.getLogger(__name__)
 
 MAX_ADDED = 2  # evidence sentences the completion stage may add to an answer
-TOPIC_TERMS = term_set("rTMS TMS magnetic transcranial repetitive")  # the corpus's own subject
 # a part of a question asking "in which cells?" is answered by a cell type's name, not by the word "cells"
 INSTANCES = {"cell": term_set("glia glial astrocytes astrocytic microglia microglial neurons neuronal satellite "
                               "macrophages lymphocytes monocytes neutrophils Schwann oligodendrocytes endothelial "
@@ -181,7 +183,7 @@ def rescue_named(turn: Turn, search: Retriever) -> None:
     held = {p.chunk.chunk_id for p in turn.passages}
     slot = len(turn.passages) - 1
     for term in sorted(missing):
-        hit = next((p for p in found if p.chunk.chunk_id not in held and not p.chunk.instruction_like
+        hit = next((p for p in found if p.chunk.chunk_id not in held and gives_text(p)
                     and term in term_set(named_text(p))), None)
         if hit is None or slot < 0:
             continue
@@ -253,10 +255,9 @@ def select(turn: Turn, settings: Settings, similar: Similar | None = None) -> No
     turn.texts = [t for t, _ in cleaned]
     if any(n for _, n in cleaned):
         turn.flag(AnswerFlag.INSTRUCTIONS_IN_PASSAGES_REMOVED)
-    # a passage flagged as instruction-like at index time gives no text at all — no evidence, no
-    # extractive or fallback sentence, no excerpt in the prompt (check_answer also treats it as no support)
-    if any(p.chunk.instruction_like for p in turn.passages):
-        turn.texts = ["" if p.chunk.instruction_like else t for p, t in zip(turn.passages, turn.texts, strict=True)]
+    # a passage flagged as instruction-like at index time gives no text at all (select.gives_text)
+    if not all(gives_text(p) for p in turn.passages):
+        turn.texts = usable_texts(turn.passages, turn.texts)
         turn.flag(AnswerFlag.INSTRUCTION_LIKE_PASSAGES_IGNORED)
     # the judge also sees where a passage comes from: "in the spinal cord" is often said by the title only
     turn.support = [support_text(p, t) for p, t in zip(turn.passages, turn.texts, strict=True)]
@@ -282,7 +283,7 @@ def findings(turn: Turn, settings: Settings, paper_passages: PaperPassages | Non
             ps = paper_passages(top.chunk.paper_id) or ps
     if not verdict.has_findings([p.chunk.section or "" for p in ps]):
         ps = retrieved
-    texts = ["" if p.chunk.instruction_like else sanitize(p.chunk.text)[0] for p in ps]
+    texts = usable_texts(ps, [sanitize(p.chunk.text)[0] for p in ps])
     turn.findings = verdict.findings_text(ps, texts, settings.verdict_findings_chars)
     turn.findings_from = verdict.findings_passages(ps, texts)
 
@@ -452,10 +453,6 @@ _PARTS = re.compile(r",?\s+and\s+(?=(?:what|which|how|when|where|why|who|at what
                     r"by how|did|does|do|was|were|is|are)\b)|;\s*|\?\s+(?=\w)", re.I)
 
 
-# amounts written as words that term_set keeps as words ("two" … "ninety" it reads as digits, named already)
-_AMOUNT_WORDS = term_set("one hundred thousand once twice daily weekly half third quarter")
-
-
 SETTINGS_ASKED = re.compile(r"\b(?:protocol|schedule|regimen|parameters?|dose|dosage|intensity|frequency|"
                            r"frequencies|how (?:long|often|many|much))\b", re.I)
 # a stimulation or dosing setting stated as a value: "20 Hz", "80% of motor threshold", "10 trains", "5 days"
@@ -465,7 +462,7 @@ SETTING_VALUE = re.compile(r"\b\d+(?:\.\d+)?\s*(?:hz|%|pulses?|sessions?|trains?
 
 def specifics(text: str) -> set[str]:
     """The values and names a sentence states: numbers (also written as words), units, acronyms, genes."""
-    return named_terms(text) | (term_set(text) & _AMOUNT_WORDS)
+    return named_terms(text) | (term_set(text) & AMOUNT_WORDS)
 
 
 def question_parts(question: str) -> list[str]:
@@ -473,12 +470,135 @@ def question_parts(question: str) -> list[str]:
     return [p for p in _PARTS.split(question) if p.strip()]
 
 
-def holds(turn: Turn, judge: Judge, e: EvidenceSentence) -> bool:
+def holds(e: EvidenceSentence, ctx: CheckContext) -> bool:
     """Whether an evidence sentence, cited to its passage, passes the answer check as the answer's own sentences
     do (a question about one study takes only that study's sentences)."""
-    r = check_answer(add_markers(e.text, [e.n]), turn.passages, turn.support, judge, repair=False, prune=False,
-                     question=turn.query)
-    return bool(r.sentences) and all(s.supported for s in r.sentences if s.supported is not None)
+    raw = add_markers(e.text, [e.n]).strip()
+    if unchecked(raw) is not None:
+        return False
+    checks, _, _ = check_sentences(raw, ctx, repair=False, do_prune=False)
+    return bool(checks) and all(s.supported for s in checks if s.supported is not None)
+
+
+@dataclass
+class Holds:
+    """``holds`` for one turn: the check's context made once, each candidate sentence checked once however often
+    the completion asks."""
+
+    ctx: CheckContext
+    known: dict[tuple[int, str], bool] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, turn: Turn, judge: Judge) -> Holds:
+        return cls(check_context(turn.passages, turn.support, judge, turn.query))
+
+    def __call__(self, e: EvidenceSentence) -> bool:
+        key = (e.n, e.text)
+        if key not in self.known:
+            self.known[key] = holds(e, self.ctx)
+        return self.known[key]
+
+
+@dataclass(frozen=True)
+class Additions:
+    """The completion so far: the evidence sentences added (cited) and every term the answer now says."""
+
+    sentences: tuple[str, ...] = ()
+    said: frozenset[str] = frozenset()
+
+    @property
+    def full(self) -> bool:
+        return len(self.sentences) >= MAX_ADDED
+
+    def has(self, e: EvidenceSentence) -> bool:
+        return add_markers(e.text, [e.n]) in self.sentences
+
+    def plus(self, e: EvidenceSentence) -> Additions:
+        return Additions((*self.sentences, add_markers(e.text, [e.n])), self.said | term_set(e.text))
+
+
+def add_one(e: EvidenceSentence | None, a: Additions, check: Callable[[EvidenceSentence], bool]) -> Additions:
+    """``a`` with ``e`` added (cited, verified by ``check``) unless the answer is full or already has it."""
+    if e is None or a.full or a.has(e) or not check(e):
+        return a
+    return a.plus(e)
+
+
+def best_evidence(evidence: list[EvidenceSentence], rank: Callable[[EvidenceSentence], int],
+                  keep: Callable[[EvidenceSentence], Any]) -> EvidenceSentence | None:
+    """The evidence sentence ``keep`` allows that ``rank`` puts first (ties: the higher selection score)."""
+    return max(((rank(e), e.score, e) for e in evidence if keep(e)), default=(0, 0.0, None), key=lambda x: x[:2])[2]
+
+
+def paper_idents(passages: list[Passage]) -> set[str]:
+    """The terms that name the passages' papers (first authors, years)."""
+    return {t for p in passages for t in term_set(f"{p.doc.first_author or ''} {p.doc.year or ''}")}
+
+
+def add_missing(evidence: list[EvidenceSentence], missing: set[str], named: set[str], cited: set[int],
+                a: Additions, check: Callable[[EvidenceSentence], bool]) -> Additions:
+    """The verified evidence sentences that hold the question's words the answer lacks, most of them first:
+    named things from any paper, other words only from papers the answer cites; none that restates the answer."""
+    def gain(e: EvidenceSentence) -> tuple[int, int, float]:
+        got = term_set(e.text) & missing
+        return (len(got & named), len(got), e.score)
+
+    for e in sorted(evidence, key=gain, reverse=True):
+        terms_e = term_set(e.text)
+        got = terms_e & missing
+        if a.full or not got:
+            continue
+        if not got & named and e.n not in cited:
+            continue
+        if len(terms_e & a.said) / max(1, len(terms_e)) > 0.8:  # restates what the answer says
+            continue
+        if not check(e):
+            continue
+        a = a.plus(e)
+        missing = missing - got
+    return a
+
+
+def add_first_part(turn: Turn, answer: str, cited: set[int], idents: set[str], a: Additions,
+                   check: Callable[[EvidenceSentence], bool]) -> Additions:
+    """The answer restates the question without the thing asked for ("The STOPNEP study identified neuropathic
+    characteristics …" for "Which questionnaire identified …, and how many …?"): it states no value or name the
+    question lacks, so the cited papers' sentence on the first part that brings one is added."""
+    asked_specifics = specifics(turn.query)
+    if turn.yes_no or specifics(answer) - asked_specifics:
+        return a
+    first = term_set(question_parts(turn.query)[0]) - TOPIC_TERMS - idents
+    return add_one(best_evidence(turn.evidence, lambda e: len(term_set(e.text) & first),
+                                 lambda e: e.n in cited and term_set(e.text) & first
+                                 and specifics(e.text) - asked_specifics - a.said), a, check)
+
+
+def add_setting(turn: Turn, answer: str, cited: set[int], a: Additions,
+                check: Callable[[EvidenceSentence], bool]) -> Additions:
+    """A question asking for settings (a protocol, a dose) whose answer states no value: the cited papers'
+    sentence with the most setting values."""
+    if not SETTINGS_ASKED.search(turn.query) or SETTING_VALUE.search(answer):
+        return a
+    return add_one(best_evidence(turn.evidence, lambda e: len(SETTING_VALUE.findall(e.text)),
+                                 lambda e: e.n in cited and SETTING_VALUE.search(e.text)), a, check)
+
+
+def on_cited(e: EvidenceSentence, cited: set[int], known: set[str], passages: list[Passage]) -> bool:
+    """From a cited paper, or a sentence elsewhere (a review's) that names the study of a cited paper."""
+    if e.n in cited:
+        return True
+    names = cited_studies(e.text, known)
+    return any(own_study(names, passages[n - 1]) for n in cited)
+
+
+def on_part(clause: str, evidence: list[EvidenceSentence], idents: set[str], a: Additions,
+            cited: Callable[[EvidenceSentence], bool]) -> EvidenceSentence | None:
+    """The sentence for one later part of the question: most of its words, a value or name the answer lacks,
+    from a cited paper (``cited``)."""
+    want = term_set(clause) - TOPIC_TERMS - idents  # "how many sessions": the type word locates it
+    want |= set().union(*(INSTANCES.get(t, set()) for t in want))
+    return best_evidence(evidence, lambda e: len(term_set(e.text) & want), lambda e: term_set(e.text) & want
+                         and specifics(e.text) - a.said and cited(e) and not a.has(e))
 
 
 def complete(turn: Turn, judge: Judge, settings: Settings) -> None:
@@ -489,82 +609,25 @@ def complete(turn: Turn, judge: Judge, settings: Settings) -> None:
     r = turn.result
     if not settings.complete_answers or r is None or r.refusal or not r.text.strip():
         return
-    said = term_set(strip_markers(r.text))
-    idents = {t for p in turn.passages for t in term_set(f"{p.doc.first_author or ''} {p.doc.year or ''}")}
-    missing = term_set(turn.query) - said - ANSWER_TYPES - TOPIC_TERMS - idents
-    named = named_terms(turn.query) & missing
+    answer = strip_markers(r.text)
+    idents = paper_idents(turn.passages)
+    missing = term_set(turn.query) - term_set(answer) - ANSWER_TYPES - TOPIC_TERMS - idents
     cited = {c.n for c in r.citations if c.supported}
-    added: list[str] = []
-
-    def gain(e: EvidenceSentence) -> tuple[int, int, float]:
-        got = term_set(e.text) & missing
-        return (len(got & named), len(got), e.score)
-
-    for e in sorted(turn.evidence, key=gain, reverse=True):
-        terms_e = term_set(e.text)
-        got = terms_e & missing
-        if len(added) >= MAX_ADDED or not got:
-            continue
-        if not got & named and e.n not in cited:
-            continue
-        if len(terms_e & said) / max(1, len(terms_e)) > 0.8:  # restates what the answer says
-            continue
-        if not holds(turn, judge, e):
-            continue
-        added.append(add_markers(e.text, [e.n]))
-        missing -= got
-        said |= terms_e
+    check = Holds.of(turn, judge)
+    a = add_missing(turn.evidence, missing, named_terms(turn.query) & missing, cited,
+                    Additions(said=frozenset(term_set(answer))), check)
+    a = add_first_part(turn, answer, cited, idents, a, check)
+    a = add_setting(turn, answer, cited, a, check)
     # a later part of a two-part question ("…, and what stimulation produced it?") whose words the answer uses
-    # without the specifics: the cited papers' sentence on it that brings a value or name the answer lacks; so
-    # too the whole question when it asks for settings (a protocol, a dose) and the answer states no value
-    later = question_parts(turn.query)[1:] + (question_parts(turn.question)[1:] if turn.focus else [])
-
-    def add(e: EvidenceSentence | None) -> None:
-        """Add ``e`` (cited, verified) unless the answer is full or already has it."""
-        nonlocal said
-        if e is None or len(added) >= MAX_ADDED or add_markers(e.text, [e.n]) in added \
-                or not holds(turn, judge, e):
-            return
-        added.append(add_markers(e.text, [e.n]))
-        said |= term_set(e.text)
-
-    def best(rank: Callable[[EvidenceSentence], int], keep: Callable[[EvidenceSentence], Any]
-             ) -> EvidenceSentence | None:
-        """The evidence sentence ``keep`` allows that ``rank`` puts first (ties: the higher selection score)."""
-        return max(((rank(e), e.score, e) for e in turn.evidence if keep(e)), default=(0, 0.0, None),
-                   key=lambda x: x[:2])[2]
-
-    # the answer restates the question without the thing asked for ("The STOPNEP study identified neuropathic
-    # characteristics …" for "Which questionnaire identified …, and how many …?"): it states no value or name the
-    # question lacks, so the cited papers' sentence on the first part that brings one is added
-    asked_specifics = specifics(turn.query)
-    if not turn.yes_no and not (specifics(strip_markers(r.text)) - asked_specifics):
-        first = term_set(question_parts(turn.query)[0]) - TOPIC_TERMS - idents
-        add(best(lambda e: len(term_set(e.text) & first), lambda e: e.n in cited and term_set(e.text) & first
-                 and specifics(e.text) - asked_specifics - said))
-    if SETTINGS_ASKED.search(turn.query) and not SETTING_VALUE.search(strip_markers(r.text)):
-        add(best(lambda e: len(SETTING_VALUE.findall(e.text)), lambda e: e.n in cited and SETTING_VALUE.search(e.text)))
+    # without the specifics: the cited papers' sentence on it that brings a value or name the answer lacks
     known = known_authors(turn.passages, turn.texts)
-
-    def on_cited(e: EvidenceSentence) -> bool:
-        """From a cited paper, or a sentence elsewhere (a review's) that names the study of a cited paper."""
-        if e.n in cited:
-            return True
-        names = cited_studies(e.text, known)
-        return any(own_study(names, turn.passages[n - 1]) for n in cited)
-
-    def on_part(clause: str) -> EvidenceSentence | None:
-        """The sentence for one later part: most of its words, a value or name the answer lacks."""
-        want = term_set(clause) - TOPIC_TERMS - idents  # "how many sessions": the type word locates it
-        want |= set().union(*(INSTANCES.get(t, set()) for t in want))
-        return best(lambda e: len(term_set(e.text) & want), lambda e: term_set(e.text) & want
-                    and specifics(e.text) - said and on_cited(e) and add_markers(e.text, [e.n]) not in added)
-
+    later = question_parts(turn.query)[1:] + (question_parts(turn.question)[1:] if turn.focus else [])
     for clause in dict.fromkeys(later):  # the user's own parts too: a rewrite may have merged or lost one
-        add(on_part(clause))
-    if added:
+        a = add_one(on_part(clause, turn.evidence, idents, a,
+                            lambda e: on_cited(e, cited, known, turn.passages)), a, check)
+    if a.sentences:
         body = verdict.strip_verdict(turn.raw) if verdict.said(turn.raw) else turn.raw
-        turn.result = check_answer(f"{body.strip()} {' '.join(added)}", turn.passages, turn.support, judge,
+        turn.result = check_answer(f"{body.strip()} {' '.join(a.sentences)}", turn.passages, turn.support, judge,
                                    unsupported=settings.unsupported, repair=settings.repair_citations,
                                    question=turn.query)
         turn.flag(AnswerFlag.EVIDENCE_ADDED)

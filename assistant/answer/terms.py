@@ -12,6 +12,7 @@ import re
 
 from assistant.biotext import TERM_ALIASES
 from assistant.biotext import fold_terms as fold
+from assistant.studies.vocab import TENS, UNITS
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*")
 _JOIN_PREFIXES = {"pro", "anti", "non", "pre", "post", "co", "re", "sub", "inter", "intra", "over", "up", "down"}
@@ -35,11 +36,10 @@ corpus evidence answer question show shown shows yes happen happens happened hap
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 # a number written as a word is the number: "Forty systematic reviews" states 40, and "three trials" is not
 # backed by a passage that says 38 ("one" is left alone: mostly a determiner, "one of four compartments")
-_UNITS = ("two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
-          "eighteen nineteen twenty")
-_TENS = "thirty forty fifty sixty seventy eighty ninety"
-_NUMBER_WORDS = {w: str(n) for n, w in enumerate(_UNITS.split(), 2)} | {
-    w: str(10 * n) for n, w in enumerate(_TENS.split(), 3)}
+NUMBER_WORDS = {w: str(n) for w, n in (UNITS | TENS).items() if w != "one"}
+"""Numbers written as words → their digits, as ``terms`` reads them (the words are the study records')."""
+AMOUNT_WORDS_TEXT = "one hundred thousand once twice daily weekly half third quarter"
+"""Amounts written as words that ``terms`` keeps as words (the numbers of NUMBER_WORDS it reads as digits)."""
 _SUFFIXES = ("ational", "ations", "ation", "ingly", "ings", "ing", "ions", "ion", "ities", "ity", "ies", "ied",
              "ed", "es", "ly", "s", "e")
 
@@ -84,8 +84,8 @@ def terms(text: str) -> list[str]:
         for piece in _pieces(raw):
             if piece in STOPWORDS or (len(piece) < 2 and not piece.isdigit()):
                 continue
-            if piece in _ALIASES or piece in _NUMBER_WORDS:
-                out.append(_ALIASES.get(piece) or _NUMBER_WORDS[piece])
+            if piece in _ALIASES or piece in NUMBER_WORDS:
+                out.append(_ALIASES.get(piece) or NUMBER_WORDS[piece])
                 continue
             tok = stem(piece)
             out.append(_ALIASES.get(tok, tok))
@@ -96,8 +96,15 @@ def term_set(text: str) -> set[str]:
     return set(terms(text))
 
 
-_TOPIC_TERMS = {"rtms", "tms"}  # the corpus's own subject: named in nearly every passage
-TOPIC_TERMS = frozenset(_TOPIC_TERMS)
+TOPIC_TERMS = frozenset(term_set("rTMS TMS magnetic transcranial repetitive"))
+"""The corpus's own subject, named in nearly every passage: never what a question asks about in particular."""
+AMOUNT_WORDS = frozenset(term_set(AMOUNT_WORDS_TEXT))
+"""AMOUNT_WORDS_TEXT as ``term_set`` reads it."""
+AMOUNT = re.compile(r"(?<![\w\-])(?!(?:19|20)\d\d\b)\d|"  # a number, not part of a name (Iba1, IL-1β) nor a year
+                    rf"\b(?:{'|'.join([*NUMBER_WORDS, *AMOUNT_WORDS_TEXT.split()[1:]])})\b", re.I)
+"""An amount in a sentence: a number (not a year nor part of a name), or one written as a word ("one" aside)."""
+LEADING = re.compile(r"^\s*(?:and|but|so|also|then|ok(?:ay)?|well|now)\b[\s,]*", re.I)
+"""The words a question may open with that ask nothing ("And", "So,", "OK now")."""
 _GREEK_TOKEN = re.compile(r"^[a-z]{0,5}(?:alpha|beta|gamma|delta|kappa|theta)[a-z0-9]{0,3}$")
 
 
@@ -113,7 +120,7 @@ def named_terms(text: str) -> set[str]:
     for raw in re.findall(r"[\w\-]+", text):
         if re.fullmatch(r"[A-Z]{2,}[A-Z0-9\-]*", raw):
             out.update(terms(raw))
-    return out - _TOPIC_TERMS
+    return out - TOPIC_TERMS
 
 
 _YEAR = re.compile(r"(?:19|20)\d\d")
@@ -128,7 +135,7 @@ def missing_named_terms(question: str, texts: list[str]) -> set[str]:
     the model would otherwise answer about the nearest marker it does see.
     """
     wanted = {t for t in terms(question) if is_salient(t) and not _QUANTITY.fullmatch(t) and not _YEAR.fullmatch(t)}
-    wanted -= _TOPIC_TERMS
+    wanted -= TOPIC_TERMS
     if not wanted:
         return set()
     seen = set().union(*(term_set(t) for t in texts)) if texts else set()

@@ -14,14 +14,13 @@ from pydantic import BaseModel
 
 from assistant.answer.contracts import Verdict
 from assistant.answer.polarity import directions
-from assistant.answer.terms import named_terms
+from assistant.answer.terms import LEADING, named_terms
 from assistant.errors import ConfigError
 from assistant.index.contracts import Passage
 
 _AUX = ("is", "are", "was", "were", "do", "does", "did", "can", "could", "should", "would", "will", "has", "have",
         "had", "may", "might", "must", "shall")
 _WH = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.I)
-_LEAD = re.compile(r"^\s*(?:and|but|so|also|then|ok(?:ay)?|well|now)\b[\s,]*", re.I)
 _FIRST_WORD = re.compile(r"^\W*(yes|no|mixed)\b[\s.,:;!-]*", re.I)
 _NEGATION = re.compile(r"\b(?:failed to|did not|does not|do not|was not|were not|is not|are not|unchanged|"
                        r"no (?:significant |clear |measurable )?(?:change|difference|effect|association|benefit)|"
@@ -31,7 +30,7 @@ _NEGATION = re.compile(r"\b(?:failed to|did not|does not|do not|was not|were not
 def is_yes_no(question: str) -> bool:
     """A question that asks whether something is so: it opens (or a clause after ':' opens) with an auxiliary
     verb, or it is a title-like question with no wh-word ("Weak link in the cold chain?")."""
-    q = _LEAD.sub("", question.strip())
+    q = LEADING.sub("", question.strip())
     clauses = [q] + [c.strip() for c in re.split(r"[:;\u2014]|\s-\s", q)[1:]]
     for c in clauses:
         first = re.match(r"[A-Za-z]+", c)

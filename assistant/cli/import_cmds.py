@@ -42,7 +42,10 @@ def import_cmd(source: str = typer.Argument(..., metavar="EXPORT|pubmed",
     for p in report.problems:
         typer.echo(f"skipped: {p.line()}", err=True)
     typer.echo(report.summary())
-    if report.written:
+    if report.bibliography_only:
+        typer.echo(f"{len(report.bibliography_only)} PDF(s) kept their file and got a new bibliography: run "
+                   "`rtms-assistant index build --rebuild` to show it (an incremental build keeps the old one).")
+    elif report.written:
         typer.echo("Run `rtms-assistant index build` to index them.")
 
 

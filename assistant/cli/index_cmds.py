@@ -73,8 +73,8 @@ def index_status(as_json: bool = typer.Option(False, "--json", help="Print JSON.
                       + " — run `rtms-assistant index build`")
     else:
         console.print("  [green]up to date[/green]")
-    for f, reason in (st.skipped or {}).items():
-        console.print(f"  [yellow]skipped[/yellow] {escape(f)}: {escape(reason)}", highlight=False)
+    for name, reason in (st.skipped or {}).items():
+        console.print(f"  [yellow]skipped[/yellow] {escape(name)}: {escape(reason)}", highlight=False)
     flagged = st.instruction_like
     if flagged:
         console.print(f"  [yellow]{len(flagged)} passage(s) hold instruction-like text[/yellow] and are never used as "
@@ -108,9 +108,10 @@ def search(
     for col in ("#", "score", "source", "section / page", "text"):
         table.add_column(col, overflow="fold")
     for p in passages:
-        d = p.to_dict()
-        ident = f"doi:{d['doi']}" if d["doi"] else (f"PMID {d['pmid']}" if d["pmid"] else d["doc_id"])
-        src = f"{p.doc.short_label()}\n{d['title']}\n{ident}\n[{d['kind']}]"
-        loc = d["section"] + (f"\np. {d['page']}" if d["page"] else "")
-        table.add_row(str(p.rank), f"{p.score:.4f}\ncos {p.dense_score:.2f}", Text(src), Text(loc), Text(d["text"]))
+        doc, chunk = p.doc, p.chunk
+        ident = f"doi:{doc.doi}" if doc.doi else (f"PMID {doc.pmid}" if doc.pmid else doc.doc_id)
+        badge = f" · {p.study.badge}" if p.study is not None and p.study.badge else ""
+        src = f"{doc.short_label()}\n{doc.title}\n{ident}\n[{doc.kind}{badge}]"
+        loc = chunk.section + (f"\np. {chunk.page}" if chunk.page else "")
+        table.add_row(str(p.rank), f"{p.score:.4f}\ncos {p.dense_score:.2f}", Text(src), Text(loc), Text(chunk.text))
     console.print(table)

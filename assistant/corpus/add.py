@@ -28,7 +28,7 @@ from assistant.corpus.cache import (
 from assistant.corpus.contracts import make_paper_id, normalise_doi, sha256_bytes
 from assistant.corpus.fetch.crossref import biblio_from_work, fetch_work
 from assistant.corpus.fetch.http import PoliteClient
-from assistant.corpus.inventory import id_forms, scan_sidecar_files
+from assistant.corpus.inventory import LocalFile, id_forms, scan_sidecar_files
 from assistant.corpus.manifest import load_manifest
 from assistant.corpus.readers.dispatch import is_corpus_file
 from assistant.corpus.readers.pdf import read_pdf
@@ -145,8 +145,9 @@ def safe_stem(stem: str) -> str:
     return stem or "paper"
 
 
-def _destination(user_dir: Path, data_sha: str, doi: str | None, original: Path) -> tuple[Path, bool]:
-    for f in scan_sidecar_files(user_dir):
+def _destination(user_dir: Path, data_sha: str, doi: str | None, original: Path,
+                 files: list[LocalFile] | None = None) -> tuple[Path, bool]:
+    for f in scan_sidecar_files(user_dir) if files is None else files:
         if f.meta.get("sha256") == data_sha:
             return f.path, True
     stem = safe_stem(paper_slug(make_paper_id(doi)) if doi else original.stem)
@@ -156,9 +157,9 @@ def _destination(user_dir: Path, data_sha: str, doi: str | None, original: Path)
     return dest, False
 
 
-def _same_paper(user_dir: Path, paper_id: str, data_sha: str) -> Path | None:
+def _same_paper(user_dir: Path, paper_id: str, data_sha: str, files: list[LocalFile] | None = None) -> Path | None:
     """Another PDF in corpus/user/ of the same paper (the builder indexes one document per paper and kind)."""
-    for f in scan_sidecar_files(user_dir):
+    for f in scan_sidecar_files(user_dir) if files is None else files:
         if f.meta.get("paper_id") == paper_id and f.meta.get("sha256") != data_sha:
             return f.path
     return None
@@ -191,25 +192,29 @@ def add_pdf(settings: Settings, pdf: Path, doi: str | None = None, *, online: bo
     return place_pdf(settings, pdf, data, meta)
 
 
-def place_pdf(settings: Settings, original: Path, data: bytes, meta: dict[str, Any]) -> AddResult:
+def place_pdf(settings: Settings, original: Path, data: bytes, meta: dict[str, Any],
+              files: list[LocalFile] | None = None) -> AddResult:
     """Copy the bytes of a PDF that passed :func:`validate_pdf` into ``corpus/user/`` under a name the index
     builder lists, with its sidecar ``meta`` (``sha256``, ``bytes`` and ``paper_id`` are filled in here). The same
     bytes already there give ``already_present``; another PDF of the same paper is refused (one PDF per paper).
-    `corpus add` and `corpus import` both store PDFs through here."""
+    `corpus add` and `corpus import` both store PDFs through here. ``files``: the sidecar files of corpus/user/ when
+    the caller keeps that list (an import of many PDFs), else it is scanned; the new file is appended to it."""
     sha = sha256_bytes(data)
     doi = meta.get("doi")
-    dest, present = _destination(settings.user_dir, sha, doi, original)
+    dest, present = _destination(settings.user_dir, sha, doi, original, files)
     if present:
         return AddResult(dest, read_sidecar(dest) or {}, already_present=True)
     meta = {**meta, "sha256": sha, "bytes": len(data)}
     meta["paper_id"] = make_paper_id(doi, meta.get("pmid"), meta.get("pmcid"), sha)
-    if other := _same_paper(settings.user_dir, meta["paper_id"], sha):
+    if other := _same_paper(settings.user_dir, meta["paper_id"], sha, files):
         raise CorpusError(f"{original}: {other} already holds this paper ({meta['paper_id']}) and the index keeps "
                           "one PDF per paper. Remove that file first if this copy should replace it.")
     if not is_corpus_file(settings.corpus_dir, dest):
         raise CorpusError(f"{original}: the name {dest.name} would not be indexed; rename the file and add it again.")
     atomicio.write_bytes(dest, data)
     atomicio.write_json(sidecar_path(dest), meta)
+    if files is not None:
+        files.append(LocalFile(dest, "pdf", meta))
     return AddResult(dest, meta)
 
 

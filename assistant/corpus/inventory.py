@@ -26,7 +26,7 @@ def id_forms(doi: str | None = None, pmid: str | None = None, pmcid: str | None 
     for kw in ({"doi": doi}, {"pmid": pmid}, {"pmcid": pmcid}):
         if any(kw.values()):
             try:
-                out.add(make_paper_id(**kw))  # type: ignore[arg-type]
+                out.add(make_paper_id(**kw))
             except ValueError:
                 continue
     return out

@@ -20,7 +20,7 @@ DENSE, BM25 = RetrievalMode.DENSE, RetrievalMode.BM25
 SIGNALS = (DENSE, BM25)
 """Gate signals that can be swept: the best passage's cosine or its relative BM25 score (BM25 divided by the
 corpus's largest IDF; older runs without it fall back to the raw BM25 score). The engine gates on both."""
-GATE_FLAGS = {DENSE: AnswerFlag.BELOW_THRESHOLD, BM25: AnswerFlag.BELOW_BM25_THRESHOLD}
+GATE_FLAGS: dict[str, AnswerFlag] = {DENSE: AnswerFlag.BELOW_THRESHOLD, BM25: AnswerFlag.BELOW_BM25_THRESHOLD}
 
 
 def best_score(record: EvalRecord, top_k: int | None = None, signal: str = DENSE) -> float | None:

@@ -28,7 +28,8 @@ def load_run(path: Path | str) -> dict[str, Any]:
     rp = p / "report.json"
     if not rp.is_file():
         raise RunFolderError(f"{p} has no report.json: run `rtms-assistant eval run --out {p}` first")
-    return json.loads(rp.read_text(encoding="utf-8"))
+    report: dict[str, Any] = json.loads(rp.read_text(encoding="utf-8"))
+    return report
 
 
 def _labels(reports: Sequence[dict[str, Any]], dirs: Sequence[Path]) -> list[str]:

@@ -240,7 +240,7 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
-def latency_stats(values: Sequence[float]) -> dict[str, float | None]:
+def latency_stats(values: Sequence[float | None]) -> dict[str, float | None]:
     xs = [v for v in values if v is not None]
     return {
         "n": len(xs),

@@ -87,6 +87,8 @@ def plot_latency(runs: Sequence[tuple[str, Sequence[dict[str, Any]]]], path: Pat
         if xs:
             for q, style in ((50, "-"), (95, "--")):
                 v = percentile(xs, q)
+                if v is None:  # every time is NaN
+                    continue
                 ax.axvline(v, color="black", linestyle=style, label=f"p{q} = {v:.2f} s")
             ax.legend(fontsize=8)
         ax.set_xlabel("seconds per question")

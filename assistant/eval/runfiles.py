@@ -16,6 +16,9 @@ from typing import Any
 from assistant.atomicio import write_text as write_atomic
 from assistant.errors import AssistantError
 
+__all__ = ["CONFIG", "CONFIG_KEYS", "RESULTS", "RunConfigError", "append_result", "check_config", "read_results",
+           "repair_results", "run_benchmark", "write_atomic"]
+
 log = logging.getLogger(__name__)
 
 RESULTS = "results.jsonl"

@@ -99,7 +99,17 @@ def corpus_files(settings: Settings) -> dict[str, str]:
     root = settings.corpus_dir
     if not root.exists():
         return {}
-    return {str(p.relative_to(root)): cached_sha256(p) for p in iter_corpus_files(root)}
+    return {str(p.relative_to(root)): _sha256_or_blank(p) for p in iter_corpus_files(root)}
+
+
+def _sha256_or_blank(path: Path) -> str:
+    """The file's sha256, or '' when it cannot be read (no permission, vanished): the build then tries to read it
+    and skips it by name with the reason, instead of stopping."""
+    try:
+        return cached_sha256(path)
+    except OSError as exc:
+        log.warning("cannot read %s: %s", path, exc)
+        return ""
 
 
 def _library_versions() -> dict[str, str]:

@@ -94,6 +94,8 @@ def current_version(index_dir: Path) -> Path | None:
 def verified_manifest(path: Path, full: bool = True) -> IndexManifest:
     """The manifest of version folder ``path`` after checking every recorded file; IndexDamagedError if not.
     ``full=False``: hash only files modified since the build (see ``integrity``)."""
+    if path.name == "CURRENT":
+        raise IndexDamagedError(integrity.damaged_message("CURRENT", "does not hold a version folder's name"))
     if not path.is_dir():
         raise IndexDamagedError(integrity.damaged_message(
             "CURRENT", f"points at {path.name}, which is not a version folder"))

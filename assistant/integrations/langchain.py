@@ -103,8 +103,9 @@ class AnswerRunnable(Runnable[dict[str, Any], dict[str, Any]]):
 
     def _ask(self, value: Any) -> dict[str, Any]:
         question, history = _question(value)
-        return self.assistant.ask(question, history=history, backend=self.backend, k=self.k,
-                                  retrieval=self.retrieval).to_dict()
+        answer: Answer = self.assistant.ask(question, history=history, backend=self.backend, k=self.k,
+                                            retrieval=self.retrieval)
+        return answer.to_dict()
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> dict[str, Any]:  # noqa: A002
         return self._call_with_config(self._ask, input, config, run_type="chain")

@@ -46,6 +46,8 @@ EXTRACTOR_VERSION = 2
 KIND_ORDER: tuple[str, ...] = tuple(k for k, _ in V.KIND_PATTERNS)
 """Kinds from the most to the least specific; also the order ``merge_records`` prefers."""
 _DIRECTIONS: dict[str, Direction] = {"up": "up", "down": "down", "unchanged": "unchanged"}
+SIZE_ROLE_OF_NOUN: dict[str, str] = {k.lower(): v for k, v in V.SIZE_NOUNS.items()}
+"""What a counted noun counts ('rats' -> 'animals'), by the lower-cased noun."""
 
 
 @dataclass(frozen=True)
@@ -148,9 +150,6 @@ def _counts_people(text: str) -> bool:
     """A sentence that counts people ('40 patients were enrolled') describes the study's own population."""
     return any(SIZE_ROLE_OF_NOUN[m.group("noun").lower()] in ("patients", "participants")
                for m in V.SIZE.finditer(text))
-
-
-SIZE_ROLE_OF_NOUN = {k.lower(): v for k, v in V.SIZE_NOUNS.items()}
 
 
 def _strains(sents: Sequence[_Sent]) -> tuple[Fact, ...]:

@@ -249,7 +249,7 @@ class WebApp:
         def val(v: str | None) -> str | None:
             return None if v in (None, "", ANY) else v
 
-        preferred = tables.EVIDENCE_COLUMNS
+        preferred: tuple[str, ...] = tables.EVIDENCE_COLUMNS
         try:
             if show == tables.CONFLICTS_ONLY:
                 preferred = tables.CONFLICT_COLUMNS
@@ -389,17 +389,17 @@ def build_app(assistant: Assistant | None = None, settings: Settings | None = No
             f.input(web.evidence_view, [*filters, session, f_show], [ev_df, ev_csv, ev_count])
         f_show.input(web.evidence_view, [*filters, session, f_show], [ev_df, ev_csv, ev_count])
 
-        study_filters = [s_species, s_kind, s_humans]
-        for f in study_filters:
-            f.input(web.studies_view, study_filters, [studies_html])
+        study_filters: list[Any] = [s_species, s_kind, s_humans]
+        for sf in study_filters:
+            sf.input(web.studies_view, study_filters, [studies_html])
         demo.load(web.studies_view, study_filters, [studies_html])
 
         demo.load(web.status_line, [session], [status])
         demo.load(web.corpus_view, None, [corpus_df, index_md])
         demo.load(web.evidence_choices, None, filters).then(web.evidence_view, [*filters, session],
                                                              [ev_df, ev_csv, ev_count])
-    demo.queue(default_concurrency_limit=4, max_size=64)
-    return demo
+    queued: gr.Blocks = demo.queue(default_concurrency_limit=4, max_size=64)
+    return queued
 
 
 def theme() -> gr.themes.Base:

@@ -7,6 +7,7 @@ block and hand the rest to the Markdown renderer.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
@@ -32,7 +33,7 @@ KIND_LABELS = {
 
 
 # Answer.flags worth telling the reader about, in plain words.
-FLAG_NOTES = {
+FLAG_NOTES: dict[str, str] = {
     AnswerFlag.LLM_UNAVAILABLE: "The selected model is not available yet, so this answer was extracted from the "
                                 "passages without an LLM. The app uses the model once it is installed (`make run` "
                                 "installs it), or pick another backend under Settings.",
@@ -133,7 +134,7 @@ def link_markers(text: str, targets: dict[int, str]) -> str:
 
     A marker with a number missing from ``targets`` stays plain text (never a link that points nowhere)."""
 
-    def repl(m: Any) -> str:
+    def repl(m: re.Match[str]) -> str:
         nums = marker_numbers(m.group(1))
         if not nums or not all(n in targets for n in nums):
             return m.group(0)
@@ -609,8 +610,8 @@ def studies_table_html(records: Sequence[StudyRecord], sentence: Callable[[str, 
     head = "".join(f"<th>{name}</th>" for name, _ in _STUDY_COLUMNS)
     srcs = []
     for (chunk_id, start, end), n in notes.items():
-        text = sentence(chunk_id, start, end)
-        srcs.append(f'<li id="study-src-{n}" value="{n}">{escape(text or "(sentence not in the index)")} '
+        found = sentence(chunk_id, start, end)
+        srcs.append(f'<li id="study-src-{n}" value="{n}">{escape(found or "(sentence not in the index)")} '
                     f'<span class="chunk">chunk {escape(chunk_id)}</span></li>')
     return (f'<div class="rtms-studies"><p class="studies-count">{len(records)} paper(s)</p>'
             f'<table class="studies"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'

@@ -204,3 +204,44 @@ def test_the_yaml_bomb_is_refused_by_every_front_matter_reader(tmp_path):
     with pytest.raises(CorpusError, match="bomb2024.md.*aliases"):  # `evidence`, `corpus check`
         load_note(note)
     assert time.perf_counter() - t0 < 1.0
+
+
+def test_an_index_built_before_the_new_detector_flags_the_variant_when_it_is_retrieved(tmp_path, embedder,
+                                                                                      monkeypatch):
+    from assistant.index import builder as builder_mod
+
+    corpus = write_small_corpus(tmp_path)
+    write_note(corpus / "digest", "planted0", "Pancreatic cancer remission after stimulation",
+               PLANTED_VARIANTS["homoglyph"], doi="10.9999/planted.0")
+    s = settings_for(corpus, tmp_path)
+    monkeypatch.setattr(builder_mod, "instruction_like", lambda text: False)  # as an older builder left it
+    build_index(s, progress=False, embedder=embedder)
+    monkeypatch.undo()
+    a = Assistant.load(s)
+    a.retriever._embedder = embedder
+    assert not any(c.instruction_like for c in a.retriever.store.chunks)
+    hits = a.search("Is pancreatic cancer remission after rTMS certain?", k=5)
+    assert [h.chunk.instruction_like for h in hits if h.doc.doi == "10.9999/planted.0"] == [True]
+
+
+def test_an_unreadable_corpus_file_is_skipped_by_name_not_a_traceback(tmp_path, embedder, monkeypatch):
+    from assistant.index import builder as builder_mod
+
+    corpus = write_small_corpus(tmp_path)
+    real_hash, real_read = builder_mod.file_sha256, builder_mod.read_documents
+
+    def denied(path):
+        if path.name == "gamma2021.md":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_hash(path)
+
+    def read(path):
+        if path.name == "gamma2021.md":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_read(path)
+
+    monkeypatch.setattr(builder_mod, "file_sha256", denied)
+    monkeypatch.setattr(builder_mod, "read_documents", read)
+    summary = build_index(settings_for(corpus, tmp_path), progress=False, embedder=embedder)
+    skipped = dict(summary.skipped)
+    assert summary.documents == 3 and "Permission denied" in skipped["digest/gamma2021.md"]

@@ -45,7 +45,7 @@ def built(template, tmp_path) -> Settings:
 def test_junk_in_current_is_damage_and_a_plain_build_repairs_it(built, embedder, junk):
     (built.index_dir / "CURRENT").write_bytes(junk)
     st = index_status(built)
-    assert st.exists and st.damaged and "damaged: CURRENT" in st.damaged
+    assert st.exists and st.damaged and "damaged: CURRENT (does not hold a version folder's name)" in st.damaged
     with pytest.raises(IndexDamagedError, match="damaged: CURRENT"):
         Assistant.load(built)
     summary = build_index(built, progress=False, embedder=embedder)

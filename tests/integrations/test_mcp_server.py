@@ -138,3 +138,16 @@ def test_missing_sdk_names_the_package_to_install(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setitem(sys.modules, "mcp.server.fastmcp", None)
     with pytest.raises(ConfigError, match=r"pip install 'rtms-assistant\[mcp\]'"):
         mcp_server._import_fastmcp()
+
+
+def test_studies_tool_filters_the_study_records(indexed: Settings) -> None:
+    from assistant.integrations import mcp_tools
+
+    every = mcp_tools.studies(Assistant(indexed))
+    humans = mcp_tools.studies(Assistant(indexed), species="human")
+    assert every and len(humans) < len(every)
+    assert all(r["record"]["species"] and any(f["value"] == "human" for f in r["record"]["species"])
+               or r["kind"] in ("randomised trial", "crossover trial", "controlled trial", "open-label trial")
+               for r in humans)
+    assert {r["paper_id"] for r in mcp_tools.studies(Assistant(indexed), text="epsilon")} <= {r["paper_id"]
+                                                                                             for r in every}

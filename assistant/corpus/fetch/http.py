@@ -178,7 +178,7 @@ class PoliteClient:
             return Response(r.url, r.status_code, b"".join(chunks), headers)
 
     def _backoff(self, attempt: int) -> float:
-        return min(BACKOFF_MAX_S, BACKOFF_BASE_S * (2 ** attempt))
+        return min(BACKOFF_MAX_S, BACKOFF_BASE_S * (2.0 ** attempt))
 
     @staticmethod
     def _adapt_rate(limiter: RateLimiter, headers: dict[str, str]) -> None:

@@ -31,7 +31,7 @@ def render_summary(report: SyncReport, verbose: bool = False) -> Group:
     counts.add_column("status")
     counts.add_column("papers", justify="right")
     for have in ("full text", "abstract only", "missing"):
-        counts.add_row(have, str(report.count(have)))  # type: ignore[arg-type]
+        counts.add_row(have, str(report.count(have)))
     parts.append(counts)
     if report.missing:
         miss = Table(title="missing (no full text, no abstract)")

@@ -56,12 +56,12 @@ def fetch_full_texts(client: PoliteClient, entries: list[ManifestEntry], local: 
             and not state.has("fulltext", e.pmcid)]
     for e in _bar(todo, "full texts", progress):
         try:
-            resp = europepmc.fetch_full_text(client, e.pmcid)  # type: ignore[arg-type]
+            resp = europepmc.fetch_full_text(client, e.pmcid)
         except HTTPStatusError as exc:
             step.problems.append(f"{e.key}: {exc}")
             continue
         if resp is None:
-            state.mark("fulltext", e.pmcid, "Europe PMC has no full text")  # type: ignore[arg-type]
+            state.mark("fulltext", e.pmcid, "Europe PMC has no full text")
             continue
         try:
             root = parse_xml(resp.content, f"the full text of {e.pmcid} ({resp.url})")
@@ -69,7 +69,7 @@ def fetch_full_texts(client: PoliteClient, entries: list[ManifestEntry], local: 
             step.problems.append(f"{e.key}: {exc}; not cached, will be retried next run")
             continue
         if not jats_has_body(root):
-            state.mark("fulltext", e.pmcid, "record has no <body>")  # type: ignore[arg-type]
+            state.mark("fulltext", e.pmcid, "record has no <body>")
             step.notes.append(f"{e.key}: {e.pmcid} has no body text in Europe PMC; using the abstract")
             continue
         lic = jats_license(root)

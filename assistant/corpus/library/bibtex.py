@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import bibtexparser
-from pylatexenc.latex2text import LatexNodes2Text
+from bibtexparser.entrypoint import parse_string
+from bibtexparser.model import Field
+from pylatexenc.latex2text import LatexNodes2Text  # type: ignore[import-untyped]
 
 from assistant.corpus.library.entries import LibraryEntry, Problem, clean_ids, ids_from_notes
 from assistant.corpus.readers.common import clean_inline, parse_year, surname_initials
@@ -42,7 +43,7 @@ def read_bibtex(path: Path, encoding: str = "utf-8") -> tuple[list[LibraryEntry]
             problems.append(Problem(origin, clean_inline(title.group(1).decode("ascii", "replace")) if title else "", (
                 f"not valid {encoding} text (byte 0x{chunk[exc.start]:02x}); re-export the library as UTF-8 "
                 "(Zotero: Export Options → Character Encoding), or give the file's encoding with --encoding")))
-    library = bibtexparser.parse_string("".join(good))
+    library = parse_string("".join(good))
     for block in library.failed_blocks:
         raw = str(getattr(block, "raw", ""))
         key = _KEY.search(raw.encode())
@@ -104,7 +105,7 @@ def file_paths(value: str) -> list[str]:
     return out
 
 
-def entry_from_bibtex(fields: dict[str, bibtexparser.model.Field], origin: str, base_dir: Path) -> LibraryEntry:
+def entry_from_bibtex(fields: dict[str, Field], origin: str, base_dir: Path) -> LibraryEntry:
     f = {k.lower(): str(v.value) for k, v in fields.items()}
     notes = [f.get(k, "") for k in ("note", "annote", "extra", "annotation")]
     pmid_note, pmcid_note = ids_from_notes(notes)

@@ -48,6 +48,9 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
+    bibliography_only: list[Path] = field(default_factory=list)
+    """PDFs whose file is unchanged and only the sidecar's bibliography changed: the incremental index build reuses
+    a document while its file is the same, so `index build --rebuild` is what shows the new bibliography"""
 
     @property
     def imported(self) -> int:
@@ -61,6 +64,7 @@ class ImportReport:
     def to_dict(self) -> dict[str, Any]:
         return {"imported": self.imported, "with_pdf": len(self.with_pdf), "abstract_only": len(self.abstract_only),
                 "updated": len(self.updated), "unchanged": len(self.unchanged), "merged": len(self.merged),
+                "bibliography_only": [str(p) for p in self.bibliography_only],
                 "skipped": [{"entry": p.origin, "title": p.title, "reason": p.reason} for p in self.problems]}
 
 
@@ -68,11 +72,11 @@ def title_key(entry: LibraryEntry) -> str:
     return f"{normalise_title(entry.title)}|{entry.year or ''}"
 
 
-def _imported_files(user_dir: Path) -> tuple[dict[str, LocalFile], dict[str, LocalFile]]:
+def _imported(files: list[LocalFile]) -> tuple[dict[str, LocalFile], dict[str, LocalFile]]:
     """Files an earlier import wrote, by import identity and by title key (a DOI added later changes the identity)."""
     by_id: dict[str, LocalFile] = {}
     by_title: dict[str, LocalFile] = {}
-    for f in scan_sidecar_files(user_dir):
+    for f in files:
         if f.meta.get("source") == SOURCE and f.meta.get("import_identity"):
             by_id[str(f.meta["import_identity"])] = f
             by_title.setdefault(str(f.meta.get("import_title_key")), f)
@@ -94,16 +98,12 @@ class _Merged(Exception):
     """The entry's PDF is already in the corpus (added by hand, under another name)."""
 
 
-def _remove(f: LocalFile) -> None:
-    for p in (f.path, sidecar_path(f.path)):
-        p.unlink(missing_ok=True)
-
-
 class _Importer:
     def __init__(self, settings: Settings, report: ImportReport) -> None:
         self.settings = settings
         self.report = report
-        self.mine, self.mine_by_title = _imported_files(settings.user_dir)
+        self.user_files = scan_sidecar_files(settings.user_dir)  # kept up to date: one scan per import
+        self.mine, self.mine_by_title = _imported(self.user_files)
         others = [f for f in LocalIndex.build(settings.cache_dir, settings.user_dir, settings.digest_dir).files
                   if f.meta.get("source") != SOURCE]
         self.elsewhere = LocalIndex(others)
@@ -143,19 +143,22 @@ class _Importer:
 
     def _store_pdf(self, entry: LibraryEntry, pdf: Path, old: LocalFile | None) -> Path | None:
         """Write the PDF and its sidecar unless the same bytes and metadata are there; the path written, or None."""
+        same_pdf = (old is not None and old.kind == "pdf" and pdf.stat().st_size == old.meta.get("bytes")
+                    and old.meta.get("sha256") == sha256_bytes(pdf.read_bytes()))
+        if old is not None and same_pdf and _same_meta(old.meta, _meta(entry, "pdf", "")):
+            return None  # the PDF was checked when it was first imported
         data, reader, _ = validate_pdf(pdf, self.settings.max_pdf_mb)
         meta = {**_meta(entry, "pdf", self._export_name(entry)), "original_name": pdf.name,
                 "pages": len(reader.pages), "added_at": now_iso()}
-        if old is not None and old.kind == "pdf" and old.meta.get("sha256") == sha256_bytes(data):
-            if _same_meta(old.meta, meta):
-                return None
+        if old is not None and same_pdf:
             meta = {**old.meta, **{k: v for k, v in meta.items() if k != "added_at"},
                     "paper_id": make_paper_id(entry.doi, entry.pmid, entry.pmcid, old.meta["sha256"])}
             atomicio.write_json(sidecar_path(old.path), meta)  # same bytes: only the bibliography changed
+            self.report.bibliography_only.append(old.path)
             return old.path
         if old is not None:
-            _remove(old)
-        res = place_pdf(self.settings, pdf, data, meta)
+            self._remove(old)
+        res = place_pdf(self.settings, pdf, data, meta, self.user_files)
         if res.already_present:  # the same PDF was added by hand (without the identifiers the export has)
             raise _Merged(res.path)
         return res.path
@@ -168,12 +171,17 @@ class _Importer:
         if old is not None and old.kind == "abstract" and old.meta.get("sha256") == sha256_bytes(data):
             return None
         if old is not None:
-            _remove(old)
+            self._remove(old)
         dest = self._abstract_path(entry, sha256_bytes(data))
         meta = {**_meta(entry, "abstract", self._export_name(entry)), "retrieved_at": now_iso(),
                 "paper_id": make_paper_id(entry.doi, entry.pmid, entry.pmcid, sha256_bytes(data))}
-        write_with_sidecar(dest, data, meta)
+        self.user_files.append(LocalFile(dest, "abstract", write_with_sidecar(dest, data, meta)))
         return dest
+
+    def _remove(self, f: LocalFile) -> None:
+        for p in (f.path, sidecar_path(f.path)):
+            p.unlink(missing_ok=True)
+        self.user_files = [u for u in self.user_files if u.path != f.path]
 
     def _abstract_path(self, entry: LibraryEntry, sha: str) -> Path:
         ids = entry.doi or entry.pmid or entry.pmcid

@@ -201,9 +201,11 @@ def import_pubmed(settings: Settings, query: str, *, max_hits: int = 100, since:
     try:
         hits = _fetch(client, query, max_hits, since, pmc, page, batch, progress, report)
     except NetworkError as exc:
-        host = host_of(settings.eutils_url)
+        pubmed = not pmc or str(exc).startswith(host_of(settings.eutils_url) + ":")  # messages start with the host
+        host = host_of(settings.eutils_url if pubmed else settings.europepmc_url)
         why = "timed out" if "timed out" in str(exc) else "could not connect"
-        raise FetchError(f"PubMed is not reachable ({host}: {why}); nothing was imported. Check the internet "
+        service = "PubMed" if pubmed else "Europe PMC (full texts)"
+        raise FetchError(f"{service} is not reachable ({host}: {why}); nothing was imported. Check the internet "
                          "connection and run the command again.") from None
     except (HTTPStatusError, MalformedResponse) as exc:
         raise FetchError(f"PubMed search failed: {exc} Nothing was imported; try again later.") from None

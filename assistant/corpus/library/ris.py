@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-import rispy
+import rispy  # type: ignore[import-untyped]
 
 from assistant.corpus.library.entries import LibraryEntry, Problem, clean_ids, ids_from_notes
 from assistant.corpus.readers.common import clean_inline, parse_year, surname_initials

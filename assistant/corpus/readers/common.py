@@ -142,9 +142,9 @@ def finish_document(*, path: Path, data: bytes, kind: str, sections: list[Sectio
     return Document(
         doc_id=make_doc_id(paper_id, kind, part),
         paper_id=paper_id,
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         source=str(path),
         sha256=digest,
         sections=sections,
-        **fields,  # type: ignore[arg-type]
+        **fields,
     )

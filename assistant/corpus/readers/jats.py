@@ -118,7 +118,10 @@ def _inline(el: Element, cites: _Cites, floats: list[Element]) -> str:
             # a bibr xref followed directly by a dash and another bibr xref is a citation range
             is_bibr = tag == "xref" and attr(c, "ref-type") == "bibr"
             between = (c.tail or "").strip()
-            prev_bibr = ((attr(c, "rid") or "").split() or [None])[-1] if is_bibr and between in _DASHES else None
+            prev_bibr = None
+            if is_bibr and between in _DASHES:
+                bibr_rids = (attr(c, "rid") or "").split()
+                prev_bibr = bibr_rids[-1] if bibr_rids else None
             if c.tail:
                 parts.append(c.tail)
 
@@ -209,7 +212,9 @@ def _emit_float(el: Element, out: _Out) -> None:
         return
     is_table = tag == "table-wrap"
     title = _float_label(el, out, is_table)
-    cites, nested, paras = _Cites(), [], []
+    cites = _Cites()
+    nested: list[Element] = []
+    paras: list[str] = []
     caption = child(el, "caption")
     for c in children(caption):
         paras.extend(_block_paragraphs(c, cites, nested))
@@ -321,7 +326,7 @@ def license_label(url: str | None, text: str | None = None) -> str | None:
 def _license(meta: Element | None) -> str | None:
     perms = child(meta, "permissions")
     lic = child(perms, "license")
-    url = text_of(child(perms, "license_ref"))
+    url: str | None = text_of(child(perms, "license_ref"))
     if lic is not None:
         url = attr(lic, "href") or text_of(child(lic, "license_ref")) or url
         if not url:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -138,7 +139,7 @@ def _page_labels(reader: PdfReader, n_pages: int) -> list[str | None] | None:
 
 def _info(reader: PdfReader) -> dict[str, str]:
     try:
-        meta = reader.metadata or {}
+        meta: Mapping[object, object] = reader.metadata or {}
         return {str(k): str(v) for k, v in meta.items() if v is not None and str(v).strip()}
     except Exception:
         return {}

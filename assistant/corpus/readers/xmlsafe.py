@@ -30,7 +30,7 @@ def parse_xml(data: bytes, path: Path | str) -> Element:
     if not data.strip():
         raise reader_error(path, "empty XML file", "re-download it or remove it from the corpus")
     try:
-        root = DET.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+        root: Element = DET.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except (EntitiesForbidden, ExternalReferenceForbidden, DTDForbidden) as exc:
         raise reader_error(path, f"unsafe XML refused ({type(exc).__name__}: entity declarations and external "
                                  "references are not allowed)",

@@ -91,7 +91,8 @@ def abstract_xml(a: Abstract) -> bytes:
     ids = ET.SubElement(ET.SubElement(root[0], "PubmedData"), "ArticleIdList")
     ET.SubElement(ids, "ArticleId", IdType="pubmed").text = a.pmid
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    xml_bytes: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return xml_bytes + b"\n"
 
 
 def index_key(data: PubMedQAData, pmids: Sequence[str], settings: Settings) -> str:
@@ -106,11 +107,10 @@ def _ready(folder: Path, settings: Settings, key: str) -> dict[str, Any] | None:
     if not path.is_file() or current_version(settings.index_dir) is None:
         return None
     try:
-        info = json.loads(path.read_text(encoding="utf-8"))
+        info: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return None
-    manifest = read_manifest(settings.index_dir) or {}
-    if info.get("key") != key or manifest_differences(manifest, settings):
+    if info.get("key") != key or manifest_differences(read_manifest(settings.index_dir), settings):
         return None
     return info
 

@@ -47,8 +47,8 @@ def majority_row(report: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 def build_report(records: Sequence[dict[str, Any]], n_questions: int, config: dict[str, Any]) -> dict[str, Any]:
     gold = [r["gold"]["label"] for r in records]
     pred = [r.get("predicted") for r in records]
-    models = sorted({r.get("model") for r in records if r.get("model")})
-    used = sorted({r.get("backend") for r in records if r.get("backend")})
+    models = sorted({m for r in records if (m := r.get("model"))})
+    used = sorted({b for r in records if (b := r.get("backend"))})
     return {
         "benchmark": "pubmedqa",
         "config": {**config, "model": ", ".join(models) or None, "backends_used": used},

@@ -94,6 +94,8 @@ def test_reimport_of_an_updated_export_changes_only_the_changed_entries(lib_sett
     assert changed == {"doi_10.9999_import.002.pdf.json", "doi_10.9999_import.003.pdf",
                        "doi_10.9999_import.003.pdf.json", "doi_10.9999_import.004.pdf.json"}
     assert read_sidecar(lib_settings.user_dir / "doi_10.9999_import.004.pdf")["paper_id"] == "pmid:80000004"
+    assert sorted(p.name for p in second.bibliography_only) == ["doi_10.9999_import.002.pdf",
+                                                                "doi_10.9999_import.004.pdf"]
     assert read_sidecar(lib_settings.user_dir / "doi_10.9999_import.002.pdf")["title"] == entries[1].title
     assert len(list(lib_settings.user_dir.glob("*.pdf"))) == 6
 

@@ -175,3 +175,24 @@ def test_offline_one_line_nonzero_exit_corpus_unchanged(lib_settings, closed_por
     with pytest.raises(FetchError, match="not reachable"):
         import_pubmed(lib_settings.model_copy(update={"eutils_url": f"http://127.0.0.1:{closed_port}/eutils"}),
                       "x", progress=False)
+
+
+def test_cli_pubmed_import_prints_the_summary(pm_settings, eutils, monkeypatch):
+    monkeypatch.setenv("RTMS_CORPUS_DIR", str(pm_settings.corpus_dir))
+    monkeypatch.setenv("RTMS_EUTILS_URL", pm_settings.eutils_url)
+    r = CliRunner().invoke(app, ["corpus", "import", "pubmed", "rTMS", "--max", "3", "--quiet",
+                                 "--email", "cli@example.org"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines() == [
+        "PubMed: 50 hit(s) for the query, 3 fetched; imported 3, updated 0, unchanged 0, merged 0, skipped 0 "
+        "without abstract", "Run `rtms-assistant index build` to index them."]
+    r = CliRunner().invoke(app, ["corpus", "import", "pubmed", "--quiet"])
+    assert r.exit_code == 2 and "query is empty" in r.output
+
+
+def test_full_text_host_offline_names_it_and_writes_nothing(pm_settings, eutils, fake_clock, closed_port):
+    s = pm_settings.model_copy(update={"europepmc_url": f"http://127.0.0.1:{closed_port}/europepmc"})
+    before = _tree(s.corpus_dir)
+    with pytest.raises(FetchError, match=r"Europe PMC \(full texts\) is not reachable .*nothing was imported"):
+        run(s, fake_clock, max_hits=5, pmc=True)
+    assert _tree(s.corpus_dir) == before
