@@ -71,3 +71,26 @@ def test_out_of_corpus_question_is_refused_before_generation(assistant):
     ans = items[-1]
     assert not ans.answerable and ans.answer == REFUSAL and ans.verdict is None
     assert isinstance(items[0], Evidence) and items[0].refused and ans.raw_answer == ""
+
+
+def test_three_turn_conversation_and_which_studies_from_records(assistant):
+    """The plan over study records with the real model: a three-turn conversation stays on its study (the design
+    turns are answered from its record, not refused, no "Yes." before them) and "which studies" lists each."""
+    from tests.answer.test_records_end_to_end import make_records
+
+    use = Assistant.load(assistant.settings)
+    recs = make_records(use)
+    use.study_records = lambda: recs  # type: ignore[method-assign]
+    first = use.ask("What did cortical stimulation do to spinal IL-1β in rats with a constricted sciatic nerve?")
+    assert first.answerable and "IL-1β" in first.answer, first.answer
+    history = [{"role": "user", "content": first.question},
+               {"role": "assistant", "content": first.answer,
+                "paper_ids": list(dict.fromkeys(c.passage.chunk.paper_id for c in first.citations))}]
+    second = use.ask("Were these animals or patients, and was there a sham group?", history=history)
+    assert second.answerable and second.verdict is None and not second.answer.startswith("Yes"), second.answer
+    assert "Rats" in second.answer and "sham" in second.answer
+    history += [{"role": "user", "content": second.question}, {"role": "assistant", "content": second.answer}]
+    third = use.ask("How long did that treatment last?", history=history)
+    assert third.answerable and "fourteen days" in third.answer, third.answer
+    which = use.ask("Which studies report IL-1β falling, and in which model?")
+    assert which.answerable and "Testa et al. 2020" in which.answer and "constricted sciatic nerve" in which.answer
