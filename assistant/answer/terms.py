@@ -190,9 +190,10 @@ COMPARE_CUES = _cues("compare compared comparison versus vs differ difference di
 """Words that ask for a comparison."""
 
 TISSUES = ("spinal cord", "dorsal horn", "dorsal root ganglia", "dorsal root ganglion", "sciatic nerve",
-           "peripheral nerve", "prefrontal cortex", "motor cortex", "cortex", "insula", "insular cortex",
+           "peripheral nerve", "prefrontal cortex", "cortex", "insula", "insular cortex",
            "hippocampus", "thalamus", "brain", "serum", "plasma", "blood", "cerebrospinal fluid")
-"""Compartments a question may name though no record measured anything there."""
+"""Compartments a question may name though no record measured anything there (not the motor cortex: the usual
+stimulation target, "stimulated the motor cortex at 20 Hz" names where, not what was measured)."""
 
 _BRAIN = ("cortex", "prefrontal cortex", "motor cortex", "insula", "insular cortex", "hippocampus", "thalamus",
           "anterior cingulate cortex", "amygdala", "striatum")
