@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from assistant.answer.contracts import Verdict
 from assistant.answer.plan import Plan, in_tissues, matching_findings
+from assistant.answer.polarity import directions
 from assistant.answer.terms import term_set
 from assistant.studies.contracts import Fact, Finding, Size, StudyRecord
 
@@ -209,22 +210,23 @@ def aggregate(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft | N
 
 def contradictions(claim: str, cited: Iterable[StudyRecord]) -> list[str]:
     """What a claim says of a marker that the cited studies' records contradict: the marker in a tissue where they
-    did not measure it, or moving the other way. ``claim``'s markers and direction are read as the planner reads
-    a question."""
+    did not measure it, or moving the other way. The claim's markers and tissues are read as the planner reads a
+    question; each marker's direction is the one the claim gives that marker (``polarity.directions``: "TNF-α fell
+    and IL-10 rose" gives each its own), and only a direction the claim states unambiguously is compared."""
     from assistant.answer.plan import make_plan
 
     studies = list(cited)
-    recs = {r.paper_id: r for r in studies}
-    plan = make_plan(claim, None, recs)
+    plan = make_plan(claim, None, {r.paper_id: r for r in studies})
+    said = directions(claim)
     out: list[str] = []
     for marker in plan.markers:
         found = [f for r in studies for f in matching_findings(r, [marker])]
         if not found:
             continue
-        if plan.tissues and not any((f.tissue or "") in plan.tissues for f in found if f.tissue) \
-                and all(f.tissue for f in found):
+        moves = set().union(*(said.get(t, set()) for t in term_set(marker)))
+        if plan.tissues and all(f.tissue for f in found) and not any(in_tissues(f.tissue, plan.tissues) for f in found):
             out.append(f"{marker}: not measured in the {' or '.join(plan.tissues)} by the cited study")
-        elif plan.direction and all(f.direction != plan.direction for f in found):
+        elif len(moves) == 1 and all(f.direction != next(iter(moves)) for f in found):
             out.append(f"{marker}: the cited study reports it {MOVES[found[0].direction]}")
     return out
 
