@@ -540,10 +540,13 @@ def extract_record(doc: DocumentMeta, chunks: Sequence[Chunk]) -> StudyRecord:
         if isinstance(markers, list) and markers:
             findings = _note_findings([m for m in markers if isinstance(m, Mapping)], sents, findings)
     secondary = (kind is not None and kind.value in SECONDARY_KINDS) or doc.role == "review"
+    sizes = _sizes(sents)
+    if secondary:  # a review's 'two cases' are situations, not patients
+        sizes = tuple(sz for sz in sizes if not V.CASES.search(sz.source.quote))
     return StudyRecord(
         paper_id=doc.paper_id, doc_ids=(doc.doc_id,), label=doc.short_label(), title=doc.title, kind=kind,
         design=design, species=species, strain=_strains(sents), sex=_sex(sents), condition=condition,
-        sizes=_sizes(sents), control=_controls(sents), blinding=_blinding(sents, design), stimulation=stimulation,
+        sizes=sizes, control=_controls(sents), blinding=_blinding(sents, design), stimulation=stimulation,
         outcomes=_outcomes(sents), findings=findings, claims=_claims(sents) if secondary else (),
     )
 

@@ -241,6 +241,8 @@ SIZE = re.compile(rf"(?<![\w.,/%-])(?P<num>{NUMBER})(?![\w%.,-]\d|\s*%|\s*(?:per
                   rf"(?P<verb>,? (?:[A-Za-z]+ ){{0,3}}?(?:were|was) (?:\w+ )?(?:randomi[sz]ed|randomly|treated|"
                   rf"included|enrolled|recruited|studied|analy[sz]ed|assigned|allocated))?", _I)
 """'149 patients were randomised', 'Thirty-two male Sprague-Dawley rats', '12 studies'."""
+CASES = re.compile(r"\bcases\b", _I)
+"""A size counted in 'cases': patients in a primary study, situations in a review."""
 SIZE_NOUN = re.compile(rf"\b(?:{_NOUNS})\b", _I)
 """A sentence without one of these nouns holds no ``SIZE``."""
 GROUPS_OF = re.compile(rf"\b(?P<groups>{NUMBER}) (?:\w+ )?groups? of (?P<num>{NUMBER})\b"

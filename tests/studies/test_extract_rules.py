@@ -198,3 +198,9 @@ def test_sex() -> None:
     assert set(values(record("Forty women and 12 men were enrolled.").sex)) == {"female", "male"}
     assert set(values(record("Cases were matched to controls for age and sex.").sex)) == {"male", "female"}
     assert not record("Serum sex hormones were measured in 30 patients.").sex
+
+
+def test_a_reviews_cases_are_no_patients() -> None:
+    text = "This review judges the evidence sufficient in two cases and pooled 12 studies."
+    assert [(s.n, s.role) for s in record(text).sizes] == [(12, "studies")]
+    assert (2, "patients") in [(s.n, s.role) for s in record("We describe two cases of nerve injury.").sizes]
