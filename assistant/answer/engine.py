@@ -228,7 +228,8 @@ class AnswerEngine:
             within = planned.focus_passages(plan, turn.query, self.search, turn.k)
             turn.passages, turn.gate = (within, None) if within else (turn.passages, turn.gate)
         stages.expand(turn, self.search, s, explicit_mode=explicit)
-        draft = study_answer.draft(plan, records) if plan.from_records else None
+        shown = {p.chunk.paper_id for p in turn.passages}
+        draft = study_answer.draft(plan, records, shown) if plan.from_records else None
         if draft is not None:
             turn.passages = [*turn.passages, *planned.record_sources(draft, turn.passages, self.paper_passages)]
         stages.select(turn, s, self.similar if s.sentence_vectors else None)

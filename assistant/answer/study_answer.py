@@ -14,7 +14,7 @@ their source passages like any answer.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from assistant.answer.contracts import Verdict
@@ -130,8 +130,10 @@ def fields_draft(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft 
     return RecordDraft(tuple(lines)) if lines else None
 
 
-def draft(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft | None:
-    """The records' answer to ``plan``, or None when they hold nothing it asks for."""
+def draft(plan: Plan, records: Mapping[str, StudyRecord], shown: Collection[str] | None = None
+          ) -> RecordDraft | None:
+    """The records' answer to ``plan``, or None when they hold nothing it asks for. ``shown``: the papers retrieved
+    for the question (a verdict aggregates over their records)."""
     if not records:
         return None
     if plan.yes_no and plan.scope == "named" and (plan.conditions or plan.species):
@@ -139,7 +141,7 @@ def draft(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft | None:
         if mismatch is not None:
             return mismatch
     if plan.yes_no and plan.markers and not plan.fields:
-        return aggregate(plan, records)
+        return aggregate(plan, records, shown)
     if "which_studies" in plan.asks and plan.studies:
         return which_draft(plan, records)
     if plan.fields and plan.studies and plan.scope != "matched":
@@ -148,10 +150,14 @@ def draft(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft | None:
 
 
 # --- verdicts by aggregation ------------------------------------------------------------------------------------
-def pool(plan: Plan, records: Mapping[str, StudyRecord]) -> list[StudyRecord]:
-    """The records a verdict aggregates over: the studies the question or the conversation names, else every
-    record of the asked population."""
-    chosen = [records[p] for p in plan.studies] if plan.scope in ("named", "claim", "focus") else list(records.values())
+def pool(plan: Plan, records: Mapping[str, StudyRecord], shown: Collection[str] | None = None) -> list[StudyRecord]:
+    """The records a verdict aggregates over: the studies the question or the conversation names, else those of the
+    papers retrieved for it (``shown``; every record when not given), of the asked population. A library of
+    unrelated abstracts (PubMedQA's) is not polled for a question about one of them."""
+    if plan.scope in ("named", "claim", "focus"):
+        chosen = [records[p] for p in plan.studies]
+    else:
+        chosen = [r for pid, r in records.items() if shown is None or pid in shown]
     if plan.species:
         chosen = [r for r in chosen if any(f.value in plan.species for f in r.species)
                   or ("human" in plan.species and r.is_human)]
@@ -187,11 +193,12 @@ def finding_line(record: StudyRecord, f: Finding) -> Line:
     return Line(f"{record.label}: {finding_text(f)}.", (f.source.chunk_id,), record.paper_id, record.label, (span,))
 
 
-def aggregate(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft | None:
+def aggregate(plan: Plan, records: Mapping[str, StudyRecord], shown: Collection[str] | None = None
+              ) -> RecordDraft | None:
     """A yes/no verdict over every record that measured the asked marker: insufficient (with why) when none did,
     or none did in the asked tissue; else yes, no or mixed by the directions they report. (A rule that left the
     verdict to the passages when findings give no tissue was removed: it lowered the held half, eval/README.md.)"""
-    chosen = pool(plan, records)
+    chosen = pool(plan, records, shown)
     found = [(r, f) for r in chosen for f in matching_findings(r, plan.markers)]
     measured = [(r, f) for r, f in found if r.is_primary] or found  # a review restates its primary studies
     what = " or ".join(plan.markers)
