@@ -305,7 +305,7 @@ _SHOWN_DEFAULTS = {"home": "~/.cache/rtms-assistant", "corpus_dir": "./corpus", 
 
 
 def markdown_table() -> str:
-    """The configuration table of README.md, generated from the fields (a test keeps the README in step)."""
+    """The configuration table of docs/configuration.md, generated from the fields (a test keeps it in step)."""
     lines = ["| variable | default | meaning |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
         default = _SHOWN_DEFAULTS.get(name, "(unset)" if field.default is None else str(field.default))
