@@ -57,3 +57,35 @@ def canonical_marker(name: str) -> str:
 def same_marker(a: str, b: str) -> bool:
     """True when ``a`` and ``b`` name the same marker (e.g. 'IL1B' and 'IL-1β')."""
     return bool(marker_key(a)) and marker_key(a) == marker_key(b)
+
+
+# Classes of markers a question names instead of the markers ("which cytokines …", "glial markers"): the class
+# word and the members the corpus writes. One vocabulary for retrieval (``expand_classes``) and the planner.
+MARKER_CLASSES: dict[str, tuple[str, ...]] = {
+    "cytokine": ("TNF-α", "IL-1β", "IL-6", "IL-10", "IL-17", "IL-18", "IFN-γ"),
+    "interleukin": ("IL-1β", "IL-6", "IL-10", "IL-17", "IL-18"),
+    "inflammatory mediator": ("TNF-α", "IL-1β", "IL-6", "COX-2", "PGE2", "iNOS", "NF-κB"),
+    "glial marker": ("Iba1", "GFAP"),
+    "microglial marker": ("Iba1", "CD68"),
+    "astrocyte marker": ("GFAP", "S100B"),
+    "astrocytic marker": ("GFAP", "S100B"),
+    "glutamate receptor": ("mGluR5", "NMDAR2B"),
+    "neurotrophin": ("BDNF",),
+    "neurotrophic factor": ("BDNF",),
+    "nitric oxide synthase": ("nNOS", "iNOS"),
+}
+_CLASS_RE = re.compile(r"\b(" + "|".join(re.escape(c) for c in sorted(MARKER_CLASSES, key=len, reverse=True))
+                       + r")s?\b", re.IGNORECASE)
+
+
+def marker_classes_in(text: str) -> list[str]:
+    """The marker classes ``text`` names ('pro-inflammatory cytokines' → ['cytokine'])."""
+    return list(dict.fromkeys(m.group(1).lower() for m in _CLASS_RE.finditer(text)))
+
+
+def expand_classes(query: str) -> str:
+    """``query`` with the members of every marker class it names appended, for lexical search: a question that
+    says "cytokines" matches the passages that name TNF-α and IL-6 but never the class word."""
+    members = [m for c in marker_classes_in(query) for m in MARKER_CLASSES[c]]
+    new = [m for m in dict.fromkeys(members) if m.casefold() not in query.casefold()]
+    return f"{query} {' '.join(new)}" if new else query

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.corpus.contracts import DocumentMeta
+from assistant.corpus.markers import expand_classes
 from assistant.errors import AssistantError
 from assistant.index.bm25 import BM25Index
 from assistant.index.chunking import lexical_text
@@ -184,7 +185,7 @@ class HybridRetriever:
         return [int(rows[i]) for i in top]
 
     def bm25_ranking(self, query: str, n: int, allowed: np.ndarray | None) -> tuple[list[int], np.ndarray]:
-        scores = self.bm25.scores(query)
+        scores = self.bm25.scores(expand_classes(query))
         if allowed is not None:
             scores = np.where(allowed, scores, 0.0)
         n = min(n, len(scores))
