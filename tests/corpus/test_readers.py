@@ -707,7 +707,7 @@ def test_xml_nested_within_the_bound_is_read(tmp_path):
 
 
 def test_pubmed_set_of_five_records_gives_five_documents(tmp_path):
-    from tests.hostile_fixtures import pubmed_set
+    from tests.reliability.hostile_fixtures import pubmed_set
 
     path = tmp_path / "export.xml"
     path.write_bytes(pubmed_set(5))

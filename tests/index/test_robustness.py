@@ -20,7 +20,7 @@ from assistant.index.embedding import EmbeddingCache
 from assistant.index.store import IndexStore, current_version
 from assistant.settings import Settings
 from tests.conftest import write_note, write_small_corpus
-from tests.hostile_fixtures import pubmed_set
+from tests.reliability.hostile_fixtures import pubmed_set
 
 # --- helpers ---------------------------------------------------------------------------------------------
 

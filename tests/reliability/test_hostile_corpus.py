@@ -17,7 +17,7 @@ from assistant.index.store import IndexStore
 from assistant.safetext import load_json, load_yaml
 from assistant.settings import Settings
 from tests.conftest import write_note, write_small_corpus
-from tests.hostile_fixtures import PLANTED_VARIANTS, REPEATED_RESULTS_BODY, deep_json, yaml_alias_bomb_note
+from tests.reliability.hostile_fixtures import PLANTED_VARIANTS, REPEATED_RESULTS_BODY, deep_json, yaml_alias_bomb_note
 
 
 def settings_for(corpus: Path, tmp: Path, **kw) -> Settings:

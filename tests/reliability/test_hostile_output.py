@@ -74,7 +74,7 @@ def test_markup_in_manifest_titles_is_printed_as_text_by_corpus_list(settings):
 
 def test_deeply_nested_sidecar_never_stops_corpus_list_or_add(settings, tmp_path, caplog):
     from tests.corpus.fetch.helpers import LINES, make_pdf
-    from tests.hostile_fixtures import deep_json
+    from tests.reliability.hostile_fixtures import deep_json
 
     write_manifest(settings.manifest_path)
     mine = make_pdf(settings.user_dir / "mine.pdf", LINES[:2])
