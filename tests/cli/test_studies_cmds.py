@@ -15,16 +15,13 @@ import pytest
 
 from assistant.index.builder import build_index
 from assistant.index.store import IndexStore
-from tests.cli.test_index_cmds import CLI, env_for, settings_for
-from tests.conftest import write_small_corpus
+from tests.cli.test_index_cmds import CLI, env_for, settings_for, template  # noqa: F401 - the shared fixture
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, embedder) -> Path:
-    root = tmp_path_factory.mktemp("studies-cli")
-    write_small_corpus(root)
-    build_index(settings_for(root), progress=False, embedder=embedder)
-    return root
+def built(template: Path) -> Path:  # noqa: F811 - the imported fixture
+    """The small corpus's index of the index-command tests (read only here)."""
+    return template
 
 
 def _run(root: Path, *args: str) -> str:

@@ -19,22 +19,13 @@ from assistant.index import store as store_mod
 from assistant.index.builder import build_index, index_status
 from assistant.index.store import current_version
 from assistant.settings import Settings
-from tests.conftest import write_small_corpus
 
-
-def settings_for(corpus: Path, tmp: Path) -> Settings:
-    return Settings(corpus_dir=corpus, index_dir=tmp / "index", backend="extractive")
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory, embedder) -> Path:
-    root = tmp_path_factory.mktemp("state-template")
-    build_index(settings_for(write_small_corpus(root), root), progress=False, embedder=embedder)
-    return root
+# the small corpus and its index, built once (shared with the robustness tests)
+from tests.index.test_robustness import settings_for, template  # noqa: E402, F401
 
 
 @pytest.fixture
-def built(template, tmp_path) -> Settings:
+def built(template, tmp_path) -> Settings:  # noqa: F811 - the imported fixture
     shutil.copytree(template / "corpus", tmp_path / "corpus")
     shutil.copytree(template / "index", tmp_path / "index")
     return settings_for(tmp_path / "corpus", tmp_path)
