@@ -41,6 +41,10 @@ class Composer(Protocol):
         """Will it answer this yes/no question from the findings its verdict is read from?"""
         ...
 
+    def probes(self, turn: Turn) -> bool:
+        """Will it ask for this yes/no question's verdict from the findings alone (``turn.probed``)?"""
+        ...
+
 
 class ExtractiveComposer:
     """Verified passage sentences; for a yes/no question the verdict word comes from their wording."""
@@ -68,6 +72,9 @@ class ExtractiveComposer:
         yield text
 
     def from_findings(self, turn: Turn) -> bool:
+        return False
+
+    def probes(self, turn: Turn) -> bool:
         return False
 
 

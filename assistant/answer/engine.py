@@ -181,7 +181,9 @@ class AnswerEngine:
         if found is not None and turn.gate is not AnswerFlag.QUESTION_TERM_MISSING:
             turn.gate = None  # the records answer: not refused by the score gates (a name no passage has still is)
         turn.timings["evidence_s"] = time.perf_counter() - t0
-        yield stages.evidence_item(turn)
+        # what a later answer from the findings may cite is listed now: the streamed Evidence never changes
+        reserve = stages.findings_reserve(turn) if s.findings_answer and composer.probes(turn) else []
+        yield stages.evidence_item(turn, reserve)
         base = dict(question=question, query=turn.query, passages=turn.passages, backend=turn.backend,
                     retrieval=turn.mode, model=turn.model, settings_hash=s.settings_hash(), plan=plan.to_dict())
         if turn.gate:

@@ -288,9 +288,11 @@ def findings(turn: Turn, settings: Settings, paper_passages: PaperPassages | Non
     turn.findings_from = verdict.findings_passages(ps, texts)
 
 
-def evidence_item(turn: Turn) -> Evidence:
-    return Evidence(question=turn.question, query=turn.query, passages=turn.passages, sentences=turn.evidence,
-                    yes_no=turn.yes_no, refused=turn.gate)
+def evidence_item(turn: Turn, reserve: list[Passage] | None = None) -> Evidence:
+    """What is streamed before any token: the shown passages, then those a later draft may cite (``reserve``), and
+    the evidence sentences. A copy: nothing done to the turn afterwards changes it."""
+    return Evidence(question=turn.question, query=turn.query, passages=[*turn.passages, *(reserve or [])],
+                    sentences=list(turn.evidence), yes_no=turn.yes_no, refused=turn.gate)
 
 
 # --- generate ----------------------------------------------------------------------------------------
@@ -422,6 +424,29 @@ def join_findings(turn: Turn) -> None:
 FINDINGS_SENTENCES = 2
 
 
+def findings_sentences(query: str, findings_from: list[tuple[Passage, str]]) -> list[tuple[int, str]]:
+    """The findings' sentences nearest the question (at most FINDINGS_SENTENCES, in reading order), each with the
+    index of its passage in ``findings_from``: what ``findings_answer`` writes."""
+    asked = term_set(query)
+    cands = [(len(asked & term_set(sent)), i, j, sent) for i, (_, text) in enumerate(findings_from)
+             for j, sent in enumerate(split_sentences(text)) if asked & term_set(sent)]
+    best = sorted(sorted(cands, key=lambda c: -c[0])[:FINDINGS_SENTENCES], key=lambda c: c[1:3])
+    return [(i, sent) for _, i, _, sent in best]
+
+
+def findings_reserve(turn: Turn) -> list[Passage]:
+    """The passages ``findings_answer`` would join, numbered after the shown ones as it numbers them: listed in the
+    streamed ``Evidence`` (before any token) so that a later answer from the findings cites only what was sent."""
+    held = [p.chunk.chunk_id for p in turn.passages]
+    out: list[Passage] = []
+    for i, _ in findings_sentences(turn.query, turn.findings_from):
+        p = turn.findings_from[i][0]
+        if p.chunk.chunk_id not in held:
+            held.append(p.chunk.chunk_id)
+            out.append(p.model_copy(update={"rank": len(held)}))
+    return out
+
+
 def findings_answer(turn: Turn, judge: Judge, settings: Settings) -> Iterator[str]:
     """A yes/no question whose answer has no verifiable sentence, even after the fallback (the model's
     conclusion "The evidence found that X is not …" seldom shares the abstract's words), but whose verdict was read
@@ -432,14 +457,11 @@ def findings_answer(turn: Turn, judge: Judge, settings: Settings) -> Iterator[st
     if not (settings.findings_answer and turn.yes_no and turn.probed and turn.findings_from and r is not None
             and not r.refusal and r.supported_count == 0):
         return
-    asked = term_set(turn.query)
-    cands = [(len(asked & term_set(sent)), i, j, sent) for i, (_, text) in enumerate(turn.findings_from)
-             for j, sent in enumerate(split_sentences(text)) if asked & term_set(sent)]
-    best = sorted(sorted(cands, key=lambda c: -c[0])[:FINDINGS_SENTENCES], key=lambda c: c[1:3])
+    best = findings_sentences(turn.query, turn.findings_from)
     if not best:
         return
     parts = []
-    for _, i, _, sent in best:
+    for i, sent in best:
         p, text = turn.findings_from[i]
         parts.append(add_markers(sent, [join_passage(turn, p, text)]))
     turn.flag(*r.flags, AnswerFlag.VERDICT_FROM_FINDINGS)
