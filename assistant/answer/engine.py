@@ -31,7 +31,7 @@ from assistant.answer.llm import LLM
 from assistant.answer.plan import Plan, make_plan
 from assistant.answer.stages import PaperPassages, Retriever, Similar
 from assistant.answer.terms import term_set
-from assistant.answer.turn import Turn
+from assistant.answer.turn import Retrieved, Turn
 from assistant.errors import AssistantError, ConfigError, ModelError
 from assistant.index.contracts import Passage
 from assistant.settings import Settings
@@ -171,11 +171,11 @@ class AnswerEngine:
             yield closed
             return
 
-        stages.resolve(turn, llm if s.rewrite == "llm" else None)
+        turn = turn.but(query=stages.resolve(turn, llm if s.rewrite == "llm" else None))
         records = self.records()
         plan = self.plan(turn, records)
         turn.timings["rewrite_s"] = time.perf_counter() - t0
-        draft = self._gather(turn, plan, records, composer, explicit=retrieval is not None)
+        turn, draft = self._gather(turn, plan, records, composer, explicit=retrieval is not None)
         judge = self.judge.fit(turn.support)
         found = planned.record_answer(draft, turn.passages, turn.support, judge) if draft else None
         if found is not None and turn.gate is not AnswerFlag.QUESTION_TERM_MISSING:
@@ -217,29 +217,35 @@ class AnswerEngine:
                                          self.settings.unsupported)
         turn.timings["check_s"] = time.perf_counter() - t_c
 
+    def _retrieved(self, turn: Turn, plan: Plan, explicit: bool) -> Retrieved:
+        """Retrieval and the gates; a follow-up the gates refuse is searched within the studies in focus."""
+        s = self.settings
+        t_r = time.perf_counter()
+        turn = turn.but(passages=stages.retrieve(turn, self.search, s, explicit_mode=explicit))
+        turn.timings["retrieve_s"] = time.perf_counter() - t_r
+        turn = turn.but(gate=stages.gate(turn, s))
+        if turn.gate and plan.scope == "focus" and turn.given is None:  # a follow-up on the studies in focus
+            within = planned.focus_passages(plan, turn.query, self.search, turn.k)
+            turn = turn.but(passages=within, gate=None) if within else turn
+        return Retrieved(stages.expand(turn, self.search, s, explicit_mode=explicit), turn.gate)
+
     def _gather(self, turn: Turn, plan: Plan, records: Mapping[str, StudyRecord], composer: Composer,
-                explicit: bool) -> study_answer.RecordDraft | None:
+                explicit: bool) -> tuple[Turn, study_answer.RecordDraft | None]:
         """Retrieval, the gates and the evidence; the records' draft for the plan, whose source passages join the
         evidence before it is sent."""
         s = self.settings
-        t_r = time.perf_counter()
-        stages.retrieve(turn, self.search, s, explicit_mode=explicit)
-        turn.timings["retrieve_s"] = time.perf_counter() - t_r
-        stages.gate(turn, s)
-        if turn.gate and plan.scope == "focus" and turn.given is None:  # a follow-up on the studies in focus
-            within = planned.focus_passages(plan, turn.query, self.search, turn.k)
-            turn.passages, turn.gate = (within, None) if within else (turn.passages, turn.gate)
-        stages.expand(turn, self.search, s, explicit_mode=explicit)
+        turn = turn.taking(self._retrieved(turn, plan, explicit))
         shown = {p.chunk.paper_id for p in turn.passages}
         draft = study_answer.draft(plan, records, shown) if plan.from_records else None
         if draft is not None:
-            turn.passages = [*turn.passages, *planned.record_sources(draft, turn.passages, self.paper_passages)]
-        stages.select(turn, s, self.similar if s.sentence_vectors else None)
-        turn.yes_no = planned.asks_yes_no(turn.yes_no, plan)
-        stages.findings(turn, s, self.paper_passages)
+            sources = planned.record_sources(draft, turn.passages, self.paper_passages)
+            turn = turn.but(passages=[*turn.passages, *sources])
+        turn = turn.taking(stages.select(turn, s, self.similar if s.sentence_vectors else None))
+        turn = turn.but(yes_no=planned.asks_yes_no(turn.yes_no, plan))
+        turn = turn.taking(stages.findings(turn, s, self.paper_passages))
         if composer.from_findings(turn):
-            stages.join_findings(turn)
-        return draft
+            turn = turn.taking(stages.join_findings(turn))
+        return turn, draft
 
     def _check(self, turn: Turn, composer: Composer, judge: Judge) -> Iterator[str]:
         """The written answer verified, asked again, fallen back and completed (see stages.py)."""

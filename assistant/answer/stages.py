@@ -29,7 +29,7 @@ from assistant.answer.judge import Judge
 from assistant.answer.prompts import sanitize
 from assistant.answer.select import best_sentences_for, gives_text, select_evidence, usable_texts
 from assistant.answer.terms import AMOUNT_WORDS, TOPIC_TERMS, missing_named_terms, named_terms, term_set
-from assistant.answer.turn import Turn
+from assistant.answer.turn import EvidenceSet, Findings, Shown, Turn
 from assistant.corpus.sentences import sentence_spans
 from assistant.errors import AssistantError, QuestionError
 from assistant.index.contracts import Passage
@@ -92,9 +92,9 @@ def validate(question: Any, settings: Settings) -> str:
 
 
 # --- resolve conversation ----------------------------------------------------------------------------
-def resolve(turn: Turn, rewriter: Any = None) -> None:
-    """``turn.query``: the question made standalone against the conversation (the question itself without)."""
-    turn.query = conversation.resolve(turn.question, turn.history, rewriter) if turn.history else turn.question
+def resolve(turn: Turn, rewriter: Any = None) -> str:
+    """The query: the question made standalone against the conversation (the question itself without)."""
+    return conversation.resolve(turn.question, turn.history, rewriter) if turn.history else turn.question
 
 
 # --- retrieve ----------------------------------------------------------------------------------------
@@ -149,12 +149,11 @@ def prior_papers(turn: Turn, search: Retriever, mode: str | None) -> list[str]:
     return list(dict.fromkeys(p.chunk.paper_id for p in found))
 
 
-def retrieve(turn: Turn, search: Retriever, settings: Settings, explicit_mode: bool) -> None:
+def retrieve(turn: Turn, search: Retriever, settings: Settings, explicit_mode: bool) -> list[Passage]:
     """Passages for the turn: the caller's, or the fusion of searches for the question as asked, its resolved
     form and (in a conversation) the resolved form within the papers the previous answer cited."""
     if turn.given is not None:
-        turn.passages = [p.model_copy(update={"rank": i}) for i, p in enumerate(turn.given[:turn.k], 1)]
-        return
+        return [p.model_copy(update={"rank": i}) for i, p in enumerate(turn.given[:turn.k], 1)]
     mode = turn.mode if explicit_mode else None
     depth = max(turn.k * 3, turn.k)
     lists = [_search(search, turn.query, depth, mode)]
@@ -164,42 +163,44 @@ def retrieve(turn: Turn, search: Retriever, settings: Settings, explicit_mode: b
         papers = prior_papers(turn, search, mode)
         if papers:
             lists.append(_search(search, turn.query, turn.k, mode, papers=papers))
-    turn.passages = lists[0][:turn.k] if len(lists) == 1 else fuse(lists, turn.k, settings.per_paper_cap,
-                                                                     settings.rrf_k)
-    if settings.rescue_named_terms and turn.passages and turn.mode in (RetrievalMode.HYBRID, RetrievalMode.BM25):
-        rescue_named(turn, search)  # a lexical search: not when dense retrieval alone was asked for
+    passages = lists[0][:turn.k] if len(lists) == 1 else fuse(lists, turn.k, settings.per_paper_cap, settings.rrf_k)
+    if settings.rescue_named_terms and passages and turn.mode in (RetrievalMode.HYBRID, RetrievalMode.BM25):
+        return rescue_named(turn.query, passages, turn.k, search)  # lexical: not when dense alone was asked for
+    return passages
 
 
-def rescue_named(turn: Turn, search: Retriever) -> None:
+def rescue_named(query: str, passages: list[Passage], k: int, search: Retriever) -> list[Passage]:
     """A specific name the question asks about (NF-κB, IL-10, P2X7) that no retrieved passage mentions, though
     the corpus does: the best BM25 passage naming it replaces the lowest-ranked passage. Dense similarity
     ranks passages about the question's general subject above the one passage naming the molecule (for "the
     NF-κB pathway in rTMS analgesia" the two passages naming NF-κB were 1st and 8th by BM25 and missing after
     fusion), and the question-term gate would then refuse a question the corpus answers."""
-    missing = missing_named_terms(turn.query, [named_text(p) for p in turn.passages])
+    missing = missing_named_terms(query, [named_text(p) for p in passages])
     if not missing:
-        return
-    found = _search(search, turn.query, max(3 * turn.k, 15), RetrievalMode.BM25)
-    held = {p.chunk.chunk_id for p in turn.passages}
-    slot = len(turn.passages) - 1
+        return passages
+    found = _search(search, query, max(3 * k, 15), RetrievalMode.BM25)
+    out = list(passages)
+    held = {p.chunk.chunk_id for p in out}
+    slot = len(out) - 1
     for term in sorted(missing):
         hit = next((p for p in found if p.chunk.chunk_id not in held and gives_text(p)
                     and term in term_set(named_text(p))), None)
         if hit is None or slot < 0:
             continue
         held.add(hit.chunk.chunk_id)
-        turn.passages[slot] = hit.model_copy(update={"rank": turn.passages[slot].rank})
+        out[slot] = hit.model_copy(update={"rank": out[slot].rank})
         slot -= 1
+    return out
 
 
-def expand(turn: Turn, search: Retriever, settings: Settings, explicit_mode: bool) -> None:
+def expand(turn: Turn, search: Retriever, settings: Settings, explicit_mode: bool) -> list[Passage]:
     """After the gates: the retrieved papers' best-matching other passages join the evidence pool (at most
     ``sibling_passages``, the per-paper cap still holding). A paper's method passage often shares the question's
     words while its results passage holds the answer ("Which drug class had the lowest NNT?" finds the
     meta-analysis's methods, not its table of NNTs). A question about one study takes that study's passages."""
     n = settings.sibling_passages
     if n <= 0 or turn.given is not None or not turn.passages or turn.gate:
-        return
+        return turn.passages
     papers = list(dict.fromkeys(p.chunk.paper_id for p in turn.passages))
     asked = asked_study(turn.query, {p.doc.first_author for p in turn.passages if p.doc.first_author})
     if asked:
@@ -208,7 +209,7 @@ def expand(turn: Turn, search: Retriever, settings: Settings, explicit_mode: boo
     found = _search(search, turn.query, turn.k + n, turn.mode if explicit_mode else None, papers=papers)
     extra = [p for p in found if p.chunk.chunk_id not in have][:n]
     start = len(turn.passages)
-    turn.passages = [*turn.passages, *(p.model_copy(update={"rank": start + i}) for i, p in enumerate(extra, 1))]
+    return [*turn.passages, *(p.model_copy(update={"rank": start + i}) for i, p in enumerate(extra, 1))]
 
 
 # --- gate --------------------------------------------------------------------------------------------
@@ -224,50 +225,48 @@ def standout(passages: list[Passage]) -> float:
     return top[0] - top[1] if len(top) >= 2 else 0.0
 
 
-def gate(turn: Turn, settings: Settings) -> None:
+def gate(turn: Turn, settings: Settings) -> AnswerFlag | None:
     """Refuse before generation: no passages; best cosine or relative BM25 under its calibrated threshold
     (a strong dense match overrules a weak lexical one); or a name in the question no passage mentions."""
     ps = turn.passages
     if not ps:
-        turn.gate = AnswerFlag.NO_PASSAGES
-        return
+        return AnswerFlag.NO_PASSAGES
     dense = max((p.dense_score for p in ps if p.dense_score is not None), default=None)
     if dense is not None and dense < settings.refusal_threshold:
-        turn.gate = AnswerFlag.BELOW_THRESHOLD
-        return
+        return AnswerFlag.BELOW_THRESHOLD
     lexical = max((p.bm25_rel for p in ps if p.bm25_rel is not None), default=None)
     margin = settings.refusal_margin_overrule
     strong_dense = dense is not None and (dense > settings.refusal_dense_overrule
                                           or (margin > 0 and standout(ps) >= margin))
     if (lexical is not None and settings.refusal_bm25_threshold > 0 and lexical < settings.refusal_bm25_threshold
             and not strong_dense):
-        turn.gate = AnswerFlag.BELOW_BM25_THRESHOLD
-        return
+        return AnswerFlag.BELOW_BM25_THRESHOLD
     if settings.refusal_missing_terms and missing_named_terms(turn.question, [named_text(p) for p in ps]):
-        turn.gate = AnswerFlag.QUESTION_TERM_MISSING
+        return AnswerFlag.QUESTION_TERM_MISSING
+    return None
 
 
 # --- select evidence ---------------------------------------------------------------------------------
-def select(turn: Turn, settings: Settings, similar: Similar | None = None) -> None:
+def select(turn: Turn, settings: Settings, similar: Similar | None = None) -> EvidenceSet:
     """Sanitised texts, the judge's support texts, the evidence sentences and whether a verdict is wanted.
     ``similar(query, chunk_ids)``: the question's cosine with the chunks' stored sentences (optional)."""
     cleaned = [sanitize(p.chunk.text) for p in turn.passages]
-    turn.texts = [t for t, _ in cleaned]
-    if any(n for _, n in cleaned):
-        turn.flag(AnswerFlag.INSTRUCTIONS_IN_PASSAGES_REMOVED)
+    texts = [t for t, _ in cleaned]
+    flags = [AnswerFlag.INSTRUCTIONS_IN_PASSAGES_REMOVED] if any(n for _, n in cleaned) else []
     # a passage flagged as instruction-like at index time gives no text at all (select.gives_text)
     if not all(gives_text(p) for p in turn.passages):
-        turn.texts = usable_texts(turn.passages, turn.texts)
-        turn.flag(AnswerFlag.INSTRUCTION_LIKE_PASSAGES_IGNORED)
+        texts = usable_texts(turn.passages, texts)
+        flags.append(AnswerFlag.INSTRUCTION_LIKE_PASSAGES_IGNORED)
     # the judge also sees where a passage comes from: "in the spinal cord" is often said by the title only
-    turn.support = [support_text(p, t) for p, t in zip(turn.passages, turn.texts, strict=True)]
+    support = [support_text(p, t) for p, t in zip(turn.passages, texts, strict=True)]
     dense = similar(turn.query, [p.chunk.chunk_id for p in turn.passages]) if similar and turn.passages else None
-    turn.evidence = select_evidence(turn.query, turn.passages, turn.texts, settings.evidence_sentences,
-                                    settings.evidence_tokens, focus=turn.focus, dense=dense)
-    turn.yes_no = verdict.is_yes_no(turn.question) or verdict.is_yes_no(turn.query)
+    evidence = select_evidence(turn.query, turn.passages, texts, settings.evidence_sentences,
+                               settings.evidence_tokens, focus=turn.focus, dense=dense)
+    yes_no = verdict.is_yes_no(turn.question) or verdict.is_yes_no(turn.query)
+    return EvidenceSet(texts=texts, support=support, evidence=evidence, yes_no=yes_no, flags=tuple(flags))
 
 
-def findings(turn: Turn, settings: Settings, paper_passages: PaperPassages | None) -> None:
+def findings(turn: Turn, settings: Settings, paper_passages: PaperPassages | None) -> Findings:
     """For a yes/no question, the best-matching paper's findings, which the verdict is decided from: all its
     passages when the index can give them (a structured abstract's results are often not among the retrieved
     passages, which match the question's wording: background and aim), else its retrieved ones. A paper with no
@@ -275,7 +274,7 @@ def findings(turn: Turn, settings: Settings, paper_passages: PaperPassages | Non
     whatever it covers first ("Does rTMS reduce TNF-α in the dorsal root ganglia?" was decided from the review's
     paragraphs on the brain and on clinical protocols, not from its passage on the ganglia)."""
     if not turn.yes_no or not turn.passages or not settings.verdict_probe:
-        return
+        return Findings()
     top = turn.passages[0]
     retrieved = ps = [p for p in turn.passages if p.chunk.paper_id == top.chunk.paper_id]
     if paper_passages is not None:
@@ -284,8 +283,8 @@ def findings(turn: Turn, settings: Settings, paper_passages: PaperPassages | Non
     if not verdict.has_findings([p.chunk.section or "" for p in ps]):
         ps = retrieved
     texts = usable_texts(ps, [sanitize(p.chunk.text)[0] for p in ps])
-    turn.findings = verdict.findings_text(ps, texts, settings.verdict_findings_chars)
-    turn.findings_from = verdict.findings_passages(ps, texts)
+    return Findings(verdict.findings_text(ps, texts, settings.verdict_findings_chars),
+                    verdict.findings_passages(ps, texts))
 
 
 def evidence_item(turn: Turn, reserve: list[Passage] | None = None) -> Evidence:
@@ -397,15 +396,19 @@ def fallback(turn: Turn, extractive: Composer, judge: Judge, settings: Settings,
 
 
 # --- the verdict and what it was read from ----------------------------------------------------------
-def join_passage(turn: Turn, p: Passage, text: str) -> int:
-    """``p``'s number among the turn's passages, joining it (last) when it is not one of them."""
-    for n, q in enumerate(turn.passages, 1):
+def join_passage(shown: Shown, p: Passage, text: str) -> tuple[int, Shown]:
+    """``p``'s number among the shown passages and what is shown with it: a new ``Shown`` with ``p`` last when it
+    was not one of them."""
+    for n, q in enumerate(shown.passages, 1):
         if q.chunk.chunk_id == p.chunk.chunk_id:
-            return n
-    turn.passages.append(p.model_copy(update={"rank": len(turn.passages) + 1}))
-    turn.texts.append(text)
-    turn.support.append(support_text(p, text))
-    return len(turn.passages)
+            return n, shown
+    joined = Shown([*shown.passages, p.model_copy(update={"rank": len(shown.passages) + 1})],
+                   [*shown.texts, text], [*shown.support, support_text(p, text)])
+    return len(joined.passages), joined
+
+
+def shown(turn: Turn) -> Shown:
+    return Shown(turn.passages, turn.texts, turn.support)
 
 
 def findings_read(turn: Turn) -> list[tuple[Passage, str]]:
@@ -413,12 +416,14 @@ def findings_read(turn: Turn) -> list[tuple[Passage, str]]:
     return [turn.findings_from[i] for i in verdict.parts_read([t for _, t in turn.findings_from], turn.findings)]
 
 
-def join_findings(turn: Turn) -> None:
+def join_findings(turn: Turn) -> Shown:
     """The passages the verdict is read from join the shown ones, for an answer written from them
     (``yes_no_answer="findings"``): its sentences are checked against them and cite them. Only those the cut
     findings text covers."""
+    out = shown(turn)
     for p, text in findings_read(turn):
-        join_passage(turn, p, text)
+        _, out = join_passage(out, p, text)
+    return out
 
 
 FINDINGS_SENTENCES = 2
@@ -461,9 +466,12 @@ def findings_answer(turn: Turn, judge: Judge, settings: Settings) -> Iterator[st
     if not best:
         return
     parts = []
+    joined = shown(turn)
     for i, sent in best:
         p, text = turn.findings_from[i]
-        parts.append(add_markers(sent, [join_passage(turn, p, text)]))
+        n, joined = join_passage(joined, p, text)
+        parts.append(add_markers(sent, [n]))
+    turn.passages, turn.texts, turn.support = joined.passages, joined.texts, joined.support
     turn.flag(*r.flags, AnswerFlag.VERDICT_FROM_FINDINGS)
     turn.raw, turn.used_llm = f"{str(turn.probed).capitalize()}. {' '.join(parts)}", False
     verify(turn, judge, settings, repair=False)

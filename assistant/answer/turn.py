@@ -1,8 +1,10 @@
-"""The state one question carries through the answer pipeline's stages (see stages.py)."""
+"""The state one question carries through the answer pipeline's stages (see stages.py), and the typed, frozen
+results the stages return. A stage reads the turn and returns what it makes; the engine takes it into the next
+turn (``Turn.taking``): nothing is written into what an earlier stage made."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from assistant.answer.check import CheckResult
@@ -10,6 +12,46 @@ from assistant.answer.contracts import EvidenceSentence, Verdict
 from assistant.index.contracts import Passage
 from assistant.settings import field_default
 from assistant.vocab import AnswerFlag, Backend, RetrievalMode
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """Retrieval's result: the passages shown (numbered 1..n) and the gate's flag when the question is refused."""
+
+    passages: list[Passage]
+    gate: AnswerFlag | None = None
+
+
+@dataclass(frozen=True)
+class EvidenceSet:
+    """Selection's result: the passages' sanitised texts, the judge's support texts, the evidence sentences, whether
+    a verdict is wanted, and the flags selection raised."""
+
+    texts: list[str]
+    support: list[str]
+    evidence: list[EvidenceSentence]
+    yes_no: bool = False
+    flags: tuple[AnswerFlag, ...] = ()
+
+
+@dataclass(frozen=True)
+class Findings:
+    """A yes/no question's findings: the best paper's findings text (the verdict is read from it) and its passages."""
+
+    findings: str = ""
+    findings_from: list[tuple[Passage, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What an answer may cite: the passages with their texts and support texts, numbered 1..n."""
+
+    passages: list[Passage]
+    texts: list[str]
+    support: list[str]
+
+
+Result = Retrieved | EvidenceSet | Findings | Shown
 
 
 @dataclass
@@ -46,6 +88,16 @@ class Turn:
     flags: list[AnswerFlag] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     first_token: float | None = None
+
+    def but(self, **changes: Any) -> Turn:
+        """A new turn with ``changes``; this one is left as it is."""
+        return replace(self, **changes)
+
+    def taking(self, result: Result) -> Turn:
+        """A new turn holding a stage's result (its flags added after the turn's own)."""
+        changes = {f.name: getattr(result, f.name) for f in fields(result) if f.name != "flags"}
+        flags = [*self.flags, *(n for n in dict.fromkeys(getattr(result, "flags", ())) if n not in self.flags)]
+        return replace(self, **changes, flags=flags)
 
     def flag(self, *names: AnswerFlag) -> None:
         for n in names:

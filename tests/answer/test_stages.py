@@ -169,7 +169,7 @@ def score_is_logodds(tmp_path):
 def probed_turn(q: str) -> Turn:
     turn = Turn(question=q, query=q, passages=passages(), yes_no=True)
     turn.texts = [p.chunk.text for p in turn.passages]
-    stages.findings(turn, s(), None)  # the best paper's retrieved passages
+    turn = turn.taking(stages.findings(turn, s(), None))  # the best paper's retrieved passages
     return turn
 
 
@@ -257,14 +257,14 @@ def test_the_findings_passages_join_the_shown_ones_once():
     turn.findings_from = [(turn.passages[0], turn.texts[0]), (extra, extra.chunk.text)]
     turn.findings = f"{turn.texts[0]} {extra.chunk.text}"
     shown = len(turn.passages)
-    stages.join_findings(turn)
-    stages.join_findings(turn)  # twice: no duplicate
+    turn = turn.taking(stages.join_findings(turn))
+    turn = turn.taking(stages.join_findings(turn))  # twice: no duplicate
     assert len(turn.passages) == len(turn.texts) == len(turn.support) == shown + 1
     assert turn.passages[-1].chunk.chunk_id == extra.chunk.chunk_id and turn.passages[-1].rank == shown + 1
     turn.findings = turn.texts[0][:20]  # the cut text reads only the first part: the second does not join
     turn2 = probed_turn(q)
     turn2.findings_from, turn2.findings = turn.findings_from, turn.findings
-    stages.join_findings(turn2)
+    turn2 = turn2.taking(stages.join_findings(turn2))
     assert len(turn2.passages) == shown
 
 
@@ -299,9 +299,9 @@ def test_follow_up_is_resolved_and_searched_with_the_previous_answers_papers():
                 "paper_ids": ["doi:10.0000/invented.1"]}]
     turn = Turn(question="And what happened to GFAP in the same animals?", k=4,
                 history=stages.conversation.normalise_history(history))
-    stages.resolve(turn)  # heuristic: previous key words merged in
+    turn = turn.but(query=stages.resolve(turn))  # heuristic: previous key words merged in
     assert turn.query != turn.question and "GFAP" in turn.query
-    stages.retrieve(turn, search, s(), explicit_mode=False)
+    turn = turn.but(passages=stages.retrieve(turn, search, s(), explicit_mode=False))
     assert any(p.doc.first_author == "Luo" for p in turn.passages)
     assert len(search.calls) == 3  # resolved query, question as asked, resolved query within the cited paper
 
@@ -311,11 +311,11 @@ def test_llm_resolution_is_used_when_it_keeps_the_question():
     turn = Turn(question="What happened to GFAP in them?",
                 history=[{"role": "user", "content": "Which rats got high-frequency stimulation?"},
                          {"role": "assistant", "content": "Rats with nerve injury [1]."}])
-    stages.resolve(turn, llm)
+    turn = turn.but(query=stages.resolve(turn, llm))
     assert turn.query.startswith("What happened to GFAP in the rats")
     bad = ScriptedLLM("Tell me about the weather.")
     turn2 = Turn(question=turn.question, history=turn.history)
-    stages.resolve(turn2, bad)
+    turn2 = turn2.but(query=stages.resolve(turn2, bad))
     assert "weather" not in turn2.query and "GFAP" in turn2.query
 
 
@@ -323,10 +323,10 @@ def test_llm_resolution_is_used_when_it_keeps_the_question():
 
 def test_gate_reasons():
     turn = Turn(question="Does rTMS lower IL-17?", passages=passages())
-    stages.gate(turn, s(refusal_threshold=0.0))
+    turn = turn.but(gate=stages.gate(turn, s(refusal_threshold=0.0)))
     assert turn.gate == "question-term-missing"
     empty = Turn(question="x?")
-    stages.gate(empty, s())
+    empty = empty.but(gate=stages.gate(empty, s()))
     assert empty.gate == "no-passages"
 
 
@@ -341,10 +341,11 @@ def test_a_paper_that_stands_out_overrules_the_lexical_gate_and_a_cluster_does_n
     assert stages.standout(lexically_weak(0.62, 0.41)) == pytest.approx(0.21)
     for dense_b, refused in ((0.41, None), (0.60, "below-bm25-threshold")):
         turn = Turn(question="Is insular stimulation useful?", passages=lexically_weak(0.62, dense_b))
-        stages.gate(turn, s(refusal_threshold=0.3, refusal_bm25_threshold=0.8))
+        turn = turn.but(gate=stages.gate(turn, s(refusal_threshold=0.3, refusal_bm25_threshold=0.8)))
         assert turn.gate == refused
     off = Turn(question="Is insular stimulation useful?", passages=lexically_weak(0.62, 0.41))
-    stages.gate(off, s(refusal_threshold=0.3, refusal_bm25_threshold=0.8, refusal_margin_overrule=0.0))
+    no_overrule = s(refusal_threshold=0.3, refusal_bm25_threshold=0.8, refusal_margin_overrule=0.0)
+    off = off.but(gate=stages.gate(off, no_overrule))
     assert off.gate == "below-bm25-threshold"
     one_paper = lexically_weak(0.62, 0.41)[:1]
     assert stages.standout(one_paper) == 0.0
@@ -352,7 +353,7 @@ def test_a_paper_that_stands_out_overrules_the_lexical_gate_and_a_cluster_does_n
 
 def _ready(question: str, raw: str) -> tuple[Turn, LexicalJudge]:
     turn = Turn(question=question, query=question, passages=passages())
-    stages.select(turn, s())
+    turn = turn.taking(stages.select(turn, s()))
     judge = LexicalJudge().fit(turn.support)
     turn.raw = turn.generated = raw
     turn.used_llm = True
@@ -394,7 +395,7 @@ def test_unverifiable_yes_gives_insufficient():
 
 def test_extractive_composer_gives_a_verdict_word_for_yes_no_questions():
     turn = Turn(question="Did IL-10 rise after rTMS?", query="Did IL-10 rise after rTMS?", passages=passages())
-    stages.select(turn, s())
+    turn = turn.taking(stages.select(turn, s()))
     out = "".join(ExtractiveComposer(s()).compose(turn))
     assert out.startswith(("Yes. ", "No. ")) and "[" in out
 
@@ -516,7 +517,7 @@ def test_restated_questions_and_repeated_sentences_are_dropped():
 def test_completion_uses_the_users_own_second_part_when_the_rewrite_lost_it():
     q = "How did pain scores change after it, and how many sessions were given?"
     turn = Turn(question=q, query="How did pain scores change after spinal cord injury?", passages=passages())
-    stages.select(turn, s())
+    turn = turn.taking(stages.select(turn, s()))
     judge = LexicalJudge().fit(turn.support)
     turn.raw = turn.generated = "Pain scores after spinal cord injury fell compared with sham [3]."
     turn.used_llm = True
@@ -537,13 +538,13 @@ def test_the_verdict_reads_the_whole_best_paper_when_the_index_can_give_it():
         asked.append(paper_id)
         return whole
 
-    stages.findings(turn, s(), paper_passages)
+    turn = turn.taking(stages.findings(turn, s(), paper_passages))
     assert asked == [retrieved[0].chunk.paper_id]
     assert turn.findings.startswith("Iba-1 fell after stimulation.") and "Unrelated" not in turn.findings
-    stages.findings(turn, s(), None)  # no whole-paper access: the retrieved passages of that paper
+    turn = turn.taking(stages.findings(turn, s(), None))  # no whole-paper access: the retrieved passages of that paper
     assert turn.findings == "Glia matter in pain. Their role after rTMS is unclear."
     wh = Turn(question="Which marker fell?", query="Which marker fell?", passages=retrieved, yes_no=False)
-    stages.findings(wh, s(), paper_passages)
+    wh = wh.taking(stages.findings(wh, s(), paper_passages))
     assert wh.findings == "" and len(asked) == 1  # only yes/no questions need findings
 
 
@@ -554,10 +555,10 @@ def test_the_verdict_reads_a_review_without_results_from_its_retrieved_passages(
               make_passage("bai", "Clinical protocols", "Most trials used 10 Hz over the motor cortex.")]
     q = "Does rTMS lower TNF-α in the dorsal root ganglia?"
     turn = Turn(question=q, query=q, passages=[review[1], make_passage("luo", "Results", "Iba-1 fell.")], yes_no=True)
-    stages.findings(turn, s(), lambda paper_id: review)
+    turn = turn.taking(stages.findings(turn, s(), lambda paper_id: review))
     assert turn.findings == "In the ganglia rTMS lowered nNOS; no cytokine was measured."
     with_results = [*review, make_passage("bai", "Results", "TNF-α fell in the ganglia.")]
-    stages.findings(turn, s(), lambda paper_id: with_results)
+    turn = turn.taking(stages.findings(turn, s(), lambda paper_id: with_results))
     assert turn.findings == "TNF-α fell in the ganglia."  # a paper with results gives them, retrieved or not
 
 
@@ -567,12 +568,13 @@ def test_the_answer_names_what_its_verdict_was_read_from():
                make_passage("luo", "Results", "GFAP fell as well, by a fifth, in the same rats.")]
     q = "Does rTMS lower Iba-1?"
     turn = Turn(question=q, query=q, passages=results, yes_no=True)
-    stages.findings(turn, s(verdict_findings_chars=2000), lambda paper_id: results)
+    turn = turn.taking(stages.findings(turn, s(verdict_findings_chars=2000), lambda paper_id: results))
     turn.probed = turn.verdict = "yes"
     basis = stages.verdict_basis(turn)
     assert basis is not None and basis.label == results[0].doc.short_label() and basis.sections == ["Results"]
     assert basis.chunk_ids == [p.chunk.chunk_id for p in results] and basis.text == turn.findings
-    stages.findings(turn, s(verdict_findings_chars=200), lambda paper_id: results)  # cut inside the first passage
+    # cut inside the first passage
+    turn = turn.taking(stages.findings(turn, s(verdict_findings_chars=200), lambda paper_id: results))
     assert stages.verdict_basis(turn).chunk_ids == [results[0].chunk.chunk_id]
     turn.verdict = "mixed"  # the cited studies disagreed: the verdict is not the probe's
     assert stages.verdict_basis(turn) is None
@@ -743,8 +745,7 @@ def test_the_verdict_model_is_refitted_from_stored_probes_without_the_llm(tmp_pa
 def _retrieved(search: FakeSearch, q: str, k: int, settings: Settings | None = None, **turn) -> Turn:
     """A turn for ``q`` with its ``k`` passages retrieved (``turn``: more Turn fields, e.g. a gate)."""
     t = Turn(question=q, query=q, k=k, **turn)
-    stages.retrieve(t, search, settings or s(), explicit_mode=False)
-    return t
+    return t.but(passages=stages.retrieve(t, search, settings or s(), explicit_mode=False))
 
 
 def test_the_retrieved_papers_results_join_their_methods_passage():
@@ -757,14 +758,14 @@ def test_the_retrieved_papers_results_join_their_methods_passage():
     q = "Which drug class had the lowest number needed to treat in the analysis?"
     turn = _retrieved(search, q, 1)
     assert [p.chunk.section for p in turn.passages] == ["Methods"]
-    stages.expand(turn, search, s(sibling_passages=2), explicit_mode=False)
+    turn = turn.but(passages=stages.expand(turn, search, s(sibling_passages=2), explicit_mode=False))
     assert [p.chunk.section for p in turn.passages] == ["Methods", "Results"]  # the same paper only
     assert [p.rank for p in turn.passages] == [1, 2] and search.calls[-1][1] == 3
     off = _retrieved(search, q, 1)
-    stages.expand(off, search, s(sibling_passages=0), explicit_mode=False)
+    off = off.but(passages=stages.expand(off, search, s(sibling_passages=0), explicit_mode=False))
     assert len(off.passages) == 1
     refused = _retrieved(search, q, 1, gate=stages.AnswerFlag.BELOW_THRESHOLD)
-    stages.expand(refused, search, s(), explicit_mode=False)
+    refused = refused.but(passages=stages.expand(refused, search, s(), explicit_mode=False))
     assert len(refused.passages) == 1  # nothing added to a refused question
 
 
@@ -779,11 +780,11 @@ def test_a_named_molecule_no_retrieved_passage_mentions_is_searched_for_by_name(
     turn = _retrieved(search, q, 2)
     assert [p.rank for p in turn.passages] == [1, 2]
     assert "NF-κB" in turn.passages[-1].chunk.text and search.modes[-1] == "bm25"
-    stages.gate(turn, s())
+    turn = turn.but(gate=stages.gate(turn, s()))
     assert turn.gate is None
     plain = _retrieved(search, q, 2, s(rescue_named_terms=False))
     assert all("NF-κB" not in p.chunk.text for p in plain.passages)
-    stages.gate(plain, s(rescue_named_terms=False))
+    plain = plain.but(gate=stages.gate(plain, s(rescue_named_terms=False)))
     assert plain.gate == stages.AnswerFlag.QUESTION_TERM_MISSING
     absent = _retrieved(search, q.replace("NF-κB", "IL-17"), 2)  # a name the corpus never mentions
     assert all("NF-κB" not in p.chunk.text for p in absent.passages)
@@ -801,10 +802,10 @@ def test_a_question_about_one_study_takes_that_studys_other_passages():
     q = "What stimulation protocol of rTMS over the motor cortex did Chen et al. 2019 use?"
     turn = _retrieved(search, q, 2)
     assert {p.chunk.paper_id for p in turn.passages} == {"pmid:99999999", "doi:10.0000/invented.1"}
-    stages.expand(turn, search, s(sibling_passages=1), explicit_mode=False)
+    turn = turn.but(passages=stages.expand(turn, search, s(sibling_passages=1), explicit_mode=False))
     assert turn.passages[-1].chunk.text.startswith("Ten sessions at 10 Hz")  # Chen's, not Luo's better match
     unnamed = _retrieved(search, q.replace("Chen et al. 2019", "the trial"), 2)
-    stages.expand(unnamed, search, s(sibling_passages=1), explicit_mode=False)
+    unnamed = unnamed.but(passages=stages.expand(unnamed, search, s(sibling_passages=1), explicit_mode=False))
     assert not unnamed.passages[-1].chunk.text.startswith("Ten sessions")
 
 
@@ -845,7 +846,7 @@ def test_completion_answers_which_cells_with_a_cell_type_from_a_sentence_on_the_
           make_passage("luo", "Results", "Stimulation at 20 Hz lowered GFAP in the dorsal horn of the rats.", rank=2)]
     q = "Which marker did stimulation lower in the dorsal horn after nerve injury, and in which cells?"
     turn = Turn(question=q, query=q, passages=ps)
-    stages.select(turn, s())
+    turn = turn.taking(stages.select(turn, s()))
     assert any(e.n == 1 for e in turn.evidence)
     judge = LexicalJudge().fit(turn.support)
     turn.raw = turn.generated = "Stimulation at 20 Hz lowered GFAP in the dorsal horn of the rats [2]."
