@@ -14,9 +14,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Callable, Collection, Generator
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol, TypeVar, cast
 
 from assistant.answer import conversation, verdict
 from assistant.answer.attribution import asked_study, cited_studies, known_authors, own_study
@@ -29,7 +29,7 @@ from assistant.answer.judge import Judge
 from assistant.answer.prompts import sanitize
 from assistant.answer.select import best_sentences_for, gives_text, select_evidence, usable_texts
 from assistant.answer.terms import AMOUNT_WORDS, TOPIC_TERMS, missing_named_terms, named_terms, term_set
-from assistant.answer.turn import EvidenceSet, Findings, Shown, Turn
+from assistant.answer.turn import Checked, Draft, EvidenceSet, Findings, Probe, Shown, Turn, VerdictResult
 from assistant.corpus.sentences import sentence_spans
 from assistant.errors import AssistantError, QuestionError
 from assistant.index.contracts import Passage
@@ -295,34 +295,51 @@ def evidence_item(turn: Turn, reserve: list[Passage] | None = None) -> Evidence:
 
 
 # --- generate ----------------------------------------------------------------------------------------
-def generate(turn: Turn, composer: Composer, clock: Any) -> Iterator[str]:
-    parts: list[str] = []
-    for delta in composer.compose(turn):
-        if turn.first_token is None:
-            turn.first_token = clock()
-        parts.append(delta)
+T = TypeVar("T")
+
+
+def kept(deltas: Generator[str, None, T], seen: Callable[[str], object]) -> Generator[str, None, T]:
+    """``deltas`` passed on, each shown to ``seen`` first (to collect or time them); what their generator returns."""
+    while True:
+        try:
+            delta = next(deltas)
+        except StopIteration as stop:
+            return cast(T, stop.value)
+        seen(delta)
         yield delta
-    turn.raw = turn.generated = "".join(parts)
-    turn.used_llm = composer.uses_llm
+
+
+def generate(turn: Turn, composer: Composer) -> Generator[str, None, tuple[Draft, Probe]]:
+    """The composer's answer as it streams; the draft it makes and what it learnt of the verdict."""
+    parts: list[str] = []
+    probe = yield from kept(composer.compose(turn), parts.append)
+    raw = "".join(parts)
+    return Draft(raw=raw, generated=raw, used_llm=composer.uses_llm), probe
 
 
 # --- verify ------------------------------------------------------------------------------------------
-def verify(turn: Turn, judge: Judge, settings: Settings, repair: bool | None = None) -> None:
+def verify(turn: Turn, judge: Judge, settings: Settings, repair: bool | None = None) -> Checked:
     """Check the raw answer (its verdict word set aside) against the passages."""
     word = verdict.said(turn.raw)
-    turn.said = (turn.probed or word) if turn.yes_no else None  # a probed verdict outranks a restated "Yes, …"
+    said = (turn.probed or word) if turn.yes_no else None  # a probed verdict outranks a restated "Yes, …"
     body = verdict.strip_verdict(turn.raw) if word else turn.raw  # "Yes, …" to a wh-question is dropped too
-    turn.result = check_answer(body, turn.passages, turn.support, judge, unsupported=settings.unsupported,
-                               repair=settings.repair_citations if repair is None else repair, question=turn.query)
+    result = check_answer(body, turn.passages, turn.support, judge, unsupported=settings.unsupported,
+                          repair=settings.repair_citations if repair is None else repair, question=turn.query)
     if turn.unmarked and turn.used_llm:  # no markers was asked for, not a fault to warn of
-        turn.result.flags = [f for f in turn.result.flags if f != AnswerFlag.NO_CITATIONS]
+        result = replace(result, flags=[f for f in result.flags if f != AnswerFlag.NO_CITATIONS])
+    return Checked(result, said)
+
+
+def verified(turn: Turn, judge: Judge, settings: Settings, repair: bool | None = None) -> Turn:
+    """The turn with its draft's check: a new draft is checked once, as it is made."""
+    return turn.taking(verify(turn, judge, settings, repair))
 
 
 # --- ask again ---------------------------------------------------------------------------------------
 ASK_AGAIN = "That repeats the question. State what the evidence found, ending each sentence with its paper number."
 
 
-def ask_again(turn: Turn, composer: Composer, judge: Judge, settings: Settings) -> Iterator[str]:
+def ask_again(turn: Turn, composer: Composer, judge: Judge, settings: Settings) -> Generator[str, None, Turn]:
     """The model wrote the question back ("Hong and colleagues tested 10 Hz rTMS in 2020 and 2022 [2][3]."), often
     when the question opens with a statement: ask once more, its restatement kept in the conversation. The
     first prompt is a prefix of the second, so llama.cpp reads only the new lines. Not for a yes/no question:
@@ -331,17 +348,15 @@ def ask_again(turn: Turn, composer: Composer, judge: Judge, settings: Settings) 
     r = turn.result
     if not (settings.ask_again and turn.used_llm and not turn.yes_no and r is not None and not r.refusal
             and r.supported_count == 0 and AnswerFlag.RESTATED_QUESTION_DROPPED in r.flags):
-        return
-    turn.flag(AnswerFlag.ASKED_AGAIN)
-    turn.again = [{"role": "assistant", "content": turn.generated}, {"role": "user", "content": ASK_AGAIN}]
+        return turn
+    again = [{"role": "assistant", "content": turn.generated}, {"role": "user", "content": ASK_AGAIN}]
     yield "\n\n[the answer only restated the question; asked again]\n"
     parts: list[str] = []
-    for delta in composer.compose(turn):
-        parts.append(delta)
-        yield delta
-    turn.raw = "".join(parts)
-    turn.generated = f"{turn.generated}\n{turn.raw}"
-    verify(turn, judge, settings)
+    yield from kept(composer.compose(turn.but(again=again)), parts.append)
+    raw = "".join(parts)
+    draft = Draft(raw=raw, generated=f"{turn.generated}\n{raw}", used_llm=turn.used_llm, again=again,
+                  flags=(AnswerFlag.ASKED_AGAIN,))
+    return verified(turn.taking(draft), judge, settings)
 
 
 # --- fallback ----------------------------------------------------------------------------------------
@@ -362,37 +377,33 @@ def outside_corpus(question: str, vocabulary: Collection[str] | None, share: flo
 
 
 def fallback(turn: Turn, extractive: Composer, judge: Judge, settings: Settings,
-             vocabulary: Callable[[], Collection[str] | None] | None = None) -> Iterator[str]:
+             vocabulary: Callable[[], Collection[str] | None] | None = None) -> Generator[str, None, Turn]:
     """When the model's answer has no verifiable sentence, or the model declined although retrieval passed the
     gates, offer verified passage sentences instead — only if they cover the question (the extractive backend's
     own coverage check) and the corpus knows the question's words (``vocabulary()``: its terms, read only when
     needed); a refusal is never turned into an assertion the extractive backend would not make."""
     r = turn.result
     if not turn.used_llm or r is None:
-        return
+        return turn
     unverified = not r.refusal and r.supported_count == 0 and settings.unverified_fallback
     declined = r.refusal and settings.refusal_fallback
     if not (unverified or declined):
-        return
+        return turn
     if vocabulary is not None and outside_corpus(turn.query, vocabulary(), settings.fallback_unknown_share):
         # the passages are about something near the question, not about it: their sentences would answer
         # another question ("pregabalin titration" meets rTMS in diabetic neuropathy)
-        turn.flag(AnswerFlag.UNKNOWN_QUESTION_TERMS)
-        return
+        return turn.flagged(AnswerFlag.UNKNOWN_QUESTION_TERMS)
     raw = "".join(extractive.compose(turn))
     if is_refusal(verdict.strip_verdict(raw) or raw):
-        return
-    turn.flag(*r.flags)
-    if declined:
-        turn.flag(AnswerFlag.LLM_REFUSED)
-    turn.flag(AnswerFlag.EXTRACTIVE_FALLBACK)
-    model_said = turn.said
-    turn.raw, turn.used_llm = raw, False
-    verify(turn, judge, settings, repair=False)
-    if model_said and not declined:  # the model's reading of the evidence stands; its wording did not verify
-        turn.said = model_said
+        return turn
+    flags = (*r.flags, *([AnswerFlag.LLM_REFUSED] if declined else []), AnswerFlag.EXTRACTIVE_FALLBACK)
+    fell = turn.taking(Draft(raw=raw, generated=turn.generated, used_llm=False, again=turn.again, flags=flags))
+    checked = verify(fell, judge, settings, repair=False)
+    if turn.said and not declined:  # the model's reading of the evidence stands; its wording did not verify
+        checked = replace(checked, said=turn.said)
     why = "the model declined" if declined else "no verifiable sentence in the model's answer"
     yield f"\n\n[{why}; extracted from the passages instead]\n"
+    return fell.taking(checked)
 
 
 # --- the verdict and what it was read from ----------------------------------------------------------
@@ -452,7 +463,7 @@ def findings_reserve(turn: Turn) -> list[Passage]:
     return out
 
 
-def findings_answer(turn: Turn, judge: Judge, settings: Settings) -> Iterator[str]:
+def findings_answer(turn: Turn, judge: Judge, settings: Settings) -> Generator[str, None, Turn]:
     """A yes/no question whose answer has no verifiable sentence, even after the fallback (the model's
     conclusion "The evidence found that X is not …" seldom shares the abstract's words), but whose verdict was read
     from the best paper's findings: answer with that verdict and the findings' sentences nearest the question,
@@ -461,21 +472,21 @@ def findings_answer(turn: Turn, judge: Judge, settings: Settings) -> Iterator[st
     r = turn.result
     if not (settings.findings_answer and turn.yes_no and turn.probed and turn.findings_from and r is not None
             and not r.refusal and r.supported_count == 0):
-        return
+        return turn
     best = findings_sentences(turn.query, turn.findings_from)
     if not best:
-        return
+        return turn
     parts = []
     joined = shown(turn)
     for i, sent in best:
         p, text = turn.findings_from[i]
         n, joined = join_passage(joined, p, text)
         parts.append(add_markers(sent, [n]))
-    turn.passages, turn.texts, turn.support = joined.passages, joined.texts, joined.support
-    turn.flag(*r.flags, AnswerFlag.VERDICT_FROM_FINDINGS)
-    turn.raw, turn.used_llm = f"{str(turn.probed).capitalize()}. {' '.join(parts)}", False
-    verify(turn, judge, settings, repair=False)
+    draft = Draft(raw=f"{str(turn.probed).capitalize()}. {' '.join(parts)}", generated=turn.generated,
+                  used_llm=False, again=turn.again, flags=(*r.flags, AnswerFlag.VERDICT_FROM_FINDINGS))
+    answered = verified(turn.taking(joined).taking(draft), judge, settings, repair=False)
     yield "\n\n[no verifiable sentence; the verdict with the findings it was read from]\n"
+    return answered
 
 
 # --- complete ----------------------------------------------------------------------------------------
@@ -631,14 +642,14 @@ def on_part(clause: str, evidence: list[EvidenceSentence], idents: set[str], a: 
                          and specifics(e.text) - a.said and cited(e) and not a.has(e))
 
 
-def complete(turn: Turn, judge: Judge, settings: Settings) -> None:
+def complete(turn: Turn, judge: Judge, settings: Settings) -> Checked | None:
     """Add the evidence for a part of the question the answer left out (the model gave 10 Hz and dropped 1 Hz;
     it said how much IL-1β fell but not what stimulation did it): at most MAX_ADDED verified evidence sentences
     that hold the missing words — named things from any paper, other words only from papers the answer cites —
     flagged 'evidence-added'."""
     r = turn.result
     if not settings.complete_answers or r is None or r.refusal or not r.text.strip():
-        return
+        return None
     answer = strip_markers(r.text)
     idents = paper_idents(turn.passages)
     missing = term_set(turn.query) - term_set(answer) - ANSWER_TYPES - TOPIC_TERMS - idents
@@ -655,25 +666,26 @@ def complete(turn: Turn, judge: Judge, settings: Settings) -> None:
     for clause in dict.fromkeys(later):  # the user's own parts too: a rewrite may have merged or lost one
         a = add_one(on_part(clause, turn.evidence, idents, a,
                             lambda e: on_cited(e, cited, known, turn.passages)), a, check)
-    if a.sentences:
-        body = verdict.strip_verdict(turn.raw) if verdict.said(turn.raw) else turn.raw
-        turn.result = check_answer(f"{body.strip()} {' '.join(a.sentences)}", turn.passages, turn.support, judge,
-                                   unsupported=settings.unsupported, repair=settings.repair_citations,
-                                   question=turn.query)
-        turn.flag(AnswerFlag.EVIDENCE_ADDED)
+    if not a.sentences:
+        return None
+    body = verdict.strip_verdict(turn.raw) if verdict.said(turn.raw) else turn.raw
+    return Checked(check_answer(f"{body.strip()} {' '.join(a.sentences)}", turn.passages, turn.support, judge,
+                                unsupported=settings.unsupported, repair=settings.repair_citations,
+                                question=turn.query), turn.said, (AnswerFlag.EVIDENCE_ADDED,))
 
 
 # --- verdict -----------------------------------------------------------------------------------------
-def decide_verdict(turn: Turn) -> None:
+def decide_verdict(turn: Turn) -> VerdictResult:
+    """The verdict the answer carries: the one it said, checked against the studies it cites (yes/no questions)."""
     r = turn.result
     if not turn.yes_no or r is None:
-        return
+        return VerdictResult(turn.verdict)
     answerable = not r.refusal and bool(r.text.strip()) and r.supported_count > 0
     cited: dict[str, list[str]] = {}
     for c in r.citations:
         if c.supported:
             cited.setdefault(c.passage.chunk.paper_id, []).append(turn.texts[c.n - 1])
-    turn.verdict = verdict.check(turn.said, answerable, turn.query, cited)
+    return VerdictResult(verdict.check(turn.said, answerable, turn.query, cited))
 
 
 # --- assemble ----------------------------------------------------------------------------------------
@@ -699,11 +711,11 @@ def _highlights(turn: Turn, r: CheckResult) -> None:
 def assemble(turn: Turn, base: dict[str, Any], judge: Judge) -> Answer:
     r = turn.result
     assert r is not None
-    turn.flag(*r.flags)
+    turn = turn.flagged(*r.flags)
     if single_unverified_source(r.citations):
-        turn.flag(AnswerFlag.SINGLE_UNVERIFIED_SOURCE)
+        turn = turn.flagged(AnswerFlag.SINGLE_UNVERIFIED_SOURCE)
         if turn.verdict in ("yes", "no"):  # a verdict never rests on an unidentified document alone
-            turn.verdict = "insufficient"
+            turn = turn.but(verdict="insufficient")
     common = dict(base, passages=turn.passages, raw_answer=turn.generated or turn.raw, judge=judge.name,
                   sentences=r.sentences,
                   evidence=turn.evidence, verdict=turn.verdict, verdict_logodds=turn.yes_logodds,
@@ -711,14 +723,14 @@ def assemble(turn: Turn, base: dict[str, Any], judge: Judge) -> Answer:
     content = [x for x in r.sentences if x.supported is not None]
     unverified = bool(content) and not any(x.supported for x in content)
     if r.refusal or not r.text.strip() or unverified:  # no sentence verified: nothing to stand behind
-        turn.flag(AnswerFlag.LLM_REFUSED if r.refusal and turn.used_llm else
-                  AnswerFlag.INSUFFICIENT_COVERAGE if r.refusal else AnswerFlag.NOTHING_VERIFIABLE)
-        return Answer(answer=REFUSAL, answerable=False, flags=turn.flags, **common)
+        turn = turn.flagged(AnswerFlag.LLM_REFUSED if r.refusal and turn.used_llm else
+                            AnswerFlag.INSUFFICIENT_COVERAGE if r.refusal else AnswerFlag.NOTHING_VERIFIABLE)
+        return Answer(answer=REFUSAL, answerable=False, flags=list(turn.flags), **common)
     _highlights(turn, r)
     text = f"{turn.said.capitalize()}. {r.text}" if turn.said in ("yes", "no") and turn.verdict == turn.said \
         else r.text
-    return Answer(answer=text, answerable=True, citations=r.citations, references=r.references, flags=turn.flags,
-                  **common)
+    return Answer(answer=text, answerable=True, citations=r.citations, references=r.references,
+                  flags=list(turn.flags), **common)
 
 
 def single_unverified_source(citations: list[Citation]) -> bool:
@@ -743,8 +755,8 @@ def verdict_basis(turn: Turn) -> VerdictBasis | None:
 
 
 def refusal(turn: Turn, base: dict[str, Any]) -> Answer:
-    turn.flag(turn.gate or AnswerFlag.NO_PASSAGES)
-    return Answer(answer=REFUSAL, answerable=False, flags=turn.flags, evidence=turn.evidence,
+    turn = turn.flagged(turn.gate or AnswerFlag.NO_PASSAGES)
+    return Answer(answer=REFUSAL, answerable=False, flags=list(turn.flags), evidence=turn.evidence,
                   verdict="insufficient" if turn.yes_no else None, **base)
 
 
@@ -753,13 +765,10 @@ def citation_papers(citations: list[Citation]) -> list[str]:
 
 
 # --- an answer from the study records ---------------------------------------------------------------------------
-def take_record_answer(turn: Turn, found: Any, clock: Any) -> None:
+def take_record_answer(turn: Turn, found: Any) -> Turn:
     """The records' checked answer (``planned.RecordAnswer``) becomes the turn's answer: nothing is generated,
     and a yes/no question takes the verdict aggregated over the records."""
-    turn.first_token = turn.first_token or clock()
-    turn.raw = turn.generated = found.text
-    turn.result = found.result
-    turn.used_llm = False
-    if turn.yes_no:
-        turn.said = turn.verdict = found.verdict
-    turn.flag(AnswerFlag.FROM_RECORDS)
+    said = found.verdict if turn.yes_no else turn.said
+    draft = Draft(raw=found.text, generated=found.text, used_llm=False, flags=(AnswerFlag.FROM_RECORDS,))
+    verdict_ = VerdictResult(found.verdict if turn.yes_no else turn.verdict)
+    return turn.taking(draft).taking(Checked(found.result, said)).taking(verdict_)

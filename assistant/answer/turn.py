@@ -51,12 +51,54 @@ class Shown:
     support: list[str]
 
 
-Result = Retrieved | EvidenceSet | Findings | Shown
+@dataclass(frozen=True)
+class Probe:
+    """What a composer learnt of the verdict as it wrote: the verdict asked for from the findings alone
+    (``probed``), the model's log-odds of "Yes" over "No" (first word, or the probe), the verdict model's score
+    (above the threshold: yes), and whether the answer was written without markers (the check adds them)."""
+
+    probed: Verdict | None = None
+    yes_logodds: float | None = None
+    verdict_score: float | None = None
+    unmarked: bool = False
 
 
-@dataclass
+@dataclass(frozen=True)
+class Draft:
+    """A written answer: the text being checked (the model's, or the fallback's), what the backend wrote (kept as
+    ``Answer.raw_answer``), whether a model wrote it, the restatement and request it was asked again with."""
+
+    raw: str
+    generated: str
+    used_llm: bool
+    again: list[dict[str, str]] = field(default_factory=list)
+    flags: tuple[AnswerFlag, ...] = ()
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A draft's check: the result and the verdict word the answer opened with (or the probed one)."""
+
+    result: CheckResult
+    said: Verdict | None = None
+    flags: tuple[AnswerFlag, ...] = ()
+
+
+@dataclass(frozen=True)
+class VerdictResult:
+    """The verdict the answer carries, checked against the evidence it cites."""
+
+    verdict: Verdict | None = None
+
+
+Result = Retrieved | EvidenceSet | Findings | Shown | Probe | Draft | Checked | VerdictResult
+
+
+@dataclass(frozen=True)
 class Turn:
-    """One question on its way to an Answer. Stages read and fill it in order."""
+    """One question on its way to an Answer: the inputs, then what each stage returned. Frozen: a stage reads it
+    and returns a result, and the engine takes that into a new turn (``taking``); the lists it holds are never
+    changed in place."""
 
     question: str
     history: list[dict[str, Any]] = field(default_factory=list)
@@ -86,23 +128,22 @@ class Turn:
     used_llm: bool = False
     verdict: Verdict | None = None
     flags: list[AnswerFlag] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
-    first_token: float | None = None
 
     def but(self, **changes: Any) -> Turn:
         """A new turn with ``changes``; this one is left as it is."""
         return replace(self, **changes)
 
-    def taking(self, result: Result) -> Turn:
-        """A new turn holding a stage's result (its flags added after the turn's own)."""
+    def taking(self, result: Result | None) -> Turn:
+        """A new turn holding a stage's result (its flags added after the turn's own); this one when it made none."""
+        if result is None:
+            return self
         changes = {f.name: getattr(result, f.name) for f in fields(result) if f.name != "flags"}
-        flags = [*self.flags, *(n for n in dict.fromkeys(getattr(result, "flags", ())) if n not in self.flags)]
-        return replace(self, **changes, flags=flags)
+        return replace(self, **changes).flagged(*getattr(result, "flags", ()))
 
-    def flag(self, *names: AnswerFlag) -> None:
-        for n in names:
-            if n not in self.flags:
-                self.flags.append(n)
+    def flagged(self, *names: AnswerFlag) -> Turn:
+        """A new turn with ``names`` added to its flags (each once, in order)."""
+        flags = [*self.flags, *(n for n in dict.fromkeys(names) if n not in self.flags)]
+        return replace(self, flags=flags) if len(flags) != len(self.flags) else self
 
     @property
     def focus(self) -> str | None:
