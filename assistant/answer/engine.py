@@ -3,7 +3,9 @@
 ``stream`` yields the ``Evidence`` (passages and the sentences chosen from them) before any model token, then
 text deltas as the backend writes, then the complete, checked ``Answer`` last. The checked text can differ from
 the streamed one (out-of-range markers removed, unsupported sentences flagged or dropped, a fallback), so
-interfaces should replace what they streamed with ``Answer.answer`` at the end.
+interfaces should replace what they streamed with ``Answer.answer`` at the end. The ``Evidence`` is never
+changed once sent: ``Answer.evidence`` is its sentences, and every passage the answer cites is one it lists under
+the same number (a passage only a later answer from the findings may cite is listed after the shown ones).
 
 Flags an Answer can carry: ``below-threshold`` / ``below-bm25-threshold`` / ``question-term-missing`` /
 ``no-passages`` (refused before generation), ``llm-refused``, ``insufficient-coverage`` (extractive refusal),
@@ -287,7 +289,7 @@ class Clock:
     def finish(self, answer: Answer) -> Answer:
         now = time.perf_counter()
         first = self.first or now
-        answer.timings = {"retrieve_s": round(self.timings.get("retrieve_s", 0.0), 4),
-                          "first_token_s": round(first - self.t0, 4), "total_s": round(now - self.t0, 4),
-                          **{key: round(v, 4) for key, v in self.timings.items() if key != "retrieve_s"}}
-        return answer
+        timings = {"retrieve_s": round(self.timings.get("retrieve_s", 0.0), 4),
+                   "first_token_s": round(first - self.t0, 4), "total_s": round(now - self.t0, 4),
+                   **{key: round(v, 4) for key, v in self.timings.items() if key != "retrieve_s"}}
+        return answer.model_copy(update={"timings": timings})

@@ -1,14 +1,19 @@
-"""The answer pipeline as small stages over one ``Turn``:
+"""The answer pipeline as small stages over a frozen ``Turn``:
 
 validate → resolve conversation → retrieve → gate → select evidence → findings (yes/no questions: what the
 verdict is read from; joined to the passages when the answer is written from them) → generate → verify →
 fallback → complete → verdict → assemble.
 
-Each stage reads what earlier ones filled in and is testable alone with hand-built passages. Every draft is
-checked once: the generated one (``verify``), one written anew by ``ask_again``, ``fallback`` or
-``findings_answer``, and the completed one (``complete``, whose candidate sentences are each checked once).
+Each stage reads the turn and returns what it makes, typed (``turn.py``): ``retrieve``/``expand`` the passages,
+``gate`` the refusal flag, ``select`` an ``EvidenceSet``, ``findings`` the ``Findings``, ``join_findings`` what is
+``Shown``, ``generate`` a ``Draft`` and the composer's ``Probe``, ``verify``/``complete`` a ``Checked``,
+``decide_verdict`` a ``VerdictResult``; ``ask_again``, ``fallback`` and ``findings_answer`` stream a notice and
+return the turn with their new draft, checked (or the turn as it was). The engine takes each result into a new
+turn; nothing is written into what an earlier stage made, and each stage is testable alone with hand-built
+passages. Every draft is checked once: the generated one (``verify``), one written anew by ``ask_again``,
+``fallback`` or ``findings_answer``, and the completed one (``complete``, whose candidate sentences are each
+checked once).
 """
-
 from __future__ import annotations
 
 import contextlib
@@ -689,14 +694,17 @@ def decide_verdict(turn: Turn) -> VerdictResult:
 
 
 # --- assemble ----------------------------------------------------------------------------------------
-def _highlights(turn: Turn, r: CheckResult) -> None:
-    """Point every citation at the sentence(s) of its passage that back the answer sentences citing it."""
+def _highlights(turn: Turn, r: CheckResult) -> CheckResult:
+    """The check's result with every citation pointed at the sentence(s) of its passage that back the answer
+    sentences citing it, and every sentence at its evidence sentences (new sentences and citations)."""
     spans: dict[int, list[tuple[int, int]]] = {}
+    sentences = []
     for s in r.sentences:
+        ids = list(s.evidence_ids)
         for n in s.supported_markers or s.markers:
             best = best_sentences_for(s.text, n, turn.evidence)
             if best:
-                s.evidence_ids += [e.id for e in best if e.id not in s.evidence_ids]
+                ids += [e.id for e in best if e.id not in ids]
                 spans.setdefault(n, []).extend((e.start, e.end) for e in best)
                 continue
             claim = term_set(s.text)
@@ -704,8 +712,9 @@ def _highlights(turn: Turn, r: CheckResult) -> None:
             if cands:
                 a, b, _ = max(cands, key=lambda c: len(claim & term_set(c[2])))
                 spans.setdefault(n, []).append((a, b))
-    for c in r.citations:
-        c.highlights = sorted(set(spans.get(c.n, [])))
+        sentences.append(s.model_copy(update={"evidence_ids": ids}))
+    citations = [c.model_copy(update={"highlights": sorted(set(spans.get(c.n, [])))}) for c in r.citations]
+    return replace(r, sentences=sentences, citations=citations)
 
 
 def assemble(turn: Turn, base: dict[str, Any], judge: Judge) -> Answer:
@@ -726,11 +735,11 @@ def assemble(turn: Turn, base: dict[str, Any], judge: Judge) -> Answer:
         turn = turn.flagged(AnswerFlag.LLM_REFUSED if r.refusal and turn.used_llm else
                             AnswerFlag.INSUFFICIENT_COVERAGE if r.refusal else AnswerFlag.NOTHING_VERIFIABLE)
         return Answer(answer=REFUSAL, answerable=False, flags=list(turn.flags), **common)
-    _highlights(turn, r)
+    r = _highlights(turn, r)
     text = f"{turn.said.capitalize()}. {r.text}" if turn.said in ("yes", "no") and turn.verdict == turn.said \
         else r.text
     return Answer(answer=text, answerable=True, citations=r.citations, references=r.references,
-                  flags=list(turn.flags), **common)
+                  flags=list(turn.flags), **{**common, "sentences": r.sentences})
 
 
 def single_unverified_source(citations: list[Citation]) -> bool:
