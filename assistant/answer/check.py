@@ -44,7 +44,7 @@ MAX_JUDGED_MARKERS = 3  # as in ALCE: a sentence is judged against its first thr
 MIN_REPAIR_TERMS = 3
 
 
-@dataclass
+@dataclass(frozen=True)
 class CheckResult:
     text: str
     sentences: list[SentenceCheck] = field(default_factory=list)

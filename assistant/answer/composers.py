@@ -1,4 +1,5 @@
-"""Backends that write an answer from a Turn's evidence, all behind one interface: ``compose(turn) -> deltas``.
+"""Backends that write an answer from a Turn's evidence, all behind one interface: ``compose(turn)`` yields the
+deltas and returns the ``Probe`` (what it learnt of the verdict; the turn is not written into).
 
 ``LLMComposer`` prompts a language model with the evidence sentences (or passage excerpts) and, where the
 backend supports it, constrains its output with a grammar; ``ExtractiveComposer`` picks passage sentences
@@ -8,7 +9,8 @@ without a model. Stages never ask which one they hold.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Generator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, Protocol, cast
 
@@ -25,7 +27,7 @@ from assistant.answer.prompts import (
     snippet,
     verdict_messages,
 )
-from assistant.answer.turn import Turn
+from assistant.answer.turn import Probe, Turn
 from assistant.settings import Settings
 from assistant.vocab import Backend
 
@@ -35,10 +37,14 @@ class Composer(Protocol):
     model: str
     uses_llm: bool
 
-    def compose(self, turn: Turn) -> Iterator[str]: ...
+    def compose(self, turn: Turn) -> Generator[str, None, Probe]: ...
 
     def from_findings(self, turn: Turn) -> bool:
         """Will it answer this yes/no question from the findings its verdict is read from?"""
+        ...
+
+    def probes(self, turn: Turn) -> bool:
+        """Will it ask for this yes/no question's verdict from the findings alone (``turn.probed``)?"""
         ...
 
 
@@ -53,7 +59,7 @@ class ExtractiveComposer:
         self.backend = ExtractiveBackend(max_sentences=settings.extractive_max_sentences,
                                          min_coverage=settings.extractive_min_coverage)
 
-    def compose(self, turn: Turn) -> Iterator[str]:
+    def compose(self, turn: Turn) -> Generator[str, None, Probe]:
         """A question about one study ("How were the sessions spaced in Quesada 2020?") is answered from what the
         passages say of that study only: a neighbouring study's sentence would answer another question."""
         labels = [source_label(p.doc.first_author, p.doc.year, None, None) for p in turn.passages]  # who, when
@@ -66,8 +72,12 @@ class ExtractiveComposer:
             word = "Yes" if verdict.lean(split_sentences(text)) == "yes" else "No"
             text = f"{word}. {text}"
         yield text
+        return Probe()
 
     def from_findings(self, turn: Turn) -> bool:
+        return False
+
+    def probes(self, turn: Turn) -> bool:
         return False
 
 
@@ -104,21 +114,19 @@ class LLMComposer:
         return answer_grammar(len(turn.passages), yes_no=turn.yes_no and not self.probes(turn),
                               allow_refusal=self.settings.llm_may_refuse)
 
-    def compose(self, turn: Turn) -> Iterator[str]:
+    def compose(self, turn: Turn) -> Generator[str, None, Probe]:
         if self.from_findings(turn):
-            self.probe(turn)
-            if turn.probed in ("yes", "no"):
-                said = str(turn.probed).capitalize()
-                turn.unmarked = True
+            probed = self.probe(turn)
+            if probed.probed in ("yes", "no"):
+                said = str(probed.probed).capitalize()
                 yield f"{said}. "
                 out = self.llm.generate(findings_answer_messages(turn.query, turn.findings, said), stream=True)
                 yield from ([out] if isinstance(out, str) else out)
-                return
-            yield from self._from_evidence(turn, probe=False)  # the probe could not decide: as without it
-            return
-        yield from self._from_evidence(turn)
+                return replace(probed, unmarked=True)
+            return (yield from self._from_evidence(turn, probe=False))  # the probe could not decide: as without it
+        return (yield from self._from_evidence(turn))
 
-    def _from_evidence(self, turn: Turn, probe: bool = True) -> Iterator[str]:
+    def _from_evidence(self, turn: Turn, probe: bool = True) -> Generator[str, None, Probe]:
         grammar = self.grammar(turn)
         # options only a backend that declares them takes (supports_grammar, decides_yes_no: llama.cpp)
         kwargs: dict[str, Any] = {"grammar": grammar} if grammar else {}
@@ -130,23 +138,21 @@ class LLMComposer:
         out = self.llm.generate(self.messages(turn), stream=True, **kwargs)
         yield from ([out] if isinstance(out, str) else out)
         if decide:
-            turn.yes_logodds = getattr(self.llm, "last_yes_logodds", None)
-        if probes and probe:
-            self.probe(turn)
+            return Probe(yes_logodds=getattr(self.llm, "last_yes_logodds", None))
+        return self.probe(turn) if probes and probe else Probe()
 
-    def probe(self, turn: Turn) -> None:
+    def probe(self, turn: Turn) -> Probe:
         """The verdict from the findings alone: a short prompt of the best-matching paper's results, asked before
         the answer (``yes_no_answer="findings"``) or after it has streamed. A 1.5B model that must open
         its answer with Yes or No says yes to nearly everything; asked about the results alone it separates yes
         from no far better (measured in eval/README.md)."""
         if not turn.findings:  # stages.findings found no text for the best paper
-            return
+            return Probe()
         probe = verdict_logodds(cast(DecidesYesNo, self.llm), turn.query, turn.findings)  # probes() checked it
-        if probe is not None:
-            turn.yes_logodds = probe.plain
-            turn.verdict_score = verdict_model(self.settings.verdict_model).score(probe.plain, probe.negated,
-                                                                                  turn.findings)
-            turn.probed = "yes" if turn.verdict_score >= self.settings.verdict_probe_threshold else "no"
+        if probe is None:
+            return Probe()
+        score = verdict_model(self.settings.verdict_model).score(probe.plain, probe.negated, turn.findings)
+        return Probe("yes" if score >= self.settings.verdict_probe_threshold else "no", probe.plain, score)
 
 
 class VerdictProbe(NamedTuple):

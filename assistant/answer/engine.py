@@ -3,7 +3,9 @@
 ``stream`` yields the ``Evidence`` (passages and the sentences chosen from them) before any model token, then
 text deltas as the backend writes, then the complete, checked ``Answer`` last. The checked text can differ from
 the streamed one (out-of-range markers removed, unsupported sentences flagged or dropped, a fallback), so
-interfaces should replace what they streamed with ``Answer.answer`` at the end.
+interfaces should replace what they streamed with ``Answer.answer`` at the end. The ``Evidence`` is never
+changed once sent: ``Answer.evidence`` is its sentences, and every passage the answer cites is one it lists under
+the same number (a passage only a later answer from the findings may cite is listed after the shown ones).
 
 Flags an Answer can carry: ``below-threshold`` / ``below-bm25-threshold`` / ``question-term-missing`` /
 ``no-passages`` (refused before generation), ``llm-refused``, ``insufficient-coverage`` (extractive refusal),
@@ -18,8 +20,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from assistant.answer import conversation, planned, stages, study_answer
 from assistant.answer.backends import backend_spec, make_llm
@@ -31,7 +34,7 @@ from assistant.answer.llm import LLM
 from assistant.answer.plan import Plan, make_plan
 from assistant.answer.stages import PaperPassages, Retriever, Similar
 from assistant.answer.terms import term_set
-from assistant.answer.turn import Turn
+from assistant.answer.turn import Retrieved, Turn
 from assistant.errors import AssistantError, ConfigError, ModelError
 from assistant.index.contracts import Passage
 from assistant.settings import Settings
@@ -158,101 +161,135 @@ class AnswerEngine:
         if asked not in ANSWER_MODES:
             raise ConfigError(f"unknown retrieval mode {asked!r}: use one of {', '.join(ANSWER_MODES)}.")
         mode = RetrievalMode(asked)
-        t0 = time.perf_counter()
+        clock = Clock()
         composer, llm = self.composer(spec.name)
         turn = Turn(question=question, history=conversation.normalise_history(history), backend=composer.name,
                     model=composer.model, mode=RetrievalMode.GIVEN if passages is not None else mode,
                     k=k or s.top_k, given=passages)
         if spec.uses_llm and llm is None:
-            turn.flag(AnswerFlag.LLM_UNAVAILABLE)
+            turn = turn.flagged(AnswerFlag.LLM_UNAVAILABLE)
         if mode is RetrievalMode.NONE and passages is None:
             closed = closed_book(s, question, turn.history, turn.backend, llm)
             yield closed.answer
             yield closed
             return
 
-        stages.resolve(turn, llm if s.rewrite == "llm" else None)
+        turn = turn.but(query=stages.resolve(turn, llm if s.rewrite == "llm" else None))
         records = self.records()
         plan = self.plan(turn, records)
-        turn.timings["rewrite_s"] = time.perf_counter() - t0
-        draft = self._gather(turn, plan, records, composer, explicit=retrieval is not None)
+        clock.since_start("rewrite_s")
+        turn, draft = self._gather(turn, plan, records, composer, clock, explicit=retrieval is not None)
         judge = self.judge.fit(turn.support)
         found = planned.record_answer(draft, turn.passages, turn.support, judge) if draft else None
         if found is not None and turn.gate is not AnswerFlag.QUESTION_TERM_MISSING:
-            turn.gate = None  # the records answer: not refused by the score gates (a name no passage has still is)
-        turn.timings["evidence_s"] = time.perf_counter() - t0
-        yield stages.evidence_item(turn)
+            turn = turn.but(gate=None)  # the records answer: not refused by the score gates (a name no passage has)
+        clock.since_start("evidence_s")
+        # what a later answer from the findings may cite is listed now: the streamed Evidence never changes
+        reserve = stages.findings_reserve(turn) if s.findings_answer and composer.probes(turn) else []
+        yield stages.evidence_item(turn, reserve)
         base = dict(question=question, query=turn.query, passages=turn.passages, backend=turn.backend,
                     retrieval=turn.mode, model=turn.model, settings_hash=s.settings_hash(), plan=plan.to_dict())
         if turn.gate:
             yield REFUSAL
-            yield self._finish(stages.refusal(turn, base), t0, turn)
+            yield clock.finish(stages.refusal(turn, base))
             return
 
-        yield from self._write(turn, composer, judge, found, planned.answers_all(plan, found))
-        turn.result = planned.record_check(turn.result, turn.passages, records, drop=s.unsupported == "drop") \
-            if turn.result is not None else None
+        turn = yield from self._write(turn, composer, judge, found, planned.answers_all(plan, found), clock)
+        if turn.result is not None:
+            turn = turn.but(result=planned.record_check(turn.result, turn.passages, records,
+                                                        drop=s.unsupported == "drop"))
         answer = stages.assemble(turn, base, judge)
-        yield self._finish(planned.with_reason(answer, found, turn.yes_no), t0, turn)
+        yield clock.finish(planned.with_reason(answer, found, turn.yes_no))
 
     def _write(self, turn: Turn, composer: Composer, judge: Judge, found: planned.RecordAnswer | None,
-               records_only: bool) -> Iterator[str]:
+               records_only: bool, clock: Clock) -> Generator[str, None, Turn]:
         """The answer: the records' lines alone when they answer everything asked; else the written answer,
         checked, after the records' lines (the records first, retrieved sentences for the rest)."""
         t_g = time.perf_counter()
         if found is not None:
             yield found.text
-            stages.take_record_answer(turn, found, time.perf_counter)
+            clock.first_token()
+            turn = stages.take_record_answer(turn, found)
         if not records_only:
-            yield from stages.generate(turn, composer, time.perf_counter)
-        turn.timings["generate_s"] = time.perf_counter() - t_g
+            draft, probe = yield from clock.timed(stages.generate(turn, composer))
+            turn = turn.taking(draft).taking(probe)
+        clock.timings["generate_s"] = time.perf_counter() - t_g
         t_c = time.perf_counter()
         if not records_only:
-            yield from self._check(turn, composer, judge)
-            stages.decide_verdict(turn)
+            turn = yield from self._check(turn, composer, judge)
+            turn = turn.taking(stages.decide_verdict(turn))
         if found is not None and not records_only and turn.result is not None:
-            turn.result = planned.joined(found, turn.result, turn.passages, turn.support, judge,
-                                         self.settings.unsupported)
-        turn.timings["check_s"] = time.perf_counter() - t_c
+            turn = turn.but(result=planned.joined(found, turn.result, turn.passages, turn.support, judge,
+                                                  self.settings.unsupported))
+        clock.timings["check_s"] = time.perf_counter() - t_c
+        return turn
+
+    def _retrieved(self, turn: Turn, plan: Plan, clock: Clock, explicit: bool) -> Retrieved:
+        """Retrieval and the gates; a follow-up the gates refuse is searched within the studies in focus."""
+        s = self.settings
+        t_r = time.perf_counter()
+        turn = turn.but(passages=stages.retrieve(turn, self.search, s, explicit_mode=explicit))
+        clock.timings["retrieve_s"] = time.perf_counter() - t_r
+        turn = turn.but(gate=stages.gate(turn, s))
+        if turn.gate and plan.scope == "focus" and turn.given is None:  # a follow-up on the studies in focus
+            within = planned.focus_passages(plan, turn.query, self.search, turn.k)
+            turn = turn.but(passages=within, gate=None) if within else turn
+        return Retrieved(stages.expand(turn, self.search, s, explicit_mode=explicit), turn.gate)
 
     def _gather(self, turn: Turn, plan: Plan, records: Mapping[str, StudyRecord], composer: Composer,
-                explicit: bool) -> study_answer.RecordDraft | None:
+                clock: Clock, explicit: bool) -> tuple[Turn, study_answer.RecordDraft | None]:
         """Retrieval, the gates and the evidence; the records' draft for the plan, whose source passages join the
         evidence before it is sent."""
         s = self.settings
-        t_r = time.perf_counter()
-        stages.retrieve(turn, self.search, s, explicit_mode=explicit)
-        turn.timings["retrieve_s"] = time.perf_counter() - t_r
-        stages.gate(turn, s)
-        if turn.gate and plan.scope == "focus" and turn.given is None:  # a follow-up on the studies in focus
-            within = planned.focus_passages(plan, turn.query, self.search, turn.k)
-            turn.passages, turn.gate = (within, None) if within else (turn.passages, turn.gate)
-        stages.expand(turn, self.search, s, explicit_mode=explicit)
+        turn = turn.taking(self._retrieved(turn, plan, clock, explicit))
         shown = {p.chunk.paper_id for p in turn.passages}
         draft = study_answer.draft(plan, records, shown) if plan.from_records else None
         if draft is not None:
-            turn.passages = [*turn.passages, *planned.record_sources(draft, turn.passages, self.paper_passages)]
-        stages.select(turn, s, self.similar if s.sentence_vectors else None)
-        turn.yes_no = planned.asks_yes_no(turn.yes_no, plan)
-        stages.findings(turn, s, self.paper_passages)
+            sources = planned.record_sources(draft, turn.passages, self.paper_passages)
+            turn = turn.but(passages=[*turn.passages, *sources])
+        turn = turn.taking(stages.select(turn, s, self.similar if s.sentence_vectors else None))
+        turn = turn.but(yes_no=planned.asks_yes_no(turn.yes_no, plan))
+        turn = turn.taking(stages.findings(turn, s, self.paper_passages))
         if composer.from_findings(turn):
-            stages.join_findings(turn)
-        return draft
+            turn = turn.taking(stages.join_findings(turn))
+        return turn, draft
 
-    def _check(self, turn: Turn, composer: Composer, judge: Judge) -> Iterator[str]:
-        """The written answer verified, asked again, fallen back and completed (see stages.py)."""
+    def _check(self, turn: Turn, composer: Composer, judge: Judge) -> Generator[str, None, Turn]:
+        """The written answer verified, asked again, fallen back and completed (see stages.py): each new draft is
+        checked as it is made, and each stage returns the turn with its draft."""
         s = self.settings
-        stages.verify(turn, judge, s)
-        yield from stages.ask_again(turn, composer, judge, s)
-        yield from stages.fallback(turn, self.extractive, judge, s, lambda: self.vocabulary)
-        yield from stages.findings_answer(turn, judge, s)
-        stages.complete(turn, judge, s)
+        turn = stages.verified(turn, judge, s)
+        turn = yield from stages.ask_again(turn, composer, judge, s)
+        turn = yield from stages.fallback(turn, self.extractive, judge, s, lambda: self.vocabulary)
+        turn = yield from stages.findings_answer(turn, judge, s)
+        return turn.taking(stages.complete(turn, judge, s))
 
-    @staticmethod
-    def _finish(answer: Answer, t0: float, turn: Turn) -> Answer:
+
+T = TypeVar("T")
+
+
+@dataclass
+class Clock:
+    """The timings of one question (what ``Answer.timings`` reports): seconds per step and the first token."""
+
+    t0: float = field(default_factory=time.perf_counter)
+    timings: dict[str, float] = field(default_factory=dict)
+    first: float | None = None
+
+    def since_start(self, key: str) -> None:
+        self.timings[key] = time.perf_counter() - self.t0
+
+    def first_token(self) -> None:
+        self.first = self.first or time.perf_counter()
+
+    def timed(self, deltas: Generator[str, None, T]) -> Generator[str, None, T]:
+        """``deltas`` passed on, the first one's time noted; what their generator returns."""
+        return stages.kept(deltas, lambda _: self.first_token())
+
+    def finish(self, answer: Answer) -> Answer:
         now = time.perf_counter()
-        first = turn.first_token or now
-        answer.timings = {"retrieve_s": round(turn.timings.get("retrieve_s", 0.0), 4),
-                          "first_token_s": round(first - t0, 4), "total_s": round(now - t0, 4),
-                          **{key: round(v, 4) for key, v in turn.timings.items() if key != "retrieve_s"}}
-        return answer
+        first = self.first or now
+        timings = {"retrieve_s": round(self.timings.get("retrieve_s", 0.0), 4),
+                   "first_token_s": round(first - self.t0, 4), "total_s": round(now - self.t0, 4),
+                   **{key: round(v, 4) for key, v in self.timings.items() if key != "retrieve_s"}}
+        return answer.model_copy(update={"timings": timings})

@@ -1,22 +1,27 @@
-"""The answer pipeline as small stages over one ``Turn``:
+"""The answer pipeline as small stages over a frozen ``Turn``:
 
 validate → resolve conversation → retrieve → gate → select evidence → findings (yes/no questions: what the
 verdict is read from; joined to the passages when the answer is written from them) → generate → verify →
 fallback → complete → verdict → assemble.
 
-Each stage reads what earlier ones filled in and is testable alone with hand-built passages. Every draft is
-checked once: the generated one (``verify``), one written anew by ``ask_again``, ``fallback`` or
-``findings_answer``, and the completed one (``complete``, whose candidate sentences are each checked once).
+Each stage reads the turn and returns what it makes, typed (``turn.py``): ``retrieve``/``expand`` the passages,
+``gate`` the refusal flag, ``select`` an ``EvidenceSet``, ``findings`` the ``Findings``, ``join_findings`` what is
+``Shown``, ``generate`` a ``Draft`` and the composer's ``Probe``, ``verify``/``complete`` a ``Checked``,
+``decide_verdict`` a ``VerdictResult``; ``ask_again``, ``fallback`` and ``findings_answer`` stream a notice and
+return the turn with their new draft, checked (or the turn as it was). The engine takes each result into a new
+turn; nothing is written into what an earlier stage made, and each stage is testable alone with hand-built
+passages. Every draft is checked once: the generated one (``verify``), one written anew by ``ask_again``,
+``fallback`` or ``findings_answer``, and the completed one (``complete``, whose candidate sentences are each
+checked once).
 """
-
 from __future__ import annotations
 
 import contextlib
 import logging
 import re
-from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Callable, Collection, Generator
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol, TypeVar, cast
 
 from assistant.answer import conversation, verdict
 from assistant.answer.attribution import asked_study, cited_studies, known_authors, own_study
@@ -29,7 +34,7 @@ from assistant.answer.judge import Judge
 from assistant.answer.prompts import sanitize
 from assistant.answer.select import best_sentences_for, gives_text, select_evidence, usable_texts
 from assistant.answer.terms import AMOUNT_WORDS, TOPIC_TERMS, missing_named_terms, named_terms, term_set
-from assistant.answer.turn import Turn
+from assistant.answer.turn import Checked, Draft, EvidenceSet, Findings, Probe, Shown, Turn, VerdictResult
 from assistant.corpus.sentences import sentence_spans
 from assistant.errors import AssistantError, QuestionError
 from assistant.index.contracts import Passage
@@ -92,9 +97,9 @@ def validate(question: Any, settings: Settings) -> str:
 
 
 # --- resolve conversation ----------------------------------------------------------------------------
-def resolve(turn: Turn, rewriter: Any = None) -> None:
-    """``turn.query``: the question made standalone against the conversation (the question itself without)."""
-    turn.query = conversation.resolve(turn.question, turn.history, rewriter) if turn.history else turn.question
+def resolve(turn: Turn, rewriter: Any = None) -> str:
+    """The query: the question made standalone against the conversation (the question itself without)."""
+    return conversation.resolve(turn.question, turn.history, rewriter) if turn.history else turn.question
 
 
 # --- retrieve ----------------------------------------------------------------------------------------
@@ -149,12 +154,11 @@ def prior_papers(turn: Turn, search: Retriever, mode: str | None) -> list[str]:
     return list(dict.fromkeys(p.chunk.paper_id for p in found))
 
 
-def retrieve(turn: Turn, search: Retriever, settings: Settings, explicit_mode: bool) -> None:
+def retrieve(turn: Turn, search: Retriever, settings: Settings, explicit_mode: bool) -> list[Passage]:
     """Passages for the turn: the caller's, or the fusion of searches for the question as asked, its resolved
     form and (in a conversation) the resolved form within the papers the previous answer cited."""
     if turn.given is not None:
-        turn.passages = [p.model_copy(update={"rank": i}) for i, p in enumerate(turn.given[:turn.k], 1)]
-        return
+        return [p.model_copy(update={"rank": i}) for i, p in enumerate(turn.given[:turn.k], 1)]
     mode = turn.mode if explicit_mode else None
     depth = max(turn.k * 3, turn.k)
     lists = [_search(search, turn.query, depth, mode)]
@@ -164,42 +168,44 @@ def retrieve(turn: Turn, search: Retriever, settings: Settings, explicit_mode: b
         papers = prior_papers(turn, search, mode)
         if papers:
             lists.append(_search(search, turn.query, turn.k, mode, papers=papers))
-    turn.passages = lists[0][:turn.k] if len(lists) == 1 else fuse(lists, turn.k, settings.per_paper_cap,
-                                                                     settings.rrf_k)
-    if settings.rescue_named_terms and turn.passages and turn.mode in (RetrievalMode.HYBRID, RetrievalMode.BM25):
-        rescue_named(turn, search)  # a lexical search: not when dense retrieval alone was asked for
+    passages = lists[0][:turn.k] if len(lists) == 1 else fuse(lists, turn.k, settings.per_paper_cap, settings.rrf_k)
+    if settings.rescue_named_terms and passages and turn.mode in (RetrievalMode.HYBRID, RetrievalMode.BM25):
+        return rescue_named(turn.query, passages, turn.k, search)  # lexical: not when dense alone was asked for
+    return passages
 
 
-def rescue_named(turn: Turn, search: Retriever) -> None:
+def rescue_named(query: str, passages: list[Passage], k: int, search: Retriever) -> list[Passage]:
     """A specific name the question asks about (NF-κB, IL-10, P2X7) that no retrieved passage mentions, though
     the corpus does: the best BM25 passage naming it replaces the lowest-ranked passage. Dense similarity
     ranks passages about the question's general subject above the one passage naming the molecule (for "the
     NF-κB pathway in rTMS analgesia" the two passages naming NF-κB were 1st and 8th by BM25 and missing after
     fusion), and the question-term gate would then refuse a question the corpus answers."""
-    missing = missing_named_terms(turn.query, [named_text(p) for p in turn.passages])
+    missing = missing_named_terms(query, [named_text(p) for p in passages])
     if not missing:
-        return
-    found = _search(search, turn.query, max(3 * turn.k, 15), RetrievalMode.BM25)
-    held = {p.chunk.chunk_id for p in turn.passages}
-    slot = len(turn.passages) - 1
+        return passages
+    found = _search(search, query, max(3 * k, 15), RetrievalMode.BM25)
+    out = list(passages)
+    held = {p.chunk.chunk_id for p in out}
+    slot = len(out) - 1
     for term in sorted(missing):
         hit = next((p for p in found if p.chunk.chunk_id not in held and gives_text(p)
                     and term in term_set(named_text(p))), None)
         if hit is None or slot < 0:
             continue
         held.add(hit.chunk.chunk_id)
-        turn.passages[slot] = hit.model_copy(update={"rank": turn.passages[slot].rank})
+        out[slot] = hit.model_copy(update={"rank": out[slot].rank})
         slot -= 1
+    return out
 
 
-def expand(turn: Turn, search: Retriever, settings: Settings, explicit_mode: bool) -> None:
+def expand(turn: Turn, search: Retriever, settings: Settings, explicit_mode: bool) -> list[Passage]:
     """After the gates: the retrieved papers' best-matching other passages join the evidence pool (at most
     ``sibling_passages``, the per-paper cap still holding). A paper's method passage often shares the question's
     words while its results passage holds the answer ("Which drug class had the lowest NNT?" finds the
     meta-analysis's methods, not its table of NNTs). A question about one study takes that study's passages."""
     n = settings.sibling_passages
     if n <= 0 or turn.given is not None or not turn.passages or turn.gate:
-        return
+        return turn.passages
     papers = list(dict.fromkeys(p.chunk.paper_id for p in turn.passages))
     asked = asked_study(turn.query, {p.doc.first_author for p in turn.passages if p.doc.first_author})
     if asked:
@@ -208,7 +214,7 @@ def expand(turn: Turn, search: Retriever, settings: Settings, explicit_mode: boo
     found = _search(search, turn.query, turn.k + n, turn.mode if explicit_mode else None, papers=papers)
     extra = [p for p in found if p.chunk.chunk_id not in have][:n]
     start = len(turn.passages)
-    turn.passages = [*turn.passages, *(p.model_copy(update={"rank": start + i}) for i, p in enumerate(extra, 1))]
+    return [*turn.passages, *(p.model_copy(update={"rank": start + i}) for i, p in enumerate(extra, 1))]
 
 
 # --- gate --------------------------------------------------------------------------------------------
@@ -224,50 +230,48 @@ def standout(passages: list[Passage]) -> float:
     return top[0] - top[1] if len(top) >= 2 else 0.0
 
 
-def gate(turn: Turn, settings: Settings) -> None:
+def gate(turn: Turn, settings: Settings) -> AnswerFlag | None:
     """Refuse before generation: no passages; best cosine or relative BM25 under its calibrated threshold
     (a strong dense match overrules a weak lexical one); or a name in the question no passage mentions."""
     ps = turn.passages
     if not ps:
-        turn.gate = AnswerFlag.NO_PASSAGES
-        return
+        return AnswerFlag.NO_PASSAGES
     dense = max((p.dense_score for p in ps if p.dense_score is not None), default=None)
     if dense is not None and dense < settings.refusal_threshold:
-        turn.gate = AnswerFlag.BELOW_THRESHOLD
-        return
+        return AnswerFlag.BELOW_THRESHOLD
     lexical = max((p.bm25_rel for p in ps if p.bm25_rel is not None), default=None)
     margin = settings.refusal_margin_overrule
     strong_dense = dense is not None and (dense > settings.refusal_dense_overrule
                                           or (margin > 0 and standout(ps) >= margin))
     if (lexical is not None and settings.refusal_bm25_threshold > 0 and lexical < settings.refusal_bm25_threshold
             and not strong_dense):
-        turn.gate = AnswerFlag.BELOW_BM25_THRESHOLD
-        return
+        return AnswerFlag.BELOW_BM25_THRESHOLD
     if settings.refusal_missing_terms and missing_named_terms(turn.question, [named_text(p) for p in ps]):
-        turn.gate = AnswerFlag.QUESTION_TERM_MISSING
+        return AnswerFlag.QUESTION_TERM_MISSING
+    return None
 
 
 # --- select evidence ---------------------------------------------------------------------------------
-def select(turn: Turn, settings: Settings, similar: Similar | None = None) -> None:
+def select(turn: Turn, settings: Settings, similar: Similar | None = None) -> EvidenceSet:
     """Sanitised texts, the judge's support texts, the evidence sentences and whether a verdict is wanted.
     ``similar(query, chunk_ids)``: the question's cosine with the chunks' stored sentences (optional)."""
     cleaned = [sanitize(p.chunk.text) for p in turn.passages]
-    turn.texts = [t for t, _ in cleaned]
-    if any(n for _, n in cleaned):
-        turn.flag(AnswerFlag.INSTRUCTIONS_IN_PASSAGES_REMOVED)
+    texts = [t for t, _ in cleaned]
+    flags = [AnswerFlag.INSTRUCTIONS_IN_PASSAGES_REMOVED] if any(n for _, n in cleaned) else []
     # a passage flagged as instruction-like at index time gives no text at all (select.gives_text)
     if not all(gives_text(p) for p in turn.passages):
-        turn.texts = usable_texts(turn.passages, turn.texts)
-        turn.flag(AnswerFlag.INSTRUCTION_LIKE_PASSAGES_IGNORED)
+        texts = usable_texts(turn.passages, texts)
+        flags.append(AnswerFlag.INSTRUCTION_LIKE_PASSAGES_IGNORED)
     # the judge also sees where a passage comes from: "in the spinal cord" is often said by the title only
-    turn.support = [support_text(p, t) for p, t in zip(turn.passages, turn.texts, strict=True)]
+    support = [support_text(p, t) for p, t in zip(turn.passages, texts, strict=True)]
     dense = similar(turn.query, [p.chunk.chunk_id for p in turn.passages]) if similar and turn.passages else None
-    turn.evidence = select_evidence(turn.query, turn.passages, turn.texts, settings.evidence_sentences,
-                                    settings.evidence_tokens, focus=turn.focus, dense=dense)
-    turn.yes_no = verdict.is_yes_no(turn.question) or verdict.is_yes_no(turn.query)
+    evidence = select_evidence(turn.query, turn.passages, texts, settings.evidence_sentences,
+                               settings.evidence_tokens, focus=turn.focus, dense=dense)
+    yes_no = verdict.is_yes_no(turn.question) or verdict.is_yes_no(turn.query)
+    return EvidenceSet(texts=texts, support=support, evidence=evidence, yes_no=yes_no, flags=tuple(flags))
 
 
-def findings(turn: Turn, settings: Settings, paper_passages: PaperPassages | None) -> None:
+def findings(turn: Turn, settings: Settings, paper_passages: PaperPassages | None) -> Findings:
     """For a yes/no question, the best-matching paper's findings, which the verdict is decided from: all its
     passages when the index can give them (a structured abstract's results are often not among the retrieved
     passages, which match the question's wording: background and aim), else its retrieved ones. A paper with no
@@ -275,7 +279,7 @@ def findings(turn: Turn, settings: Settings, paper_passages: PaperPassages | Non
     whatever it covers first ("Does rTMS reduce TNF-α in the dorsal root ganglia?" was decided from the review's
     paragraphs on the brain and on clinical protocols, not from its passage on the ganglia)."""
     if not turn.yes_no or not turn.passages or not settings.verdict_probe:
-        return
+        return Findings()
     top = turn.passages[0]
     retrieved = ps = [p for p in turn.passages if p.chunk.paper_id == top.chunk.paper_id]
     if paper_passages is not None:
@@ -284,44 +288,63 @@ def findings(turn: Turn, settings: Settings, paper_passages: PaperPassages | Non
     if not verdict.has_findings([p.chunk.section or "" for p in ps]):
         ps = retrieved
     texts = usable_texts(ps, [sanitize(p.chunk.text)[0] for p in ps])
-    turn.findings = verdict.findings_text(ps, texts, settings.verdict_findings_chars)
-    turn.findings_from = verdict.findings_passages(ps, texts)
+    return Findings(verdict.findings_text(ps, texts, settings.verdict_findings_chars),
+                    verdict.findings_passages(ps, texts))
 
 
-def evidence_item(turn: Turn) -> Evidence:
-    return Evidence(question=turn.question, query=turn.query, passages=turn.passages, sentences=turn.evidence,
-                    yes_no=turn.yes_no, refused=turn.gate)
+def evidence_item(turn: Turn, reserve: list[Passage] | None = None) -> Evidence:
+    """What is streamed before any token: the shown passages, then those a later draft may cite (``reserve``), and
+    the evidence sentences. A copy: nothing done to the turn afterwards changes it."""
+    return Evidence(question=turn.question, query=turn.query, passages=[*turn.passages, *(reserve or [])],
+                    sentences=list(turn.evidence), yes_no=turn.yes_no, refused=turn.gate)
 
 
 # --- generate ----------------------------------------------------------------------------------------
-def generate(turn: Turn, composer: Composer, clock: Any) -> Iterator[str]:
-    parts: list[str] = []
-    for delta in composer.compose(turn):
-        if turn.first_token is None:
-            turn.first_token = clock()
-        parts.append(delta)
+T = TypeVar("T")
+
+
+def kept(deltas: Generator[str, None, T], seen: Callable[[str], object]) -> Generator[str, None, T]:
+    """``deltas`` passed on, each shown to ``seen`` first (to collect or time them); what their generator returns."""
+    while True:
+        try:
+            delta = next(deltas)
+        except StopIteration as stop:
+            return cast(T, stop.value)
+        seen(delta)
         yield delta
-    turn.raw = turn.generated = "".join(parts)
-    turn.used_llm = composer.uses_llm
+
+
+def generate(turn: Turn, composer: Composer) -> Generator[str, None, tuple[Draft, Probe]]:
+    """The composer's answer as it streams; the draft it makes and what it learnt of the verdict."""
+    parts: list[str] = []
+    probe = yield from kept(composer.compose(turn), parts.append)
+    raw = "".join(parts)
+    return Draft(raw=raw, generated=raw, used_llm=composer.uses_llm), probe
 
 
 # --- verify ------------------------------------------------------------------------------------------
-def verify(turn: Turn, judge: Judge, settings: Settings, repair: bool | None = None) -> None:
+def verify(turn: Turn, judge: Judge, settings: Settings, repair: bool | None = None) -> Checked:
     """Check the raw answer (its verdict word set aside) against the passages."""
     word = verdict.said(turn.raw)
-    turn.said = (turn.probed or word) if turn.yes_no else None  # a probed verdict outranks a restated "Yes, …"
+    said = (turn.probed or word) if turn.yes_no else None  # a probed verdict outranks a restated "Yes, …"
     body = verdict.strip_verdict(turn.raw) if word else turn.raw  # "Yes, …" to a wh-question is dropped too
-    turn.result = check_answer(body, turn.passages, turn.support, judge, unsupported=settings.unsupported,
-                               repair=settings.repair_citations if repair is None else repair, question=turn.query)
+    result = check_answer(body, turn.passages, turn.support, judge, unsupported=settings.unsupported,
+                          repair=settings.repair_citations if repair is None else repair, question=turn.query)
     if turn.unmarked and turn.used_llm:  # no markers was asked for, not a fault to warn of
-        turn.result.flags = [f for f in turn.result.flags if f != AnswerFlag.NO_CITATIONS]
+        result = replace(result, flags=[f for f in result.flags if f != AnswerFlag.NO_CITATIONS])
+    return Checked(result, said)
+
+
+def verified(turn: Turn, judge: Judge, settings: Settings, repair: bool | None = None) -> Turn:
+    """The turn with its draft's check: a new draft is checked once, as it is made."""
+    return turn.taking(verify(turn, judge, settings, repair))
 
 
 # --- ask again ---------------------------------------------------------------------------------------
 ASK_AGAIN = "That repeats the question. State what the evidence found, ending each sentence with its paper number."
 
 
-def ask_again(turn: Turn, composer: Composer, judge: Judge, settings: Settings) -> Iterator[str]:
+def ask_again(turn: Turn, composer: Composer, judge: Judge, settings: Settings) -> Generator[str, None, Turn]:
     """The model wrote the question back ("Hong and colleagues tested 10 Hz rTMS in 2020 and 2022 [2][3]."), often
     when the question opens with a statement: ask once more, its restatement kept in the conversation. The
     first prompt is a prefix of the second, so llama.cpp reads only the new lines. Not for a yes/no question:
@@ -330,17 +353,15 @@ def ask_again(turn: Turn, composer: Composer, judge: Judge, settings: Settings) 
     r = turn.result
     if not (settings.ask_again and turn.used_llm and not turn.yes_no and r is not None and not r.refusal
             and r.supported_count == 0 and AnswerFlag.RESTATED_QUESTION_DROPPED in r.flags):
-        return
-    turn.flag(AnswerFlag.ASKED_AGAIN)
-    turn.again = [{"role": "assistant", "content": turn.generated}, {"role": "user", "content": ASK_AGAIN}]
+        return turn
+    again = [{"role": "assistant", "content": turn.generated}, {"role": "user", "content": ASK_AGAIN}]
     yield "\n\n[the answer only restated the question; asked again]\n"
     parts: list[str] = []
-    for delta in composer.compose(turn):
-        parts.append(delta)
-        yield delta
-    turn.raw = "".join(parts)
-    turn.generated = f"{turn.generated}\n{turn.raw}"
-    verify(turn, judge, settings)
+    yield from kept(composer.compose(turn.but(again=again)), parts.append)
+    raw = "".join(parts)
+    draft = Draft(raw=raw, generated=f"{turn.generated}\n{raw}", used_llm=turn.used_llm, again=again,
+                  flags=(AnswerFlag.ASKED_AGAIN,))
+    return verified(turn.taking(draft), judge, settings)
 
 
 # --- fallback ----------------------------------------------------------------------------------------
@@ -361,49 +382,49 @@ def outside_corpus(question: str, vocabulary: Collection[str] | None, share: flo
 
 
 def fallback(turn: Turn, extractive: Composer, judge: Judge, settings: Settings,
-             vocabulary: Callable[[], Collection[str] | None] | None = None) -> Iterator[str]:
+             vocabulary: Callable[[], Collection[str] | None] | None = None) -> Generator[str, None, Turn]:
     """When the model's answer has no verifiable sentence, or the model declined although retrieval passed the
     gates, offer verified passage sentences instead — only if they cover the question (the extractive backend's
     own coverage check) and the corpus knows the question's words (``vocabulary()``: its terms, read only when
     needed); a refusal is never turned into an assertion the extractive backend would not make."""
     r = turn.result
     if not turn.used_llm or r is None:
-        return
+        return turn
     unverified = not r.refusal and r.supported_count == 0 and settings.unverified_fallback
     declined = r.refusal and settings.refusal_fallback
     if not (unverified or declined):
-        return
+        return turn
     if vocabulary is not None and outside_corpus(turn.query, vocabulary(), settings.fallback_unknown_share):
         # the passages are about something near the question, not about it: their sentences would answer
         # another question ("pregabalin titration" meets rTMS in diabetic neuropathy)
-        turn.flag(AnswerFlag.UNKNOWN_QUESTION_TERMS)
-        return
+        return turn.flagged(AnswerFlag.UNKNOWN_QUESTION_TERMS)
     raw = "".join(extractive.compose(turn))
     if is_refusal(verdict.strip_verdict(raw) or raw):
-        return
-    turn.flag(*r.flags)
-    if declined:
-        turn.flag(AnswerFlag.LLM_REFUSED)
-    turn.flag(AnswerFlag.EXTRACTIVE_FALLBACK)
-    model_said = turn.said
-    turn.raw, turn.used_llm = raw, False
-    verify(turn, judge, settings, repair=False)
-    if model_said and not declined:  # the model's reading of the evidence stands; its wording did not verify
-        turn.said = model_said
+        return turn
+    flags = (*r.flags, *([AnswerFlag.LLM_REFUSED] if declined else []), AnswerFlag.EXTRACTIVE_FALLBACK)
+    fell = turn.taking(Draft(raw=raw, generated=turn.generated, used_llm=False, again=turn.again, flags=flags))
+    checked = verify(fell, judge, settings, repair=False)
+    if turn.said and not declined:  # the model's reading of the evidence stands; its wording did not verify
+        checked = replace(checked, said=turn.said)
     why = "the model declined" if declined else "no verifiable sentence in the model's answer"
     yield f"\n\n[{why}; extracted from the passages instead]\n"
+    return fell.taking(checked)
 
 
 # --- the verdict and what it was read from ----------------------------------------------------------
-def join_passage(turn: Turn, p: Passage, text: str) -> int:
-    """``p``'s number among the turn's passages, joining it (last) when it is not one of them."""
-    for n, q in enumerate(turn.passages, 1):
+def join_passage(shown: Shown, p: Passage, text: str) -> tuple[int, Shown]:
+    """``p``'s number among the shown passages and what is shown with it: a new ``Shown`` with ``p`` last when it
+    was not one of them."""
+    for n, q in enumerate(shown.passages, 1):
         if q.chunk.chunk_id == p.chunk.chunk_id:
-            return n
-    turn.passages.append(p.model_copy(update={"rank": len(turn.passages) + 1}))
-    turn.texts.append(text)
-    turn.support.append(support_text(p, text))
-    return len(turn.passages)
+            return n, shown
+    joined = Shown([*shown.passages, p.model_copy(update={"rank": len(shown.passages) + 1})],
+                   [*shown.texts, text], [*shown.support, support_text(p, text)])
+    return len(joined.passages), joined
+
+
+def shown(turn: Turn) -> Shown:
+    return Shown(turn.passages, turn.texts, turn.support)
 
 
 def findings_read(turn: Turn) -> list[tuple[Passage, str]]:
@@ -411,18 +432,43 @@ def findings_read(turn: Turn) -> list[tuple[Passage, str]]:
     return [turn.findings_from[i] for i in verdict.parts_read([t for _, t in turn.findings_from], turn.findings)]
 
 
-def join_findings(turn: Turn) -> None:
+def join_findings(turn: Turn) -> Shown:
     """The passages the verdict is read from join the shown ones, for an answer written from them
     (``yes_no_answer="findings"``): its sentences are checked against them and cite them. Only those the cut
     findings text covers."""
+    out = shown(turn)
     for p, text in findings_read(turn):
-        join_passage(turn, p, text)
+        _, out = join_passage(out, p, text)
+    return out
 
 
 FINDINGS_SENTENCES = 2
 
 
-def findings_answer(turn: Turn, judge: Judge, settings: Settings) -> Iterator[str]:
+def findings_sentences(query: str, findings_from: list[tuple[Passage, str]]) -> list[tuple[int, str]]:
+    """The findings' sentences nearest the question (at most FINDINGS_SENTENCES, in reading order), each with the
+    index of its passage in ``findings_from``: what ``findings_answer`` writes."""
+    asked = term_set(query)
+    cands = [(len(asked & term_set(sent)), i, j, sent) for i, (_, text) in enumerate(findings_from)
+             for j, sent in enumerate(split_sentences(text)) if asked & term_set(sent)]
+    best = sorted(sorted(cands, key=lambda c: -c[0])[:FINDINGS_SENTENCES], key=lambda c: c[1:3])
+    return [(i, sent) for _, i, _, sent in best]
+
+
+def findings_reserve(turn: Turn) -> list[Passage]:
+    """The passages ``findings_answer`` would join, numbered after the shown ones as it numbers them: listed in the
+    streamed ``Evidence`` (before any token) so that a later answer from the findings cites only what was sent."""
+    held = [p.chunk.chunk_id for p in turn.passages]
+    out: list[Passage] = []
+    for i, _ in findings_sentences(turn.query, turn.findings_from):
+        p = turn.findings_from[i][0]
+        if p.chunk.chunk_id not in held:
+            held.append(p.chunk.chunk_id)
+            out.append(p.model_copy(update={"rank": len(held)}))
+    return out
+
+
+def findings_answer(turn: Turn, judge: Judge, settings: Settings) -> Generator[str, None, Turn]:
     """A yes/no question whose answer has no verifiable sentence, even after the fallback (the model's
     conclusion "The evidence found that X is not …" seldom shares the abstract's words), but whose verdict was read
     from the best paper's findings: answer with that verdict and the findings' sentences nearest the question,
@@ -431,21 +477,21 @@ def findings_answer(turn: Turn, judge: Judge, settings: Settings) -> Iterator[st
     r = turn.result
     if not (settings.findings_answer and turn.yes_no and turn.probed and turn.findings_from and r is not None
             and not r.refusal and r.supported_count == 0):
-        return
-    asked = term_set(turn.query)
-    cands = [(len(asked & term_set(sent)), i, j, sent) for i, (_, text) in enumerate(turn.findings_from)
-             for j, sent in enumerate(split_sentences(text)) if asked & term_set(sent)]
-    best = sorted(sorted(cands, key=lambda c: -c[0])[:FINDINGS_SENTENCES], key=lambda c: c[1:3])
+        return turn
+    best = findings_sentences(turn.query, turn.findings_from)
     if not best:
-        return
+        return turn
     parts = []
-    for _, i, _, sent in best:
+    joined = shown(turn)
+    for i, sent in best:
         p, text = turn.findings_from[i]
-        parts.append(add_markers(sent, [join_passage(turn, p, text)]))
-    turn.flag(*r.flags, AnswerFlag.VERDICT_FROM_FINDINGS)
-    turn.raw, turn.used_llm = f"{str(turn.probed).capitalize()}. {' '.join(parts)}", False
-    verify(turn, judge, settings, repair=False)
+        n, joined = join_passage(joined, p, text)
+        parts.append(add_markers(sent, [n]))
+    draft = Draft(raw=f"{str(turn.probed).capitalize()}. {' '.join(parts)}", generated=turn.generated,
+                  used_llm=False, again=turn.again, flags=(*r.flags, AnswerFlag.VERDICT_FROM_FINDINGS))
+    answered = verified(turn.taking(joined).taking(draft), judge, settings, repair=False)
     yield "\n\n[no verifiable sentence; the verdict with the findings it was read from]\n"
+    return answered
 
 
 # --- complete ----------------------------------------------------------------------------------------
@@ -601,14 +647,14 @@ def on_part(clause: str, evidence: list[EvidenceSentence], idents: set[str], a: 
                          and specifics(e.text) - a.said and cited(e) and not a.has(e))
 
 
-def complete(turn: Turn, judge: Judge, settings: Settings) -> None:
+def complete(turn: Turn, judge: Judge, settings: Settings) -> Checked | None:
     """Add the evidence for a part of the question the answer left out (the model gave 10 Hz and dropped 1 Hz;
     it said how much IL-1β fell but not what stimulation did it): at most MAX_ADDED verified evidence sentences
     that hold the missing words — named things from any paper, other words only from papers the answer cites —
     flagged 'evidence-added'."""
     r = turn.result
     if not settings.complete_answers or r is None or r.refusal or not r.text.strip():
-        return
+        return None
     answer = strip_markers(r.text)
     idents = paper_idents(turn.passages)
     missing = term_set(turn.query) - term_set(answer) - ANSWER_TYPES - TOPIC_TERMS - idents
@@ -625,36 +671,40 @@ def complete(turn: Turn, judge: Judge, settings: Settings) -> None:
     for clause in dict.fromkeys(later):  # the user's own parts too: a rewrite may have merged or lost one
         a = add_one(on_part(clause, turn.evidence, idents, a,
                             lambda e: on_cited(e, cited, known, turn.passages)), a, check)
-    if a.sentences:
-        body = verdict.strip_verdict(turn.raw) if verdict.said(turn.raw) else turn.raw
-        turn.result = check_answer(f"{body.strip()} {' '.join(a.sentences)}", turn.passages, turn.support, judge,
-                                   unsupported=settings.unsupported, repair=settings.repair_citations,
-                                   question=turn.query)
-        turn.flag(AnswerFlag.EVIDENCE_ADDED)
+    if not a.sentences:
+        return None
+    body = verdict.strip_verdict(turn.raw) if verdict.said(turn.raw) else turn.raw
+    return Checked(check_answer(f"{body.strip()} {' '.join(a.sentences)}", turn.passages, turn.support, judge,
+                                unsupported=settings.unsupported, repair=settings.repair_citations,
+                                question=turn.query), turn.said, (AnswerFlag.EVIDENCE_ADDED,))
 
 
 # --- verdict -----------------------------------------------------------------------------------------
-def decide_verdict(turn: Turn) -> None:
+def decide_verdict(turn: Turn) -> VerdictResult:
+    """The verdict the answer carries: the one it said, checked against the studies it cites (yes/no questions)."""
     r = turn.result
     if not turn.yes_no or r is None:
-        return
+        return VerdictResult(turn.verdict)
     answerable = not r.refusal and bool(r.text.strip()) and r.supported_count > 0
     cited: dict[str, list[str]] = {}
     for c in r.citations:
         if c.supported:
             cited.setdefault(c.passage.chunk.paper_id, []).append(turn.texts[c.n - 1])
-    turn.verdict = verdict.check(turn.said, answerable, turn.query, cited)
+    return VerdictResult(verdict.check(turn.said, answerable, turn.query, cited))
 
 
 # --- assemble ----------------------------------------------------------------------------------------
-def _highlights(turn: Turn, r: CheckResult) -> None:
-    """Point every citation at the sentence(s) of its passage that back the answer sentences citing it."""
+def _highlights(turn: Turn, r: CheckResult) -> CheckResult:
+    """The check's result with every citation pointed at the sentence(s) of its passage that back the answer
+    sentences citing it, and every sentence at its evidence sentences (new sentences and citations)."""
     spans: dict[int, list[tuple[int, int]]] = {}
+    sentences = []
     for s in r.sentences:
+        ids = list(s.evidence_ids)
         for n in s.supported_markers or s.markers:
             best = best_sentences_for(s.text, n, turn.evidence)
             if best:
-                s.evidence_ids += [e.id for e in best if e.id not in s.evidence_ids]
+                ids += [e.id for e in best if e.id not in ids]
                 spans.setdefault(n, []).extend((e.start, e.end) for e in best)
                 continue
             claim = term_set(s.text)
@@ -662,18 +712,19 @@ def _highlights(turn: Turn, r: CheckResult) -> None:
             if cands:
                 a, b, _ = max(cands, key=lambda c: len(claim & term_set(c[2])))
                 spans.setdefault(n, []).append((a, b))
-    for c in r.citations:
-        c.highlights = sorted(set(spans.get(c.n, [])))
+        sentences.append(s.model_copy(update={"evidence_ids": ids}))
+    citations = [c.model_copy(update={"highlights": sorted(set(spans.get(c.n, [])))}) for c in r.citations]
+    return replace(r, sentences=sentences, citations=citations)
 
 
 def assemble(turn: Turn, base: dict[str, Any], judge: Judge) -> Answer:
     r = turn.result
     assert r is not None
-    turn.flag(*r.flags)
+    turn = turn.flagged(*r.flags)
     if single_unverified_source(r.citations):
-        turn.flag(AnswerFlag.SINGLE_UNVERIFIED_SOURCE)
+        turn = turn.flagged(AnswerFlag.SINGLE_UNVERIFIED_SOURCE)
         if turn.verdict in ("yes", "no"):  # a verdict never rests on an unidentified document alone
-            turn.verdict = "insufficient"
+            turn = turn.but(verdict="insufficient")
     common = dict(base, passages=turn.passages, raw_answer=turn.generated or turn.raw, judge=judge.name,
                   sentences=r.sentences,
                   evidence=turn.evidence, verdict=turn.verdict, verdict_logodds=turn.yes_logodds,
@@ -681,14 +732,14 @@ def assemble(turn: Turn, base: dict[str, Any], judge: Judge) -> Answer:
     content = [x for x in r.sentences if x.supported is not None]
     unverified = bool(content) and not any(x.supported for x in content)
     if r.refusal or not r.text.strip() or unverified:  # no sentence verified: nothing to stand behind
-        turn.flag(AnswerFlag.LLM_REFUSED if r.refusal and turn.used_llm else
-                  AnswerFlag.INSUFFICIENT_COVERAGE if r.refusal else AnswerFlag.NOTHING_VERIFIABLE)
-        return Answer(answer=REFUSAL, answerable=False, flags=turn.flags, **common)
-    _highlights(turn, r)
+        turn = turn.flagged(AnswerFlag.LLM_REFUSED if r.refusal and turn.used_llm else
+                            AnswerFlag.INSUFFICIENT_COVERAGE if r.refusal else AnswerFlag.NOTHING_VERIFIABLE)
+        return Answer(answer=REFUSAL, answerable=False, flags=list(turn.flags), **common)
+    r = _highlights(turn, r)
     text = f"{turn.said.capitalize()}. {r.text}" if turn.said in ("yes", "no") and turn.verdict == turn.said \
         else r.text
-    return Answer(answer=text, answerable=True, citations=r.citations, references=r.references, flags=turn.flags,
-                  **common)
+    return Answer(answer=text, answerable=True, citations=r.citations, references=r.references,
+                  flags=list(turn.flags), **{**common, "sentences": r.sentences})
 
 
 def single_unverified_source(citations: list[Citation]) -> bool:
@@ -713,8 +764,8 @@ def verdict_basis(turn: Turn) -> VerdictBasis | None:
 
 
 def refusal(turn: Turn, base: dict[str, Any]) -> Answer:
-    turn.flag(turn.gate or AnswerFlag.NO_PASSAGES)
-    return Answer(answer=REFUSAL, answerable=False, flags=turn.flags, evidence=turn.evidence,
+    turn = turn.flagged(turn.gate or AnswerFlag.NO_PASSAGES)
+    return Answer(answer=REFUSAL, answerable=False, flags=list(turn.flags), evidence=turn.evidence,
                   verdict="insufficient" if turn.yes_no else None, **base)
 
 
@@ -723,13 +774,10 @@ def citation_papers(citations: list[Citation]) -> list[str]:
 
 
 # --- an answer from the study records ---------------------------------------------------------------------------
-def take_record_answer(turn: Turn, found: Any, clock: Any) -> None:
+def take_record_answer(turn: Turn, found: Any) -> Turn:
     """The records' checked answer (``planned.RecordAnswer``) becomes the turn's answer: nothing is generated,
     and a yes/no question takes the verdict aggregated over the records."""
-    turn.first_token = turn.first_token or clock()
-    turn.raw = turn.generated = found.text
-    turn.result = found.result
-    turn.used_llm = False
-    if turn.yes_no:
-        turn.said = turn.verdict = found.verdict
-    turn.flag(AnswerFlag.FROM_RECORDS)
+    said = found.verdict if turn.yes_no else turn.said
+    draft = Draft(raw=found.text, generated=found.text, used_llm=False, flags=(AnswerFlag.FROM_RECORDS,))
+    verdict_ = VerdictResult(found.verdict if turn.yes_no else turn.verdict)
+    return turn.taking(draft).taking(Checked(found.result, said)).taking(verdict_)

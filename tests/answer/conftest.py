@@ -100,3 +100,13 @@ class ScriptedLLM:
 @pytest.fixture
 def search() -> FakeSearch:
     return FakeSearch()
+
+
+def drain(gen):
+    """Every item a generator yields, and what it returns (a stage's or composer's result)."""
+    items = []
+    while True:
+        try:
+            items.append(next(gen))
+        except StopIteration as stop:
+            return items, stop.value

@@ -17,7 +17,7 @@ from .conftest import FACTS, make_passage
 def _turn(question: str) -> tuple[Turn, LexicalJudge]:
     turn = Turn(question=question, query=question,
                 passages=[make_passage(key, sec, text, rank=i) for i, (key, sec, text) in enumerate(FACTS, 1)])
-    stages.select(turn, Settings(backend="extractive", refusal_threshold=0.3, top_k=4))
+    turn = turn.taking(stages.select(turn, Settings(backend="extractive", refusal_threshold=0.3, top_k=4)))
     return turn, LexicalJudge().fit(turn.support)
 
 

@@ -20,7 +20,7 @@ from assistant.errors import ConfigError
 from assistant.settings import Settings
 from assistant.vocab import RetrievalMode
 
-from .conftest import FACTS, FakeSearch, ScriptedLLM, make_passage
+from .conftest import FACTS, FakeSearch, ScriptedLLM, drain, make_passage
 
 
 def passages():
@@ -129,7 +129,7 @@ def test_llm_composer_passes_the_grammar_only_to_backends_that_take_one():
             return super().generate(messages, stream, max_tokens)
 
     turn = Turn(question="Does rTMS lower IL-1β?", query="Does rTMS lower IL-1β?", passages=passages(), yes_no=True)
-    turn.texts = [p.chunk.text for p in turn.passages]
+    turn = turn.but(texts=[p.chunk.text for p in turn.passages])
     llm = GrammarLLM("Yes. It lowered IL-1β [1].")
     assert "".join(LLMComposer(llm, s()).compose(turn)) == "Yes. It lowered IL-1β [1]."
     assert llm.grammar and "verdict ::=" in llm.grammar
@@ -168,8 +168,8 @@ def score_is_logodds(tmp_path):
 
 def probed_turn(q: str) -> Turn:
     turn = Turn(question=q, query=q, passages=passages(), yes_no=True)
-    turn.texts = [p.chunk.text for p in turn.passages]
-    stages.findings(turn, s(), None)  # the best paper's retrieved passages
+    turn = turn.but(texts=[p.chunk.text for p in turn.passages])
+    turn = turn.taking(stages.findings(turn, s(), None))  # the best paper's retrieved passages
     return turn
 
 
@@ -190,20 +190,23 @@ def test_the_verdict_is_asked_for_from_the_findings_after_the_answer(tmp_path):
         llm = VerdictLLM(logodds, "It lowered IL-1β in the dorsal horn [1].")
         composer = LLMComposer(llm, s(verdict_probe=True, verdict_probe_threshold=0.5, verdict_model=model,
                                       yes_no_answer="evidence"))
-        assert "".join(composer.compose(turn)) == "It lowered IL-1β in the dorsal horn [1]."
+        deltas, probe = drain(composer.compose(turn))
+        turn = turn.taking(probe)
+        assert "".join(deltas) == "It lowered IL-1β in the dorsal horn [1]."
         answer_call, probe_call, negated_call = llm.calls
         assert "verdict ::=" not in llm.kwargs[0]["grammar"]  # the answer states the finding, no verdict word
         assert "Yes. or No." not in answer_call[-1]["content"]
         assert (llm.kwargs[1], llm.kwargs[2]) == (PROBE_KWARGS, NEGATED_KWARGS)
         assert_probe_calls(negated_call, probe_call, turn.passages[0].chunk.text, q)
         assert (turn.probed, turn.yes_logodds, turn.verdict_score) == (expected, logodds, logodds)
-        turn.support = turn.texts
-        turn.raw = "Yes, rTMS lowers IL-1β in the spinal cord [1]."  # a restated verdict does not outrank the probe
-        stages.verify(turn, LexicalJudge(), s())
+        turn = turn.but(support=turn.texts)
+        # a restated verdict does not outrank the probe
+        turn = turn.but(raw="Yes, rTMS lowers IL-1β in the spinal cord [1].")
+        turn = stages.verified(turn, LexicalJudge(), s())
         assert turn.said == expected
     off = VerdictLLM(1.0, "Yes. It lowered IL-1β [1].")
     turn = probed_turn(q)
-    "".join(LLMComposer(off, s(verdict_probe=False)).compose(turn))
+    turn = turn.taking(drain(LLMComposer(off, s(verdict_probe=False)).compose(turn))[1])
     assert len(off.calls) == 1 and "verdict ::=" in off.kwargs[0]["grammar"] and turn.probed is None
 
 
@@ -215,7 +218,7 @@ def test_the_answer_goes_on_from_the_verdict_probe_over_the_findings(tmp_path):
         llm = VerdictLLM(logodds, "IL-1β fell in the dorsal horn.")
         composer = LLMComposer(llm, s(verdict_probe=True, verdict_probe_threshold=0.5, verdict_model=model))
         assert composer.from_findings(turn) and not ExtractiveComposer(s()).from_findings(turn)
-        deltas = list(composer.compose(turn))
+        deltas, probe = drain(composer.compose(turn))
         assert deltas[0] == f"{word}. " and "".join(deltas) == f"{word}. IL-1β fell in the dorsal horn."
         probe_call, negated_call, answer_call = llm.calls
         assert (llm.kwargs[0], llm.kwargs[1]) == (PROBE_KWARGS, NEGATED_KWARGS)
@@ -227,44 +230,45 @@ def test_the_answer_goes_on_from_the_verdict_probe_over_the_findings(tmp_path):
         assert llm.kwargs[2]["grammar"] is None and llm.kwargs[2]["yes_threshold"] is None
         assert not llm.kwargs[2]["restart"]  # it goes on from the probe's evaluated prompt
     # no markers was asked for: the check adds them, and "no-citations" is no warning here
-    turn.raw, turn.used_llm, turn.support = "".join(deltas).replace(
-        "IL-1β fell in the dorsal horn.", "10 Hz rTMS lowered IL-1β and TNF-α in the spinal dorsal horn."), True, \
-        [p.chunk.text for p in turn.passages]
+    turn = turn.taking(probe).but(raw="".join(deltas).replace(
+        "IL-1β fell in the dorsal horn.", "10 Hz rTMS lowered IL-1β and TNF-α in the spinal dorsal horn."),
+        used_llm=True, support=[p.chunk.text for p in turn.passages])
     assert turn.unmarked
-    stages.verify(turn, LexicalJudge(), s())
+    turn = stages.verified(turn, LexicalJudge(), s())
     assert turn.result.citations and "no-citations" not in turn.result.flags, turn.result.flags
-    turn.unmarked = False
-    stages.verify(turn, LexicalJudge(), s())
+    turn = turn.but(unmarked=False)
+    turn = stages.verified(turn, LexicalJudge(), s())
     assert "no-citations" in turn.result.flags
     # the probe cannot decide (no log-odds): the answer is written from the evidence, as without the probe
     undecided = VerdictLLM(1.0, "It lowered IL-1β in the dorsal horn [1].")
     turn = probed_turn(q)
     undecided.logodds = None
     composer = LLMComposer(undecided, s(verdict_probe=True, verdict_model=model))
-    assert "".join(composer.compose(turn)) == "It lowered IL-1β in the dorsal horn [1]."
-    assert len(undecided.calls) == 2 and turn.probed is None  # the plain asking failed; one answer, no retry
+    deltas, probe = drain(composer.compose(turn))
+    assert "".join(deltas) == "It lowered IL-1β in the dorsal horn [1]."
+    assert len(undecided.calls) == 2 and probe.probed is None  # the plain asking failed; one answer, no retry
     # a paper without findings text: nothing to write from
     turn = probed_turn(q)
-    turn.findings = ""
+    turn = turn.but(findings="")
     assert not composer.from_findings(turn)
 
 
 def test_the_findings_passages_join_the_shown_ones_once():
     q = "Does rTMS lower IL-1β in the spinal cord?"
     turn = probed_turn(q)
-    turn.support = list(turn.texts)
+    turn = turn.but(support=list(turn.texts))
     extra = make_passage("luo", "Results", "IL-1β fell by half in the dorsal horn.")
-    turn.findings_from = [(turn.passages[0], turn.texts[0]), (extra, extra.chunk.text)]
-    turn.findings = f"{turn.texts[0]} {extra.chunk.text}"
+    turn = turn.but(findings_from=[(turn.passages[0], turn.texts[0]), (extra, extra.chunk.text)])
+    turn = turn.but(findings=f"{turn.texts[0]} {extra.chunk.text}")
     shown = len(turn.passages)
-    stages.join_findings(turn)
-    stages.join_findings(turn)  # twice: no duplicate
+    turn = turn.taking(stages.join_findings(turn))
+    turn = turn.taking(stages.join_findings(turn))  # twice: no duplicate
     assert len(turn.passages) == len(turn.texts) == len(turn.support) == shown + 1
     assert turn.passages[-1].chunk.chunk_id == extra.chunk.chunk_id and turn.passages[-1].rank == shown + 1
-    turn.findings = turn.texts[0][:20]  # the cut text reads only the first part: the second does not join
+    turn = turn.but(findings=turn.texts[0][:20])  # the cut text reads only the first part: the second does not join
     turn2 = probed_turn(q)
-    turn2.findings_from, turn2.findings = turn.findings_from, turn.findings
-    stages.join_findings(turn2)
+    turn2 = turn2.but(findings_from=turn.findings_from, findings=turn.findings)
+    turn2 = turn2.taking(stages.join_findings(turn2))
     assert len(turn2.passages) == shown
 
 
@@ -299,9 +303,9 @@ def test_follow_up_is_resolved_and_searched_with_the_previous_answers_papers():
                 "paper_ids": ["doi:10.0000/invented.1"]}]
     turn = Turn(question="And what happened to GFAP in the same animals?", k=4,
                 history=stages.conversation.normalise_history(history))
-    stages.resolve(turn)  # heuristic: previous key words merged in
+    turn = turn.but(query=stages.resolve(turn))  # heuristic: previous key words merged in
     assert turn.query != turn.question and "GFAP" in turn.query
-    stages.retrieve(turn, search, s(), explicit_mode=False)
+    turn = turn.but(passages=stages.retrieve(turn, search, s(), explicit_mode=False))
     assert any(p.doc.first_author == "Luo" for p in turn.passages)
     assert len(search.calls) == 3  # resolved query, question as asked, resolved query within the cited paper
 
@@ -311,11 +315,11 @@ def test_llm_resolution_is_used_when_it_keeps_the_question():
     turn = Turn(question="What happened to GFAP in them?",
                 history=[{"role": "user", "content": "Which rats got high-frequency stimulation?"},
                          {"role": "assistant", "content": "Rats with nerve injury [1]."}])
-    stages.resolve(turn, llm)
+    turn = turn.but(query=stages.resolve(turn, llm))
     assert turn.query.startswith("What happened to GFAP in the rats")
     bad = ScriptedLLM("Tell me about the weather.")
     turn2 = Turn(question=turn.question, history=turn.history)
-    stages.resolve(turn2, bad)
+    turn2 = turn2.but(query=stages.resolve(turn2, bad))
     assert "weather" not in turn2.query and "GFAP" in turn2.query
 
 
@@ -323,10 +327,10 @@ def test_llm_resolution_is_used_when_it_keeps_the_question():
 
 def test_gate_reasons():
     turn = Turn(question="Does rTMS lower IL-17?", passages=passages())
-    stages.gate(turn, s(refusal_threshold=0.0))
+    turn = turn.but(gate=stages.gate(turn, s(refusal_threshold=0.0)))
     assert turn.gate == "question-term-missing"
     empty = Turn(question="x?")
-    stages.gate(empty, s())
+    empty = empty.but(gate=stages.gate(empty, s()))
     assert empty.gate == "no-passages"
 
 
@@ -341,10 +345,11 @@ def test_a_paper_that_stands_out_overrules_the_lexical_gate_and_a_cluster_does_n
     assert stages.standout(lexically_weak(0.62, 0.41)) == pytest.approx(0.21)
     for dense_b, refused in ((0.41, None), (0.60, "below-bm25-threshold")):
         turn = Turn(question="Is insular stimulation useful?", passages=lexically_weak(0.62, dense_b))
-        stages.gate(turn, s(refusal_threshold=0.3, refusal_bm25_threshold=0.8))
+        turn = turn.but(gate=stages.gate(turn, s(refusal_threshold=0.3, refusal_bm25_threshold=0.8)))
         assert turn.gate == refused
     off = Turn(question="Is insular stimulation useful?", passages=lexically_weak(0.62, 0.41))
-    stages.gate(off, s(refusal_threshold=0.3, refusal_bm25_threshold=0.8, refusal_margin_overrule=0.0))
+    no_overrule = s(refusal_threshold=0.3, refusal_bm25_threshold=0.8, refusal_margin_overrule=0.0)
+    off = off.but(gate=stages.gate(off, no_overrule))
     assert off.gate == "below-bm25-threshold"
     one_paper = lexically_weak(0.62, 0.41)[:1]
     assert stages.standout(one_paper) == 0.0
@@ -352,23 +357,22 @@ def test_a_paper_that_stands_out_overrules_the_lexical_gate_and_a_cluster_does_n
 
 def _ready(question: str, raw: str) -> tuple[Turn, LexicalJudge]:
     turn = Turn(question=question, query=question, passages=passages())
-    stages.select(turn, s())
+    turn = turn.taking(stages.select(turn, s()))
     judge = LexicalJudge().fit(turn.support)
-    turn.raw = turn.generated = raw
-    turn.used_llm = True
-    stages.verify(turn, judge, s())
+    turn = turn.but(raw=raw, generated=raw, used_llm=True)
+    turn = stages.verified(turn, judge, s())
     return turn, judge
 
 
 def test_completion_adds_the_verified_sentence_for_a_named_thing_the_model_left_out():
     turn, judge = _ready("How did IL-1β and IL-10 change in the spinal cord after rTMS?",
                          "10 Hz rTMS lowered IL-1β in the spinal dorsal horn [1].")
-    stages.complete(turn, judge, s())
+    turn = turn.taking(stages.complete(turn, judge, s()))
     assert "evidence-added" in turn.flags and "IL-10" in turn.result.text
     assert all(x.supported for x in turn.result.sentences)
     off, judge2 = _ready("How did IL-1β and IL-10 change in the spinal cord after rTMS?",
                          "10 Hz rTMS lowered IL-1β in the spinal dorsal horn [1].")
-    stages.complete(off, judge2, s(complete_answers=False))
+    off = off.taking(stages.complete(off, judge2, s(complete_answers=False)))
     assert "IL-10" not in off.result.text
 
 
@@ -376,7 +380,7 @@ def test_verdict_and_highlights_are_assembled():
     turn, judge = _ready("Does rTMS lower IL-1β in the spinal dorsal horn?",
                          "Yes. 10 Hz rTMS lowered IL-1β and TNF-α in the spinal dorsal horn [1].")
     assert turn.yes_no and turn.said == "yes"
-    stages.decide_verdict(turn)
+    turn = turn.taking(stages.decide_verdict(turn))
     assert turn.verdict == "yes"
     ans = stages.assemble(turn, dict(question=turn.question, query=turn.query, passages=turn.passages), judge)
     assert ans.verdict == "yes" and ans.answer.startswith("Yes. ")
@@ -388,13 +392,13 @@ def test_verdict_and_highlights_are_assembled():
 
 def test_unverifiable_yes_gives_insufficient():
     turn, judge = _ready("Does rTMS cure diabetes?", "Yes. rTMS cured diabetes in every patient [1].")
-    stages.decide_verdict(turn)
+    turn = turn.taking(stages.decide_verdict(turn))
     assert turn.verdict == "insufficient"
 
 
 def test_extractive_composer_gives_a_verdict_word_for_yes_no_questions():
     turn = Turn(question="Did IL-10 rise after rTMS?", query="Did IL-10 rise after rTMS?", passages=passages())
-    stages.select(turn, s())
+    turn = turn.taking(stages.select(turn, s()))
     out = "".join(ExtractiveComposer(s()).compose(turn))
     assert out.startswith(("Yes. ", "No. ")) and "[" in out
 
@@ -410,20 +414,20 @@ def test_completion_adds_the_cited_papers_sentence_for_a_dropped_part_of_the_que
     turn, judge = _ready("When did mechanical withdrawal thresholds recover?",
                          "Mechanical withdrawal thresholds recovered within two weeks of daily sessions [1].")
     before = turn.result.text
-    stages.complete(turn, judge, s())
+    turn = turn.taking(stages.complete(turn, judge, s()))
     assert turn.result.text == before  # nothing asked is missing from a sentence of the cited paper
     turn2, judge2 = _ready("Which cytokine did 10 Hz rTMS raise, and what did it lower in the dorsal horn?",
                            "The same protocol raised the anti-inflammatory cytokine IL-10 [1].")
-    stages.complete(turn2, judge2, s())
+    turn2 = turn2.taking(stages.complete(turn2, judge2, s()))
     assert "evidence-added" in turn2.flags and "IL-1β" in turn2.result.text
 
 
 def test_the_models_verdict_survives_a_fallback_to_verified_sentences():
     turn, judge = _ready("Did IL-10 rise after the 10 Hz protocol?", "No. Something unrelated about kidneys [1].")
     assert turn.said == "no" and turn.result.supported_count == 0
-    list(stages.fallback(turn, ExtractiveComposer(s()), judge, s()))
+    turn = drain(stages.fallback(turn, ExtractiveComposer(s()), judge, s()))[1]
     assert "extractive-fallback" in turn.flags and turn.result.supported_count > 0
-    stages.decide_verdict(turn)
+    turn = turn.taking(stages.decide_verdict(turn))
     assert turn.verdict == "no"  # kept from the model, now backed by verified evidence
 
 
@@ -463,8 +467,8 @@ def test_citations_that_do_not_back_a_supported_sentence_are_pruned():
 
 def test_an_answer_with_no_verified_sentence_is_a_refusal():
     turn, judge = _ready("Does rTMS cure diabetes?", "Yes. rTMS cured diabetes in every patient [1].")
-    turn.used_llm = False  # no fallback in this test: the answer as checked
-    stages.decide_verdict(turn)
+    turn = turn.but(used_llm=False)  # no fallback in this test: the answer as checked
+    turn = turn.taking(stages.decide_verdict(turn))
     ans = stages.assemble(turn, dict(question=turn.question, query=turn.query, passages=turn.passages), judge)
     assert not ans.answerable and "nothing-verifiable" in ans.flags and ans.verdict == "insufficient"
 
@@ -500,7 +504,7 @@ def test_question_parts():
 def test_completion_answers_the_second_part_of_a_two_part_question():
     turn, judge = _ready("How did pain scores change after spinal cord injury, and how many sessions of rTMS "
                          "were given?", "Pain scores after spinal cord injury fell compared with sham [3].")
-    stages.complete(turn, judge, s())
+    turn = turn.taking(stages.complete(turn, judge, s()))
     assert "evidence-added" in turn.flags and "twenty sessions" in turn.result.text
 
 
@@ -516,12 +520,12 @@ def test_restated_questions_and_repeated_sentences_are_dropped():
 def test_completion_uses_the_users_own_second_part_when_the_rewrite_lost_it():
     q = "How did pain scores change after it, and how many sessions were given?"
     turn = Turn(question=q, query="How did pain scores change after spinal cord injury?", passages=passages())
-    stages.select(turn, s())
+    turn = turn.taking(stages.select(turn, s()))
     judge = LexicalJudge().fit(turn.support)
-    turn.raw = turn.generated = "Pain scores after spinal cord injury fell compared with sham [3]."
-    turn.used_llm = True
-    stages.verify(turn, judge, s())
-    stages.complete(turn, judge, s())
+    raw = "Pain scores after spinal cord injury fell compared with sham [3]."
+    turn = turn.but(raw=raw, generated=raw, used_llm=True)
+    turn = stages.verified(turn, judge, s())
+    turn = turn.taking(stages.complete(turn, judge, s()))
     assert "twenty sessions" in turn.result.text
 
 
@@ -537,13 +541,13 @@ def test_the_verdict_reads_the_whole_best_paper_when_the_index_can_give_it():
         asked.append(paper_id)
         return whole
 
-    stages.findings(turn, s(), paper_passages)
+    turn = turn.taking(stages.findings(turn, s(), paper_passages))
     assert asked == [retrieved[0].chunk.paper_id]
     assert turn.findings.startswith("Iba-1 fell after stimulation.") and "Unrelated" not in turn.findings
-    stages.findings(turn, s(), None)  # no whole-paper access: the retrieved passages of that paper
+    turn = turn.taking(stages.findings(turn, s(), None))  # no whole-paper access: the retrieved passages of that paper
     assert turn.findings == "Glia matter in pain. Their role after rTMS is unclear."
     wh = Turn(question="Which marker fell?", query="Which marker fell?", passages=retrieved, yes_no=False)
-    stages.findings(wh, s(), paper_passages)
+    wh = wh.taking(stages.findings(wh, s(), paper_passages))
     assert wh.findings == "" and len(asked) == 1  # only yes/no questions need findings
 
 
@@ -554,10 +558,10 @@ def test_the_verdict_reads_a_review_without_results_from_its_retrieved_passages(
               make_passage("bai", "Clinical protocols", "Most trials used 10 Hz over the motor cortex.")]
     q = "Does rTMS lower TNF-α in the dorsal root ganglia?"
     turn = Turn(question=q, query=q, passages=[review[1], make_passage("luo", "Results", "Iba-1 fell.")], yes_no=True)
-    stages.findings(turn, s(), lambda paper_id: review)
+    turn = turn.taking(stages.findings(turn, s(), lambda paper_id: review))
     assert turn.findings == "In the ganglia rTMS lowered nNOS; no cytokine was measured."
     with_results = [*review, make_passage("bai", "Results", "TNF-α fell in the ganglia.")]
-    stages.findings(turn, s(), lambda paper_id: with_results)
+    turn = turn.taking(stages.findings(turn, s(), lambda paper_id: with_results))
     assert turn.findings == "TNF-α fell in the ganglia."  # a paper with results gives them, retrieved or not
 
 
@@ -567,16 +571,17 @@ def test_the_answer_names_what_its_verdict_was_read_from():
                make_passage("luo", "Results", "GFAP fell as well, by a fifth, in the same rats.")]
     q = "Does rTMS lower Iba-1?"
     turn = Turn(question=q, query=q, passages=results, yes_no=True)
-    stages.findings(turn, s(verdict_findings_chars=2000), lambda paper_id: results)
-    turn.probed = turn.verdict = "yes"
+    turn = turn.taking(stages.findings(turn, s(verdict_findings_chars=2000), lambda paper_id: results))
+    turn = turn.but(probed="yes", verdict="yes")
     basis = stages.verdict_basis(turn)
     assert basis is not None and basis.label == results[0].doc.short_label() and basis.sections == ["Results"]
     assert basis.chunk_ids == [p.chunk.chunk_id for p in results] and basis.text == turn.findings
-    stages.findings(turn, s(verdict_findings_chars=200), lambda paper_id: results)  # cut inside the first passage
+    # cut inside the first passage
+    turn = turn.taking(stages.findings(turn, s(verdict_findings_chars=200), lambda paper_id: results))
     assert stages.verdict_basis(turn).chunk_ids == [results[0].chunk.chunk_id]
-    turn.verdict = "mixed"  # the cited studies disagreed: the verdict is not the probe's
+    turn = turn.but(verdict="mixed")  # the cited studies disagreed: the verdict is not the probe's
     assert stages.verdict_basis(turn) is None
-    turn.verdict, turn.probed = "yes", None  # no probe (another backend): nothing to show
+    turn = turn.but(verdict="yes", probed=None)  # no probe (another backend): nothing to show
     assert stages.verdict_basis(turn) is None
 
 
@@ -620,7 +625,8 @@ def test_an_answer_that_only_restates_the_question_is_asked_for_once_more():
     turn, judge = _ready(question, "Rats got 10 Hz rTMS in the spinal cord study [1].")
     assert "restated-question-dropped" in turn.result.flags and turn.result.supported_count == 0
     llm = ScriptedLLM("10 Hz rTMS lowered IL-1β and TNF-α in the spinal dorsal horn [1].")
-    streamed = "".join(stages.ask_again(turn, LLMComposer(llm, s()), judge, s()))
+    deltas, turn = drain(stages.ask_again(turn, LLMComposer(llm, s()), judge, s()))
+    streamed = "".join(deltas)
     assert "asked again" in streamed and "asked-again" in turn.flags
     assert turn.result.supported_count == 1 and "IL-1β" in turn.result.text
     sent = llm.calls[0]
@@ -642,16 +648,17 @@ def test_a_verdict_read_from_the_findings_comes_with_them_when_nothing_else_veri
                                              "fall after stimulation in the injured rats compared with sham.")
     turn, judge = _ready(question, "Yes. The evidence found that kidney function improves in adults [1].")
     assert turn.yes_no and turn.result.supported_count == 0
-    turn.probed = "no"
-    turn.findings_from = [(results, results.chunk.text)]
+    turn = turn.but(probed="no")
+    turn = turn.but(findings_from=[(results, results.chunk.text)])
     shown = len(turn.passages)
     base = dict(question=turn.question, query=turn.query, passages=list(turn.passages))  # built before, as the engine
-    streamed = "".join(stages.findings_answer(turn, judge, s()))
+    deltas, turn = drain(stages.findings_answer(turn, judge, s()))
+    streamed = "".join(deltas)
     assert "findings it was read from" in streamed and "verdict-from-findings" in turn.flags
     assert len(turn.passages) == shown + 1 and turn.passages[-1].chunk.chunk_id == results.chunk.chunk_id
     assert turn.result.supported_count >= 1 and f"[{shown + 1}]" in turn.result.text
     assert "IL-1β did not fall" in turn.result.text
-    stages.decide_verdict(turn)
+    turn = turn.taking(stages.decide_verdict(turn))
     assert turn.verdict == "no" and turn.said == "no"
     ans = stages.assemble(turn, base, judge)
     assert len(ans.passages) == shown + 1 and all(c.n <= len(ans.passages) for c in ans.citations)
@@ -665,11 +672,11 @@ def test_no_findings_answer_for_a_refusal_a_verified_answer_or_without_a_probed_
                         ("10 Hz rTMS lowered IL-1β and TNF-α in the spinal dorsal horn [1].", "yes"),
                         ("The evidence found that kidney function improves in adults [1].", None)):
         turn, judge = _ready(question, raw)
-        turn.probed, turn.findings_from = probed, [(results, results.chunk.text)]
+        turn = turn.but(probed=probed, findings_from=[(results, results.chunk.text)])
         assert list(stages.findings_answer(turn, judge, s())) == []
         assert "verdict-from-findings" not in turn.flags
     turn, judge = _ready(question, "The evidence found that kidney function improves in adults [1].")
-    turn.probed, turn.findings_from = "no", [(results, results.chunk.text)]
+    turn = turn.but(probed="no", findings_from=[(results, results.chunk.text)])
     assert list(stages.findings_answer(turn, judge, s(findings_answer=False))) == []
 
 
@@ -685,12 +692,12 @@ def test_an_answer_to_a_settings_question_that_states_no_value_gets_the_cited_pa
     question = "What protocol did the spinal inflammation study use in rats with chronic constriction injury?"
     turn, judge = _ready(question, "The spinal inflammation study treated rats with chronic constriction injury [1].")
     assert turn.result.supported_count == 1
-    stages.complete(turn, judge, s())
+    turn = turn.taking(stages.complete(turn, judge, s()))
     assert "evidence-added" in turn.flags and "10 Hz" in turn.result.text
     stated, judge2 = _ready(question, "In rats with chronic constriction injury the spinal inflammation study used "
                                       "10 Hz rTMS over the motor cortex [1].")
     assert stated.result.supported_count == 1
-    stages.complete(stated, judge2, s())
+    stated = stated.taking(stages.complete(stated, judge2, s()))
     assert "evidence-added" not in stated.flags  # the answer gives a value already
 
 
@@ -708,11 +715,11 @@ def test_no_fallback_for_a_question_whose_wording_the_corpus_lacks():
     assert not stages.outside_corpus("How did pain scores change after rTMS in spinal cord injury?", vocab, 0.25)
     turn, judge = _ready(foreign, "Take 300 mg of gabapentin a day [3].")
     assert turn.result.supported_count == 0
-    list(stages.fallback(turn, ExtractiveComposer(s()), judge, s(), lambda: vocab))
+    turn = drain(stages.fallback(turn, ExtractiveComposer(s()), judge, s(), lambda: vocab))[1]
     assert "unknown-question-terms" in turn.flags and "extractive-fallback" not in turn.flags
     # the same unverifiable answer to a question in the corpus's words does fall back
     near, judge2 = _ready("How did pain scores change after rTMS in spinal cord injury?", "Pain rose a lot [3].")
-    list(stages.fallback(near, ExtractiveComposer(s()), judge2, s(), lambda: vocab))
+    near = drain(stages.fallback(near, ExtractiveComposer(s()), judge2, s(), lambda: vocab))[1]
     assert "extractive-fallback" in near.flags and "unknown-question-terms" not in near.flags
 
 
@@ -743,8 +750,7 @@ def test_the_verdict_model_is_refitted_from_stored_probes_without_the_llm(tmp_pa
 def _retrieved(search: FakeSearch, q: str, k: int, settings: Settings | None = None, **turn) -> Turn:
     """A turn for ``q`` with its ``k`` passages retrieved (``turn``: more Turn fields, e.g. a gate)."""
     t = Turn(question=q, query=q, k=k, **turn)
-    stages.retrieve(t, search, settings or s(), explicit_mode=False)
-    return t
+    return t.but(passages=stages.retrieve(t, search, settings or s(), explicit_mode=False))
 
 
 def test_the_retrieved_papers_results_join_their_methods_passage():
@@ -757,14 +763,14 @@ def test_the_retrieved_papers_results_join_their_methods_passage():
     q = "Which drug class had the lowest number needed to treat in the analysis?"
     turn = _retrieved(search, q, 1)
     assert [p.chunk.section for p in turn.passages] == ["Methods"]
-    stages.expand(turn, search, s(sibling_passages=2), explicit_mode=False)
+    turn = turn.but(passages=stages.expand(turn, search, s(sibling_passages=2), explicit_mode=False))
     assert [p.chunk.section for p in turn.passages] == ["Methods", "Results"]  # the same paper only
     assert [p.rank for p in turn.passages] == [1, 2] and search.calls[-1][1] == 3
     off = _retrieved(search, q, 1)
-    stages.expand(off, search, s(sibling_passages=0), explicit_mode=False)
+    off = off.but(passages=stages.expand(off, search, s(sibling_passages=0), explicit_mode=False))
     assert len(off.passages) == 1
     refused = _retrieved(search, q, 1, gate=stages.AnswerFlag.BELOW_THRESHOLD)
-    stages.expand(refused, search, s(), explicit_mode=False)
+    refused = refused.but(passages=stages.expand(refused, search, s(), explicit_mode=False))
     assert len(refused.passages) == 1  # nothing added to a refused question
 
 
@@ -779,11 +785,11 @@ def test_a_named_molecule_no_retrieved_passage_mentions_is_searched_for_by_name(
     turn = _retrieved(search, q, 2)
     assert [p.rank for p in turn.passages] == [1, 2]
     assert "NF-κB" in turn.passages[-1].chunk.text and search.modes[-1] == "bm25"
-    stages.gate(turn, s())
+    turn = turn.but(gate=stages.gate(turn, s()))
     assert turn.gate is None
     plain = _retrieved(search, q, 2, s(rescue_named_terms=False))
     assert all("NF-κB" not in p.chunk.text for p in plain.passages)
-    stages.gate(plain, s(rescue_named_terms=False))
+    plain = plain.but(gate=stages.gate(plain, s(rescue_named_terms=False)))
     assert plain.gate == stages.AnswerFlag.QUESTION_TERM_MISSING
     absent = _retrieved(search, q.replace("NF-κB", "IL-17"), 2)  # a name the corpus never mentions
     assert all("NF-κB" not in p.chunk.text for p in absent.passages)
@@ -801,10 +807,10 @@ def test_a_question_about_one_study_takes_that_studys_other_passages():
     q = "What stimulation protocol of rTMS over the motor cortex did Chen et al. 2019 use?"
     turn = _retrieved(search, q, 2)
     assert {p.chunk.paper_id for p in turn.passages} == {"pmid:99999999", "doi:10.0000/invented.1"}
-    stages.expand(turn, search, s(sibling_passages=1), explicit_mode=False)
+    turn = turn.but(passages=stages.expand(turn, search, s(sibling_passages=1), explicit_mode=False))
     assert turn.passages[-1].chunk.text.startswith("Ten sessions at 10 Hz")  # Chen's, not Luo's better match
     unnamed = _retrieved(search, q.replace("Chen et al. 2019", "the trial"), 2)
-    stages.expand(unnamed, search, s(sibling_passages=1), explicit_mode=False)
+    unnamed = unnamed.but(passages=stages.expand(unnamed, search, s(sibling_passages=1), explicit_mode=False))
     assert not unnamed.passages[-1].chunk.text.startswith("Ten sessions")
 
 
@@ -830,10 +836,10 @@ def test_completion_names_what_the_question_asks_for_when_the_answer_only_restat
     q = "Which astrocyte marker showed a smaller decrease?"
     turn, judge = _ready(q, "In the rodent study the astrocyte marker showed a smaller decrease [2].")
     assert turn.result.sentences[0].supported
-    stages.complete(turn, judge, s())
+    turn = turn.taking(stages.complete(turn, judge, s()))
     assert "evidence-added" in turn.flags and "GFAP" in turn.result.text
     named, judge2 = _ready(q, "GFAP, the astrocyte marker, showed a smaller decrease in the rodent study [2].")
-    stages.complete(named, judge2, s())
+    named = named.taking(stages.complete(named, judge2, s()))
     assert "evidence-added" not in named.flags  # the answer names it
 
 
@@ -845,12 +851,12 @@ def test_completion_answers_which_cells_with_a_cell_type_from_a_sentence_on_the_
           make_passage("luo", "Results", "Stimulation at 20 Hz lowered GFAP in the dorsal horn of the rats.", rank=2)]
     q = "Which marker did stimulation lower in the dorsal horn after nerve injury, and in which cells?"
     turn = Turn(question=q, query=q, passages=ps)
-    stages.select(turn, s())
+    turn = turn.taking(stages.select(turn, s()))
     assert any(e.n == 1 for e in turn.evidence)
     judge = LexicalJudge().fit(turn.support)
-    turn.raw = turn.generated = "Stimulation at 20 Hz lowered GFAP in the dorsal horn of the rats [2]."
-    turn.used_llm = True
-    stages.verify(turn, judge, s())
-    stages.complete(turn, judge, s())
+    raw = "Stimulation at 20 Hz lowered GFAP in the dorsal horn of the rats [2]."
+    turn = turn.but(raw=raw, generated=raw, used_llm=True)
+    turn = stages.verified(turn, judge, s())
+    turn = turn.taking(stages.complete(turn, judge, s()))
     assert "evidence-added" in turn.flags and "astrocyte activation" in turn.result.text
     assert all(x.supported for x in turn.result.sentences)
