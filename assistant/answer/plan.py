@@ -112,7 +112,7 @@ def within(value: str, asked: set[str]) -> bool:
 
 def named_values(values: Iterable[str], asked: set[str]) -> tuple[str, ...]:
     """The values the question names, longer ones first, without a value inside a longer one named too."""
-    hit = sorted({v for v in values if within(v, asked)}, key=lambda v: -len(term_set(v)))
+    hit = sorted({v for v in values if within(v, asked)}, key=lambda v: (-len(term_set(v)), v))  # ties: by name
     kept: list[str] = []
     for v in hit:
         if not any(term_set(v) < term_set(k) for k in kept):
