@@ -24,6 +24,8 @@ from assistant.answer.terms import (
     PROTOCOL_CUES,
     SPECIES_CUES,
     STUDY_NOUNS,
+    TARGET_PHRASE,
+    TISSUE_ADJECTIVES,
     TISSUE_PARTS,
     TISSUES,
     term_set,
@@ -279,6 +281,16 @@ def measured_tissues(tissues: tuple[str, ...], records: Mapping[str, StudyRecord
                  or not any(term_set(t) <= term_set(v) for v in targets))
 
 
+def tissues_named(question: str, records: Mapping[str, StudyRecord]) -> tuple[str, ...]:
+    """The tissues a question asks about: named, or by their adjective ("spinal IL-1β"), but not where it says the
+    stimulation went ("after motor cortex stimulation")."""
+    measured = TARGET_PHRASE.sub(" ", question)
+    asked = term_set(measured)
+    by_adjective = [TISSUE_ADJECTIVES[w] for w in words(measured) if w in TISSUE_ADJECTIVES]
+    named = named_values([*(f.tissue for r in records.values() for f in r.findings if f.tissue), *TISSUES], asked)
+    return measured_tissues(tuple(dict.fromkeys([*named, *(t for t in by_adjective if t not in named)])), records)
+
+
 def make_plan(question: str, focus: Focus | None = None, records: Mapping[str, StudyRecord] | None = None,
               points_back: bool = False) -> Plan:
     """The plan of ``question`` given the conversation's ``focus`` and the study ``records`` (paper → record).
@@ -287,8 +299,7 @@ def make_plan(question: str, focus: Focus | None = None, records: Mapping[str, S
     asked = term_set(question)
     own = named_values((f.marker for r in records.values() for f in r.findings), asked)
     markers = own or (focus.markers if points_back else ())
-    tissues = measured_tissues(named_values([*(f.tissue for r in records.values() for f in r.findings if f.tissue),
-                                             *TISSUES], asked), records)
+    tissues = tissues_named(question, records)
     fields = fields_asked(question, asked, markers)
     direction: Direction | None = "down" if "reduc" in asked else "up" if "increas" in asked else None
     conditions = named_values((c.value for r in records.values() for c in r.condition), asked)

@@ -195,6 +195,17 @@ TISSUES = ("spinal cord", "dorsal horn", "dorsal root ganglia", "dorsal root gan
 """Compartments a question may name though no record measured anything there (not the motor cortex: the usual
 stimulation target, "stimulated the motor cortex at 20 Hz" names where, not what was measured)."""
 
+TARGET_PHRASE = re.compile(
+    r"\b(?:(?:left|right|primary|motor|dorsolateral|prefrontal|insular|cortical|premotor|cingulate)\s+)*"
+    r"(?:cortex|cortical|insula|M1|DLPFC|area)\s+(?:stimulation|rTMS|TMS)\b"
+    r"|\b(?:stimulation|rTMS|TMS)\s+(?:over|of|to|at|on)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?"
+    r"(?:cortex|insula|M1|DLPFC|area)\b", re.IGNORECASE)
+"""Where a question says the stimulation went ("motor cortex stimulation", "rTMS over the left DLPFC"): the
+target, not a tissue something was measured in."""
+TISSUE_ADJECTIVES = {"spinal": "spinal cord", "cortical": "cortex", "insular": "insula", "hippocampal": "hippocampus",
+                     "thalamic": "thalamus", "serum": "serum", "plasma": "plasma"}
+"""A tissue named by its adjective ("spinal IL-1β", "cortical TNF-α")."""
+
 _BRAIN = ("cortex", "prefrontal cortex", "motor cortex", "insula", "insular cortex", "hippocampus", "thalamus",
           "anterior cingulate cortex", "amygdala", "striatum")
 TISSUE_PARTS: dict[str, tuple[str, ...]] = {

@@ -34,12 +34,25 @@ def assistant(tmp_path_factory):
     return Assistant.load(s)
 
 
+SLEEP = "Were sleep problems linked to opioid use in people attending chronic pain clinics?"
+"""A yes/no question no study record types (no marker): the model's verdict probe decides it."""
+
+
+def test_yes_no_question_on_a_recorded_finding_is_decided_by_the_records(assistant):
+    """A marker the records hold, in the tissue asked ("spinal"; the motor cortex is where the stimulation went):
+    the verdict aggregates the matching studies' findings, cited to the finding's sentence."""
+    ans = assistant.ask("Did spinal IL-1β fall after motor cortex stimulation in the nerve-injured rats?")
+    assert ans.verdict == "yes" and "from-records" in ans.flags, (ans.answer, ans.flags)
+    assert ans.plan is not None and tuple(ans.plan["tissues"]) == ("spinal cord",)
+    assert any(c.passage.doc.doi == "10.9999/alpha.2020" and c.supported for c in ans.citations)
+
+
 @pytest.mark.parametrize("mode", ["findings", "evidence"])
 def test_yes_no_question_gets_a_checked_verdict_and_well_formed_markers(assistant, mode):
     """``findings``: the verdict first, then the model says which result decides it (no markers of its own; the
     check cites the findings' passages). ``evidence``: the grammar-constrained answer, the verdict after it."""
     use = Assistant.load(assistant.settings.model_copy(update={"yes_no_answer": mode}))
-    items = list(use.stream("Did spinal IL-1β fall after motor cortex stimulation in the nerve-injured rats?"))
+    items = list(use.stream(SLEEP))
     assert isinstance(items[0], Evidence) and items[0].yes_no and items[0].sentences
     ans = items[-1]
     assert ans.answerable and ans.verdict == "yes", (ans.raw_answer, ans.flags)
@@ -48,7 +61,7 @@ def test_yes_no_question_gets_a_checked_verdict_and_well_formed_markers(assistan
         assert WELL_FORMED.fullmatch(ans.answer), ans.answer
     else:
         assert WELL_FORMED.fullmatch(ans.raw_answer), ans.raw_answer
-    assert any(c.passage.doc.doi == "10.9999/alpha.2020" and c.supported for c in ans.citations)
+    assert any(c.passage.doc.doi == "10.9999/delta.2018" and c.supported for c in ans.citations)
     assert ans.answer.startswith("Yes. ")
     basis = ans.verdict_basis  # the verdict probe read the best paper's results: the answer says which
     assert basis is not None and basis.text and basis.paper_id == ans.passages[0].chunk.paper_id, ans.flags

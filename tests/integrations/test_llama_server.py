@@ -30,7 +30,7 @@ KEY = "lab-secret"
 ALIAS = "smollm2-135m"
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "pubmedqa"
 QUESTION = "Which interleukin fell in the spinal cord after cortical stimulation in rats?"
-YES_NO = "Did spinal IL-1β levels fall after motor cortex stimulation in nerve-injured rats?"
+YES_NO = "Were sleep problems linked to opioid use in people attending chronic pain clinics?"  # no record types it
 
 
 def _free_port() -> int:
