@@ -104,7 +104,6 @@ class HybridRetriever:
         self.names = cited_names(docs.values())
         self.hidden = self._hidden_rows() if settings.prefer_full_text else np.zeros(len(chunks), dtype=bool)
         self._sentence_rows: dict[int, list[int]] | None = None
-        self._chunk_row: dict[str, int] = {}
         self._last_query: tuple[str, np.ndarray | None] = ("", None)
         self._summaries: dict[str, StudySummary] | None = None
 
@@ -117,8 +116,8 @@ class HybridRetriever:
             self._sentence_rows = {}
             for i, row in enumerate(sents[:, 0].tolist()):
                 self._sentence_rows.setdefault(row, []).append(i)
-            self._chunk_row = {c.chunk_id: i for i, c in enumerate(self.store.chunks)}
-        rows = [i for cid in chunk_ids for i in self._sentence_rows.get(self._chunk_row.get(cid, -1), [])]
+        held = [r for r in map(self.store.row_of, chunk_ids) if r is not None]
+        rows = [i for r in held for i in self._sentence_rows.get(r, [])]
         if not rows:
             return {}
         qvec = self._query_vector(query)

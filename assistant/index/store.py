@@ -313,6 +313,7 @@ class IndexStore:
         self.path = path
         self.docs = {d.doc_id: d for d in data.documents}
         self._studies: dict[str, StudyRecord] | None = None
+        self._rows: dict[str, int] | None = None
 
     @classmethod
     def open(cls, settings: Settings, *, allow_empty: bool = False) -> IndexStore:
@@ -360,6 +361,12 @@ class IndexStore:
     @property
     def manifest(self) -> IndexManifest:
         return self.data.manifest
+
+    def row_of(self, chunk_id: str) -> int | None:
+        """The row of a chunk (in ``chunks``, ``vectors`` and the sentence table) by its id; None when not held."""
+        if self._rows is None:
+            self._rows = {c.chunk_id: i for i, c in enumerate(self.data.chunks)}
+        return self._rows.get(chunk_id)
 
     @property
     def studies(self) -> dict[str, StudyRecord]:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from assistant.errors import ConfigError
-from assistant.studies.contracts import SECONDARY_KINDS, Fact, Size, StudyRecord
+from assistant.studies.contracts import Claim, Fact, Finding, Size, StudyRecord
 
 COLUMNS: tuple[str, ...] = (
     "paper_id", "label", "title", "kind", "badge", "species", "strain", "sex", "condition", "n", "sizes", "control",
@@ -66,17 +66,17 @@ def _haystack(rec: StudyRecord) -> str:
     return " ".join(values).casefold()
 
 
-def _value(v: Any) -> str:
+def _value(v: Fact | Size | Finding | Claim) -> str:
     if isinstance(v, Size):
         return f"{v.n} {v.role}"
     if isinstance(v, Fact):
         return v.value
-    if hasattr(v, "marker"):
+    if isinstance(v, Finding):
         return finding_text(v)
-    return str(getattr(v, "text", ""))
+    return v.text
 
 
-def finding_text(f: Any) -> str:
+def finding_text(f: Finding) -> str:
     """'TNF-α ↓ spinal cord' for a finding."""
     arrow = {"up": "↑", "down": "↓", "unchanged": "="}[f.direction]
     return f"{f.marker} {arrow}" + (f" {f.tissue}" if f.tissue else "")
@@ -133,7 +133,3 @@ def to_csv(records: Iterable[StudyRecord]) -> str:
     for r in records:
         writer.writerow(study_row(r))
     return buf.getvalue()
-
-
-def is_secondary(kind: str | None) -> bool:
-    return kind in SECONDARY_KINDS

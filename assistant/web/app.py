@@ -284,11 +284,9 @@ class WebApp:
         except Exception as exc:
             log.exception("studies table failed")
             return render.error_html(f"Studies table unavailable: {exc}")
-        text_of = {c.chunk_id: c.text for c in store.chunks}
-
         def sentence(chunk_id: str, start: int, end: int) -> str | None:
-            text = text_of.get(chunk_id)
-            return None if text is None else text[start:end]
+            row = store.row_of(chunk_id)
+            return None if row is None else store.chunks[row].text[start:end]
 
         return render.studies_table_html(records, sentence)
 

@@ -11,7 +11,7 @@ import pytest
 from assistant.corpus.contracts import DocumentMeta
 from assistant.errors import ConfigError
 from assistant.index.contracts import Chunk, IndexCounts, IndexManifest
-from assistant.index.store import IndexData, load_version, write_version
+from assistant.index.store import IndexData, IndexStore, build_faiss, load_version, write_version
 from assistant.studies.contracts import Fact, Finding, Size, Source, StudyRecord
 from assistant.studies.table import filter_studies, row_sources, study_row, to_csv
 
@@ -61,6 +61,9 @@ def test_records_round_trip_through_a_version_folder(tmp_path: Path) -> None:
     loaded = load_version(path)
     assert loaded.records == {doc.doc_id: rec}
     assert loaded.records[doc.doc_id].findings[0].direction == "down"
+    store = IndexStore(loaded, build_faiss(loaded.vectors, "flat"), path)
+    assert store.row_of(chunk.chunk_id) == 0 and store.row_of("no-such-chunk") is None
+    assert store.studies["doi:10.1/x"].label == "Hu et al. 2022"
 
 
 def test_badges_and_rows() -> None:
