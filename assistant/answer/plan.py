@@ -22,16 +22,15 @@ from assistant.answer.terms import (
     COMPARE_CUES,
     FIELD_CUES,
     PROTOCOL_CUES,
-    SPECIES_CUES,
     STUDY_NOUNS,
     TARGET_PHRASE,
-    TISSUE_ADJECTIVES,
-    TISSUE_PARTS,
-    TISSUES,
+    WH_WORDS,
     term_set,
 )
 from assistant.answer.verdict import is_yes_no
 from assistant.studies.contracts import StudyRecord
+from assistant.studies.extract import tissues_in
+from assistant.studies.vocab import ANIMAL_SPECIES, CELL_CULTURE, COMPARTMENT, HUMAN_WORDS
 
 Ask = Literal["effect", "design", "protocol", "which_studies", "comparison", "yes_no"]
 Scope = Literal["named", "claim", "focus", "matched", "none"]
@@ -41,7 +40,6 @@ DESIGN_FIELDS = ("kind", "design", "species", "strain", "sex", "condition", "siz
 PROTOCOL_FIELDS = tuple(f for f in FIELD_CUES if f.startswith("stimulation."))
 DESCRIPTION_STOPS = frozenset(["in", "of", "by", "with", "for", "to", "from", "and", "or", "was", "were", "is",
                                "are", "did", "does", "do"])
-WH_WORDS = frozenset(["what", "which", "who", "whom", "whose", "when", "where", "why", "how"])
 
 
 @dataclass(frozen=True)
@@ -122,8 +120,28 @@ def named_values(values: Iterable[str], asked: set[str]) -> tuple[str, ...]:
     return tuple(kept)
 
 
-def species_named(asked: set[str]) -> tuple[str, ...]:
-    return tuple(name for name, cues in SPECIES_CUES.items() if cues & asked)
+POPULATIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("human", HUMAN_WORDS), *ANIMAL_SPECIES, ("cell culture", CELL_CULTURE))
+"""The records' own population patterns (people words, animal species, cell culture), read in questions too."""
+
+
+def populations_in(text: str) -> list[tuple[str, str]]:
+    """(population, the words naming it) for each population ``text`` names: "in women?" names ``human``,
+    "in rodents?" ``animal``; "clinical" and "in vitro" name the people and the cells a record would say."""
+    out = [(name, m.group(0)) for name, pattern in POPULATIONS for m in pattern.finditer(text)]
+    return out + [("human" if w.startswith("clinic") else "cell culture", w)
+                  for w in re.findall(r"\bclinical(?:ly)?\b|\bvitro\b", text, re.I)]
+
+
+def species_named(question: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(name for name, _ in populations_in(question)))
+
+
+def has_species(record: StudyRecord, species: Iterable[str]) -> bool:
+    """Is the record's population one of ``species`` (``human`` by its kind too; ``animal``: any animal)?"""
+    asked = set(species)
+    return (any(f.value in asked for f in record.species) or "human" in asked and record.is_human
+            or "animal" in asked and record.is_animal)
 
 
 def fields_asked(question: str, asked: set[str], markers: tuple[str, ...]) -> tuple[str, ...]:
@@ -132,11 +150,11 @@ def fields_asked(question: str, asked: set[str], markers: tuple[str, ...]) -> tu
     found = [f for f, cues in FIELD_CUES.items() if cues & asked and f not in ("species", "sizes")]
     if PROTOCOL_CUES & asked:
         found += [f for f in PROTOCOL_FIELDS if f not in found]
-    species = species_named(asked)
+    species = species_named(question)
     ws = words(question)
-    counted = [term_set(" ".join(ws[i + 1:i + 2])) for i, w in enumerate(ws) if w == "many"]
+    counted = [" ".join(ws[i + 1:i + 2]) for i, w in enumerate(ws) if w == "many"]
     protocol_cues = set().union(*(FIELD_CUES[f] for f in PROTOCOL_FIELDS))
-    how_many = any(not (c & protocol_cues) or c & set().union(*SPECIES_CUES.values()) for c in counted)
+    how_many = any(not (term_set(c) & protocol_cues) or species_named(c) for c in counted)
     if how_many or FIELD_CUES["sizes"] - {"many"} & asked:
         found.append("sizes")
     named = {t for w, d in cue_words(question, "species") if not d for t in term_set(w)}
@@ -205,11 +223,11 @@ def named_studies(question: str, records: Mapping[str, StudyRecord]) -> tuple[st
 
 def in_tissues(tissue: str | None, asked: Iterable[str]) -> bool:
     """Is ``tissue`` one of the ``asked`` ones or part of one ("insula" of "brain", "prefrontal cortex" of
-    "cortex", "spinal dorsal horn" of "dorsal horn")?"""
+    "cortex", "serum" of "blood": the records' compartments)?"""
     if not tissue:
         return False
     have = term_set(tissue)
-    return any(tissue == a or term_set(a) <= have or tissue in TISSUE_PARTS.get(a, ()) for a in asked)
+    return any(tissue == a or term_set(a) <= have or COMPARTMENT.get(tissue) == a for a in asked)
 
 
 def matching_findings(record: StudyRecord, markers: Iterable[str], tissues: Iterable[str] = (),
@@ -226,8 +244,7 @@ def fits(record: StudyRecord, plan: Plan) -> bool:
         return False
     if plan.tissues and not plan.markers and not any(in_tissues(f.tissue, plan.tissues) for f in record.findings):
         return False
-    if plan.species and not any(f.value in plan.species for f in record.species) \
-            and not ("human" in plan.species and record.is_human):
+    if plan.species and not has_species(record, plan.species):
         return False
     if plan.frequencies and not any(f.value in plan.frequencies for f in record.stimulation.frequency):
         return False
@@ -282,13 +299,11 @@ def measured_tissues(tissues: tuple[str, ...], records: Mapping[str, StudyRecord
 
 
 def tissues_named(question: str, records: Mapping[str, StudyRecord]) -> tuple[str, ...]:
-    """The tissues a question asks about: named, or by their adjective ("spinal IL-1β"), but not where it says the
-    stimulation went ("after motor cortex stimulation")."""
-    measured = TARGET_PHRASE.sub(" ", question)
-    asked = term_set(measured)
-    by_adjective = [TISSUE_ADJECTIVES[w] for w in words(measured) if w in TISSUE_ADJECTIVES]
-    named = named_values([*(f.tissue for r in records.values() for f in r.findings if f.tissue), *TISSUES], asked)
-    return measured_tissues(tuple(dict.fromkeys([*named, *(t for t in by_adjective if t not in named)])), records)
+    """The tissues a question asks about, read with the records' own tissue patterns (named, or by their adjective:
+    "spinal IL-1β"), but not where it says the stimulation went ("after motor cortex stimulation")."""
+    named = sorted({t for t, _, _ in tissues_in(TARGET_PHRASE.sub(" ", question))},
+                   key=lambda t: (-len(term_set(t)), t))
+    return measured_tissues(tuple(named), records)
 
 
 def make_plan(question: str, focus: Focus | None = None, records: Mapping[str, StudyRecord] | None = None,
@@ -305,7 +320,7 @@ def make_plan(question: str, focus: Focus | None = None, records: Mapping[str, S
     conditions = named_values((c.value for r in records.values() for c in r.condition), asked)
     tissues = tuple(t for t in tissues if not any(term_set(t) <= term_set(c) for c in conditions))  # the injury
     frequencies = named_values((f.value for r in records.values() for f in r.stimulation.frequency), asked)
-    draft = Plan(question=question, fields=fields, markers=markers, tissues=tissues, species=species_named(asked),
+    draft = Plan(question=question, fields=fields, markers=markers, tissues=tissues, species=species_named(question),
                  conditions=conditions, frequencies=frequencies, direction=direction)
     n_named = len(named_studies(question, records))
     asks = asks_of(question, asked, fields, own, n_named)

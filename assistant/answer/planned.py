@@ -16,10 +16,10 @@ from assistant.answer.check import CheckResult, check_answer
 from assistant.answer.citations import add_markers, split_sentences, strip_markers
 from assistant.answer.contracts import Answer, Verdict
 from assistant.answer.judge import Judge
-from assistant.answer.plan import Plan
+from assistant.answer.plan import Plan, populations_in
 from assistant.answer.stages import PaperPassages, Retriever
 from assistant.answer.study_answer import RecordDraft, contradictions
-from assistant.answer.terms import FIELD_CUES, PROTOCOL_CUES, SPECIES_CUES, TOPIC_TERMS, term_set
+from assistant.answer.terms import FIELD_CUES, PROTOCOL_CUES, TOPIC_TERMS, term_set
 from assistant.answer.verdict import is_yes_no
 from assistant.errors import AssistantError
 from assistant.index.contracts import Passage
@@ -141,7 +141,7 @@ def answers_all(plan: Plan, found: RecordAnswer | None) -> bool:
     if found.verdict is not None:
         return True
     covered = term_set(found.text) | set().union(*FIELD_CUES.values()) | PROTOCOL_CUES | TOPIC_TERMS
-    covered |= set().union(*SPECIES_CUES.values())
+    covered |= term_set(" ".join(w for _, w in populations_in(plan.question)))
     return not term_set(plan.question) - covered
 
 

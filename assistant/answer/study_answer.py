@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from assistant.answer.contracts import Verdict
-from assistant.answer.plan import Plan, in_tissues, matching_findings
+from assistant.answer.plan import Plan, has_species, in_tissues, matching_findings
 from assistant.answer.polarity import directions
 from assistant.answer.terms import term_set
 from assistant.studies.contracts import Fact, Finding, Size, StudyRecord
@@ -159,8 +159,7 @@ def pool(plan: Plan, records: Mapping[str, StudyRecord], shown: Collection[str] 
     else:
         chosen = [r for pid, r in records.items() if shown is None or pid in shown]
     if plan.species:
-        chosen = [r for r in chosen if any(f.value in plan.species for f in r.species)
-                  or ("human" in plan.species and r.is_human)]
+        chosen = [r for r in chosen if has_species(r, plan.species)]
     return chosen
 
 
@@ -245,10 +244,8 @@ def premise(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft | Non
     studies = [records[p] for p in plan.studies]
     def has_condition(r: StudyRecord) -> bool:
         return any(term_set(c) <= term_set(v.value) for c in plan.conditions for v in r.condition)
-    def has_species(r: StudyRecord) -> bool:
-        return any(v.value in plan.species for v in r.species) or ("human" in plan.species and r.is_human)
     off_condition = bool(plan.conditions) and all(r.condition and not has_condition(r) for r in studies)
-    off_species = bool(plan.species) and all(r.species and not has_species(r) for r in studies)
+    off_species = bool(plan.species) and all(r.species and not has_species(r, plan.species) for r in studies)
     if not studies or not (off_condition or off_species):
         return None
     field = "condition" if off_condition else "species"

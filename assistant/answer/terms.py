@@ -170,14 +170,8 @@ FIELD_CUES: dict[str, frozenset[str]] = {
 PROTOCOL_CUES = _cues("protocol parameters regimen settings")
 """Words that ask for the whole stimulation protocol."""
 
-SPECIES_CUES: dict[str, frozenset[str]] = {
-    "human": _cues("human humans patients people participants volunteers subjects clinical"),
-    "rat": _cues("rat rats"),
-    "mouse": _cues("mouse mice"),
-    "cell culture": _cues("culture cultured vitro"),
-}
-"""A record's species value → the question words that name it."""
-
+WH_WORDS = frozenset(["what", "which", "who", "whom", "whose", "when", "where", "why", "how"])
+"""The words of a question that asks what, not whether (verdict.is_yes_no; plan: a second part that asks anew)."""
 COLLECT_NOUNS = frozenset(["studies", "trials", "papers", "experiments", "reports", "models"])
 """Plural nouns a "which studies …" question collects over (raw lower-case words: "study" is a stopword of
 term_set); "which 2020 trial …" asks for one study."""
@@ -189,12 +183,6 @@ COMPARATORS = frozenset(["than", "versus", "vs", "against"])
 COMPARE_CUES = _cues("compare compared comparison versus vs differ difference differed")
 """Words that ask for a comparison."""
 
-TISSUES = ("spinal cord", "dorsal horn", "dorsal root ganglia", "dorsal root ganglion", "sciatic nerve",
-           "peripheral nerve", "prefrontal cortex", "cortex", "insula", "insular cortex",
-           "hippocampus", "thalamus", "brain", "serum", "plasma", "blood", "cerebrospinal fluid")
-"""Compartments a question may name though no record measured anything there (not the motor cortex: the usual
-stimulation target, "stimulated the motor cortex at 20 Hz" names where, not what was measured)."""
-
 TARGET_PHRASE = re.compile(
     r"\b(?:(?:left|right|primary|motor|dorsolateral|prefrontal|insular|cortical|premotor|cingulate)\s+)*"
     r"(?:cortex|cortical|insula|M1|DLPFC|area)\s+(?:stimulation|rTMS|TMS)\b"
@@ -202,14 +190,3 @@ TARGET_PHRASE = re.compile(
     r"(?:cortex|insula|M1|DLPFC|area)\b", re.IGNORECASE)
 """Where a question says the stimulation went ("motor cortex stimulation", "rTMS over the left DLPFC"): the
 target, not a tissue something was measured in."""
-TISSUE_ADJECTIVES = {"spinal": "spinal cord", "cortical": "cortex", "insular": "insula", "hippocampal": "hippocampus",
-                     "thalamic": "thalamus", "serum": "serum", "plasma": "plasma"}
-"""A tissue named by its adjective ("spinal IL-1β", "cortical TNF-α")."""
-
-_BRAIN = ("cortex", "prefrontal cortex", "motor cortex", "insula", "insular cortex", "hippocampus", "thalamus",
-          "anterior cingulate cortex", "amygdala", "striatum")
-TISSUE_PARTS: dict[str, tuple[str, ...]] = {
-    "brain": _BRAIN, "cortex": ("insula",), "spinal cord": ("dorsal horn", "ventral horn"),
-    "blood": ("serum", "plasma"), "peripheral nerve": ("sciatic nerve",),
-}
-"""A compartment → the parts a study may name instead ("the brain" is asked; "the insula" was measured)."""

@@ -14,13 +14,12 @@ from pydantic import BaseModel
 
 from assistant.answer.contracts import Verdict
 from assistant.answer.polarity import directions
-from assistant.answer.terms import LEADING, named_terms
+from assistant.answer.terms import LEADING, WH_WORDS, named_terms
 from assistant.errors import ConfigError
 from assistant.index.contracts import Passage
 
 _AUX = ("is", "are", "was", "were", "do", "does", "did", "can", "could", "should", "would", "will", "has", "have",
         "had", "may", "might", "must", "shall")
-_WH = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.I)
 _FIRST_WORD = re.compile(r"^\W*(yes|no|mixed)\b[\s.,:;!-]*", re.I)
 _NEGATION = re.compile(r"\b(?:failed to|did not|does not|do not|was not|were not|is not|are not|unchanged|"
                        r"no (?:significant |clear |measurable )?(?:change|difference|effect|association|benefit)|"
@@ -36,7 +35,7 @@ def is_yes_no(question: str) -> bool:
         first = re.match(r"[A-Za-z]+", c)
         if first and first.group(0).lower() in _AUX:
             return True
-    return q.endswith("?") and not _WH.search(q) and " or " not in q.lower()
+    return q.endswith("?") and not WH_WORDS & set(re.findall(r"[a-z]+", q.lower())) and " or " not in q.lower()
 
 
 def said(raw: str) -> Verdict | None:

@@ -337,7 +337,9 @@ def _directions(text: str) -> list[tuple[Direction, int, int]]:
     return out
 
 
-def _tissues(text: str) -> list[tuple[str, int, int]]:
+def tissues_in(text: str) -> list[tuple[str, int, int]]:
+    """The tissues ``text`` names (vocab.TISSUES, the specific ones first; no two overlap), with their spans: the
+    one vocabulary for what records measured and what questions ask about."""
     out: list[tuple[str, int, int]] = []
     for value, pattern in V.TISSUES:
         for m in pattern.finditer(text):
@@ -352,7 +354,7 @@ def _nearest(pos: int, items: Sequence[tuple[Any, int, int]]) -> tuple[Any, int,
 
 def _finding(s: _Sent, marker: str, a: int, b: int, direction: tuple[Direction, int, int],
              tissue: str | None = None) -> Finding:
-    tissues = _tissues(s.text)
+    tissues = tissues_in(s.text)
     if tissue is None:
         near = _nearest(a, tissues)
         tissue = near[0] if near else None
@@ -498,7 +500,7 @@ def _note_findings(expected: Sequence[Mapping[str, Any]], sents: Sequence[_Sent]
                 if name != want:
                     continue
                 dirs = [d for d in _directions(s.text) if d[0] == change]
-                tissues = [t for t in _tissues(s.text) if tissue in (t[0], V.COMPARTMENT.get(t[0]))]
+                tissues = [t for t in tissues_in(s.text) if tissue in (t[0], V.COMPARTMENT.get(t[0]))]
                 score = 2 * bool(dirs) + bool(tissues)
                 if best is None or score > best[0]:
                     best = (score, s, a, b, _nearest(a, dirs) if dirs else None,
