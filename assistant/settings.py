@@ -90,9 +90,6 @@ class Settings(BaseSettings):
                                   "passages from the papers already retrieved (their best-matching other chunks, "
                                   "per-paper cap kept): a paper's methods often match the question's words while "
                                   "its results hold the answer. 0 = off.")
-    rescue_named_terms: bool = Field(True, description="A specific name in the question (NF-κB, IL-10) that no "
-                                     "retrieved passage mentions but the corpus does: its best BM25 passage replaces "
-                                     "the lowest-ranked one before the refusal gates (hybrid and BM25 retrieval).")
     retrieval: Literal[RetrievalMode.HYBRID, RetrievalMode.DENSE, RetrievalMode.BM25] = Field(
         RetrievalMode.HYBRID, description="Retrieval mode.")
     prefer_full_text: bool = Field(
@@ -107,10 +104,6 @@ class Settings(BaseSettings):
     llm_keep_system_states: bool = Field(True, description="Keep llama.cpp's state after each system prompt "
                                          "(answer, verdict, judge) and restore it when the system prompt changes, so "
                                          "an answer after a verdict probe does not evaluate its system prompt again.")
-    llm_prompt_lookup: int = Field(0, ge=0, le=32, description="Prompt-lookup decoding: draft up to this many tokens "
-                                   "per step by copying from the prompt, checked by the model in one batch (0 = off). "
-                                   "Experimental: with llama-cpp-python 0.3.36 the text can differ from the plain "
-                                   "decoder's and generation was slower here (benchmarks/llm_bench.py).")
     llm_grammar_argmax_first: bool = Field(True, description="Greedy constrained decoding asks the grammar about "
                                            "the best token alone and scores every token only when it is rejected: "
                                            "the same text, ~1.5x faster generation (llama.cpp matches 151k tokens "
@@ -169,9 +162,6 @@ class Settings(BaseSettings):
                                           "when at least this share of its terms (and two or more) occur nowhere in "
                                           "the corpus: the question is about something else ('pregabalin titration "
                                           "schedule' meets rTMS passages); 0 disables.")
-    refusal_fallback: bool = Field(True, description="When the LLM declines although retrieval passed both refusal "
-                                   "gates, give the verified extractive answer instead, if its coverage check "
-                                   "passes (flagged 'llm-refused' and 'extractive-fallback').")
     llm_fallback: Literal[Backend.EXTRACTIVE, "error"] = Field(
         Backend.EXTRACTIVE, description="When llama-cpp-python or the default model is not installed: answer "
                                         "extractively (flagged) or fail with the install instructions.")
@@ -208,8 +198,6 @@ class Settings(BaseSettings):
     verdict_model: Path | None = Field(
         None, description="With verdict_probe: the verdict model's JSON file (default: the one shipped, fitted on "
                           "PubMedQA questions outside dev100 by `rtms-assistant eval pubmedqa-fit-verdict`).")
-    llm_may_refuse: bool = Field(False, description="Offer the model the refusal phrase; off, refusal is left to "
-                                 "the gates and the citation check.")
     complete_answers: bool = Field(True, description="Add the verified evidence sentence for a named thing the "
                                    "question asks about that the model's answer left out (flagged "
                                    "'evidence-added').")

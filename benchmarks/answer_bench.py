@@ -133,7 +133,6 @@ def main() -> int:
     levels = {v: sc for v, sc in cpu_backend_variants().items() if sc > 0}
     level = max(levels, key=lambda v: levels[v]) if levels else "linked in"
     print(f"model {model_path.name} · threads {llm_threads(settings)} · llama.cpp CPU backend {level} · "
-          f"prompt lookup {settings.llm_prompt_lookup or 'off'} · "
           f"flash attention {'on' if settings.llm_flash_attn else 'off'} "
           f"(LangChain {'on' if args.lc_flash_attn else 'off'}) · k {k} · {len(questions)} questions", flush=True)
     a = Assistant.load(settings)

@@ -1,4 +1,4 @@
-"""llama.cpp speed on this machine: prompt and generation tokens/s per build option, and prompt-lookup decoding.
+"""llama.cpp speed on this machine: prompt and generation tokens/s per build option and decoding option.
 
 1. Build options. The Makefile builds llama-cpp-python with ``GGML_BACKEND_DL=ON GGML_CPU_ALL_VARIANTS=ON``: one
    CPU backend per instruction-set level, the best one for the CPU loaded at run time. Each level is timed in its
@@ -10,12 +10,9 @@
    (the best token checked alone first).
 3. Flash attention (``--flash-attn``): the project's real answers with ``RTMS_LLM_FLASH_ATTN`` off and on (first
    token is mostly prompt evaluation).
-4. Prompt-lookup decoding (``RTMS_LLM_PROMPT_LOOKUP``): the project's real answers (``Assistant.stream`` over the
-   built index) with and without it: first token, total, generation tokens/s and whether the greedy output is
-   identical.
 
     .venv/bin/python benchmarks/llm_bench.py [--levels auto,haswell,skylakex,zen4] [--prompt-tokens 965]
-        [--gen 64] [--repeats 3] [--lookup 10] [--grammar] [--flash-attn] [--questions 5]
+        [--gen 64] [--repeats 3] [--grammar] [--flash-attn] [--questions 5]
         [--build native=/tmp/llb-native]
 """
 
@@ -201,7 +198,6 @@ def main() -> int:
     ap.add_argument("--prompt-tokens", type=int, default=965)
     ap.add_argument("--gen", type=int, default=64)
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--lookup", type=int, default=10, help="draft tokens for the prompt-lookup comparison (0: skip)")
     ap.add_argument("--questions", type=int, default=5)
     ap.add_argument("--grammar", action="store_true",
                     help="real answers with llama.cpp's grammar sampler and with the argmax-first one")
@@ -224,9 +220,6 @@ def main() -> int:
     if args.flash_attn:
         compare(args, settings, {"attention": {"llm_flash_attn": False}, "flash attention": {"llm_flash_attn": True}},
                 "llama.cpp attention kernels, plain vs flash attention")
-    if args.lookup:
-        compare(args, settings, {"off": {"llm_prompt_lookup": 0}, f"lookup {args.lookup}": {
-            "llm_prompt_lookup": args.lookup}}, "prompt-lookup decoding")
     return 0
 
 

@@ -111,8 +111,7 @@ class LLMComposer:
     def grammar(self, turn: Turn) -> str | None:
         if not self.settings.constrained_output or not getattr(self.llm, "supports_grammar", False):
             return None
-        return answer_grammar(len(turn.passages), yes_no=turn.yes_no and not self.probes(turn),
-                              allow_refusal=self.settings.llm_may_refuse)
+        return answer_grammar(len(turn.passages), yes_no=turn.yes_no and not self.probes(turn))
 
     def compose(self, turn: Turn) -> Generator[str, None, Probe]:
         if self.from_findings(turn):

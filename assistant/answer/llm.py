@@ -54,7 +54,7 @@ class DecidesYesNo(Protocol):
 LLAMA_CPP_MISSING = ("llama-cpp-python is not installed: run `make run` (or "
                      "`pip install 'llama-cpp-python==0.3.36'`)")
 
-_LLAMAS: dict[tuple[str, int, int, int, bool, bool], tuple[Any, threading.Lock, SystemStates]] = {}
+_LLAMAS: dict[tuple[str, int, int, bool, bool], tuple[Any, threading.Lock, SystemStates]] = {}
 _LLAMAS_LOCK = threading.Lock()
 
 
@@ -160,18 +160,9 @@ def load_ggml_backends(variant: str | None = None) -> None:
     _BACKENDS_LOADED = True
 
 
-def _draft_model(prompt_lookup: int) -> Any:
-    """Prompt-lookup decoding: drafts copied from the prompt, checked by the model in one batch."""
-    if prompt_lookup <= 0:
-        return None
-    from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
-
-    return LlamaPromptLookupDecoding(max_ngram_size=2, num_pred_tokens=prompt_lookup)
-
-
-def _load_llama(path: Path, n_ctx: int, threads: int, prompt_lookup: int = 0, argmax_first: bool = True,
+def _load_llama(path: Path, n_ctx: int, threads: int, argmax_first: bool = True,
                 flash_attn: bool = False) -> tuple[Any, threading.Lock, SystemStates]:
-    key = (str(path.resolve()), n_ctx, threads, prompt_lookup, argmax_first, flash_attn)
+    key = (str(path.resolve()), n_ctx, threads, argmax_first, flash_attn)
     with _LLAMAS_LOCK:
         if key not in _LLAMAS:
             try:
@@ -181,12 +172,8 @@ def _load_llama(path: Path, n_ctx: int, threads: int, prompt_lookup: int = 0, ar
             load_ggml_backends()
             t0 = time.perf_counter()
             try:
-                # a draft model needs the logits of every position; llama-cpp-python 0.3.36 sizes its logits
-                # buffer from ``logits_all`` alone, so it is set explicitly (else prompts > n_batch tokens fail)
-                draft = _draft_model(prompt_lookup)
                 llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
-                            n_batch=512, seed=0, verbose=False, draft_model=draft, logits_all=draft is not None,
-                            flash_attn=flash_attn)
+                            n_batch=512, seed=0, verbose=False, flash_attn=flash_attn)
             except (ValueError, RuntimeError) as exc:
                 raise ModelError(f"llama.cpp could not load {path}: {exc}. Check that it is a valid GGUF file "
                                  f"(RTMS_LLM_MODEL) or re-run `python -m assistant.models_setup --force`.") from exc
@@ -281,12 +268,10 @@ class LlamaCppBackend:
     def _ensure(self) -> tuple[Any, threading.Lock]:
         if self._llama is None:
             self._llama, self._lock, states = _load_llama(self.path, self.settings.llm_context,
-                                                          llm_threads(self.settings), self.settings.llm_prompt_lookup,
+                                                          llm_threads(self.settings),
                                                           self.settings.llm_grammar_argmax_first,
                                                           self.settings.llm_flash_attn)
-            # prompt lookup decoding keeps a draft of its own, which a restored state would not match
-            self.states = states if self.settings.llm_keep_system_states and not self.settings.llm_prompt_lookup \
-                else None
+            self.states = states if self.settings.llm_keep_system_states else None
         assert self._lock is not None
         return self._llama, self._lock
 

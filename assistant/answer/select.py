@@ -49,7 +49,7 @@ class Span:
 def gives_text(p: Passage) -> bool:
     """Whether a passage gives any text. One flagged as instruction-like at index time gives none at all: no
     evidence sentence, no extractive or fallback sentence, no excerpt in the prompt, no support for a claim, no
-    repair target, no rescue for a missing name. Every entry point asks this (see ``usable_texts``)."""
+    repair target. Every entry point asks this (see ``usable_texts``)."""
     return not p.chunk.instruction_like
 
 

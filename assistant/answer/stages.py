@@ -40,7 +40,7 @@ from assistant.errors import AssistantError, QuestionError
 from assistant.index.contracts import Passage
 from assistant.index.retrieve import cap_per_group
 from assistant.settings import Settings
-from assistant.vocab import AnswerFlag, RetrievalMode
+from assistant.vocab import AnswerFlag
 
 log = logging.getLogger(__name__)
 
@@ -168,34 +168,7 @@ def retrieve(turn: Turn, search: Retriever, settings: Settings, explicit_mode: b
         papers = prior_papers(turn, search, mode)
         if papers:
             lists.append(_search(search, turn.query, turn.k, mode, papers=papers))
-    passages = lists[0][:turn.k] if len(lists) == 1 else fuse(lists, turn.k, settings.per_paper_cap, settings.rrf_k)
-    if settings.rescue_named_terms and passages and turn.mode in (RetrievalMode.HYBRID, RetrievalMode.BM25):
-        return rescue_named(turn.query, passages, turn.k, search)  # lexical: not when dense alone was asked for
-    return passages
-
-
-def rescue_named(query: str, passages: list[Passage], k: int, search: Retriever) -> list[Passage]:
-    """A specific name the question asks about (NF-κB, IL-10, P2X7) that no retrieved passage mentions, though
-    the corpus does: the best BM25 passage naming it replaces the lowest-ranked passage. Dense similarity
-    ranks passages about the question's general subject above the one passage naming the molecule (for "the
-    NF-κB pathway in rTMS analgesia" the two passages naming NF-κB were 1st and 8th by BM25 and missing after
-    fusion), and the question-term gate would then refuse a question the corpus answers."""
-    missing = missing_named_terms(query, [named_text(p) for p in passages])
-    if not missing:
-        return passages
-    found = _search(search, query, max(3 * k, 15), RetrievalMode.BM25)
-    out = list(passages)
-    held = {p.chunk.chunk_id for p in out}
-    slot = len(out) - 1
-    for term in sorted(missing):
-        hit = next((p for p in found if p.chunk.chunk_id not in held and gives_text(p)
-                    and term in term_set(named_text(p))), None)
-        if hit is None or slot < 0:
-            continue
-        held.add(hit.chunk.chunk_id)
-        out[slot] = hit.model_copy(update={"rank": out[slot].rank})
-        slot -= 1
-    return out
+    return lists[0][:turn.k] if len(lists) == 1 else fuse(lists, turn.k, settings.per_paper_cap, settings.rrf_k)
 
 
 def expand(turn: Turn, search: Retriever, settings: Settings, explicit_mode: bool) -> list[Passage]:
@@ -391,7 +364,7 @@ def fallback(turn: Turn, extractive: Composer, judge: Judge, settings: Settings,
     if not turn.used_llm or r is None:
         return turn
     unverified = not r.refusal and r.supported_count == 0 and settings.unverified_fallback
-    declined = r.refusal and settings.refusal_fallback
+    declined = r.refusal
     if not (unverified or declined):
         return turn
     if vocabulary is not None and outside_corpus(turn.query, vocabulary(), settings.fallback_unknown_share):

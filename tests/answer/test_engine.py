@@ -119,12 +119,13 @@ def test_unsupported_sentences_dropped_when_configured(search):
     assert [c.supported for c in a.citations] == [True]
 
 
-def test_llm_refusal_phrase_gives_answerable_false(search):
+def test_llm_refusal_phrase_gives_answerable_false_when_extraction_covers_nothing():
     llm = ScriptedLLM(REFUSAL)
-    a = engine(search, llm, backend="llama-cpp", refusal_fallback=False).ask("Which cytokines did rTMS lower in rats?")
+    a = engine(FakeSearch(), llm, backend="llama-cpp", refusal_threshold=0.0).ask(
+        "Does zebrafish larval swimming change with lithium?")
     assert len(llm.calls) == 1
     assert not a.answerable and a.answer == REFUSAL and a.citations == []
-    assert "llm-refused" in a.flags
+    assert "llm-refused" in a.flags and "extractive-fallback" not in a.flags
 
 
 def test_llm_refusal_with_relevant_passages_falls_back_to_verified_extraction(search):

