@@ -20,6 +20,7 @@ from assistant.answer.polarity import contradicts
 from assistant.answer.terms import is_salient, term_set
 from assistant.errors import AssistantError, ConfigError, ModelError
 from assistant.settings import Settings
+from assistant.studies.extract import tissues_in
 from assistant.vocab import JudgeName
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class LexicalJudge:
         if not claim_terms:
             return 1.0
         ev = term_set(evidence)
+        ev |= {term for name, _, _ in tissues_in(evidence) for term in term_set(name)}  # "PFC": prefrontal cortex
         if any(is_salient(t) and t not in ev for t in claim_terms):
             return 0.0
         total = sum(self.weight(t) for t in claim_terms)

@@ -77,6 +77,8 @@ class Plan:
         record measured, aggregated over all of them)?"""
         if "comparison" in self.asks and "which_studies" not in self.asks:
             return False
+        if self.scope == "claim" and not self.yes_no and self.studies:
+            return True  # the experiments behind a review's claim: the claim's effect is the premise, not the ask
         if self.yes_no and (self.markers and not self.fields
                             or self.scope == "named" and bool(self.conditions or self.species)):
             return True  # a verdict over the records, or a named study's premise checked against its record
@@ -105,9 +107,12 @@ def words(text: str) -> list[str]:
 
 
 def within(value: str, asked: set[str]) -> bool:
-    """Are all of ``value``'s terms among the question's terms?"""
+    """Are all of ``value``'s terms among the question's terms? A word of six letters or more also meets another
+    form of itself ("ischemia" in "ischemic stroke", "diabetes" in "diabetic"); names with digits or Greek letters
+    meet only themselves."""
     got = term_set(value)
-    return bool(got) and got <= asked
+    return bool(got) and all(t in asked or t.isalpha() and len(t) >= 6
+                             and any(a.isalpha() and a[:6] == t[:6] for a in asked) for t in got)
 
 
 def named_values(values: Iterable[str], asked: set[str]) -> tuple[str, ...]:
@@ -261,9 +266,9 @@ def behind_claims(reviews: Iterable[StudyRecord], plan: Plan, records: Mapping[s
         for claim in review.claims:
             if plan.markers and any(within(m, term_set(claim.text)) for m in plan.markers):
                 linked += [s if s in records else by_label[s] for s in claim.studies if s in records or s in by_label]
-    if linked:
+    if linked and not plan.yes_no:
         return tuple(dict.fromkeys(linked))
-    direction = plan.direction
+    direction = None if plan.yes_no else plan.direction  # a verdict on the claim weighs every study that measured it
     return tuple(pid for pid, r in records.items() if r.is_primary and plan.markers
                  and matching_findings(r, plan.markers, plan.tissues, direction) and fits(r, plan))
 
@@ -316,7 +321,8 @@ def make_plan(question: str, focus: Focus | None = None, records: Mapping[str, S
     markers = own or (focus.markers if points_back else ())
     tissues = tissues_named(question, records)
     fields = fields_asked(question, asked, markers)
-    direction: Direction | None = "down" if "reduc" in asked else "up" if "increas" in asked else None
+    up, down = "increas" in asked, "reduc" in asked  # "did it rise or fall?" asks no direction
+    direction: Direction | None = None if up == down else "down" if down else "up"
     conditions = named_values((c.value for r in records.values() for c in r.condition), asked)
     tissues = tuple(t for t in tissues if not any(term_set(t) <= term_set(c) for c in conditions))  # the injury
     frequencies = named_values((f.value for r in records.values() for f in r.stimulation.frequency), asked)

@@ -97,10 +97,12 @@ def finding_text(f: Finding) -> str:
     return f"{f.marker} {MOVES[f.direction]}{where}"
 
 
-def study_line(record: StudyRecord, findings: list[Finding]) -> Line:
-    """One line of a "which studies" answer: the study's model, what changed where, and its protocol."""
+def study_line(record: StudyRecord, findings: list[Finding], frequencies: Collection[str] = ()) -> Line:
+    """One line of a "which studies" answer: the study's model, what changed where, and its protocol (the
+    frequency the question asks for when the study used several)."""
     model = [*record.species[:1], *record.condition[:1]]
-    protocol = [*record.stimulation.frequency[:1], *record.stimulation.target[:1]]
+    hz = sorted(record.stimulation.frequency, key=lambda f: f.value not in frequencies)
+    protocol = [*hz[:1], *record.stimulation.target[:1]]
     parts = [", ".join(quotes(model)), "; ".join(finding_text(f) for f in findings[:3]), ", ".join(quotes(protocol))]
     sourced: list[Fact | Finding] = [*findings[:1], *model, *protocol]
     chunks = [f.source.chunk_id for f in sourced]
@@ -115,7 +117,18 @@ def which_draft(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft |
         found = matching_findings(r, plan.markers, plan.tissues, plan.direction) if plan.markers else []
         if plan.markers and not found:
             continue
-        lines.append(study_line(r, found))
+        lines.append(study_line(r, found, plan.frequencies))
+    return RecordDraft(tuple(lines)) if lines else None
+
+
+def claim_draft(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft | None:
+    """The experiments behind a review's claim: each study's model, what it found of the claim's marker (in the
+    claim's tissue where it measured it there), its protocol, and the fields the question asks."""
+    lines = []
+    for pid in plan.studies[:3]:
+        r = records[pid]
+        found = matching_findings(r, plan.markers, plan.tissues) or matching_findings(r, plan.markers)
+        lines += [study_line(r, found, plan.frequencies), *field_lines(r, plan.fields)]
     return RecordDraft(tuple(lines)) if lines else None
 
 
@@ -144,6 +157,8 @@ def draft(plan: Plan, records: Mapping[str, StudyRecord], shown: Collection[str]
         return aggregate(plan, records, shown)
     if "which_studies" in plan.asks and plan.studies:
         return which_draft(plan, records)
+    if plan.scope == "claim" and not plan.yes_no and plan.studies:
+        return claim_draft(plan, records)
     if plan.fields and plan.studies and plan.scope != "matched":
         return fields_draft(plan, records)
     return None

@@ -21,8 +21,10 @@ _ALIASES = {
     **TERM_ALIASES,
     "downregulat": "reduc", "decreas": "reduc", "lower": "reduc", "suppress": "reduc", "inhibit": "reduc",
     "upregulat": "increas", "elevat": "increas", "rais": "increas", "rise": "increas", "rose": "increas",
+    "rising": "increas",
     "ganglia": "gangl",  # dorsal root ganglia / ganglion
     "down": "reduc", "dampen": "reduc", "attenuat": "reduc", "diminish": "reduc", "fell": "reduc", "fall": "reduc",
+    "falling": "reduc",
 }
 _STOPWORDS_TEXT = """a about above after again against all also am an and any are as at be because been before
 being below
@@ -186,7 +188,7 @@ COMPARE_CUES = _cues("compare compared comparison versus vs differ difference di
 TARGET_PHRASE = re.compile(
     r"\b(?:(?:left|right|primary|motor|dorsolateral|prefrontal|insular|cortical|premotor|cingulate)\s+)*"
     r"(?:cortex|cortical|insula|M1|DLPFC|area)\s+(?:stimulation|rTMS|TMS)\b"
-    r"|\b(?:stimulation|rTMS|TMS)\s+(?:over|of|to|at|on)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?"
+    r"|\b(?:(?:stimulation|rTMS|TMS)\s+(?:over|of|to|at|on)|stimulated)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?"
     r"(?:cortex|insula|M1|DLPFC|area)\b", re.IGNORECASE)
-"""Where a question says the stimulation went ("motor cortex stimulation", "rTMS over the left DLPFC"): the
-target, not a tissue something was measured in."""
+"""Where a question says the stimulation went ("motor cortex stimulation", "rTMS over the left DLPFC", "stimulated
+the motor cortex"): the target, not a tissue something was measured in."""

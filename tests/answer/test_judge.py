@@ -87,3 +87,11 @@ def test_a_number_written_as_a_word_is_checked_as_a_number():
     assert not judge.supports("Three randomized controlled trials favoured real over sham rTMS for pain.", ev)
     assert judge.supports("40 systematic reviews qualified for the evidence map.",
                           "Forty systematic reviews qualified for the evidence map.")
+
+
+def test_the_lexical_judge_knows_a_tissue_by_the_records_names_for_it():
+    from assistant.answer.judge import LexicalJudge
+
+    judge = LexicalJudge(0.6).fit(["In the PFC, rTMS increased BDNF and IL-10.", "Other text about rats."])
+    assert judge.supports("IL-10 rose in the prefrontal cortex.", "In the PFC, rTMS increased BDNF and IL-10.")
+    assert not judge.supports("IL-10 rose in the spinal cord.", "In the PFC, rTMS increased BDNF and IL-10.")

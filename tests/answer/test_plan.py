@@ -137,3 +137,56 @@ def test_pointing_back_takes_the_focus_markers() -> None:
     assert plan.markers == ("GFAP",) and plan.studies == ("doi:kim",)
     d = aggregate(plan, RECS)
     assert d is not None and d.verdict == "yes"
+
+
+# --- round 13: claims followed to their experiments, verdicts over all of them, one vocabulary ----------------
+def test_a_condition_meets_another_form_of_its_word_but_a_marker_only_itself() -> None:
+    from assistant.answer.plan import within
+    from assistant.answer.terms import term_set
+
+    assert within("ischemia", term_set("Which studies are about ischemic stroke?"))
+    assert within("diabetic neuropathy", term_set("trials in painful diabetes neuropathy"))
+    assert not within("IL-10", term_set("Did IL-1β fall?")) and not within("CCI", term_set("in CCD rats"))
+
+
+def test_rise_or_fall_asks_no_direction() -> None:
+    plan = make_plan("Which rat studies measured TNF-α, and did it rise or fall in each?", None, RECS)
+    assert plan.direction is None and plan.studies == ("doi:toledo",)
+    assert make_plan("Which studies report TNF-α rising?", None, RECS).direction == "up"
+
+
+def test_a_verdict_on_a_claim_weighs_every_study_that_measured_it() -> None:
+    # the review links its claim to Kim alone; Toledo measured IL-1β too (in the brain): "did every study find it?"
+    plan = make_plan("Bai et al. 2023 say rTMS lowers IL-1β. Did every rat study here find that?", None, RECS)
+    assert plan.scope == "claim" and plan.yes_no
+    assert set(plan.studies) == {"doi:kim", "doi:toledo"}
+    found = draft(plan, RECS)
+    assert found is not None and found.verdict == "yes"  # both report it fell
+    rose = make_plan("Bai et al. 2023 say rTMS lowers TNF-α in the brain. Did every rat study find that?",
+                     None, RECS)
+    verdict = draft(rose, RECS)
+    assert verdict is not None and verdict.verdict == "no" and "Toledo" in " ".join(line.text for line in verdict.lines)
+
+
+def test_a_question_behind_a_claim_is_answered_from_the_experiment_not_the_claim() -> None:
+    plan = make_plan("Bai et al. 2023 say rTMS lowers Iba1 in the spinal cord. In which model was that shown, "
+                     "and at what frequency?", None, RECS)
+    assert plan.scope == "claim" and plan.studies == ("doi:kim",) and plan.from_records
+    found = draft(plan, RECS)
+    assert found is not None
+    text = " ".join(line.text for line in found.lines)
+    assert "Kim et al. 2013" in text and "spinal cord injury" in text and "Iba1 fell in the spinal cord" in text
+    assert "25 Hz" in text
+
+
+def test_where_the_question_says_the_coil_went_is_not_a_tissue() -> None:
+    plan = make_plan("Which rat studies stimulated the motor cortex at 10 Hz?", None, RECS)
+    assert plan.tissues == () and plan.studies == ("doi:toledo",)
+    assert make_plan("Did TNF-α rise in the PFC of rats?", None, RECS).tissues == ("prefrontal cortex",)
+
+
+def test_populations_are_read_with_the_records_patterns() -> None:
+    assert make_plan("Was it tested in women?", None, RECS).species == ("human",)
+    assert make_plan("Which rodent studies measured IL-1β?", None, RECS).species == ("animal",)
+    animals = make_plan("Which animal studies measured IL-1β?", None, RECS)
+    assert set(animals.studies) == {"doi:toledo", "doi:kim"}
