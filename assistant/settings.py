@@ -148,10 +148,6 @@ class Settings(BaseSettings):
                                                      "sentence (flagged 'citations-added'), or replace the markers of "
                                                      "a sentence none of whose cited passages supports it by that "
                                                      "passage's (flagged 'citations-corrected').")
-    findings_answer: bool = Field(True, description="A yes/no answer with no verifiable sentence, even after the "
-                                  "fallback, whose verdict was read from the best paper's findings: answer with that "
-                                  "verdict and the findings' sentences nearest the question, cited (flagged "
-                                  "'verdict-from-findings').")
     ask_again: bool = Field(True, description="When every sentence of an LLM answer to a question that is not yes/no "
                                               "only restated the question, ask "
                                               "the model once more for the finding (flagged 'asked-again'; the "

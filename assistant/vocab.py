@@ -56,7 +56,6 @@ class AnswerFlag(StrEnum):
     NOTHING_VERIFIABLE = "nothing-verifiable"
     EXTRACTIVE_FALLBACK = "extractive-fallback"
     UNKNOWN_QUESTION_TERMS = "unknown-question-terms"  # no fallback: the corpus lacks much of the question's wording
-    VERDICT_FROM_FINDINGS = "verdict-from-findings"  # nothing else verifiable: the verdict with what it was read from
     ASKED_AGAIN = "asked-again"  # the model restated the question and was asked once more
     LLM_UNAVAILABLE = "llm-unavailable"
     CLOSED_BOOK = "closed-book"

@@ -184,9 +184,7 @@ class AnswerEngine:
         if found is not None and turn.gate is not AnswerFlag.QUESTION_TERM_MISSING:
             turn = turn.but(gate=None)  # the records answer: not refused by the score gates (a name no passage has)
         clock.since_start("evidence_s")
-        # what a later answer from the findings may cite is listed now: the streamed Evidence never changes
-        reserve = stages.findings_reserve(turn) if s.findings_answer and composer.probes(turn) else []
-        yield stages.evidence_item(turn, reserve)
+        yield stages.evidence_item(turn)  # never changed afterwards: every passage an answer may cite is in it
         base = dict(question=question, query=turn.query, passages=turn.passages, backend=turn.backend,
                     retrieval=turn.mode, model=turn.model, settings_hash=s.settings_hash(), plan=plan.to_dict())
         if turn.gate:
@@ -261,7 +259,6 @@ class AnswerEngine:
         turn = stages.verified(turn, judge, s)
         turn = yield from stages.ask_again(turn, composer, judge, s)
         turn = yield from stages.fallback(turn, self.extractive, judge, s, lambda: self.vocabulary)
-        turn = yield from stages.findings_answer(turn, judge, s)
         return turn.taking(stages.complete(turn, judge, s))
 
 

@@ -7,11 +7,11 @@ fallback → complete → verdict → assemble.
 Each stage reads the turn and returns what it makes, typed (``turn.py``): ``retrieve``/``expand`` the passages,
 ``gate`` the refusal flag, ``select`` an ``EvidenceSet``, ``findings`` the ``Findings``, ``join_findings`` what is
 ``Shown``, ``generate`` a ``Draft`` and the composer's ``Probe``, ``verify``/``complete`` a ``Checked``,
-``decide_verdict`` a ``VerdictResult``; ``ask_again``, ``fallback`` and ``findings_answer`` stream a notice and
+``decide_verdict`` a ``VerdictResult``; ``ask_again`` and ``fallback`` stream a notice and
 return the turn with their new draft, checked (or the turn as it was). The engine takes each result into a new
 turn; nothing is written into what an earlier stage made, and each stage is testable alone with hand-built
-passages. Every draft is checked once: the generated one (``verify``), one written anew by ``ask_again``,
-``fallback`` or ``findings_answer``, and the completed one (``complete``, whose candidate sentences are each
+passages. Every draft is checked once: the generated one (``verify``), one written anew by ``ask_again`` or
+``fallback``, and the completed one (``complete``, whose candidate sentences are each
 checked once).
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any, Protocol, TypeVar, cast
 from assistant.answer import conversation, verdict
 from assistant.answer.attribution import asked_study, cited_studies, known_authors, own_study
 from assistant.answer.check import CheckContext, CheckResult, check_answer, check_context, check_sentences, unchecked
-from assistant.answer.citations import add_markers, is_refusal, source_label, split_sentences, strip_markers
+from assistant.answer.citations import add_markers, is_refusal, source_label, strip_markers
 from assistant.answer.composers import Composer
 from assistant.answer.contracts import REFUSAL, Answer, Citation, Evidence, EvidenceSentence, VerdictBasis
 from assistant.answer.extractive import ANSWER_TYPES
@@ -265,10 +265,10 @@ def findings(turn: Turn, settings: Settings, paper_passages: PaperPassages | Non
                     verdict.findings_passages(ps, texts))
 
 
-def evidence_item(turn: Turn, reserve: list[Passage] | None = None) -> Evidence:
-    """What is streamed before any token: the shown passages, then those a later draft may cite (``reserve``), and
-    the evidence sentences. A copy: nothing done to the turn afterwards changes it."""
-    return Evidence(question=turn.question, query=turn.query, passages=[*turn.passages, *(reserve or [])],
+def evidence_item(turn: Turn) -> Evidence:
+    """What is streamed before any token: the shown passages (every passage a later draft may cite is among them)
+    and the evidence sentences. A copy: nothing done to the turn afterwards changes it."""
+    return Evidence(question=turn.question, query=turn.query, passages=list(turn.passages),
                     sentences=list(turn.evidence), yes_no=turn.yes_no, refused=turn.gate)
 
 
@@ -413,58 +413,6 @@ def join_findings(turn: Turn) -> Shown:
     for p, text in findings_read(turn):
         _, out = join_passage(out, p, text)
     return out
-
-
-FINDINGS_SENTENCES = 2
-
-
-def findings_sentences(query: str, findings_from: list[tuple[Passage, str]]) -> list[tuple[int, str]]:
-    """The findings' sentences nearest the question (at most FINDINGS_SENTENCES, in reading order), each with the
-    index of its passage in ``findings_from``: what ``findings_answer`` writes."""
-    asked = term_set(query)
-    cands = [(len(asked & term_set(sent)), i, j, sent) for i, (_, text) in enumerate(findings_from)
-             for j, sent in enumerate(split_sentences(text)) if asked & term_set(sent)]
-    best = sorted(sorted(cands, key=lambda c: -c[0])[:FINDINGS_SENTENCES], key=lambda c: c[1:3])
-    return [(i, sent) for _, i, _, sent in best]
-
-
-def findings_reserve(turn: Turn) -> list[Passage]:
-    """The passages ``findings_answer`` would join, numbered after the shown ones as it numbers them: listed in the
-    streamed ``Evidence`` (before any token) so that a later answer from the findings cites only what was sent."""
-    held = [p.chunk.chunk_id for p in turn.passages]
-    out: list[Passage] = []
-    for i, _ in findings_sentences(turn.query, turn.findings_from):
-        p = turn.findings_from[i][0]
-        if p.chunk.chunk_id not in held:
-            held.append(p.chunk.chunk_id)
-            out.append(p.model_copy(update={"rank": len(held)}))
-    return out
-
-
-def findings_answer(turn: Turn, judge: Judge, settings: Settings) -> Generator[str, None, Turn]:
-    """A yes/no question whose answer has no verifiable sentence, even after the fallback (the model's
-    conclusion "The evidence found that X is not …" seldom shares the abstract's words), but whose verdict was read
-    from the best paper's findings: answer with that verdict and the findings' sentences nearest the question,
-    cited. A passage of the findings that was not among the shown ones joins them (the model read it for the
-    verdict). A refusal from the model is kept."""
-    r = turn.result
-    if not (settings.findings_answer and turn.yes_no and turn.probed and turn.findings_from and r is not None
-            and not r.refusal and r.supported_count == 0):
-        return turn
-    best = findings_sentences(turn.query, turn.findings_from)
-    if not best:
-        return turn
-    parts = []
-    joined = shown(turn)
-    for i, sent in best:
-        p, text = turn.findings_from[i]
-        n, joined = join_passage(joined, p, text)
-        parts.append(add_markers(sent, [n]))
-    draft = Draft(raw=f"{str(turn.probed).capitalize()}. {' '.join(parts)}", generated=turn.generated,
-                  used_llm=False, again=turn.again, flags=(*r.flags, AnswerFlag.VERDICT_FROM_FINDINGS))
-    answered = verified(turn.taking(joined).taking(draft), judge, settings, repair=False)
-    yield "\n\n[no verifiable sentence; the verdict with the findings it was read from]\n"
-    return answered
 
 
 # --- complete ----------------------------------------------------------------------------------------

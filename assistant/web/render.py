@@ -39,8 +39,6 @@ FLAG_NOTES: dict[str, str] = {
                                 "installs it), or pick another backend under Settings.",
     AnswerFlag.EXTRACTIVE_FALLBACK: "The sentences shown are taken from the passages directly, because the model "
                                     "declined or its own answer could not be checked against them.",
-    AnswerFlag.VERDICT_FROM_FINDINGS: "No sentence of the model's answer could be checked; the verdict shown is "
-                                      "the one read from the best study's findings, quoted beside it.",
     AnswerFlag.UNKNOWN_QUESTION_TERMS: "Much of the question's wording appears nowhere in the corpus, so no passage "
                                        "sentence was offered in place of the model's unverifiable answer.",
     AnswerFlag.ASKED_AGAIN: "The model's first answer only repeated the question; it was asked once more.",

@@ -640,44 +640,6 @@ def test_an_answer_that_only_restates_the_question_is_asked_for_once_more():
     assert len(llm.calls) == 1
 
 
-def test_a_verdict_read_from_the_findings_comes_with_them_when_nothing_else_verifies():
-    question = "Does stimulation lower spinal IL-1β in rats with nerve injury?"
-    results = make_passage("bai", "Results", "Mechanical thresholds were unchanged at day 3. Spinal IL-1β did not "
-                                             "fall after stimulation in the injured rats compared with sham.")
-    turn, judge = _ready(question, "Yes. The evidence found that kidney function improves in adults [1].")
-    assert turn.yes_no and turn.result.supported_count == 0
-    turn = turn.but(probed="no")
-    turn = turn.but(findings_from=[(results, results.chunk.text)])
-    shown = len(turn.passages)
-    base = dict(question=turn.question, query=turn.query, passages=list(turn.passages))  # built before, as the engine
-    deltas, turn = drain(stages.findings_answer(turn, judge, s()))
-    streamed = "".join(deltas)
-    assert "findings it was read from" in streamed and "verdict-from-findings" in turn.flags
-    assert len(turn.passages) == shown + 1 and turn.passages[-1].chunk.chunk_id == results.chunk.chunk_id
-    assert turn.result.supported_count >= 1 and f"[{shown + 1}]" in turn.result.text
-    assert "IL-1β did not fall" in turn.result.text
-    turn = turn.taking(stages.decide_verdict(turn))
-    assert turn.verdict == "no" and turn.said == "no"
-    ans = stages.assemble(turn, base, judge)
-    assert len(ans.passages) == shown + 1 and all(c.n <= len(ans.passages) for c in ans.citations)
-    assert ans.answer.startswith("No.") and ans.verdict == "no"
-
-
-def test_no_findings_answer_for_a_refusal_a_verified_answer_or_without_a_probed_verdict():
-    question = "Does stimulation lower spinal IL-1β in rats with nerve injury?"
-    results = make_passage("bai", "Results", "Spinal IL-1β did not fall after stimulation in injured rats.")
-    for raw, probed in (("The corpus does not contain enough evidence to answer this question.", "no"),
-                        ("10 Hz rTMS lowered IL-1β and TNF-α in the spinal dorsal horn [1].", "yes"),
-                        ("The evidence found that kidney function improves in adults [1].", None)):
-        turn, judge = _ready(question, raw)
-        turn = turn.but(probed=probed, findings_from=[(results, results.chunk.text)])
-        assert list(stages.findings_answer(turn, judge, s())) == []
-        assert "verdict-from-findings" not in turn.flags
-    turn, judge = _ready(question, "The evidence found that kidney function improves in adults [1].")
-    turn = turn.but(probed="no", findings_from=[(results, results.chunk.text)])
-    assert list(stages.findings_answer(turn, judge, s(findings_answer=False))) == []
-
-
 def test_a_yes_no_answer_that_restates_the_question_is_not_asked_again():
     question = "Does 10 Hz rTMS lower IL-1β in the spinal cord?"
     turn, judge = _ready(question, "Yes, 10 Hz rTMS lowers IL-1β in the spinal cord [1].")

@@ -85,10 +85,10 @@ class ProbingLLM(ScriptedLLM):
         return super().generate(messages, stream, max_tokens)
 
 
-def test_a_findings_passage_a_later_draft_cites_was_listed_before_the_answer(tmp_path):
-    """The verdict is read from the best paper's results, which were not retrieved; nothing the model wrote
-    verifies, so the answer is the verdict with the results' sentence, citing that passage: it was in the Evidence
-    sent before the first token, under the number the answer cites."""
+def test_a_findings_passage_the_answer_is_written_from_is_listed_before_the_answer(tmp_path):
+    """The verdict is read from the best paper's results, which were not retrieved; the answer is written from
+    them and cites them: that passage was in the Evidence sent before the first token, under the number the
+    answer cites, and the Evidence equals the answer's passages."""
     model = tmp_path / "verdict.json"  # the verdict model's score is the log-odds itself
     model.write_text(json.dumps({"features": list(verdict.FEATURES), "weights": [1, 0, 0, 0, 0], "bias": 0}))
     search = FakeSearch()
@@ -98,15 +98,18 @@ def test_a_findings_passage_a_later_draft_cites_was_listed_before_the_answer(tmp
     def paper_passages(paper_id: str):
         return [p for p in search("IL-1β", 10) if p.chunk.paper_id == paper_id] + [results]
 
-    s = settings(backend="llama-cpp", verdict_probe=True, verdict_model=model, yes_no_answer="evidence",
-                 unverified_fallback=False)
-    llm = ProbingLLM("The evidence found that kidney function improves in adults [1].")
+    s = settings(backend="llama-cpp", verdict_probe=True, verdict_model=model, unverified_fallback=False)
+    question = "Does stimulation lower spinal IL-1β in rats with nerve injury?"
+    probe = AnswerEngine(s, search, llms={"llama-cpp": ProbingLLM("")}, paper_passages=paper_passages)
+    first = next(probe.stream(question))
+    assert isinstance(first, Evidence)
+    n = [p.chunk.chunk_id for p in first.passages].index(results.chunk.chunk_id) + 1  # joined after the retrieved
+    assert n > 1
+    llm = ProbingLLM(f"Spinal IL-1β did not fall after stimulation in the injured rats [{n}].")
     engine = AnswerEngine(s, search, llms={"llama-cpp": llm}, paper_passages=paper_passages)
-    evidence, answer = assert_contract(engine.stream("Does stimulation lower spinal IL-1β in rats with nerve injury?"))
-    assert "verdict-from-findings" in answer.flags and answer.verdict == "no"
-    cited = [c.passage.chunk.chunk_id for c in answer.citations]
-    assert results.chunk.chunk_id in cited
-    assert evidence.passages[-1].chunk.chunk_id == results.chunk.chunk_id
+    evidence, answer = assert_contract(engine.stream(question))
+    assert answer.verdict == "no" and answer.answer.startswith("No.")
+    assert results.chunk.chunk_id in [c.passage.chunk.chunk_id for c in answer.citations]
 
 
 @pytest.mark.integration

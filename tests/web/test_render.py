@@ -75,9 +75,9 @@ def test_flags_are_explained_in_plain_words():
     a.flags = ["llm-unavailable", "some-internal-flag"]
     html = render.answer_html(a, 1)
     assert "extracted from the passages without an LLM" in html and "some-internal-flag" not in html
-    a.flags = ["verdict-from-findings", "asked-again"]
+    a.flags = ["from-records", "asked-again"]
     html = render.answer_html(a, 1)
-    assert "read from the best study" in html and "asked once more" in html
+    assert "asked once more" in html
     r = refusal()
     r.flags = ["below-threshold"]
     assert "close enough" in render.answer_html(r, 1)
