@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from assistant.answer.citations import split_sentences
 from assistant.index.contracts import Passage
 
-# "Hu et al. 2022", "Hu et al.", "Hu and colleagues", "Hu (2022)", "Hu 2022": a capitalised surname cited
-_CITED = re.compile(r"\b([A-Z][a-zA-Z'\-]+)(?:\s+(?:et al\.?|and colleagues|and co-workers))?,?\s*"
-                    r"(?:\(?((?:19|20)\d\d)\)?,?)?")
+# "Hu et al. 2022", "Hu et al.", "Hu and colleagues", "Hu (2022)", "Hu 2022", "Inoue and Tsuda 2018": a capitalised
+# surname cited (a second author's surname is group 2)
+_CITED = re.compile(r"\b([A-Z][a-zA-Z'\-]+)(?:\s+(?:et al\.?|and colleagues|and co-workers)"
+                    r"|\s+(?:and|&)\s+([A-Z][a-zA-Z'\-]+))?,?\s*(?:\(?((?:19|20)\d\d)\)?,?)?")
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,11 @@ def cited_studies(claim: str, known: set[str]) -> list[Cited]:
     """The studies ``claim`` cites: a known surname followed by "et al.", "and colleagues" or a year."""
     out: list[Cited] = []
     for m in _CITED.finditer(claim):
-        name, year = m.group(1), m.group(2)
+        name, second, year = m.group(1), m.group(2), m.group(3)
         if name in known and m.group(0).strip() != name:  # a bare surname is not a citation
             out.append(Cited(name, int(year) if year else None, m.span()))
+        if second in known:  # "Khedr and Quesada": two studies, each by its first author
+            out.append(Cited(second, int(year) if year else None, m.span(2)))
     return out
 
 

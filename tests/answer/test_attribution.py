@@ -30,6 +30,10 @@ def test_names_cited_as_studies_are_found_only_when_the_passages_know_them():
     assert names("Figure 2 shows Iba-1 in 2021.") == []  # not a known author
     assert names("Smith et al. 2020 saw less Iba-1.") == []  # unknown here: not checked
     assert names("Luo saw less Iba-1.") == []  # a bare surname is not a citation
+    # two authors name one paper by its first; a second surname that is itself a known first author is a study too
+    assert names("Microglia matter, say Luo and Tsuda 2022.") == [("Luo", 2022)]
+    assert names("Luo & Tsuda (2022) saw less Iba-1.") == [("Luo", 2022)]
+    assert names("How did Hu and Zhang differ?") == [("Hu", None), ("Zhang", None)]
     cited = cited_studies("In Kim et al. 2013, 25 Hz rTMS lowered Iba1.", known | {"Kim"})
     assert without_citations("In Kim et al. 2013, 25 Hz rTMS lowered Iba1.", cited) == "In 25 Hz rTMS lowered Iba1."
 
