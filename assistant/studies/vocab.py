@@ -135,7 +135,9 @@ HUMAN_WORDS = re.compile(
 HUMAN_HINTS = re.compile(
     r"\b(?:cases|males|females|population|deliver(?:y|ies)|births?|mortality|hospitals?|clinics?|admissions"
     r"|players|coaches|drivers|farmers|trainees|casualties|owners|ethnic|maternal|pregnan\w*|clinical|surgical"
-    r"|surgery|biops(?:y|ies)|specimens|autops(?:y|ies)|diagnosis|diagnosed|births|gestation(?:al)?)\b", _I)
+    r"|surgery|biops(?:y|ies)|specimens|autops(?:y|ies)|diagnosis|diagnosed|births|gestation(?:al)?"
+    r"|cancers?|carcinomas?|tumou?rs|melanomas?|deaths|suicides?|homicides?|injur(?:y|ies)|p(?:a)?ediatric"
+    r"|medicines|implants|angioplasty|(?:adverse|case) reports)\b", _I)
 """Words that speak of people less directly: read as 'human' only when no animal or cell words are found."""
 
 ANIMAL_SPECIES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -156,6 +158,13 @@ ANIMAL_SPECIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("animal", re.compile(r"\banimals?\b|\brodents?\b", _I)),
 )
 """Animal words → species; 'animal' only for the generic word."""
+ANIMAL_EXPOSURE: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("snake", re.compile(r"\b(?:rattle)?snakes?(?:[- ]?bites?)?\b|\bvipers?\b", _I)),
+    ("mite", re.compile(r"\bmites?\b", _I)),
+    ("insect", re.compile(r"\binsects?\b|\bbees?\b|\bwasps?\b|\bhornets?\b|\bmosquito(?:e?s)?\b", _I)),
+    ("spider", re.compile(r"\bspiders?\b|\bscorpions?\b", _I)),
+)
+"""Animals a human study's people met (bites, stings, allergens): recorded beside 'human', never as subjects."""
 
 ANIMAL_CONTEXT = re.compile(r"\b(?:animal|experimental|rodent|murine|rat|mouse|canine|porcine|preclinical)"
                             r"(?: \w+)? models?\b|\bin (?:animals|rodents)\b|\banimal (?:studies|experiments|data"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.studies.contracts import EXPOSURE_SPECIES
 from assistant.studies.extract import extract_record, merge_records
+from assistant.studies.vocab import ANIMAL_EXPOSURE
 from tests.studies.helpers import document, record, values
 
 
@@ -204,3 +206,29 @@ def test_a_reviews_cases_are_no_patients() -> None:
     text = "This review judges the evidence sufficient in two cases and pooled 12 studies."
     assert [(s.n, s.role) for s in record(text).sizes] == [(12, "studies")]
     assert (2, "patients") in [(s.n, s.role) for s in record("We describe two cases of nerve injury.").sizes]
+
+
+def test_a_study_without_people_words_is_human_by_its_diseases() -> None:
+    rec = record("We measured the proliferative index of 80 breast carcinomas by image cytometry.")
+    assert values(rec.species) == ["human"] and rec.is_human
+    # cell lines beside the study's own specimens: human material too
+    rec = record("Paraffin-embedded specimens of 40 melanomas were stained.",
+                 "Two melanoma cell lines were treated with the inhibitor.")
+    assert values(rec.species) == ["human", "cell culture"] and rec.is_human and not rec.is_animal
+    # cell lines alone stay a cell culture, and animal words still outweigh the hints
+    assert values(record("Two cell lines were treated with the inhibitor.").species) == ["cell culture"]
+    rec = record("Tumours were grown in 12 nude mice.")
+    assert values(rec.species) == ["mouse"] and not rec.is_human
+
+
+def test_the_animals_people_met_are_recorded_but_make_no_animal_study() -> None:
+    rec = record("We reviewed the charts of 61 patients treated for rattlesnake bites.")
+    assert values(rec.species) == ["human", "snake"]
+    assert rec.is_human and not rec.is_animal and rec.kind_value != "animal study"
+    assert rec.species[1].source.quote == "rattlesnake bites"
+    assert rec.badge().endswith("61 patients")
+    rec = record("Thirty adults with asthma were patch tested with house dust mites.")
+    assert values(rec.species) == ["human", "mite"]
+    # an animal study's own animals are not an exposure
+    assert values(record("Twelve rats were stung by bees under anaesthesia.").species) == ["rat"]
+    assert {v for v, _ in ANIMAL_EXPOSURE} == EXPOSURE_SPECIES
