@@ -62,6 +62,10 @@ def parse_number(text: str) -> int | None:
 
 
 # --- kind of study and design features ---------------------------------------------------------------------
+_CROSS_SECTIONAL = (r"\bcross[- ]?sectional\b(?! (?:areas?|diameters?|dimensions?|images?|imaging|views?"
+                    r"|slices?|anatomy|measurements? of)\b)")
+"""A design written with or without its hyphen ('cross sectional survey'), not a cut through anatomy ('the
+cross-sectional area of the muscle')."""
 KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("evidence map", re.compile(r"\bevidence (?:and gap )?maps?\b|\bscoping review\b", _I)),
     ("meta-analysis", re.compile(r"\bmeta-?analys[ie]s\b|\bpooled analysis of (?:\w+ )?(?:trials|studies)\b", _I)),
@@ -87,7 +91,7 @@ KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("case-control study", re.compile(r"\bcase[- ]control(?:led)?\b", _I)),
     ("cohort study", re.compile(r"\bcohort (?:study|studies|analysis)\b|\b(?:prospective|retrospective|"
                                 r"population-based|birth|historical) cohort\b", _I)),
-    ("cross-sectional study", re.compile(r"\bcross-?sectional\b", _I)),
+    ("cross-sectional study", re.compile(_CROSS_SECTIONAL, _I)),
     ("case series", re.compile(r"\bcase series\b|\bseries of \d+ (?:patients|cases)\b", _I)),
     ("case report", re.compile(r"\bcase report\b|\bwe (?:report|describe|present) (?:a|the|an unusual|a rare) "
                                r"(?:case|patient)\b|\b\d+-year-old (?:man|woman|boy|girl|male|female|patient)\b",
@@ -105,9 +109,12 @@ DESIGN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("crossover", re.compile(r"\bcross-?over\b", _I)),
     ("sham-controlled", re.compile(r"\bsham(?:-controlled)?\b", _I)),
     ("placebo-controlled", re.compile(r"\bplacebo(?:-controlled)?\b", _I)),
-    ("retrospective", re.compile(r"\bretrospective(?:ly)?\b|\bchart review\b|\bcharts\b", _I)),
+    ("retrospective", re.compile(r"\bretrospective(?:ly)?\b|\bchart review\b"
+                                   r"|\b(?:medical|patient|patients'|hospital|clinical|case) charts\b"
+                                   r"|\b(?:reviewed|review of|reviewing) (?:the |all )?(?:\w+ )?charts\b"
+                                   r"|\bcharts\b[^.;]{0,150}\b(?:were|was) (?:\w+ )?reviewed\b", _I)),
     ("prospective", re.compile(r"\bprospective(?:ly)?\b", _I)),
-    ("cross-sectional", re.compile(r"\bcross-?sectional\b", _I)),
+    ("cross-sectional", re.compile(_CROSS_SECTIONAL, _I)),
     ("case-control", re.compile(r"\bcase[- ]control(?:led)?\b|\bcase-referent\b"
                                 r"|\bcases and (?:\d+ )?(?:\w+ )?controls\b"
                                 r"|\bmatched (?:healthy )?controls?\b|\bcontrols? matched\b"

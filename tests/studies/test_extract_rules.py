@@ -232,3 +232,18 @@ def test_the_animals_people_met_are_recorded_but_make_no_animal_study() -> None:
     # an animal study's own animals are not an exposure
     assert values(record("Twelve rats were stung by bees under anaesthesia.").species) == ["rat"]
     assert {v for v, _ in ANIMAL_EXPOSURE} == EXPOSURE_SPECIES
+
+
+def test_cross_sectional_without_its_hyphen_but_not_an_anatomical_cut() -> None:
+    rec = record("We ran a cross sectional survey of 300 nurses.")
+    assert "cross-sectional" in values(rec.design) and rec.kind_value == "cross-sectional study"
+    rec = record("The cross-sectional area of the muscle was measured in 20 patients by ultrasound.")
+    assert "cross-sectional" not in values(rec.design) and rec.kind_value != "cross-sectional study"
+
+
+def test_reviewed_charts_are_retrospective_but_reading_charts_are_not() -> None:
+    rec = record("The charts and biopsy results of 31 patients treated between 1990 and 2000 were reviewed.")
+    assert "retrospective" in values(rec.design)
+    assert "retrospective" in values(record("We reviewed the medical charts of 85 children.").design)
+    rec = record("Visual acuity was read from Snellen charts in 40 patients.")
+    assert "retrospective" not in values(rec.design)
