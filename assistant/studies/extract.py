@@ -212,7 +212,11 @@ def _sizes(sents: Sequence[_Sent]) -> tuple[Size, ...]:
 
 # --- design, kind, controls ------------------------------------------------------------------------------------
 def _design(sents: Sequence[_Sent]) -> tuple[Fact, ...]:
-    return _unique(_scan(_main(sents), V.DESIGN_PATTERNS))
+    facts = _unique(_scan(_main(sents), V.DESIGN_PATTERNS))
+    if any(f.value in ("cross-sectional", "case-control") for f in facts):
+        # a cross-sectional or case-control study's 'cohort' is its sample ('49% of the cohort were men')
+        facts = tuple(f for f in facts if f.value != "cohort")
+    return facts
 
 
 def _blinding(sents: Sequence[_Sent], design: Sequence[Fact]) -> tuple[Fact, ...]:

@@ -247,3 +247,10 @@ def test_reviewed_charts_are_retrospective_but_reading_charts_are_not() -> None:
     assert "retrospective" in values(record("We reviewed the medical charts of 85 children.").design)
     rec = record("Visual acuity was read from Snellen charts in 40 patients.")
     assert "retrospective" not in values(rec.design)
+
+
+def test_the_cohort_of_a_cross_sectional_study_is_its_sample() -> None:
+    rec = record("This cross-sectional study surveyed 900 patients; 49% of the cohort were men.")
+    assert "cross-sectional" in values(rec.design) and "cohort" not in values(rec.design)
+    rec = record("A cohort of 500 workers was followed for ten years.")
+    assert "cohort" in values(rec.design)
