@@ -119,6 +119,8 @@ DESIGN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
                                 r"|\bcases and (?:\d+ )?(?:\w+ )?controls\b"
                                 r"|\bmatched (?:healthy )?controls?\b|\bcontrols? matched\b"
                                 r"|\b(?:age|sex|gender)(?:[- ]and[- ](?:sex|age|gender))?[- ]matched\b"
+                                r"|\bmatched (?:for|by|on|according to|with respect to) (?:\w+ )?(?:age|sex|gender)\b"
+                                r"|\b(?:age|sex|gender)-? and [\w-]+-matched\b"
                                 r"|\bhealthy controls?\b|\b\d+ (?:healthy )?controls\b"
                                 r"|\bcontrol (?:group|subjects) (?:of|consisted|comprised|included)\b"
                                 r"|\bcompared (?:with|to) (?:\d+ )?(?:healthy )?controls\b", _I)),

@@ -254,3 +254,11 @@ def test_the_cohort_of_a_cross_sectional_study_is_its_sample() -> None:
     assert "cross-sectional" in values(rec.design) and "cohort" not in values(rec.design)
     rec = record("A cohort of 500 workers was followed for ten years.")
     assert "cohort" in values(rec.design)
+
+
+def test_controls_matched_for_age_make_a_case_control_design() -> None:
+    rec = record("Each of the 12 patients with the complication was matched for age and sex with two others.")
+    assert "case-control" in values(rec.design)
+    rec = record("The 30 treated patients were compared with an age- and stage-matched group of 30 others.")
+    assert "case-control" in values(rec.design)
+    assert "case-control" not in values(record("The groups were matched in size.").design)
