@@ -101,6 +101,14 @@ KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 """Phrases that name the kind of study, most specific (secondary literature) first."""
 
+_RETROSPECTIVE = (r"\bretrospective(?:ly)?\b|\bchart review\b"
+                  r"|\b(?:medical|patient|patients'|hospital|clinical|case) charts\b"
+                  r"|\b(?:reviewed|review of|reviewing) (?:the |all )?(?:\w+ )?charts\b"
+                  r"|\b(?:charts|records?|case notes)\b[^.;]{0,150}\b(?:were|was) (?:\w+ )?"
+                  r"(?:reviewed|analy[sz]ed|examined|scrutini[sz]ed|studied)\b"
+                  r"|\b(?:reviewed|review of|reviewing|analy[sz]ed|examined|searched) (?:the |all |our )?"
+                  r"(?:[\w-]+ ){0,3}?(?:records?|case notes|databases?|registry|registers?)\b")
+"""A look back: the word, or charts and records reviewed (not Snellen charts read, not blood pressure recorded)."""
 DESIGN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("randomised", re.compile(r"\brandomi[sz](?:ed|ation)\b|\brandomly (?:assigned|allocated|divided)\b|\bRCTs?\b",
                               _I)),
@@ -109,10 +117,7 @@ DESIGN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("crossover", re.compile(r"\bcross-?over\b", _I)),
     ("sham-controlled", re.compile(r"\bsham(?:-controlled)?\b", _I)),
     ("placebo-controlled", re.compile(r"\bplacebo(?:-controlled)?\b", _I)),
-    ("retrospective", re.compile(r"\bretrospective(?:ly)?\b|\bchart review\b"
-                                   r"|\b(?:medical|patient|patients'|hospital|clinical|case) charts\b"
-                                   r"|\b(?:reviewed|review of|reviewing) (?:the |all )?(?:\w+ )?charts\b"
-                                   r"|\bcharts\b[^.;]{0,150}\b(?:were|was) (?:\w+ )?reviewed\b", _I)),
+    ("retrospective", re.compile(_RETROSPECTIVE, _I)),
     ("prospective", re.compile(r"\bprospective(?:ly)?\b", _I)),
     ("cross-sectional", re.compile(_CROSS_SECTIONAL, _I)),
     ("case-control", re.compile(r"\bcase[- ]control(?:led)?\b|\bcase-referent\b"

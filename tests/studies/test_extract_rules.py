@@ -262,3 +262,10 @@ def test_controls_matched_for_age_make_a_case_control_design() -> None:
     rec = record("The 30 treated patients were compared with an age- and stage-matched group of 30 others.")
     assert "case-control" in values(rec.design)
     assert "case-control" not in values(record("The groups were matched in size.").design)
+
+
+def test_reviewed_records_are_a_retrospective_design() -> None:
+    rec = record("The records of 120 women treated at our clinic between 1990 and 2000 were reviewed.")
+    assert "retrospective" in values(rec.design)
+    assert "retrospective" in values(record("We reviewed the electronic medical records of 84 adults.").design)
+    assert "retrospective" not in values(record("Blood pressure was recorded in 40 patients.").design)
