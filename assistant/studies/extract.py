@@ -212,7 +212,10 @@ def _sizes(sents: Sequence[_Sent]) -> tuple[Size, ...]:
 
 # --- design, kind, controls ------------------------------------------------------------------------------------
 def _design(sents: Sequence[_Sent]) -> tuple[Fact, ...]:
-    facts = _unique(_scan(_main(sents), V.DESIGN_PATTERNS))
+    # the study's own sentences, and a background one that states its design ('As part of a prospective study, ...')
+    main = {id(s) for s in _main(sents)}
+    own = [s for s in sents if id(s) in main or V.OWN_DESIGN.search(s.text)]
+    facts = _unique(_scan(own, V.DESIGN_PATTERNS))
     if any(f.value in ("cross-sectional", "case-control") for f in facts):
         # a cross-sectional or case-control study's 'cohort' is its sample ('49% of the cohort were men')
         facts = tuple(f for f in facts if f.value != "cohort")

@@ -452,6 +452,9 @@ BACKGROUND_SECTION = re.compile(r"^(?:background|introduction|context|rationale|
 """Abstract parts that speak of other work: their animal or people words do not make the study's population."""
 SELF_REFERENCE = re.compile(r"\b(?:this|the present|the current|our) (?:[\w,-]+ ){0,4}?(?:study|trial|investigation|"
                             r"analysis|review|work|survey)\b|\bwe\b|\bhere\b", _I)
+OWN_DESIGN = re.compile(r"\b(?:study|trial|analysis|survey|review) (?:was|is) (?:done|performed|conducted|carried out"
+                        r"|undertaken)\b|\bas part of (?:a|an|the)\b", _I)
+"""A background sentence that states the study's own design ('A cross-sectional study was done in ...')."""
 """A background sentence that speaks of the study itself ('In this randomized, double-blind study, we ...')."""
 
 # --- evidence notes: the front matter's study_type and what the body must say to support it ---------------------

@@ -269,3 +269,11 @@ def test_reviewed_records_are_a_retrospective_design() -> None:
     assert "retrospective" in values(rec.design)
     assert "retrospective" in values(record("We reviewed the electronic medical records of 84 adults.").design)
     assert "retrospective" not in values(record("Blood pressure was recorded in 40 patients.").design)
+
+
+def test_a_background_sentence_stating_the_study_design_counts_for_the_design() -> None:
+    rec = record(("Background", "As part of a prospective study of 200 smokers, sleep was recorded."),
+                 ("Results", "Most slept badly."))
+    assert "prospective" in values(rec.design)
+    rec = record(("Background", "Earlier prospective work found little."), ("Methods", "We asked 50 smokers."))
+    assert "prospective" not in values(rec.design)
