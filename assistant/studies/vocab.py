@@ -118,7 +118,8 @@ DESIGN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("sham-controlled", re.compile(r"\bsham(?:-controlled)?\b", _I)),
     ("placebo-controlled", re.compile(r"\bplacebo(?:-controlled)?\b", _I)),
     ("retrospective", re.compile(_RETROSPECTIVE, _I)),
-    ("prospective", re.compile(r"\bprospective(?:ly)?\b", _I)),
+    ("prospective", re.compile(r"\bprospective(?:ly)?\b(?! (?:\w+ )?(?:recipients|donors|parents|students|candidates"
+                               r"|mothers|fathers|buyers|applicants|adopters|employees|jurors|users)\b)", _I)),
     ("cross-sectional", re.compile(_CROSS_SECTIONAL, _I)),
     ("case-control", re.compile(r"\bcase[- ]control(?:led)?\b|\bcase-referent\b"
                                 r"|\bcases and (?:\d+ )?(?:\w+ )?controls\b"

@@ -277,3 +277,9 @@ def test_a_background_sentence_stating_the_study_design_counts_for_the_design() 
     assert "prospective" in values(rec.design)
     rec = record(("Background", "Earlier prospective work found little."), ("Methods", "We asked 50 smokers."))
     assert "prospective" not in values(rec.design)
+
+
+def test_prospective_people_are_no_prospective_design() -> None:
+    rec = record("All 148 centres test prospective kidney recipients for HIV.")
+    assert "prospective" not in values(rec.design)
+    assert "prospective" in values(record("We prospectively enrolled 60 kidney recipients.").design)
