@@ -101,14 +101,18 @@ KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 """Phrases that name the kind of study, most specific (secondary literature) first."""
 
+_RECORDS = (r"(?:(?:medical|hospital|clinical|clinic|patients?'?|health|electronic|case|departmental) records?"
+            r"|records? of (?:all |the )?(?:[\d,]+ |[a-z]+ )?(?:patients|cases|women|men|children|infants|adults"
+            r"|subjects|individuals|persons)|case notes)")
 _RETROSPECTIVE = (r"\bretrospective(?:ly)?\b|\bchart review\b"
                   r"|\b(?:medical|patient|patients'|hospital|clinical|case) charts\b"
                   r"|\b(?:reviewed|review of|reviewing) (?:the |all )?(?:\w+ )?charts\b"
-                  r"|\b(?:charts|records?|case notes)\b[^.;]{0,150}\b(?:were|was) (?:\w+ )?"
+                  rf"|\b(?:charts|{_RECORDS})\b[^.;]{{0,150}}\b(?:were|was) (?:\w+ )?"
                   r"(?:reviewed|analy[sz]ed|examined|scrutini[sz]ed|studied)\b"
-                  r"|\b(?:reviewed|review of|reviewing|analy[sz]ed|examined|searched) (?:the |all |our )?"
-                  r"(?:[\w-]+ ){0,3}?(?:records?|case notes|databases?|registry|registers?)\b")
-"""A look back: the word, or charts and records reviewed (not Snellen charts read, not blood pressure recorded)."""
+                  r"|\b(?:reviewed|review of|reviewing|analy[sz]ed|examined) (?:the |all |our )?"
+                  rf"(?:[\w-]+ ){{0,3}}?(?:records?|case notes|databases?|registry|registers?)\b")
+"""A look back: the word, or patients' charts and records reviewed (not Snellen charts read, not blood pressure
+recorded, not a review's records screened)."""
 DESIGN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("randomised", re.compile(r"\brandomi[sz](?:ed|ation)\b|\brandomly (?:assigned|allocated|divided)\b|\bRCTs?\b",
                               _I)),
@@ -151,7 +155,8 @@ HUMAN_HINTS = re.compile(
     r"\b(?:cases|males|females|population|deliver(?:y|ies)|births?|mortality|hospitals?|clinics?|admissions"
     r"|players|coaches|drivers|farmers|trainees|casualties|owners|ethnic|maternal|pregnan\w*|clinical|surgical"
     r"|surgery|biops(?:y|ies)|specimens|autops(?:y|ies)|diagnosis|diagnosed|births|gestation(?:al)?"
-    r"|cancers?|carcinomas?|tumou?rs|melanomas?|deaths|suicides?|homicides?|injur(?:y|ies)|p(?:a)?ediatric"
+    r"|cancers?|carcinomas?|tumou?rs|melanomas?|deaths|suicides?|homicides?|p(?:a)?ediatric"
+    r"|(?:traffic|road|sports?|occupational|work-related|firearm|gunshot|(?:un)?intentional) injur(?:y|ies)"
     r"|medicines|implants|angioplasty|(?:adverse|case) reports)\b", _I)
 """Words that speak of people less directly: read as 'human' only when no animal or cell words are found."""
 

@@ -219,6 +219,9 @@ def test_a_study_without_people_words_is_human_by_its_diseases() -> None:
     assert values(record("Two cell lines were treated with the inhibitor.").species) == ["cell culture"]
     rec = record("Tumours were grown in 12 nude mice.")
     assert values(rec.species) == ["mouse"] and not rec.is_human
+    # a nerve injury is as often a rodent model as a patient's: no hint; road traffic injuries are people's
+    assert values(record("Pain after nerve injury involves glia.").species) == []
+    assert values(record("Road traffic injuries rose in six states.").species) == ["human"]
 
 
 def test_the_animals_people_met_are_recorded_but_make_no_animal_study() -> None:
@@ -269,6 +272,9 @@ def test_reviewed_records_are_a_retrospective_design() -> None:
     assert "retrospective" in values(rec.design)
     assert "retrospective" in values(record("We reviewed the electronic medical records of 84 adults.").design)
     assert "retrospective" not in values(record("Blood pressure was recorded in 40 patients.").design)
+    # a review's screened records are no look back at patients
+    rec = record("From 1,030 records screened by title and abstract, 106 publications were analysed.")
+    assert "retrospective" not in values(rec.design)
 
 
 def test_a_background_sentence_stating_the_study_design_counts_for_the_design() -> None:
