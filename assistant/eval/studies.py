@@ -26,7 +26,7 @@ from assistant.corpus.contracts import DocumentMeta, make_doc_id, make_paper_id
 from assistant.errors import AssistantError
 from assistant.index.contracts import Chunk
 from assistant.settings import PROJECT_ROOT, Settings
-from assistant.studies.contracts import StudyRecord
+from assistant.studies.contracts import EXPOSURE_SPECIES, StudyRecord
 from assistant.studies.extract import extract_record
 from assistant.studies.vocab import NUMBER, parse_number
 
@@ -37,13 +37,14 @@ DEV_SIZE = 500
 Predictor = Callable[[StudyRecord], bool]
 POPULATION: dict[str, Predictor] = {
     "Humans": lambda r: r.is_human,
-    "Animals": lambda r: r.is_animal,
+    "Animals": lambda r: r.is_animal or any(f.value in EXPOSURE_SPECIES for f in r.species),
     "Rats": lambda r: any(f.value == "rat" for f in r.species),
     "Mice": lambda r: any(f.value == "mouse" for f in r.species),
     "Male": lambda r: any(f.value == "male" for f in r.sex),
     "Female": lambda r: any(f.value == "female" for f in r.sex),
 }
-"""The population headings and the record values that predict them."""
+"""The population headings and the record values that predict them (MeSH's Animals also tags the animals a human
+study's people met: the snake of a snakebite, the mites of an allergy test)."""
 DESIGN: dict[str, str] = {
     "Double-Blind Method": "double-blind", "Retrospective Studies": "retrospective",
     "Prospective Studies": "prospective", "Cross-Sectional Studies": "cross-sectional",

@@ -24,6 +24,10 @@ HUMAN_KINDS: frozenset[str] = frozenset({
 SECONDARY_KINDS: frozenset[str] = frozenset({"review", "systematic review", "meta-analysis", "guideline",
                                              "evidence map"})
 
+EXPOSURE_SPECIES: frozenset[str] = frozenset({"snake", "mite", "insect", "spider"})
+"""Animals a human study's people met (bites, stings, allergens): recorded in ``species`` beside 'human', but the
+study is no animal study."""
+
 Direction = Literal["up", "down", "unchanged"]
 SizeRole = Literal["randomised", "treated", "patients", "participants", "animals", "per arm", "studies", "total"]
 
@@ -136,7 +140,8 @@ class StudyRecord(_Frozen):
 
     @property
     def is_animal(self) -> bool:
-        return any(f.value not in ("human", "cell culture") for f in self.species) or self.kind_value == "animal study"
+        return (any(f.value not in ("human", "cell culture", *EXPOSURE_SPECIES) for f in self.species)
+                or self.kind_value == "animal study")
 
     @property
     def is_primary(self) -> bool:
@@ -168,7 +173,7 @@ class StudyRecord(_Frozen):
                  "systematic review": "systematic review"}
         if kind and kind != "animal study":
             parts.append(short.get(kind, kind))
-        species = [f.value for f in self.species if f.value != "human"]
+        species = [f.value for f in self.species if f.value != "human" and f.value not in EXPOSURE_SPECIES]
         if kind == "animal study" or (species and not self.is_human):
             parts.append(species[0] if species else "animals")
             if self.condition:

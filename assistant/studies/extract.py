@@ -25,6 +25,7 @@ from assistant.corpus.sentences import sentence_spans
 from assistant.index.contracts import Chunk
 from assistant.studies import vocab as V
 from assistant.studies.contracts import (
+    EXPOSURE_SPECIES,
     HUMAN_KINDS,
     SECONDARY_KINDS,
     Claim,
@@ -40,7 +41,7 @@ from assistant.studies.contracts import (
 
 __all__ = ["EXTRACTOR_VERSION", "KIND_ORDER", "extract_record", "merge_records"]
 
-EXTRACTOR_VERSION = 3
+EXTRACTOR_VERSION = 4
 """Version of the rules: raise it when they change, so an index build extracts every document again."""
 
 KIND_ORDER: tuple[str, ...] = tuple(k for k, _ in V.KIND_PATTERNS)
@@ -128,8 +129,9 @@ def _species(sents: Sequence[_Sent]) -> tuple[Fact, ...]:
         background = [s for s in sents if s.background]
         animals = _animal_facts(background)
         humans = _people(background)
-    if not (animals or humans or cells):  # no population words: the weaker hints that people were studied
-        humans = [(s, s.fact("human", m)) for s in sents for m in V.HUMAN_HINTS.finditer(s.text)]
+    if not (animals or humans):  # no people or animal words: the weaker hints that people were studied (beside
+        # cells, the hints of the study's own part: 'specimens from 134 melanomas' and the melanoma's cell lines)
+        humans = [(s, s.fact("human", m)) for s in (main if cells else sents) for m in V.HUMAN_HINTS.finditer(s.text)]
     specific = [f for f in animals if f.value != "animal"]
     if specific:  # 'animals' beside 'rats' adds nothing
         animals = specific
@@ -137,7 +139,9 @@ def _species(sents: Sequence[_Sent]) -> tuple[Fact, ...]:
         # an animal study that mentions people (what it may mean for patients) is not a human study, unless it
         # counts them ('40 patients')
         humans = [(s, f) for s, f in humans if _counts_people(s.text)]
-    return _unique([*(f for _, f in humans[:1]), *animals, *cells[:1]])
+    # the animals people met in a human study (bitten by snakes, tested with mites): also part of what was studied
+    exposure = _scan(main, V.ANIMAL_EXPOSURE) if humans and not animals else []
+    return _unique([*(f for _, f in humans[:1]), *animals, *exposure, *cells[:1]])
 
 
 def _animals_are_subjects(sents: Sequence[_Sent], animals: Sequence[Fact]) -> bool:
@@ -208,7 +212,14 @@ def _sizes(sents: Sequence[_Sent]) -> tuple[Size, ...]:
 
 # --- design, kind, controls ------------------------------------------------------------------------------------
 def _design(sents: Sequence[_Sent]) -> tuple[Fact, ...]:
-    return _unique(_scan(_main(sents), V.DESIGN_PATTERNS))
+    # the study's own sentences, and a background one that states its design ('As part of a prospective study, ...')
+    main = {id(s) for s in _main(sents)}
+    own = [s for s in sents if id(s) in main or V.OWN_DESIGN.search(s.text)]
+    facts = _unique(_scan(own, V.DESIGN_PATTERNS))
+    if any(f.value in ("cross-sectional", "case-control") for f in facts):
+        # a cross-sectional or case-control study's 'cohort' is its sample ('49% of the cohort were men')
+        facts = tuple(f for f in facts if f.value != "cohort")
+    return facts
 
 
 def _blinding(sents: Sequence[_Sent], design: Sequence[Fact]) -> tuple[Fact, ...]:
@@ -225,7 +236,7 @@ def _kind_hits(sents: Sequence[_Sent]) -> list[Fact]:
 
 def _kind(hits: Sequence[Fact], species: Sequence[Fact]) -> Fact | None:
     values = {f.value for f in species}
-    animal = [f for f in species if f.value not in ("human", "cell culture")]
+    animal = [f for f in species if f.value not in ("human", "cell culture", *EXPOSURE_SPECIES)]
     for f in hits:
         if f.value in SECONDARY_KINDS:
             return f

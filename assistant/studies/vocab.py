@@ -62,6 +62,10 @@ def parse_number(text: str) -> int | None:
 
 
 # --- kind of study and design features ---------------------------------------------------------------------
+_CROSS_SECTIONAL = (r"\bcross[- ]?sectional\b(?! (?:areas?|diameters?|dimensions?|images?|imaging|views?"
+                    r"|slices?|anatomy|measurements? of)\b)")
+"""A design written with or without its hyphen ('cross sectional survey'), not a cut through anatomy ('the
+cross-sectional area of the muscle')."""
 KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("evidence map", re.compile(r"\bevidence (?:and gap )?maps?\b|\bscoping review\b", _I)),
     ("meta-analysis", re.compile(r"\bmeta-?analys[ie]s\b|\bpooled analysis of (?:\w+ )?(?:trials|studies)\b", _I)),
@@ -87,7 +91,7 @@ KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("case-control study", re.compile(r"\bcase[- ]control(?:led)?\b", _I)),
     ("cohort study", re.compile(r"\bcohort (?:study|studies|analysis)\b|\b(?:prospective|retrospective|"
                                 r"population-based|birth|historical) cohort\b", _I)),
-    ("cross-sectional study", re.compile(r"\bcross-?sectional\b", _I)),
+    ("cross-sectional study", re.compile(_CROSS_SECTIONAL, _I)),
     ("case series", re.compile(r"\bcase series\b|\bseries of \d+ (?:patients|cases)\b", _I)),
     ("case report", re.compile(r"\bcase report\b|\bwe (?:report|describe|present) (?:a|the|an unusual|a rare) "
                                r"(?:case|patient)\b|\b\d+-year-old (?:man|woman|boy|girl|male|female|patient)\b",
@@ -97,6 +101,18 @@ KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 """Phrases that name the kind of study, most specific (secondary literature) first."""
 
+_RECORDS = (r"(?:(?:medical|hospital|clinical|clinic|patients?'?|health|electronic|case|departmental) records?"
+            r"|records? of (?:all |the )?(?:[\d,]+ |[a-z]+ )?(?:patients|cases|women|men|children|infants|adults"
+            r"|subjects|individuals|persons)|case notes)")
+_RETROSPECTIVE = (r"\bretrospective(?:ly)?\b|\bchart review\b"
+                  r"|\b(?:medical|patient|patients'|hospital|clinical|case) charts\b"
+                  r"|\b(?:reviewed|review of|reviewing) (?:the |all )?(?:\w+ )?charts\b"
+                  rf"|\b(?:charts|{_RECORDS})\b[^.;]{{0,150}}\b(?:were|was) (?:\w+ )?"
+                  r"(?:reviewed|analy[sz]ed|examined|scrutini[sz]ed|studied)\b"
+                  r"|\b(?:reviewed|review of|reviewing|analy[sz]ed|examined) (?:the |all |our )?"
+                  rf"(?:[\w-]+ ){{0,3}}?(?:records?|case notes|databases?|registry|registers?)\b")
+"""A look back: the word, or patients' charts and records reviewed (not Snellen charts read, not blood pressure
+recorded, not a review's records screened)."""
 DESIGN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("randomised", re.compile(r"\brandomi[sz](?:ed|ation)\b|\brandomly (?:assigned|allocated|divided)\b|\bRCTs?\b",
                               _I)),
@@ -105,13 +121,16 @@ DESIGN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("crossover", re.compile(r"\bcross-?over\b", _I)),
     ("sham-controlled", re.compile(r"\bsham(?:-controlled)?\b", _I)),
     ("placebo-controlled", re.compile(r"\bplacebo(?:-controlled)?\b", _I)),
-    ("retrospective", re.compile(r"\bretrospective(?:ly)?\b|\bchart review\b|\bcharts\b", _I)),
-    ("prospective", re.compile(r"\bprospective(?:ly)?\b", _I)),
-    ("cross-sectional", re.compile(r"\bcross-?sectional\b", _I)),
+    ("retrospective", re.compile(_RETROSPECTIVE, _I)),
+    ("prospective", re.compile(r"\bprospective(?:ly)?\b(?! (?:\w+ )?(?:recipients|donors|parents|students|candidates"
+                               r"|mothers|fathers|buyers|applicants|adopters|employees|jurors|users)\b)", _I)),
+    ("cross-sectional", re.compile(_CROSS_SECTIONAL, _I)),
     ("case-control", re.compile(r"\bcase[- ]control(?:led)?\b|\bcase-referent\b"
                                 r"|\bcases and (?:\d+ )?(?:\w+ )?controls\b"
                                 r"|\bmatched (?:healthy )?controls?\b|\bcontrols? matched\b"
                                 r"|\b(?:age|sex|gender)(?:[- ]and[- ](?:sex|age|gender))?[- ]matched\b"
+                                r"|\bmatched (?:for|by|on|according to|with respect to) (?:\w+ )?(?:age|sex|gender)\b"
+                                r"|\b(?:age|sex|gender)-? and [\w-]+-matched\b"
                                 r"|\bhealthy controls?\b|\b\d+ (?:healthy )?controls\b"
                                 r"|\bcontrol (?:group|subjects) (?:of|consisted|comprised|included)\b"
                                 r"|\bcompared (?:with|to) (?:\d+ )?(?:healthy )?controls\b", _I)),
@@ -135,7 +154,10 @@ HUMAN_WORDS = re.compile(
 HUMAN_HINTS = re.compile(
     r"\b(?:cases|males|females|population|deliver(?:y|ies)|births?|mortality|hospitals?|clinics?|admissions"
     r"|players|coaches|drivers|farmers|trainees|casualties|owners|ethnic|maternal|pregnan\w*|clinical|surgical"
-    r"|surgery|biops(?:y|ies)|specimens|autops(?:y|ies)|diagnosis|diagnosed|births|gestation(?:al)?)\b", _I)
+    r"|surgery|biops(?:y|ies)|specimens|autops(?:y|ies)|diagnosis|diagnosed|births|gestation(?:al)?"
+    r"|cancers?|carcinomas?|tumou?rs|melanomas?|deaths|suicides?|homicides?|p(?:a)?ediatric"
+    r"|(?:traffic|road|sports?|occupational|work-related|firearm|gunshot|(?:un)?intentional) injur(?:y|ies)"
+    r"|medicines|implants|angioplasty|(?:adverse|case) reports)\b", _I)
 """Words that speak of people less directly: read as 'human' only when no animal or cell words are found."""
 
 ANIMAL_SPECIES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -156,6 +178,13 @@ ANIMAL_SPECIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("animal", re.compile(r"\banimals?\b|\brodents?\b", _I)),
 )
 """Animal words → species; 'animal' only for the generic word."""
+ANIMAL_EXPOSURE: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("snake", re.compile(r"\b(?:rattle)?snakes?(?:[- ]?bites?)?\b|\bvipers?\b", _I)),
+    ("mite", re.compile(r"\bmites?\b", _I)),
+    ("insect", re.compile(r"\binsects?\b|\bbees?\b|\bwasps?\b|\bhornets?\b|\bmosquito(?:e?s)?\b", _I)),
+    ("spider", re.compile(r"\bspiders?\b|\bscorpions?\b", _I)),
+)
+"""Animals a human study's people met (bites, stings, allergens): recorded beside 'human', never as subjects."""
 
 ANIMAL_CONTEXT = re.compile(r"\b(?:animal|experimental|rodent|murine|rat|mouse|canine|porcine|preclinical)"
                             r"(?: \w+)? models?\b|\bin (?:animals|rodents)\b|\banimal (?:studies|experiments|data"
@@ -429,6 +458,9 @@ BACKGROUND_SECTION = re.compile(r"^(?:background|introduction|context|rationale|
 """Abstract parts that speak of other work: their animal or people words do not make the study's population."""
 SELF_REFERENCE = re.compile(r"\b(?:this|the present|the current|our) (?:[\w,-]+ ){0,4}?(?:study|trial|investigation|"
                             r"analysis|review|work|survey)\b|\bwe\b|\bhere\b", _I)
+OWN_DESIGN = re.compile(r"\b(?:study|trial|analysis|survey|review) (?:was|is) (?:done|performed|conducted|carried out"
+                        r"|undertaken)\b|\bas part of (?:a|an|the)\b", _I)
+"""A background sentence that states the study's own design ('A cross-sectional study was done in ...')."""
 """A background sentence that speaks of the study itself ('In this randomized, double-blind study, we ...')."""
 
 # --- evidence notes: the front matter's study_type and what the body must say to support it ---------------------

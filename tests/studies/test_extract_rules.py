@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.studies.contracts import EXPOSURE_SPECIES
 from assistant.studies.extract import extract_record, merge_records
+from assistant.studies.vocab import ANIMAL_EXPOSURE
 from tests.studies.helpers import document, record, values
 
 
@@ -204,3 +206,86 @@ def test_a_reviews_cases_are_no_patients() -> None:
     text = "This review judges the evidence sufficient in two cases and pooled 12 studies."
     assert [(s.n, s.role) for s in record(text).sizes] == [(12, "studies")]
     assert (2, "patients") in [(s.n, s.role) for s in record("We describe two cases of nerve injury.").sizes]
+
+
+def test_a_study_without_people_words_is_human_by_its_diseases() -> None:
+    rec = record("We measured the proliferative index of 80 breast carcinomas by image cytometry.")
+    assert values(rec.species) == ["human"] and rec.is_human
+    # cell lines beside the study's own specimens: human material too
+    rec = record("Paraffin-embedded specimens of 40 melanomas were stained.",
+                 "Two melanoma cell lines were treated with the inhibitor.")
+    assert values(rec.species) == ["human", "cell culture"] and rec.is_human and not rec.is_animal
+    # cell lines alone stay a cell culture, and animal words still outweigh the hints
+    assert values(record("Two cell lines were treated with the inhibitor.").species) == ["cell culture"]
+    rec = record("Tumours were grown in 12 nude mice.")
+    assert values(rec.species) == ["mouse"] and not rec.is_human
+    # a nerve injury is as often a rodent model as a patient's: no hint; road traffic injuries are people's
+    assert values(record("Pain after nerve injury involves glia.").species) == []
+    assert values(record("Road traffic injuries rose in six states.").species) == ["human"]
+
+
+def test_the_animals_people_met_are_recorded_but_make_no_animal_study() -> None:
+    rec = record("We reviewed the charts of 61 patients treated for rattlesnake bites.")
+    assert values(rec.species) == ["human", "snake"]
+    assert rec.is_human and not rec.is_animal and rec.kind_value != "animal study"
+    assert rec.species[1].source.quote == "rattlesnake bites"
+    assert rec.badge().endswith("61 patients")
+    rec = record("Thirty adults with asthma were patch tested with house dust mites.")
+    assert values(rec.species) == ["human", "mite"]
+    # an animal study's own animals are not an exposure
+    assert values(record("Twelve rats were stung by bees under anaesthesia.").species) == ["rat"]
+    assert {v for v, _ in ANIMAL_EXPOSURE} == EXPOSURE_SPECIES
+
+
+def test_cross_sectional_without_its_hyphen_but_not_an_anatomical_cut() -> None:
+    rec = record("We ran a cross sectional survey of 300 nurses.")
+    assert "cross-sectional" in values(rec.design) and rec.kind_value == "cross-sectional study"
+    rec = record("The cross-sectional area of the muscle was measured in 20 patients by ultrasound.")
+    assert "cross-sectional" not in values(rec.design) and rec.kind_value != "cross-sectional study"
+
+
+def test_reviewed_charts_are_retrospective_but_reading_charts_are_not() -> None:
+    rec = record("The charts and biopsy results of 31 patients treated between 1990 and 2000 were reviewed.")
+    assert "retrospective" in values(rec.design)
+    assert "retrospective" in values(record("We reviewed the medical charts of 85 children.").design)
+    rec = record("Visual acuity was read from Snellen charts in 40 patients.")
+    assert "retrospective" not in values(rec.design)
+
+
+def test_the_cohort_of_a_cross_sectional_study_is_its_sample() -> None:
+    rec = record("This cross-sectional study surveyed 900 patients; 49% of the cohort were men.")
+    assert "cross-sectional" in values(rec.design) and "cohort" not in values(rec.design)
+    rec = record("A cohort of 500 workers was followed for ten years.")
+    assert "cohort" in values(rec.design)
+
+
+def test_controls_matched_for_age_make_a_case_control_design() -> None:
+    rec = record("Each of the 12 patients with the complication was matched for age and sex with two others.")
+    assert "case-control" in values(rec.design)
+    rec = record("The 30 treated patients were compared with an age- and stage-matched group of 30 others.")
+    assert "case-control" in values(rec.design)
+    assert "case-control" not in values(record("The groups were matched in size.").design)
+
+
+def test_reviewed_records_are_a_retrospective_design() -> None:
+    rec = record("The records of 120 women treated at our clinic between 1990 and 2000 were reviewed.")
+    assert "retrospective" in values(rec.design)
+    assert "retrospective" in values(record("We reviewed the electronic medical records of 84 adults.").design)
+    assert "retrospective" not in values(record("Blood pressure was recorded in 40 patients.").design)
+    # a review's screened records are no look back at patients
+    rec = record("From 1,030 records screened by title and abstract, 106 publications were analysed.")
+    assert "retrospective" not in values(rec.design)
+
+
+def test_a_background_sentence_stating_the_study_design_counts_for_the_design() -> None:
+    rec = record(("Background", "As part of a prospective study of 200 smokers, sleep was recorded."),
+                 ("Results", "Most slept badly."))
+    assert "prospective" in values(rec.design)
+    rec = record(("Background", "Earlier prospective work found little."), ("Methods", "We asked 50 smokers."))
+    assert "prospective" not in values(rec.design)
+
+
+def test_prospective_people_are_no_prospective_design() -> None:
+    rec = record("All 148 centres test prospective kidney recipients for HIV.")
+    assert "prospective" not in values(rec.design)
+    assert "prospective" in values(record("We prospectively enrolled 60 kidney recipients.").design)
