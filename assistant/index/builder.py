@@ -41,6 +41,7 @@ from assistant.index.store import (
     current_version,
     load_version,
     manifest_differences,
+    record_extractors,
     verified_manifest,
     write_version,
 )
@@ -415,6 +416,11 @@ def index_status(settings: Settings) -> IndexStatus:
         reasons.append("the index has no checksums (built by an older version)")
     elif manifest.builder_version < BUILDER_VERSION:
         reasons.append("built by an older version of the index builder")
+    with contextlib.suppress(sqlite3.Error):
+        older = sorted(v for v in record_extractors(path / "chunks.sqlite") if v < EXTRACTOR_VERSION)
+        if older:
+            reasons.append(f"study records made by an older extractor (version {older[0]}; now {EXTRACTOR_VERSION}): "
+                           "`rtms-assistant index build` extracts them again")
     try:
         files = corpus_files(settings)
     except AssistantError as exc:  # pragma: no cover - readers missing

@@ -304,6 +304,17 @@ def _read_records(db_path: Path) -> dict[str, StudyRecord]:
         db.close()
 
 
+def record_extractors(db_path: Path) -> set[int]:
+    """The extractor versions the stored study records were made by (empty when there are none)."""
+    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='records'").fetchone():
+            return set()
+        return {int(v or 0) for (v,) in db.execute("SELECT DISTINCT json_extract(record, '$.extractor') FROM records")}
+    finally:
+        db.close()
+
+
 class IndexStore:
     """A loaded, read-only index version."""
 

@@ -11,7 +11,7 @@ import pytest
 from assistant.corpus.contracts import DocumentMeta
 from assistant.errors import ConfigError
 from assistant.index.contracts import Chunk, IndexCounts, IndexManifest
-from assistant.index.store import IndexData, IndexStore, build_faiss, load_version, write_version
+from assistant.index.store import IndexData, IndexStore, build_faiss, load_version, record_extractors, write_version
 from assistant.studies.contracts import Fact, Finding, Size, Source, StudyRecord
 from assistant.studies.table import filter_studies, row_sources, study_row, to_csv
 
@@ -64,6 +64,16 @@ def test_records_round_trip_through_a_version_folder(tmp_path: Path) -> None:
     store = IndexStore(loaded, build_faiss(loaded.vectors, "flat"), path)
     assert store.row_of(chunk.chunk_id) == 0 and store.row_of("no-such-chunk") is None
     assert store.studies["doi:10.1/x"].label == "Hu et al. 2022"
+
+
+def test_the_extractor_of_stored_records_is_read_back(tmp_path: Path) -> None:
+    """index status reads it to call an index stale whose records an older extractor made."""
+    chunk = _chunk()
+    doc = DocumentMeta(doc_id=chunk.doc_id, paper_id="doi:10.1/x", kind="evidence-note", title="t")
+    old = _rat_record(chunk).model_copy(update={"extractor": 3})
+    data = IndexData([doc], [chunk], np.ones((1, 384), np.float32),
+                     IndexManifest(counts=IndexCounts(documents=1, chunks=1)), records={doc.doc_id: old})
+    assert record_extractors(write_version(tmp_path, data, "flat") / "chunks.sqlite") == {3}
 
 
 def test_badges_and_rows() -> None:
