@@ -8,11 +8,23 @@ Each pattern is compiled once, at import. A table maps a pattern's hit to the no
 from __future__ import annotations
 
 import re
+import tomllib
 from functools import lru_cache
+from pathlib import Path
 
 from assistant.corpus.markers import CANONICAL_MARKERS, canonical_marker, marker_key
 
 _I = re.IGNORECASE
+_PATTERNS = tomllib.loads(Path(__file__).with_name("patterns.toml").read_text(encoding="utf-8"))
+
+
+def named_patterns(table: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """A table of patterns.toml, in order: (name, compiled pattern), case-insensitive unless marked ``case``."""
+    out = []
+    for name, value in _PATTERNS[table].items():
+        pattern, case = (value["pattern"], value.get("case", False)) if isinstance(value, dict) else (value, False)
+        out.append((name, re.compile(pattern, 0 if case else _I)))
+    return tuple(out)
 
 
 @lru_cache(maxsize=64)
@@ -160,30 +172,9 @@ HUMAN_HINTS = re.compile(
     r"|medicines|implants|angioplasty|(?:adverse|case) reports)\b", _I)
 """Words that speak of people less directly: read as 'human' only when no animal or cell words are found."""
 
-ANIMAL_SPECIES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("rat", re.compile(r"\brats?\b", _I)),
-    ("mouse", re.compile(r"\bmice\b|\bmouse\b(?! (?:anti|monoclonal|IgG|antibod))|\bmurine\b", _I)),
-    ("rabbit", re.compile(r"\brabbits?\b", _I)),
-    ("dog", re.compile(r"\bdogs?\b|\bcanine\b|\bbeagles?\b", _I)),
-    ("pig", re.compile(r"\b(?:mini)?pigs?\b|\bswine\b|\bporcine\b|\bpiglets?\b", _I)),
-    ("sheep", re.compile(r"\bsheep\b|\bewes?\b|\blambs?\b|\bovine\b", _I)),
-    ("cat", re.compile(r"\bcats?\b|\bfeline\b", _I)),
-    ("monkey", re.compile(r"\bmonkeys?\b|\bmacaques?\b|\bnon-?human primates?\b|\bbaboons?\b", _I)),
-    ("guinea pig", re.compile(r"\bguinea pigs?\b", _I)),
-    ("hamster", re.compile(r"\bhamsters?\b", _I)),
-    ("horse", re.compile(r"\bhorses?\b|\bequine\b|\bponies\b", _I)),
-    ("cattle", re.compile(r"\bcattle\b|\bcows?\b|\bcalves\b|\bbovine\b", _I)),
-    ("zebrafish", re.compile(r"\bzebrafish\b", _I)),
-    ("chicken", re.compile(r"\bchickens?\b|\bchicks?\b|\bhens?\b", _I)),
-    ("animal", re.compile(r"\banimals?\b|\brodents?\b", _I)),
-)
+ANIMAL_SPECIES = named_patterns("ANIMAL_SPECIES")
 """Animal words → species; 'animal' only for the generic word."""
-ANIMAL_EXPOSURE: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("snake", re.compile(r"\b(?:rattle)?snakes?(?:[- ]?bites?)?\b|\bvipers?\b", _I)),
-    ("mite", re.compile(r"\bmites?\b", _I)),
-    ("insect", re.compile(r"\binsects?\b|\bbees?\b|\bwasps?\b|\bhornets?\b|\bmosquito(?:e?s)?\b", _I)),
-    ("spider", re.compile(r"\bspiders?\b|\bscorpions?\b", _I)),
-)
+ANIMAL_EXPOSURE = named_patterns("ANIMAL_EXPOSURE")
 """Animals a human study's people met (bites, stings, allergens): recorded beside 'human', never as subjects."""
 
 ANIMAL_CONTEXT = re.compile(r"\b(?:animal|experimental|rodent|murine|rat|mouse|canine|porcine|preclinical)"
@@ -196,18 +187,7 @@ ANIMAL_USE = re.compile(r"\b(?:anesthetized|anaesthetized|male|female|adult|youn
                         r"|animals (?:were|was)|sacrificed|euthani[sz]ed|housed)\b", _I)
 """Words that show the animals were the study's own subjects."""
 
-STRAINS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("Sprague-Dawley", re.compile(r"\bSprague[- ]Dawley\b|\bSD rats\b")),
-    ("Wistar", re.compile(r"\bWistar(?:[- ]Kyoto)?\b")),
-    ("Long-Evans", re.compile(r"\bLong[- ]Evans\b")),
-    ("Lewis", re.compile(r"\bLewis rats?\b")),
-    ("Fischer 344", re.compile(r"\bFischer(?: |-)?344\b|\bF344\b")),
-    ("C57BL/6", re.compile(r"\bC57BL?/6\w*\b")),
-    ("BALB/c", re.compile(r"\bBALB/c\b", _I)),
-    ("ICR", re.compile(r"\bICR mice\b")),
-    ("CD-1", re.compile(r"\bCD-?1 mice\b")),
-    ("New Zealand White", re.compile(r"\bNew Zealand (?:White )?rabbits?\b")),
-)
+STRAINS = named_patterns("STRAINS")
 
 CELL_CULTURE = re.compile(r"\bcell cultures?\b|\bcultured (?:\w+ )?(?:cells|neurons|microglia|astrocytes)\b"
                           r"|\bcell lines?\b|\b(?:BV-?2|PC-?12|HEK-?293|SH-SY5Y|HeLa)(?: cells)?\b", _I)
@@ -219,32 +199,7 @@ SEX_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (  # 'sex' or 'gender' a
                           r"|\bmothers\b|\bmaternal\b|\b(?:\d+-year-old )woman\b|\bpostmenopausal\b", _I)),
 )
 
-CONDITIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("CCI", re.compile(r"\bchronic constriction injur(?:y|ies)\b|\bCCI\b", _I)),
-    ("SNI", re.compile(r"\bspared nerve injur(?:y|ies)\b|\bSNI\b")),
-    ("SNL", re.compile(r"\bspinal nerve ligation\b|\bSNL\b")),
-    ("sciatic nerve ligation", re.compile(r"\b(?:partial )?sciatic(?: nerve)? ligation\b|\bligation of the "
-                                          r"(?:left |right )?sciatic nerve\b|\bPSNL\b", _I)),
-    ("CCD", re.compile(r"\bchronic compression of the (?:\w+ )?dorsal root ganglion\b|\bCCD\b")),
-    ("diabetic neuropathy", re.compile(r"\bdiabetic (?:peripheral )?neuropath(?:y|ic pain)\b|\bDPNP?\b"
-                                       r"|\bstreptozotocin\b", _I)),
-    ("chemotherapy-induced neuropathy", re.compile(r"\bchemotherapy-induced (?:peripheral )?neuropath\w*\b"
-                                                   r"|\bCIPN\b|\b(?:paclitaxel|oxaliplatin|vincristine)-induced\b",
-                                                   _I)),
-    ("post-stroke pain", re.compile(r"\b(?:central )?post-?stroke pain\b|\bCPSP\b", _I)),
-    ("spinal cord injury", re.compile(r"\bspinal cord (?:injur(?:y|ies|ed)|contusion|transection)\b|\bSCI\b", _I)),
-    ("trigeminal neuralgia", re.compile(r"\btrigeminal neuralgia\b", _I)),
-    ("postherpetic neuralgia", re.compile(r"\bpost-?herpetic neuralgia\b|\bPHN\b", _I)),
-    ("phantom limb pain", re.compile(r"\bphantom (?:limb )?pain\b", _I)),
-    ("complex regional pain syndrome", re.compile(r"\bcomplex regional pain syndrome\b|\bCRPS\b", _I)),
-    ("fibromyalgia", re.compile(r"\bfibromyalgia\b", _I)),
-    ("multiple sclerosis", re.compile(r"\bmultiple sclerosis\b", _I)),
-    ("migraine", re.compile(r"\bmigraines?\b", _I)),
-    ("central neuropathic pain", re.compile(r"\bcentral (?:neuropathic )?pain\b", _I)),
-    ("peripheral neuropathic pain", re.compile(r"\bperipheral neuropathic pain\b", _I)),
-    ("neuropathic pain", re.compile(r"\bneuropathic pain\b", _I)),
-    ("ischemia", re.compile(r"\b(?:cerebral |brain |global )?isch(?:a)?emi(?:a|c stroke)\b", _I)),
-)
+CONDITIONS = named_patterns("CONDITIONS")
 """Conditions and pain models, the specific ones first (a sentence naming 'CCI' is not recorded as 'neuropathic
 pain' too: see ``extract._conditions``)."""
 
@@ -309,51 +264,17 @@ START = re.compile(rf"\b(?:(?:{NUMBER}|a|one) (?:days?|weeks?|hours?|months?)|im
                    rf"(?:after|post|following) (?:the )?(?:surgery|injury|operation|ligation|CCI|SNI|SNL|lesion|"
                    rf"nerve injury|stroke|contusion|modell?ing|induction)\b"
                    rf"|\b(?:on|from) (?:post-?operative |postoperative )?day (?:{NUMBER})\b", _I)
-TARGETS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("DLPFC", re.compile(r"\bDLPFC\b|\bdorsolateral prefrontal(?: cortex)?\b", _I)),
-    ("M1", re.compile(r"\bM1\b|\bprimary motor(?: cortex|area)?\b|\bmotor cortex\b|\bprecentral gyrus\b", _I)),
-    ("insula", re.compile(r"\binsula\b|\binsular cortex\b|\bAId\b|\bagranular insula\b", _I)),
-    ("S1", re.compile(r"\bS1\b|\bprimary somatosensory cortex\b", _I)),
-    ("ACC", re.compile(r"\banterior cingulate(?: cortex)?\b|\bACC\b")),
-    ("SMA", re.compile(r"\bsupplementary motor area\b|\bSMA\b")),
-    ("premotor cortex", re.compile(r"\bpremotor cortex\b|\bPMC\b")),
-    ("vertex", re.compile(r"\bvertex\b", _I)),
-    ("cerebellum", re.compile(r"\bcerebell(?:um|ar)\b", _I)),
-)
+TARGETS = named_patterns("TARGETS")
 SIDE = re.compile(r"\b(?P<side>left|right|contralateral|ipsilateral|bilateral)\b(?= (?:\w+ ){0,3}?(?:M1|DLPFC|"
                   r"motor|prefrontal|insula|hemisphere|cortex|S1|dorsal|side))", _I)
 STIM_CONTEXT = re.compile(r"\b(?:r?TMS|stimulation|stimulated|coil|pulses|magnetic|TBS|neuronavigat\w*)\b", _I)
 """A sentence about the protocol (targets and sides count only in such sentences)."""
 
 # --- controls ------------------------------------------------------------------------------------------------
-CONTROLS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("sham", re.compile(r"\bsham(?:-controlled| stimulation| rTMS| coil| group| operation| surgery)?\b", _I)),
-    ("placebo", re.compile(r"\bplacebo(?:-controlled)?\b", _I)),
-    ("healthy controls", re.compile(r"\bhealthy (?:control|volunteer|subject)s?\b|\b(?:age|sex)-matched controls?\b",
-                                    _I)),
-    ("no stimulation", re.compile(r"\bno (?:magnetic )?stimulation\b|\bunstimulated\b|\buntreated\b", _I)),
-    ("drug", re.compile(r"\b(?:gabapentin|pregabalin|amitriptyline|duloxetine|morphine|ketamine)(?: group)?\b", _I)),
-)
+CONTROLS = named_patterns("CONTROLS")
 
 # --- outcomes, markers, tissues, directions ------------------------------------------------------------------
-OUTCOMES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("mechanical allodynia", re.compile(r"\bmechanical (?:allodynia|hypersensitivity)\b", _I)),
-    ("mechanical threshold", re.compile(r"\bmechanical (?:pain |withdrawal )?thresholds?\b|\bpaw withdrawal "
-                                        r"thresholds?\b|\bPWT\b|\bvon Frey\b", _I)),
-    ("thermal hyperalgesia", re.compile(r"\bthermal (?:hyperalgesia|withdrawal latency|sensitivity)\b"
-                                        r"|\bpaw withdrawal latency\b|\bPWL\b|\bheat hyperalgesia\b", _I)),
-    ("cold allodynia", re.compile(r"\bcold (?:allodynia|hypersensitivity)\b|\bwithdrawal responses to cold\b", _I)),
-    ("mechanical hyperalgesia", re.compile(r"\bmechanical hyperalgesia\b", _I)),
-    ("pain intensity", re.compile(r"\bpain (?:intensity|scores?|ratings?|severity)\b|\bVAS\b|\bvisual analog(?:ue)? "
-                                  r"scale\b|\bNRS\b|\bnumeric(?:al)? rating scale\b|\bBrief Pain Inventory\b|\bBPI\b"
-                                  r"|\bMcGill\b", _I)),
-    ("pain relief", re.compile(r"\bpain relief\b|\banalgesi[ac]\b|\banalgesic effects?\b", _I)),
-    ("quality of life", re.compile(r"\bquality of life\b|\bQoL\b|\bSF-36\b", _I)),
-    ("depression", re.compile(r"\bdepressi(?:on|ve)\b|\bdespair-like\b|\bsucrose preference\b", _I)),
-    ("anxiety", re.compile(r"\banxiety\b|\banxiety-like\b", _I)),
-    ("sleep", re.compile(r"\bsleep\b", _I)),
-    ("nerve conduction", re.compile(r"\bnerve conduction\b", _I)),
-)
+OUTCOMES = named_patterns("OUTCOMES")
 """Outcome measures; the behavioural ones double as 'markers' of findings (a change in allodynia)."""
 BEHAVIOUR_FINDINGS = frozenset({"mechanical allodynia", "mechanical threshold", "thermal hyperalgesia",
                                 "cold allodynia", "mechanical hyperalgesia", "pain intensity"})
@@ -399,24 +320,7 @@ def marker_of(token: str) -> str | None:
     return long if long in CANONICAL_MARKERS else None
 
 
-TISSUES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("dorsal horn", re.compile(r"\bdorsal horns?\b", _I)),
-    ("dorsal root ganglion", re.compile(r"\bdorsal root gangli(?:on|a)\b|\bDRGs?\b", _I)),
-    ("spinal cord", re.compile(r"\bspinal(?: cord)?\b|\blumbar (?:enlargement|segments?)\b|\bL4[-–]L?5\b", _I)),
-    ("sciatic nerve", re.compile(r"\bsciatic nerves?\b", _I)),
-    ("peripheral nerve", re.compile(r"\bperipheral nerves?\b", _I)),
-    ("serum", re.compile(r"\bser(?:um|a)\b", _I)),
-    ("plasma", re.compile(r"\bplasma\b", _I)),
-    ("blood", re.compile(r"\bblood\b", _I)),
-    ("CSF", re.compile(r"\bCSF\b|\bcerebrospinal fluid\b", _I)),
-    ("prefrontal cortex", re.compile(r"\bprefrontal cortex\b|\bPFC\b|\bmPFC\b", _I)),
-    ("insula", re.compile(r"\binsula\b|\binsular(?: cortex)?\b|\bAId\b", _I)),
-    ("hippocampus", re.compile(r"\bhippocamp(?:us|al)\b", _I)),
-    ("thalamus", re.compile(r"\bthalam(?:us|ic)\b", _I)),
-    ("cortex", re.compile(r"\bcort(?:ex|ical)\b", _I)),
-    ("brain", re.compile(r"\bbrain\b|\bcerebral\b", _I)),
-    ("culture medium", re.compile(r"\bculture (?:medium|supernatants?)\b", _I)),
-)
+TISSUES = named_patterns("TISSUES")
 """Tissues and compartments, the specific ones first."""
 COMPARTMENT: dict[str, str] = {
     "dorsal horn": "spinal cord", "spinal cord": "spinal cord", "dorsal root ganglion": "dorsal root ganglion",
@@ -426,18 +330,7 @@ COMPARTMENT: dict[str, str] = {
 }
 """A tissue's compartment, as evidence notes file markers ('serum' -> 'blood', 'insula' -> 'brain')."""
 
-DIRECTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("unchanged", re.compile(r"\b(?:unchanged|unaltered|unaffected|did not (?:significantly )?(?:change|differ|alter|"
-                             r"affect)|no (?:significant )?(?:change|difference|effect)s?|(?:was|were) not "
-                             r"(?:significantly )?(?:changed|altered|affected|different)|changed neither|"
-                             r"neither \w+ nor)\b", _I)),
-    ("down", re.compile(r"\b(?:reduc(?:ed|es|e|tion|ing)|decreas(?:ed|es|e|ing)|lower(?:ed|s|ing)?|suppress(?:ed|es|"
-                        r"ion)?|attenuat(?:ed|es|ion)|inhibit(?:ed|s|ion)|diminish(?:ed|es)?|down-?regulat(?:ed|ion|es)"
-                        r"|alleviat(?:ed|es)|fell|declin(?:ed|e)|less|brought (?:\w+ )?down|reversed the rise|"
-                        r"normali[sz]ed)\b", _I)),
-    ("up", re.compile(r"\b(?:increas(?:ed|es|e|ing)|rais(?:ed|es)|elevat(?:ed|es|ion)|up-?regulat(?:ed|ion|es)|"
-                      r"higher|enhanc(?:ed|es)|rose|rise|greater|more)\b", _I)),
-)
+DIRECTIONS = named_patterns("DIRECTIONS")
 """Direction words; 'unchanged' is looked for first ('did not change' must not read as a change)."""
 COMPARISON = re.compile(r"\b(?:than|compared (?:with|to)|versus|vs\.?|relative to) (?:the |in |untreated )*"
                         r"(?P<what>sham(?:[- ](?:operated|stimulated|rTMS|group))?|CCI|SNI|SNL|SCI|controls?|"

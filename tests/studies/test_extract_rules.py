@@ -289,3 +289,13 @@ def test_prospective_people_are_no_prospective_design() -> None:
     rec = record("All 148 centres test prospective kidney recipients for HIV.")
     assert "prospective" not in values(rec.design)
     assert "prospective" in values(record("We prospectively enrolled 60 kidney recipients.").design)
+
+
+def test_the_named_patterns_load_in_order_and_keep_their_case() -> None:
+    """patterns.toml: a table's names in the file's order; an entry marked ``case`` matches only as written."""
+    from assistant.studies import vocab as V
+
+    assert [name for name, _ in V.ANIMAL_SPECIES][:2] == ["rat", "mouse"]
+    sni = dict(V.CONDITIONS)["SNI"]
+    assert sni.search("rats with SNI") and not sni.search("a snide remark about sni")
+    assert dict(V.ANIMAL_SPECIES)["rat"].search("RATS were housed")
