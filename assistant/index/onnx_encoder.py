@@ -1,10 +1,11 @@
 """An int8 ONNX Runtime copy of the BERT-style sentence encoder, for faster index builds and queries on CPUs.
 
-Selected with ``RTMS_EMBEDDER=all-MiniLM-L6-v2@onnx-int8``. The suffix is part of the embedder's name, so the
-index's settings hash, its manifest and the embedding cache keys all differ from the float32 encoder's: vectors of
-the two are never mixed in one index. The ONNX file is made once from the same local weights (torch export, then
-int8 weights per output channel with dynamically quantised activations) and kept under ``RTMS_HOME/embedders``;
-it gives cosine 0.99 to the float32 vectors (benchmarks/index_bench.py measures speed and retrieval recall).
+The default embedder, ``all-MiniLM-L6-v2@onnx-int8`` (``RTMS_PRESET=float32-index`` selects the float32 one). The
+suffix is part of the embedder's name, so the index's settings hash, its manifest and the embedding cache keys all
+differ from the float32 encoder's: vectors of the two are never mixed in one index. The ONNX file is made once, at
+the first index build, from the same local weights (torch export, then int8 weights per output channel with
+dynamically quantised activations) and kept under ``RTMS_HOME/embedders``; it gives cosine 0.99 to the float32
+vectors (benchmarks/index_bench.py --embedders measures speed and retrieval recall).
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from assistant.errors import ModelError
 log = logging.getLogger(__name__)
 
 BACKEND = "onnx-int8"
+_MISSING = (f"the {BACKEND} embedder (the default) needs onnxruntime and onnx, dependencies of rtms-assistant: "
+            "reinstall them with `make run` or `.venv/bin/pip install -e .`, or build and search with the float32 "
+            "embedder instead (RTMS_PRESET=float32-index, or RTMS_EMBEDDER=all-MiniLM-L6-v2)")
 _INPUTS = ["input_ids", "attention_mask", "token_type_ids"]
 
 
@@ -61,8 +65,7 @@ def export_int8(model_dir: Path, out: Path) -> Path:
         from onnxruntime.quantization import QuantType, quantize_dynamic
         from sentence_transformers import SentenceTransformer
     except ImportError as exc:
-        raise ModelError(f"the {BACKEND} embedder needs onnxruntime and onnx: run `.venv/bin/pip install -e "
-                         f"'.[onnx]'`, or drop '@{BACKEND}' from RTMS_EMBEDDER") from exc
+        raise ModelError(_MISSING) from exc
 
     class _Transformer(torch.nn.Module):
         def __init__(self, bert: torch.nn.Module) -> None:
@@ -96,8 +99,7 @@ class OnnxSentenceEncoder:
         try:
             import onnxruntime as ort
         except ImportError as exc:
-            raise ModelError(f"the {BACKEND} embedder needs onnxruntime: run `.venv/bin/pip install -e '.[onnx]'`, "
-                             f"or drop '@{BACKEND}' from RTMS_EMBEDDER") from exc
+            raise ModelError(_MISSING) from exc
         from tokenizers import Tokenizer
 
         cfg = json.loads((model_dir / "config.json").read_text())
