@@ -10,6 +10,7 @@ vectors (benchmarks/index_bench.py --embedders measures speed and retrieval reca
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -17,7 +18,8 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
@@ -83,11 +85,13 @@ def export_int8(model_dir: Path, out: Path) -> Path:
     ids = torch.ones((2, 16), dtype=torch.long)
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
         fp32 = Path(tmp) / "model.onnx"
-        with torch.no_grad():
+        # the exporter's tracer warnings and the quantiser's advice are about this fixed, tested graph: not shown
+        with torch.no_grad(), warnings.catch_warnings(), _quiet_logging():
+            warnings.simplefilter("ignore")
             torch.onnx.export(module, (ids, ids, torch.zeros_like(ids)), str(fp32), input_names=_INPUTS,
                               output_names=["last_hidden_state"], opset_version=17, dynamo=False,
                               dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*_INPUTS, "last_hidden_state"]})
-        with atomicio.atomic_path(out, keep_suffix=True) as int8:
+        with atomicio.atomic_path(out, keep_suffix=True) as int8, _quiet_logging():
             quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
     return out
 
@@ -109,11 +113,11 @@ class OnnxSentenceEncoder:
         max_tokens = int(json.loads(st_cfg.read_text()).get("max_seq_length", 256)) if st_cfg.exists() else 256
         path = cache_dir / f"{model_dir.name}-{_weights_digest(model_dir)}-int8.onnx"
         if not path.exists():
-            _say(f"making the int8 ONNX Runtime copy of {model_dir.name} from its local weights, once (about a "
-                 f"minute): {path}")
+            _say(f"making the int8 ONNX Runtime copy of the embedder from its local weights ({model_dir}), once "
+                 f"(a minute or two): {path}")
             t0 = time.perf_counter()
             export_int8(model_dir, path)
-            _say(f"int8 copy of {model_dir.name} made in {time.perf_counter() - t0:.0f} s")
+            _say(f"int8 copy of the embedder made in {time.perf_counter() - t0:.0f} s")
         self.workers = max(1, workers if workers is not None else cpu_count())
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -150,6 +154,15 @@ class OnnxSentenceEncoder:
         for i, vec in enumerate(vecs):
             out[i] = vec
         return out
+
+
+@contextlib.contextmanager
+def _quiet_logging() -> Iterator[None]:
+    logging.disable(logging.WARNING)
+    try:
+        yield
+    finally:
+        logging.disable(logging.NOTSET)
 
 
 def _say(message: str) -> None:

@@ -45,7 +45,8 @@ def test_int8_vectors_match_float32() -> None:
 
 
 def test_backend_changes_the_index_hash() -> None:
-    assert Settings(embedder="all-MiniLM-L6-v2@onnx-int8").index_hash() != Settings().index_hash()
+    fp32, int8 = Settings(embedder="all-MiniLM-L6-v2"), Settings(embedder="all-MiniLM-L6-v2@onnx-int8")
+    assert fp32.index_hash() != int8.index_hash()
 
 
 def test_texts_run_on_several_threads_give_the_same_vectors() -> None:
