@@ -10,15 +10,17 @@
    warm builds (embeddings from the cache, so read + chunk + extract + write: the harshest ratio), medians of
    ``--repeats``, in documents/s, with the extraction-only throughput (target: with extraction <= 2x without).
 4. Embedders (``--embedders``): the float32 sentence-transformers MiniLM beside its int8 ONNX copy
-   (``all-MiniLM-L6-v2@onnx-int8``), each building the PubMedQA abstracts' index from scratch (same corpus, model
-   loaded outside the timing), with build throughput, its ratio, and retrieval recall@5 of the dev questions' own
-   abstracts (dense and hybrid) over each index.
+   (``all-MiniLM-L6-v2@onnx-int8``), each building the PubMedQA abstracts' index from scratch (same corpus, empty
+   embedding cache, model loaded outside the timing; ``--repeats`` interleaved builds, medians): build seconds (wall
+   and this process's CPU seconds, the steadier figure on a shared machine), chunks/s and sentences/s of the
+   encoding (the builder times both), the ratios, and retrieval recall@5 of the dev questions' own abstracts (dense
+   and hybrid) over each index.
 4. Import (``--import-entries N``, default 200; ``--import-only``): a generated Zotero-style export (RIS beside
    files/, N entries each with a two-page PDF made with reportlab), imported with `corpus import` in papers/s, then
    imported again (nothing changes: the re-import's papers/s); ``--import-index`` also times the index build.
 
 Run: .venv/bin/python benchmarks/index_bench.py [--docs 30] [--sizes 1000,10000,100000] [--import-entries 200]
-     .venv/bin/python benchmarks/index_bench.py --embedders [--abstracts 1000] [--questions 500]
+     .venv/bin/python benchmarks/index_bench.py --embedders [--abstracts N] [--questions 500] [--repeats 1]
      .venv/bin/python benchmarks/index_bench.py --studies [--abstracts 1000] [--repeats 3] [--cold-both]
 """
 
@@ -190,7 +192,10 @@ def bench_search(sizes: list[int], queries: int = 100) -> None:
     print(f"  query encoding (MiniLM, CPU): p50 {statistics.median(t):.1f} ms  p95 {pct(t, 95):.1f} ms")
 
 
-def bench_embedders(abstracts: int | None, n_questions: int) -> None:
+def bench_embedders(abstracts: int | None, n_questions: int, repeats: int = 1,
+                    names: tuple[str, ...] = ("all-MiniLM-L6-v2", "all-MiniLM-L6-v2@onnx-int8")) -> None:
+    """Cold builds of the PubMedQA abstracts' index with each embedder (empty embedding cache, model loaded outside
+    the timing), interleaved ``repeats`` times so both meet the same machine load; medians, then recall@5."""
     from assistant.api import Assistant
     from assistant.eval.dataset import DatasetError
     from assistant.eval.pubmedqa.build import ensure_index
@@ -203,34 +208,69 @@ def bench_embedders(abstracts: int | None, n_questions: int) -> None:
         print(f"embedders: skipped ({exc})")
         return
     questions = data.split("dev")[:n_questions]
-    names = ["all-MiniLM-L6-v2", "all-MiniLM-L6-v2@onnx-int8"]
-    rows = []
+    embedders = {}
+    for name in names:
+        embedders[name] = Embedder(name, base.embed_batch_size)
+        embedders[name].encode(["load the model (and make the int8 copy) before the clock starts"])
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in names}
+    recall: dict[str, dict[str, float]] = {}
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
-        for name in names:
-            s = base.model_copy(update={"embedder": name})
-            emb = Embedder(name, s.embed_batch_size)
-            emb.encode(["load the model before the clock starts"])
-            t0 = time.perf_counter()
-            idx = ensure_index(s, data, [q.pmid for q in questions], distractors=abstracts, cache_dir=Path(tmp) / name,
-                               rebuild=True, progress=False, embedder=emb)
-            build_s = time.perf_counter() - t0
-            a = Assistant.load(idx.settings)
-            a.retriever._embedder = emb  # the loaded model encodes the queries too
-            gold = {d.pmid: d.paper_id for d in a.store.docs.values() if d.pmid}
-            recall = {}
-            for mode in ("dense", "hybrid"):
-                hits = [gold.get(q.pmid) in {p.chunk.paper_id for p in a.search(q.question, 5, mode=mode)}
-                        for q in questions]
-                recall[mode] = 100 * sum(hits) / len(hits)
-            chunks = idx.info["summary"]["chunks"]
-            rows.append((name, chunks, build_s, recall))
-            print(f"  {name}: {chunks} chunks in {build_s:.1f} s", flush=True)
-    print(f"\nembedders on the PubMedQA abstracts ({abstracts or 'all'} abstracts, {len(questions)} dev questions)")
-    print("| embedder | build chunks/s | build s | vs float32 | recall@5 dense | recall@5 hybrid |")
-    print("|---|---|---|---|---|---|")
-    for name, chunks, build_s, recall in rows:
-        print(f"| {name} | {chunks / build_s:.1f} | {build_s:.1f} | {rows[0][2] / build_s:.2f}x | "
-              f"{recall['dense']:.1f} % | {recall['hybrid']:.1f} % |")
+        for r in range(repeats):
+            for name in names:
+                s = base.model_copy(update={"embedder": name})
+                emb = embedders[name]
+                folder = Path(tmp) / f"{name}-{r}"  # a new folder: an empty embedding cache, every text encoded
+                t0, c0 = time.perf_counter(), time.process_time()
+                idx = ensure_index(s, data, [q.pmid for q in questions], distractors=abstracts, cache_dir=folder,
+                                   rebuild=True, progress=False, embedder=emb)
+                build_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
+                summ = idx.info["summary"]
+                runs[name].append({"build": build_s, "cpu": cpu_s, "documents": summ["documents"],
+                                   "chunks": summ["chunks"],
+                                   "sentences": summ["embedded_sentences"], "chunk_s": summ["chunk_seconds"],
+                                   "sentence_s": summ["sentence_seconds"]})
+                print(f"  run {r + 1} {name}: {summ['chunks']} chunks ({summ['chunk_seconds']:.1f} s), "
+                      f"{summ['embedded_sentences']} sentences ({summ['sentence_seconds']:.1f} s), "
+                      f"build {build_s:.1f} s ({cpu_s:.1f} CPU s)", flush=True)
+                if r == repeats - 1:
+                    a = Assistant.load(idx.settings)
+                    a.retriever._embedder = emb  # the loaded model encodes the queries too
+                    gold = {d.pmid: d.paper_id for d in a.store.docs.values() if d.pmid}
+                    hits: dict[str, int] = {"dense": 0, "hybrid": 0}
+                    for q in questions:  # both modes of one question in turn: its vector is encoded once
+                        for mode in hits:
+                            hits[mode] += gold.get(q.pmid) in {p.chunk.paper_id for p in a.search(q.question, 5,
+                                                                                                  mode=mode)}
+                    recall[name] = {mode: 100 * n / len(questions) for mode, n in hits.items()}
+                shutil.rmtree(folder, ignore_errors=True)
+    load = max(load, os.getloadavg()[0])
+
+    def med(name: str, key: str) -> float:
+        return statistics.median(x[key] for x in runs[name])
+
+    def rate(name: str, n: str, sec: str) -> float:
+        return statistics.median(x[n] / x[sec] for x in runs[name])
+
+    n_docs, n_chunks, n_sents = (runs[names[0]][0][k] for k in ("documents", "chunks", "sentences"))
+    print(f"\nembedders on the PubMedQA abstracts ({n_docs:.0f} abstracts, {n_chunks:.0f} chunks, "
+          f"{n_sents:.0f} sentences; recall@5 of {len(questions)} dev questions' own abstracts); cold builds, "
+          f"medians of {repeats}; load average up to {load:.1f} on {os.cpu_count()} cores")
+    print("| embedder | build s | build CPU s | chunks/s | sentences/s | build vs float32 | recall@5 dense | "
+          "recall@5 hybrid |")
+    print("|---|---|---|---|---|---|---|---|")
+    ref = med(names[0], "build")
+    for name in names:
+        print(f"| {name} | {med(name, 'build'):.1f} | {med(name, 'cpu'):.1f} | {rate(name, 'chunks', 'chunk_s'):.1f} | "
+              f"{rate(name, 'sentences', 'sentence_s'):.1f} | {ref / med(name, 'build'):.2f}x | "
+              f"{recall[name]['dense']:.1f} % | {recall[name]['hybrid']:.1f} % |")
+    if len(names) != 2:
+        return
+    a, b = names
+    print(f"int8 / float32: chunks/s {rate(b, 'chunks', 'chunk_s') / rate(a, 'chunks', 'chunk_s'):.2f}x, "
+          f"sentences/s {rate(b, 'sentences', 'sentence_s') / rate(a, 'sentences', 'sentence_s'):.2f}x, "
+          f"recall@5 hybrid {recall[b]['hybrid'] - recall[a]['hybrid']:+.1f} points, "
+          f"dense {recall[b]['dense'] - recall[a]['dense']:+.1f}")
 
 
 def bench_studies(abstracts: int | None, repeats: int, cold_both: bool) -> None:
@@ -325,9 +365,13 @@ def main() -> None:
                     help="embedders: the dev questions' abstracts plus this many others; studies: the first N "
                          "abstracts (default: all 1,000)")
     ap.add_argument("--questions", type=int, default=500, help="embedders: dev questions for recall@5")
+    ap.add_argument("--names", default="all-MiniLM-L6-v2,all-MiniLM-L6-v2@onnx-int8",
+                    help="embedders: the embedders compared, the first the reference of the ratios")
     ap.add_argument("--studies", action="store_true",
                     help="only the index build with and without study-record extraction (PubMedQA abstracts)")
-    ap.add_argument("--repeats", type=int, default=3, help="studies: warm builds per mode (median)")
+    ap.add_argument("--repeats", type=int, default=None,
+                    help="studies: warm builds per mode (default 3); embedders: cold builds per embedder, "
+                         "interleaved (default 1); medians")
     ap.add_argument("--cold-both", action="store_true",
                     help="studies: also time a cold build with records (else estimated from the warm difference)")
     ap.add_argument("--import-entries", type=int, default=200, help="import: generated export entries (0: skip)")
@@ -335,13 +379,13 @@ def main() -> None:
     ap.add_argument("--import-index", action="store_true", help="import: also time the index build")
     args = ap.parse_args()
     if args.studies:
-        bench_studies(args.abstracts, args.repeats, args.cold_both)
+        bench_studies(args.abstracts, args.repeats or 3, args.cold_both)
         return
     if args.import_only:
         bench_import(args.import_entries, args.import_index)
         return
     if args.embedders:
-        bench_embedders(args.abstracts, args.questions)
+        bench_embedders(args.abstracts, args.questions, args.repeats or 1, tuple(args.names.split(",")))
         return
     if not args.skip_build:
         bench_build(args.docs)

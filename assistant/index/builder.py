@@ -68,6 +68,10 @@ class BuildSummary:
     damaged_previous: str = ""
     """why the previous version could not be reused (then every document was rebuilt)"""
     seconds: float = 0.0
+    chunk_seconds: float = 0.0
+    """of ``seconds``: encoding the chunks that were not in the embedding cache"""
+    sentence_seconds: float = 0.0
+    """of ``seconds``: encoding the sentences that were not in the embedding cache"""
     path: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -308,12 +312,16 @@ def _build(settings: Settings, rebuild: bool, progress: bool, embedder: Embedder
     # committed batch by batch, so a build that is interrupted resumes where it stopped.
     cache = EmbeddingCache(settings.index_dir / "embed_cache.sqlite", settings.embedder)
     try:
+        t_chunks = time.perf_counter()
         vecs, encoded = embed_with_cache(embedder, cache, [t for _, t in pending], desc="embedding",
                                        progress=progress)
         # every chunk's sentences, so that choosing evidence sentences at query time is a dot product (unchanged
-        # sentences come from the cache)
+        # sentences come from the cache); all documents' sentences in one pass, batched longest first
         spans, sent_texts = sentence_table(chunks)
+        t_sentences = time.perf_counter()
         sent_vecs, sent_encoded = embed_with_cache(embedder, cache, sent_texts, desc="sentences", progress=progress)
+        summary.chunk_seconds = round(t_sentences - t_chunks, 2)
+        summary.sentence_seconds = round(time.perf_counter() - t_sentences, 2)
     finally:
         cache.close()
     for (row, _), v in zip(pending, vecs, strict=True):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -43,4 +45,46 @@ def test_int8_vectors_match_float32() -> None:
 
 
 def test_backend_changes_the_index_hash() -> None:
-    assert Settings(embedder="all-MiniLM-L6-v2@onnx-int8").index_hash() != Settings().index_hash()
+    fp32, int8 = Settings(embedder="all-MiniLM-L6-v2"), Settings(embedder="all-MiniLM-L6-v2@onnx-int8")
+    assert fp32.index_hash() != int8.index_hash()
+
+
+def test_texts_run_on_several_threads_give_the_same_vectors() -> None:
+    from assistant.index.onnx_encoder import OnnxSentenceEncoder
+
+    path = Embedder("all-MiniLM-L6-v2@onnx-int8").path
+    one = OnnxSentenceEncoder(path, Settings().home / "embedders", workers=1)
+    two = OnnxSentenceEncoder(path, Settings().home / "embedders", workers=2)
+    assert two.workers == 2 and np.array_equal(one.encode(TEXTS), two.encode(TEXTS))
+    assert np.array_equal(two.encode(TEXTS[:1]), one.encode(TEXTS)[:1])
+
+
+def test_the_int8_copy_is_announced_and_made_from_the_local_weights(tmp_path, monkeypatch, capsys) -> None:
+    from assistant.index import onnx_encoder
+
+    made = []
+
+    def export(model_dir, out):  # the real export takes a minute: its offline load is what is checked here
+        made.append((model_dir, out))
+        raise ModelError("stop here")
+
+    monkeypatch.setattr(onnx_encoder, "export_int8", export)
+    path = Embedder("all-MiniLM-L6-v2@onnx-int8").path
+    with pytest.raises(ModelError, match="stop here"):
+        onnx_encoder.OnnxSentenceEncoder(path, tmp_path / "embedders")
+    assert made and made[0][0] == path and made[0][1].parent == tmp_path / "embedders"
+    assert "making the int8 ONNX Runtime copy of" in capsys.readouterr().err
+
+
+def test_a_missing_onnxruntime_is_one_clear_error(monkeypatch) -> None:
+    import sys
+
+    from assistant.index.onnx_encoder import OnnxSentenceEncoder, export_int8
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import fails as when it is not installed
+    monkeypatch.setitem(sys.modules, "onnxruntime.quantization", None)
+    path = Embedder("all-MiniLM-L6-v2@onnx-int8").path
+    with pytest.raises(ModelError, match="needs onnxruntime"):
+        OnnxSentenceEncoder(path, Settings().home / "embedders")
+    with pytest.raises(ModelError, match="needs onnxruntime"):
+        export_int8(path, Path("/nonexistent/x.onnx"))
