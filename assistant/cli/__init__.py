@@ -16,7 +16,7 @@ app = typer.Typer(help="Citation-grounded Q&A over the rTMS neuropathic-pain lit
 
 @app.callback()
 def _options(preset: str | None = typer.Option(None, "--preset", help="Named preset of settings for this command "
-                                        "(default, extractive, strict, float32-index; same as RTMS_PRESET).")) -> None:
+                                        "(default, extractive, strict, int8-index; same as RTMS_PRESET).")) -> None:
     if preset:
         os.environ["RTMS_PRESET"] = preset  # every command builds its Settings after this
 

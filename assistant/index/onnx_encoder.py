@@ -1,6 +1,6 @@
 """An int8 ONNX Runtime copy of the BERT-style sentence encoder, for faster index builds and queries on CPUs.
 
-The default embedder, ``all-MiniLM-L6-v2@onnx-int8`` (``RTMS_PRESET=float32-index`` selects the float32 one). The
+The embedder ``all-MiniLM-L6-v2@onnx-int8`` (``RTMS_PRESET=int8-index``; the float32 one is the default). The
 suffix is part of the embedder's name, so the index's settings hash, its manifest and the embedding cache keys all
 differ from the float32 encoder's: vectors of the two are never mixed in one index. The ONNX file is made once, at
 the first index build, from the same local weights (torch export, then int8 weights per output channel with
@@ -32,9 +32,9 @@ from assistant.errors import ModelError
 log = logging.getLogger(__name__)
 
 BACKEND = "onnx-int8"
-_MISSING = (f"the {BACKEND} embedder (the default) needs onnxruntime and onnx, dependencies of rtms-assistant: "
-            "reinstall them with `make run` or `.venv/bin/pip install -e .`, or build and search with the float32 "
-            "embedder instead (RTMS_PRESET=float32-index, or RTMS_EMBEDDER=all-MiniLM-L6-v2)")
+_MISSING = (f"the {BACKEND} embedder needs onnxruntime and onnx, dependencies of rtms-assistant: reinstall them "
+            "with `make run` or `.venv/bin/pip install -e .`, or build and search with the float32 embedder, the "
+            "default (unset RTMS_PRESET=int8-index, or RTMS_EMBEDDER=all-MiniLM-L6-v2)")
 _INPUTS = ["input_ids", "attention_mask", "token_type_ids"]
 
 
