@@ -32,9 +32,9 @@ from assistant.errors import ModelError
 log = logging.getLogger(__name__)
 
 BACKEND = "onnx-int8"
-_MISSING = (f"the {BACKEND} embedder needs onnxruntime and onnx, dependencies of rtms-assistant: reinstall them "
-            "with `make run` or `.venv/bin/pip install -e .`, or build and search with the float32 embedder, the "
-            "default (unset RTMS_PRESET=int8-index, or RTMS_EMBEDDER=all-MiniLM-L6-v2)")
+_MISSING = (f"the {BACKEND} embedder needs onnxruntime and onnx: run `.venv/bin/pip install -e '.[onnx]'`, or build "
+            "and search with the float32 embedder, the default (unset RTMS_PRESET=int8-index, or "
+            "RTMS_EMBEDDER=all-MiniLM-L6-v2)")
 _INPUTS = ["input_ids", "attention_mask", "token_type_ids"]
 
 
