@@ -292,11 +292,16 @@ def _read_chunk_store(db_path: Path) -> tuple[list[DocumentMeta], list[Chunk]]:
     return docs, chunks
 
 
+def _has_records(db: sqlite3.Connection) -> bool:
+    """Whether the chunk store holds study records (an index built before records existed holds none)."""
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='records'").fetchone() is not None
+
+
 def _read_records(db_path: Path) -> dict[str, StudyRecord]:
     """The study records by doc_id ({} for an index built before records existed)."""
     db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        if not db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='records'").fetchone():
+        if not _has_records(db):
             return {}
         return {doc_id: StudyRecord.model_validate_json(rec)
                 for doc_id, rec in db.execute("SELECT doc_id, record FROM records")}
@@ -308,7 +313,7 @@ def record_extractors(db_path: Path) -> set[int]:
     """The extractor versions the stored study records were made by (empty when there are none)."""
     db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        if not db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='records'").fetchone():
+        if not _has_records(db):
             return set()
         return {int(v or 0) for (v,) in db.execute("SELECT DISTINCT json_extract(record, '$.extractor') FROM records")}
     finally:

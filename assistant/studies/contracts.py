@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.studies.vocab import ANIMAL_EXPOSURE
+
 Kind = Literal[
     "randomised trial", "crossover trial", "open-label trial", "controlled trial", "cohort study",
     "case-control study", "cross-sectional study", "case series", "case report", "animal study", "in vitro",
@@ -24,9 +26,11 @@ HUMAN_KINDS: frozenset[str] = frozenset({
 SECONDARY_KINDS: frozenset[str] = frozenset({"review", "systematic review", "meta-analysis", "guideline",
                                              "evidence map"})
 
-EXPOSURE_SPECIES: frozenset[str] = frozenset({"snake", "mite", "insect", "spider"})
+EXPOSURE_SPECIES: frozenset[str] = frozenset(name for name, _ in ANIMAL_EXPOSURE)
 """Animals a human study's people met (bites, stings, allergens): recorded in ``species`` beside 'human', but the
 study is no animal study."""
+NOT_ANIMALS: frozenset[str] = frozenset({"human", "cell culture"}) | EXPOSURE_SPECIES
+"""``species`` values that do not make a study an animal study."""
 
 Direction = Literal["up", "down", "unchanged"]
 SizeRole = Literal["randomised", "treated", "patients", "participants", "animals", "per arm", "studies", "total"]
@@ -140,8 +144,7 @@ class StudyRecord(_Frozen):
 
     @property
     def is_animal(self) -> bool:
-        return (any(f.value not in ("human", "cell culture", *EXPOSURE_SPECIES) for f in self.species)
-                or self.kind_value == "animal study")
+        return any(f.value not in NOT_ANIMALS for f in self.species) or self.kind_value == "animal study"
 
     @property
     def is_primary(self) -> bool:

@@ -25,8 +25,8 @@ from assistant.corpus.sentences import sentence_spans
 from assistant.index.contracts import Chunk
 from assistant.studies import vocab as V
 from assistant.studies.contracts import (
-    EXPOSURE_SPECIES,
     HUMAN_KINDS,
+    NOT_ANIMALS,
     SECONDARY_KINDS,
     Claim,
     Direction,
@@ -236,7 +236,7 @@ def _kind_hits(sents: Sequence[_Sent]) -> list[Fact]:
 
 def _kind(hits: Sequence[Fact], species: Sequence[Fact]) -> Fact | None:
     values = {f.value for f in species}
-    animal = [f for f in species if f.value not in ("human", "cell culture", *EXPOSURE_SPECIES)]
+    animal = [f for f in species if f.value not in NOT_ANIMALS]
     for f in hits:
         if f.value in SECONDARY_KINDS:
             return f
