@@ -17,11 +17,10 @@ from typing import Any, Literal
 
 from assistant.answer.attribution import cited_studies
 from assistant.answer.terms import (
-    COLLECT_NOUNS,
-    COMPARATORS,
     COMPARE_CUES,
+    COMPARE_WORDS,
     FIELD_CUES,
-    PROTOCOL_CUES,
+    STOPWORDS,
     STUDY_NOUNS,
     TARGET_PHRASE,
     WH_WORDS,
@@ -36,10 +35,10 @@ Ask = Literal["effect", "design", "protocol", "which_studies", "comparison", "ye
 Scope = Literal["named", "claim", "focus", "matched", "none"]
 Direction = Literal["up", "down"]
 
-DESIGN_FIELDS = ("kind", "design", "species", "strain", "sex", "condition", "sizes", "control", "blinding")
 PROTOCOL_FIELDS = tuple(f for f in FIELD_CUES if f.startswith("stimulation."))
-DESCRIPTION_STOPS = frozenset(["in", "of", "by", "with", "for", "to", "from", "and", "or", "was", "were", "is",
-                               "are", "did", "does", "do"])
+"""The protocol's parts a question can ask for (``stimulation`` asks for all of them)."""
+DESIGN_FIELDS = tuple(f for f in FIELD_CUES if not f.startswith("stimulation"))
+"""The record's design and population fields a question can ask for."""
 
 
 @dataclass(frozen=True)
@@ -152,8 +151,8 @@ def has_species(record: StudyRecord, species: Iterable[str]) -> bool:
 def fields_asked(question: str, asked: set[str], markers: tuple[str, ...]) -> tuple[str, ...]:
     """The record fields the question asks for; the population only when it is the question ("patients or
     rats?", "in humans?"), not a filter of an effect question ("does it lower TNF-α in rats?")."""
-    found = [f for f, cues in FIELD_CUES.items() if cues & asked and f not in ("species", "sizes")]
-    if PROTOCOL_CUES & asked:
+    found = [f for f, cues in FIELD_CUES.items() if cues & asked and f not in ("species", "sizes", "stimulation")]
+    if FIELD_CUES["stimulation"] & asked:
         found += [f for f in PROTOCOL_FIELDS if f not in found]
     species = species_named(question)
     ws = words(question)
@@ -189,7 +188,8 @@ def one_thing(question: str) -> bool:
 def collects(question: str) -> bool:
     """A "which studies …" question: a wh-word followed closely by a study noun."""
     ws = words(question)
-    return any(w in ("which", "what") and set(ws[i + 1:i + 4]) & COLLECT_NOUNS for i, w in enumerate(ws))
+    return any(w in ("which", "what") and any(n in STUDY_NOUNS and n.endswith("s") for n in ws[i + 1:i + 4])
+               for i, w in enumerate(ws))
 
 
 def asks_of(question: str, asked: set[str], fields: tuple[str, ...], markers: tuple[str, ...],
@@ -348,10 +348,10 @@ def cue_words(question: str, field: str) -> list[tuple[str, bool]]:
         for w in ws[i + 1:i + 5]:
             if w in STUDY_NOUNS:
                 return True
-            if w in DESCRIPTION_STOPS:
+            if w in STOPWORDS:
                 return False
         return False
-    return [(w, before_noun(i) or (i > 0 and ws[i - 1] in COMPARATORS))
+    return [(w, before_noun(i) or (i > 0 and ws[i - 1] in COMPARE_WORDS))
             for i, w in enumerate(ws) if term_set(w) & FIELD_CUES[field]]
 
 

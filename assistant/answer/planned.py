@@ -19,7 +19,7 @@ from assistant.answer.judge import Judge
 from assistant.answer.plan import Plan, populations_in
 from assistant.answer.stages import PaperPassages, Retriever
 from assistant.answer.study_answer import RecordDraft, contradictions
-from assistant.answer.terms import FIELD_CUES, PROTOCOL_CUES, TOPIC_TERMS, term_set
+from assistant.answer.terms import FIELD_CUES, TOPIC_TERMS, term_set
 from assistant.answer.verdict import is_yes_no
 from assistant.errors import AssistantError
 from assistant.index.contracts import Passage
@@ -140,7 +140,7 @@ def answers_all(plan: Plan, found: RecordAnswer | None) -> bool:
         return False
     if found.verdict is not None:
         return True
-    covered = term_set(found.text) | set().union(*FIELD_CUES.values()) | PROTOCOL_CUES | TOPIC_TERMS
+    covered = term_set(found.text) | set().union(*FIELD_CUES.values()) | TOPIC_TERMS
     covered |= term_set(" ".join(w for _, w in populations_in(plan.question)))
     return not term_set(plan.question) - covered
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 import re
 
 from assistant.answer.citations import split_sentences
-from assistant.answer.terms import named_terms, terms
+from assistant.answer.terms import DIRECTIONS, named_terms, terms
 from assistant.biotext import fold_terms as fold
 
-DIRECTIONS = {"reduc": "down", "increas": "up"}
 _FILLER = {"level", "levels", "expression", "expressions", "was", "were", "is", "are", "be", "been", "has", "have",
            "significantly", "markedly", "clearly", "also", "protein", "mrna", "concentration", "concentrations",
            "content", "release", "production", "both", "all", "strongly", "slightly", "further"}
@@ -32,7 +31,6 @@ _POINTS_BACK = re.compile(r"\b(?:it|them|these|those|this|that|such|both|each)\b
 _REVERSED_CHANGE = re.compile(r"\s+(?:the|this|that|an?|its|their)\s+(?:[\w-]+\s+)?(?:increase|rise|elevation|"
                               r"up-?regulation|reduction|decrease|loss|drop|fall|down-?regulation)s?\b"
                               r"(?:(?!\band\b|\bbut\b)[^;,.])*", re.I)
-_FLIP = {"up": "down", "down": "up"}
 
 
 def _sentence_directions(sent: str) -> dict[str, set[str]]:
@@ -77,7 +75,7 @@ def directions(text: str) -> dict[str, set[str]]:
             if change and not before:
                 before = _sentence_directions(change.group(0))
             source = before or (previous if _POINTS_BACK.search(sent) else {})
-            flipped = {t: {_FLIP[d] for d in ds} for t, ds in source.items()}
+            flipped = {t: {"up" if d == "down" else "down" for d in ds} for t, ds in source.items()}
             for t, ds in flipped.items():
                 (mine if t in before else out).setdefault(t, set()).update(ds)
         for t, ds in mine.items():

@@ -21,9 +21,8 @@ from assistant.answer.contracts import Verdict
 from assistant.answer.plan import Plan, has_species, in_tissues, matching_findings
 from assistant.answer.polarity import directions
 from assistant.answer.terms import term_set
-from assistant.studies.contracts import Fact, Finding, Size, StudyRecord
+from assistant.studies.contracts import Fact, Finding, Size, StudyRecord, direction_words
 
-MOVES = {"down": "fell", "up": "rose", "unchanged": "did not change"}
 MAX_CHUNKS = 3  # a line is judged against its first three citations
 
 
@@ -94,7 +93,7 @@ def field_lines(record: StudyRecord, fields: Iterable[str]) -> list[Line]:
 
 def finding_text(f: Finding) -> str:
     where = f" in the {f.tissue}" if f.tissue else ""
-    return f"{f.marker} {MOVES[f.direction]}{where}"
+    return f"{f.marker} {direction_words(f.direction)[1]}{where}"
 
 
 def study_line(record: StudyRecord, findings: list[Finding], frequencies: Collection[str] = ()) -> Line:
@@ -197,7 +196,8 @@ def elsewhere(found: list[tuple[StudyRecord, Finding]]) -> str:
     for r, f in ranked:
         if r.paper_id not in seen:
             seen.add(r.paper_id)
-            bits.append(f"in the {f.tissue or 'tissue not stated'} {f.marker} {MOVES[f.direction]} ({r.label})")
+            moved = direction_words(f.direction)[1]
+            bits.append(f"in the {f.tissue or 'tissue not stated'} {f.marker} {moved} ({r.label})")
     return "; ".join(bits[:4])
 
 
@@ -248,7 +248,7 @@ def contradictions(claim: str, cited: Iterable[StudyRecord]) -> list[str]:
         if plan.tissues and all(f.tissue for f in found) and not any(in_tissues(f.tissue, plan.tissues) for f in found):
             out.append(f"{marker}: not measured in the {' or '.join(plan.tissues)} by the cited study")
         elif len(moves) == 1 and all(f.direction != next(iter(moves)) for f in found):
-            out.append(f"{marker}: the cited study reports it {MOVES[found[0].direction]}")
+            out.append(f"{marker}: the cited study reports it {direction_words(found[0].direction)[1]}")
     return out
 
 

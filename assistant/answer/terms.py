@@ -10,22 +10,23 @@ from __future__ import annotations
 
 import re
 
-from assistant.biotext import TERM_ALIASES
+from assistant.biotext import GREEK_NAMES, TERM_ALIASES, TERM_GREEK
 from assistant.biotext import fold_terms as fold
+from assistant.studies.contracts import question_cues
 from assistant.studies.vocab import TENS, UNITS
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*")
 _JOIN_PREFIXES = {"pro", "anti", "non", "pre", "post", "co", "re", "sub", "inter", "intra", "over", "up", "down"}
-_GREEK_NAMES = ("alpha", "beta", "gamma", "delta", "kappa", "theta", "mu")
-_ALIASES = {
-    **TERM_ALIASES,
-    "downregulat": "reduc", "decreas": "reduc", "lower": "reduc", "suppress": "reduc", "inhibit": "reduc",
-    "upregulat": "increas", "elevat": "increas", "rais": "increas", "rise": "increas", "rose": "increas",
-    "rising": "increas",
-    "ganglia": "gangl",  # dorsal root ganglia / ganglion
-    "down": "reduc", "dampen": "reduc", "attenuat": "reduc", "diminish": "reduc", "fell": "reduc", "fall": "reduc",
-    "falling": "reduc",
+_GREEK_NAMES = tuple(GREEK_NAMES[c] for c in TERM_GREEK)  # the letters fold_terms spells out
+DIRECTION_WORDS = {
+    "down": "reduc downregulat decreas lower suppress inhibit down dampen attenuat diminish fell fall falling",
+    "up": "increas upregulat elevat rais rise rose rising",
 }
+"""Which way a word says something moved, as stems; ``terms`` reads each as the first ("lowered" → ``reduc``)."""
+DIRECTIONS = {words.split()[0]: way for way, words in DIRECTION_WORDS.items()}
+"""The two stems a direction is read as → the direction (``reduc`` → down)."""
+_ALIASES = {**TERM_ALIASES, "ganglia": "gangl",  # dorsal root ganglia / ganglion
+            **{w: words.split()[0] for words in DIRECTION_WORDS.values() for w in words.split()[1:]}}
 _STOPWORDS_TEXT = """a about above after again against all also am an and any are as at be because been before
 being below
 between both but by can could did do does doing done during each either few for from further had has have
@@ -107,7 +108,8 @@ AMOUNT = re.compile(r"(?<![\w\-])(?!(?:19|20)\d\d\b)\d|"  # a number, not part o
 """An amount in a sentence: a number (not a year nor part of a name), or one written as a word ("one" aside)."""
 LEADING = re.compile(r"^\s*(?:and|but|so|also|then|ok(?:ay)?|well|now)\b[\s,]*", re.I)
 """The words a question may open with that ask nothing ("And", "So,", "OK now")."""
-_GREEK_TOKEN = re.compile(r"^[a-z]{0,5}(?:alpha|beta|gamma|delta|kappa|theta)[a-z0-9]{0,3}$")
+_GREEK_TOKEN = re.compile(rf"^[a-z]{{0,5}}(?:{'|'.join(g for g in _GREEK_NAMES if g != 'mu')})[a-z0-9]{{0,3}}$")
+"""A token built on a Greek letter's name (tnfalpha, il1beta, nfkappab); not on "mu", inside ordinary words."""
 
 
 def is_salient(term: str) -> bool:
@@ -150,40 +152,28 @@ def _cues(text: str) -> frozenset[str]:
     return frozenset(term_set(text))
 
 
-FIELD_CUES: dict[str, frozenset[str]] = {
-    "kind": _cues("design kind rct cohort observational"),
-    "design": _cues("randomised randomized randomisation allocated allocation assigned crossover multicentre"),
-    "species": _cues("species population humans animals patients people rats mice"),
-    "strain": _cues("strain strains"),
-    "sex": _cues("sex male female gender"),
-    "sizes": _cues("sample size enrolled enrol recruited many"),
-    "control": _cues("sham placebo control controlled"),
-    "blinding": _cues("blind blinded blinding masked"),
-    "stimulation.frequency": _cues("frequency frequencies hz"),
-    "stimulation.target": _cues("target targeted site coil"),
-    "stimulation.intensity": _cues("intensity threshold rmt"),
-    "stimulation.sessions": _cues("sessions session duration"),
-    "stimulation.schedule": _cues("schedule often daily"),
-    "stimulation.pulses": _cues("pulses trains"),
-    "stimulation.start": _cues("start started begin began"),
+FIELD_CUES: dict[str, frozenset[str]] = {f: _cues(words) for f, words in question_cues().items()}
+"""Record field → the words that ask for it ("patients or rats?" asks ``species``, "sham?" asks ``control``,
+"protocol?" the whole ``stimulation``): the record schema's own ``asked_by`` words, stemmed as questions are."""
+
+QUESTION_OPENERS = {
+    "what": "what which who whom whose when where why how",
+    "whether": "is are was were do does did can could should would will has have had may might must shall",
 }
-"""Record field → the words that ask for it ("patients or rats?" asks ``species``, "sham?" asks ``control``)."""
-
-PROTOCOL_CUES = _cues("protocol parameters regimen settings")
-"""Words that ask for the whole stimulation protocol."""
-
-WH_WORDS = frozenset(["what", "which", "who", "whom", "whose", "when", "where", "why", "how"])
+"""The words that open a question, by what it asks: what (a wh-word) or whether (an auxiliary verb)."""
+WH_WORDS = frozenset(QUESTION_OPENERS["what"].split())
 """The words of a question that asks what, not whether (verdict.is_yes_no; plan: a second part that asks anew)."""
-COLLECT_NOUNS = frozenset(["studies", "trials", "papers", "experiments", "reports", "models"])
-"""Plural nouns a "which studies …" question collects over (raw lower-case words: "study" is a stopword of
-term_set); "which 2020 trial …" asks for one study."""
-STUDY_NOUNS = COLLECT_NOUNS | {"study", "trial", "paper", "experiment", "review", "meta-analysis", "guideline"}
-"""Nouns that name a study (a field cue before one describes the study: "the sham-controlled trial")."""
-COMPARATORS = frozenset(["than", "versus", "vs", "against"])
-"""Words after which a field cue names what was compared ("more than sham"), not what is asked."""
-
-COMPARE_CUES = _cues("compare compared comparison versus vs differ difference differed")
-"""Words that ask for a comparison."""
+STUDY_NOUNS = frozenset(["study", "studies", "trial", "trials", "paper", "papers", "experiment", "experiments",
+                         "report", "reports", "model", "models", "review", "reviews", "meta-analysis",
+                         "meta-analyses", "guideline", "guidelines"])
+"""Nouns that name a study, as written (``term_set`` drops "study" as a function word): a field cue before one
+describes the study ("the sham-controlled trial"); a wh-word before a plural one collects over studies ("which
+trials …"; "which 2020 trial …" asks for one)."""
+COMPARE_WORDS = frozenset(["compare", "compared", "comparison", "versus", "vs", "differ", "difference", "differed",
+                           "than", "against"])
+"""Words that ask for a comparison ("than" and "against" are function words to ``term_set``) and, right before a
+field cue, name what was compared ("more than sham", "versus placebo") rather than ask for it."""
+COMPARE_CUES = frozenset(term_set(" ".join(sorted(COMPARE_WORDS))))
 
 TARGET_PHRASE = re.compile(
     r"\b(?:(?:left|right|primary|motor|dorsolateral|prefrontal|insular|cortical|premotor|cingulate)\s+)*"

@@ -14,12 +14,11 @@ from pydantic import BaseModel
 
 from assistant.answer.contracts import Verdict
 from assistant.answer.polarity import directions
-from assistant.answer.terms import LEADING, WH_WORDS, named_terms
+from assistant.answer.terms import LEADING, QUESTION_OPENERS, WH_WORDS, named_terms
 from assistant.errors import ConfigError
 from assistant.index.contracts import Passage
 
-_AUX = ("is", "are", "was", "were", "do", "does", "did", "can", "could", "should", "would", "will", "has", "have",
-        "had", "may", "might", "must", "shall")
+_AUX = frozenset(QUESTION_OPENERS["whether"].split())
 _FIRST_WORD = re.compile(r"^\W*(yes|no|mixed)\b[\s.,:;!-]*", re.I)
 _NEGATION = re.compile(r"\b(?:failed to|did not|does not|do not|was not|were not|is not|are not|unchanged|"
                        r"no (?:significant |clear |measurable )?(?:change|difference|effect|association|benefit)|"

@@ -7,7 +7,7 @@ the exact words (``quote``) inside that sentence that carry the value, so a reco
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,6 +34,12 @@ NOT_ANIMALS: frozenset[str] = frozenset({"human", "cell culture"}) | EXPOSURE_SP
 
 Direction = Literal["up", "down", "unchanged"]
 SizeRole = Literal["randomised", "treated", "patients", "participants", "animals", "per arm", "studies", "total"]
+
+
+def asked_by(cues: str, description: str | None = None, default: Any = ()) -> Any:
+    """A record field with the words of a question that ask for it ("sham?" asks ``control``, "how many?"
+    ``sizes``): the question planner reads them from the schema (``question_cues``), one home with the field."""
+    return Field(default, description=description, json_schema_extra={"asked_by": cues})
 
 
 class _Frozen(BaseModel):
@@ -86,14 +92,15 @@ class Claim(_Frozen):
 class Stimulation(_Frozen):
     """The rTMS protocol, each part a list of facts (a study may compare 1 Hz and 10 Hz)."""
 
-    target: tuple[Fact, ...] = ()
+    target: tuple[Fact, ...] = asked_by("target targeted site coil")
     side: tuple[Fact, ...] = ()
-    frequency: tuple[Fact, ...] = ()
-    intensity: tuple[Fact, ...] = ()
-    pulses: tuple[Fact, ...] = ()
-    sessions: tuple[Fact, ...] = ()
-    schedule: tuple[Fact, ...] = ()
-    start: tuple[Fact, ...] = Field((), description="start relative to injury ('one week after surgery')")
+    frequency: tuple[Fact, ...] = asked_by("frequency frequencies hz")
+    intensity: tuple[Fact, ...] = asked_by("intensity threshold rmt")
+    pulses: tuple[Fact, ...] = asked_by("pulses trains")
+    sessions: tuple[Fact, ...] = asked_by("sessions session duration")
+    schedule: tuple[Fact, ...] = asked_by("schedule often daily")
+    start: tuple[Fact, ...] = asked_by("start started begin began",
+                                       "start relative to injury ('one week after surgery')")
 
     def is_empty(self) -> bool:
         return not any(getattr(self, name) for name in type(self).model_fields)
@@ -116,18 +123,24 @@ class StudyRecord(_Frozen):
     doc_ids: tuple[str, ...] = Field(description="the indexed documents the record was read from")
     label: str = Field(description="'Hu et al. 2022'")
     title: str = ""
-    kind: Fact | None = Field(None, description="value is one of ``Kind``")
-    design: tuple[Fact, ...] = Field((), description="design features: 'randomised', 'double-blind', 'crossover', "
-                                                     "'sham-controlled', 'retrospective', 'prospective', 'cohort', "
-                                                     "'case-control', 'cross-sectional', 'follow-up', 'multicentre'")
-    species: tuple[Fact, ...] = Field((), description="'human', 'rat', 'mouse', 'cell culture', ...")
-    strain: tuple[Fact, ...] = ()
-    sex: tuple[Fact, ...] = Field((), description="'male', 'female'")
+    kind: Fact | None = asked_by("design kind rct cohort observational", "value is one of ``Kind``", default=None)
+    design: tuple[Fact, ...] = asked_by("randomised randomized randomisation allocated allocation assigned crossover "
+                                        "multicentre",
+                                        "design features: 'randomised', 'double-blind', 'crossover', "
+                                        "'sham-controlled', 'retrospective', 'prospective', 'cohort', "
+                                        "'case-control', 'cross-sectional', 'follow-up', 'multicentre'")
+    species: tuple[Fact, ...] = asked_by("species population humans animals patients people rats mice",
+                                         "'human', 'rat', 'mouse', 'cell culture', ...")
+    strain: tuple[Fact, ...] = asked_by("strain strains")
+    sex: tuple[Fact, ...] = asked_by("sex male female gender", "'male', 'female'")
     condition: tuple[Fact, ...] = Field((), description="condition or pain model ('CCI', 'diabetic neuropathy')")
-    sizes: tuple[Size, ...] = ()
-    control: tuple[Fact, ...] = Field((), description="'sham', 'no stimulation', 'drug', 'healthy controls'")
-    blinding: tuple[Fact, ...] = Field((), description="'double-blind', 'single-blind', 'open-label'")
-    stimulation: Stimulation = Stimulation()
+    sizes: tuple[Size, ...] = asked_by("sample size enrolled enrol recruited many")
+    control: tuple[Fact, ...] = asked_by("sham placebo control controlled",
+                                         "'sham', 'no stimulation', 'drug', 'healthy controls'")
+    blinding: tuple[Fact, ...] = asked_by("blind blinded blinding masked",
+                                          "'double-blind', 'single-blind', 'open-label'")
+    stimulation: Stimulation = asked_by("protocol parameters regimen settings", "the whole protocol",
+                                        default=Stimulation())
     outcomes: tuple[Fact, ...] = ()
     findings: tuple[Finding, ...] = ()
     claims: tuple[Claim, ...] = ()
@@ -195,3 +208,20 @@ class StudyRecord(_Frozen):
         size = self.size()
         return StudySummary(kind=self.kind_value, badge=self.badge(), n=size.n if size else None,
                             species=tuple(dict.fromkeys(f.value for f in self.species)), human=self.is_human)
+
+
+def question_cues() -> dict[str, str]:
+    """Record field (``stimulation.frequency`` for the protocol's parts, ``stimulation`` for all of it) → the words
+    of a question that ask for it, in the schema's order."""
+    out: dict[str, str] = {}
+    for prefix, model in (("", StudyRecord), ("stimulation.", Stimulation)):
+        for name, info in model.model_fields.items():
+            extra = info.json_schema_extra
+            if isinstance(extra, dict) and isinstance(extra.get("asked_by"), str):
+                out[prefix + name] = str(extra["asked_by"])
+    return out
+
+
+def direction_words(direction: Direction) -> tuple[str, str]:
+    """How a finding's direction is written: its arrow and its verb ('↓', 'fell')."""
+    return {"up": ("↑", "rose"), "down": ("↓", "fell"), "unchanged": ("=", "did not change")}[direction]

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from assistant.errors import ConfigError
-from assistant.studies.contracts import Claim, Fact, Finding, Size, StudyRecord
+from assistant.studies.contracts import Claim, Fact, Finding, Size, StudyRecord, direction_words
 
 COLUMNS: tuple[str, ...] = (
     "paper_id", "label", "title", "kind", "badge", "species", "strain", "sex", "condition", "n", "sizes", "control",
@@ -78,8 +78,7 @@ def _value(v: Fact | Size | Finding | Claim) -> str:
 
 def finding_text(f: Finding) -> str:
     """'TNF-α ↓ spinal cord' for a finding."""
-    arrow = {"up": "↑", "down": "↓", "unchanged": "="}[f.direction]
-    return f"{f.marker} {arrow}" + (f" {f.tissue}" if f.tissue else "")
+    return f"{f.marker} {direction_words(f.direction)[0]}" + (f" {f.tissue}" if f.tissue else "")
 
 
 def _join(facts: Iterable[Fact]) -> str:

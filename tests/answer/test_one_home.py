@@ -63,3 +63,37 @@ def test_what_the_sanitiser_removed_is_never_an_extractive_sentence():
     assert removed == 1 and INJECTION_PLACEHOLDER in text
     out = ExtractiveBackend(min_coverage=0.0).compose("Did rTMS lower spinal IL-1β in rats?", [text])
     assert INJECTION_PLACEHOLDER not in out and out.startswith("10 Hz rTMS lowered")
+
+
+def test_the_planner_reads_what_a_question_asks_from_the_record_schema():
+    """Each record field declares the words that ask for it; the planner's cues are those words, stemmed, and name
+    only real fields (a renamed field cannot leave a stale cue behind)."""
+    from assistant.answer.plan import DESIGN_FIELDS, PROTOCOL_FIELDS, make_plan
+    from assistant.answer.terms import FIELD_CUES
+    from assistant.studies.contracts import Stimulation, StudyRecord, question_cues
+
+    cues = question_cues()
+    assert set(FIELD_CUES) == set(cues) and FIELD_CUES["control"] == term_set(cues["control"])
+    for field in cues:
+        top, _, sub = field.partition(".")
+        assert top in StudyRecord.model_fields and (not sub or sub in Stimulation.model_fields), field
+    assert "stimulation.frequency" in PROTOCOL_FIELDS and "stimulation" not in PROTOCOL_FIELDS + DESIGN_FIELDS
+    assert {"kind", "species", "sizes", "control", "blinding"} <= set(DESIGN_FIELDS)
+    # the whole protocol is asked by its own words and expands to every part
+    plan = make_plan("What protocol did they use?")
+    assert set(PROTOCOL_FIELDS) <= set(plan.fields)
+
+
+def test_directions_are_written_and_read_in_one_place():
+    from assistant.answer.polarity import directions
+    from assistant.answer.terms import DIRECTIONS
+    from assistant.studies.contracts import Finding, Source, direction_words
+    from assistant.studies.table import finding_text
+
+    assert DIRECTIONS == {"reduc": "down", "increas": "up"}
+    assert term_set("lowered downregulated fell") == {"reduc"} and term_set("elevated rose") == {"increas"}
+    assert direction_words("down") == ("↓", "fell") and direction_words("unchanged")[1] == "did not change"
+    assert directions("rTMS lowered IL-6 and raised IL-10.") == {"il6": {"down"}, "il10": {"up"}}
+    src = Source(chunk_id="c", start=0, end=10, quote="GFAP fell")
+    fell = Finding(marker="GFAP", tissue="spinal cord", direction="down", source=src)
+    assert finding_text(fell) == "GFAP ↓ spinal cord"
