@@ -13,13 +13,20 @@ per pipeline loads the models. Prints time to the evidence (ours: the Evidence i
 model token), time to first model token and total time (median and p95), and their ratios.
 
     .venv/bin/python benchmarks/answer_bench.py [--questions 10] [--k 5]
+
+``--engine-at DIR`` also times the engine of another checkout (``git worktree add DIR <commit>``, its index built
+there with ``rtms-assistant index build``) on the same questions in the same run: a child process imports that
+checkout's ``Assistant`` with the same settings, after this process's questions (one model in memory at a time
+would be fairer still, but both fit in RAM and the parent is idle meanwhile).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -114,6 +121,8 @@ def main() -> int:
     ap.add_argument("--no-langchain", action="store_true", help="only time rtms-assistant")
     ap.add_argument("--lc-flash-attn", action="store_true", help="give the LangChain pipeline flash attention too")
     ap.add_argument("--gates", action="store_true", help="keep the pre-generation refusal gates on")
+    ap.add_argument("--engine-at", type=Path, default=None,
+                    help="a checkout of another commit (its index built there): time its engine too")
     ap.add_argument("--no-previous", action="store_true",
                     help="skip the previous design (passage excerpts in the prompt, no grammar, no completion)")
     args = ap.parse_args()
@@ -191,7 +200,60 @@ def main() -> int:
           f"(judge {settings.judge})")
     if not args.no_previous:
         previous_design(settings, questions, k, ours_e, ours_f, ours_t)
+    if args.engine_at:
+        other_engine(args.engine_at, gates, questions, k, ours_e, ours_f, ours_t, answered)
     return 0
+
+
+ENGINE_AT = """
+import json, sys, time
+from assistant.answer.contracts import Answer, Evidence
+from assistant.api import Assistant
+from assistant.settings import Settings
+args = json.loads(sys.argv[1])
+a = Assistant.load(Settings(backend="llama-cpp", **args["gates"]))
+a.warm_up()
+def one(q):
+    t0 = time.perf_counter(); ev = first = ans = None
+    for item in a.stream(q, backend="llama-cpp", k=args["k"]):
+        if isinstance(item, Answer): ans = item
+        elif isinstance(item, Evidence): ev = ev if ev is not None else time.perf_counter() - t0
+        elif first is None and isinstance(item, str) and item: first = time.perf_counter() - t0
+    total = time.perf_counter() - t0
+    return {"evidence": ev, "first": first or total, "total": total, "answered": bool(ans and ans.answerable)}
+one(args["warmup"])
+print(json.dumps([one(q) for q in args["questions"]]))
+"""
+"""Run inside the other checkout: its own Assistant, the same questions, settings and warm-up."""
+
+
+def other_engine(checkout: Path, gates: dict[str, object], questions: list[str], k: int, ours_e: list[float],
+                 ours_f: list[float], ours_t: list[float], answered: int) -> None:
+    """Time the engine of another checkout (a child process with that checkout first on sys.path)."""
+    checkout = checkout.resolve()
+    rev = subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"], capture_output=True,
+                         text=True).stdout.strip() or checkout.name
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    payload = json.dumps({"gates": gates, "k": k, "warmup": WARMUP, "questions": questions})
+    done = subprocess.run([sys.executable, "-c", ENGINE_AT, payload], cwd=checkout, env=env, capture_output=True,
+                          text=True)
+    if done.returncode != 0:
+        print(f"\nengine at {checkout} failed:\n{done.stderr[-2000:]}")
+        return
+    rows = json.loads(done.stdout.strip().splitlines()[-1])
+    es = [r["evidence"] for r in rows if r["evidence"] is not None]
+    fs, ts = [r["first"] for r in rows], [r["total"] for r in rows]
+    print("\n| engine | evidence median | first token median | first token p95 | total median | total p95 | "
+          "answered |")
+    print("|---|---|---|---|---|---|---|")
+    ev = f"{statistics.median(ours_e):.2f} s" if ours_e else "–"
+    print(f"| this checkout | {ev} | {statistics.median(ours_f):.2f} s | {p95(ours_f):.2f} s | "
+          f"{statistics.median(ours_t):.2f} s | {p95(ours_t):.2f} s | {answered}/{len(questions)} |")
+    oev = f"{statistics.median(es):.2f} s" if es else "–"
+    print(f"| {rev} | {oev} | {statistics.median(fs):.2f} s | {p95(fs):.2f} s | {statistics.median(ts):.2f} s | "
+          f"{p95(ts):.2f} s | {sum(r['answered'] for r in rows)}/{len(rows)} |")
+    print(f"{rev} / this (median): first token {statistics.median(fs) / statistics.median(ours_f):.2f}x, "
+          f"total {statistics.median(ts) / statistics.median(ours_t):.2f}x")
 
 
 PREVIOUS = {"prompt_evidence": "excerpts", "constrained_output": False, "complete_answers": False}
