@@ -24,7 +24,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from assistant.answer import conversation, planned, stages, study_answer
+from assistant.answer import conversation, planned, reason, stages, study_answer
 from assistant.answer.backends import backend_spec, make_llm
 from assistant.answer.closed_book import closed_book
 from assistant.answer.composers import Composer, ExtractiveComposer, LLMComposer
@@ -259,6 +259,9 @@ class AnswerEngine:
         turn = stages.verified(turn, judge, s)
         turn = yield from stages.ask_again(turn, composer, judge, s)
         turn = yield from stages.fallback(turn, self.extractive, judge, s, lambda: self.vocabulary)
+        revised = reason.for_no(turn)
+        if revised is not None:
+            turn = stages.verified(turn.taking(revised), judge, s)
         return turn.taking(stages.complete(turn, judge, s))
 
 

@@ -85,13 +85,21 @@ class Checked:
 
 
 @dataclass(frozen=True)
+class Revised:
+    """A draft's text revised by a stage after its check (checked again by the next one), and why."""
+
+    raw: str
+    flags: tuple[AnswerFlag, ...] = ()
+
+
+@dataclass(frozen=True)
 class VerdictResult:
     """The verdict the answer carries, checked against the evidence it cites."""
 
     verdict: Verdict | None = None
 
 
-Result = Retrieved | EvidenceSet | Findings | Shown | Probe | Draft | Checked | VerdictResult
+Result = Retrieved | EvidenceSet | Findings | Shown | Probe | Draft | Checked | Revised | VerdictResult
 
 
 @dataclass(frozen=True)

@@ -14,15 +14,16 @@ from pydantic import BaseModel
 
 from assistant.answer.contracts import Verdict
 from assistant.answer.polarity import directions
-from assistant.answer.terms import LEADING, QUESTION_OPENERS, WH_WORDS, named_terms
+from assistant.answer.terms import LEADING, QUESTION_OPENERS, WH_WORDS, named_terms, term_set
 from assistant.errors import ConfigError
 from assistant.index.contracts import Passage
 
 _AUX = frozenset(QUESTION_OPENERS["whether"].split())
 _FIRST_WORD = re.compile(r"^\W*(yes|no|mixed)\b[\s.,:;!-]*", re.I)
-_NEGATION = re.compile(r"\b(?:failed to|did not|does not|do not|was not|were not|is not|are not|unchanged|"
-                       r"no (?:significant |clear |measurable )?(?:change|difference|effect|association|benefit)|"
-                       r"not (?:significantly |statistically )?(?:significant|different|associated|changed))\b", re.I)
+_DENIES = re.compile(r"\b(?:failed to|unchanged|not|no|neither|nor|without|never|none|similar|comparable)\b|"
+                     r"n't\b|\bnon-?significant", re.I)
+"""A word that denies or likens ("did not", "no difference", "comparable"): a sentence with one does not assert the
+effect a question asks about."""
 
 
 def is_yes_no(question: str) -> bool:
@@ -57,9 +58,20 @@ def strip_verdict(raw: str) -> str:
     return rest
 
 
+def reports_null(text: str) -> bool:
+    """Does a sentence report no effect ("did not differ", "a non-significant difference (P = 0.58)")?"""
+    return bool(_NOT_FOUND.search(text) or _ALIKE.search(text))
+
+
+def asserts(text: str, asked: set[str], share: float = 0.8) -> bool:
+    """Does a sentence assert what a yes/no question asks: most of its terms, and no word that denies it? In an
+    answer that says "No." such a sentence contradicts it ("No. Five daily sessions reduced pain more than sham")."""
+    return bool(asked) and not _DENIES.search(text) and len(term_set(text) & asked) >= share * len(asked)
+
+
 def lean(sentences: list[str]) -> Verdict:
     """yes/no from the wording of evidence sentences (the extractive backend has no model to ask)."""
-    return "no" if sentences and _NEGATION.search(sentences[0]) else "yes"
+    return "no" if sentences and reports_null(sentences[0]) else "yes"
 
 
 def conflict(question: str, papers: dict[str, list[str]]) -> bool:
