@@ -151,24 +151,12 @@ def _score(spans: list[Span], passages: list[Passage], weight: dict[str, float],
                    + (PAPER_BONUS if ident[s.n] else 0.0))
 
 
-REPEAT_SHARE = 0.8
-
-
-def repeats(s: Span, chosen: Span, paper: list[str]) -> bool:
-    """Does ``s`` say again what a chosen sentence of the same paper says (most of its terms are in it)? A review
-    states one finding in its summary, its body and its table: one of them is enough evidence, and every sentence
-    costs prompt tokens."""
-    same = not paper or paper[s.n - 1] == paper[chosen.n - 1]
-    return same and bool(s.terms) and len(s.terms & chosen.terms) >= REPEAT_SHARE * len(s.terms)
-
-
 @dataclass
 class _Chosen:
     """The sentences chosen so far under a sentence cap and a token budget."""
 
     max_sentences: int
     token_budget: int
-    paper: list[str] = field(default_factory=list)
     spans: list[Span] = field(default_factory=list)
     used: int = 0
 
@@ -176,7 +164,7 @@ class _Chosen:
         cost = tokens(s.text)
         if len(self.spans) >= self.max_sentences or (self.spans and self.used + cost > self.token_budget):
             return False
-        if any(c.n == s.n and c.start == s.start or repeats(s, c, self.paper) for c in self.spans):
+        if any(c.n == s.n and c.start == s.start for c in self.spans):
             return False
         self.spans.append(s)
         self.used += cost
@@ -187,7 +175,7 @@ def _choose(ranked: list[Span], paper: list[str], max_sentences: int, token_budg
     """First the best sentence of every paper that covers a fair share of the question, then more by score
     while they still add something (``paper``: each passage's paper, by passage number - 1)."""
     best = ranked[0].score
-    chosen = _Chosen(max_sentences, token_budget, paper)
+    chosen = _Chosen(max_sentences, token_budget)
     papers_done: set[str] = set()
     for s in ranked:
         if paper[s.n - 1] not in papers_done and s.score >= 0.45 * best and chosen.take(s):
