@@ -341,7 +341,8 @@ def make_plan(question: str, focus: Focus | None = None, records: Mapping[str, S
 def cue_words(question: str, field: str) -> list[tuple[str, bool]]:
     """The question's words that cue ``field``, each with whether it describes a study ("the multicentre
     sham-controlled trial", "their rat rTMS study": a study noun follows within a few words, no function word
-    between) or names a comparator ("more than sham") rather than asking for it ("was there a sham group?")."""
+    between) or names a comparator ("more than sham") rather than asking for it ("was there a sham group?"; "how
+    many trials …?" counts them)."""
     ws = re.findall(r"[a-z0-9][a-z0-9\-]*", question.lower())
 
     def before_noun(i: int) -> bool:
@@ -351,7 +352,7 @@ def cue_words(question: str, field: str) -> list[tuple[str, bool]]:
             if w in STOPWORDS:
                 return False
         return False
-    return [(w, before_noun(i) or (i > 0 and ws[i - 1] in COMPARE_WORDS))
+    return [(w, i > 0 and ws[i - 1] != "how" and (before_noun(i) or ws[i - 1] in COMPARE_WORDS))
             for i, w in enumerate(ws) if term_set(w) & FIELD_CUES[field]]
 
 

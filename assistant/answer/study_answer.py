@@ -80,14 +80,18 @@ def by_chunk(facts: Iterable[Fact | Size | Finding]) -> dict[str, list[Fact | Si
 
 def field_lines(record: StudyRecord, fields: Iterable[str]) -> list[Line]:
     """A study's asked fields, one line per source chunk: "Attal et al. 2021: randomised; double-blind; 149
-    were treated", stated by their source sentences where the passages are at hand."""
+    were treated", stated by their source sentences where the passages are at hand; the line with the study's kind
+    names it after the label ("Finnerup et al. 2015 (meta-analysis): …"): its source sentence says "pooled", not
+    what kind of study that makes."""
     facts = [f for name in fields for f in values(record, name)]
     out = []
     for chunk, group in by_chunk(facts).items():
         spans = tuple(dict.fromkeys((f.source.chunk_id, f.source.start, f.source.end) for f in group))
         if quotes(group):
-            out.append(Line(f"{record.label}: {'; '.join(quotes(group))}.", (chunk,), record.paper_id,
-                            record.label, tuple(sorted(spans, key=lambda x: x[1]))))
+            kind = record.kind_value if any(f is record.kind for f in group) else None
+            label = f"{record.label} ({kind})" if kind else record.label  # the type a source sentence may not name
+            out.append(Line(f"{label}: {'; '.join(quotes(group))}.", (chunk,), record.paper_id,
+                            label, tuple(sorted(spans, key=lambda x: x[1]))))
     return out
 
 

@@ -190,3 +190,17 @@ def test_populations_are_read_with_the_records_patterns() -> None:
     assert make_plan("Which rodent studies measured IL-1β?", None, RECS).species == ("animal",)
     animals = make_plan("Which animal studies measured IL-1β?", None, RECS)
     assert set(animals.studies) == {"doi:toledo", "doi:kim"}
+
+
+def test_how_many_counts_the_studies_it_names_and_a_kind_line_names_the_kind():
+    """"how many trials …?" asks for the size (the trials are counted, not described); the record's line that holds
+    the study's kind names it after the label, since its source words ("randomised") need not say what it is."""
+    from assistant.answer.study_answer import field_lines
+
+    plan = make_plan("What kind of study was Attal et al. 2021, and how many trials did it include?", records=RECS)
+    assert {"kind", "sizes"} <= set(plan.fields) and plan.scope == "named"
+    described = make_plan("How many patients did the multicentre sham-controlled trial enrol?", records=RECS)
+    assert "control" not in described.fields and "sizes" in described.fields
+    lines = field_lines(RECS["doi:attal"], ["kind", "design"])
+    assert lines and lines[0].text.startswith("Attal et al. 2021 (randomised trial): ")
+    assert field_lines(RECS["doi:attal"], ["design"])[0].text.startswith("Attal et al. 2021: ")
