@@ -40,7 +40,7 @@ def for_no(turn: Turn) -> Revised | None:
     if not turn.yes_no or turn.said != "no" or r is None or r.refusal:
         return None
     asked = term_set(turn.query) - TOPIC_TERMS - paper_idents(turn.passages)
-    body = verdict.strip_verdict(turn.raw) if verdict.said(turn.raw) else turn.raw
+    body = verdict.strip_verdict(turn.raw)
     sentences = split_sentences(body)
     wrong = [i for i, s in enumerate(sentences) if verdict.asserts(strip_markers(s), asked)]
     if not wrong:

@@ -300,7 +300,7 @@ def verify(turn: Turn, judge: Judge, settings: Settings, repair: bool | None = N
     """Check the raw answer (its verdict word set aside) against the passages."""
     word = verdict.said(turn.raw)
     said = (turn.probed or word) if turn.yes_no else None  # a probed verdict outranks a restated "Yes, …"
-    body = verdict.strip_verdict(turn.raw) if word else turn.raw  # "Yes, …" to a wh-question is dropped too
+    body = verdict.strip_verdict(turn.raw)  # "Yes, …" to a wh-question is dropped too
     result = check_answer(body, turn.passages, turn.support, judge, unsupported=settings.unsupported,
                           repair=settings.repair_citations if repair is None else repair, question=turn.query)
     if turn.unmarked and turn.used_llm:  # no markers was asked for, not a fault to warn of
@@ -594,7 +594,7 @@ def complete(turn: Turn, judge: Judge, settings: Settings) -> Checked | None:
                             lambda e: on_cited(e, cited, known, turn.passages)), a, check)
     if not a.sentences:
         return None
-    body = verdict.strip_verdict(turn.raw) if verdict.said(turn.raw) else turn.raw
+    body = verdict.strip_verdict(turn.raw)
     return Checked(check_answer(f"{body.strip()} {' '.join(a.sentences)}", turn.passages, turn.support, judge,
                                 unsupported=settings.unsupported, repair=settings.repair_citations,
                                 question=turn.query), turn.said, (AnswerFlag.EVIDENCE_ADDED,))

@@ -173,7 +173,7 @@ COMPARE_WORDS = frozenset(["compare", "compared", "comparison", "versus", "vs", 
                            "than", "against"])
 """Words that ask for a comparison ("than" and "against" are function words to ``term_set``) and, right before a
 field cue, name what was compared ("more than sham", "versus placebo") rather than ask for it."""
-COMPARE_CUES = frozenset(term_set(" ".join(sorted(COMPARE_WORDS))))
+COMPARE_CUES = _cues(" ".join(sorted(COMPARE_WORDS)))
 
 TARGET_PHRASE = re.compile(
     r"\b(?:(?:left|right|primary|motor|dorsolateral|prefrontal|insular|cortical|premotor|cingulate)\s+)*"

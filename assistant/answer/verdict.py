@@ -48,7 +48,8 @@ def said(raw: str) -> Verdict | None:
 
 
 def strip_verdict(raw: str) -> str:
-    """The answer without its opening verdict word ("Yes. rTMS lowered …" → "rTMS lowered …")."""
+    """The answer without its opening verdict word ("Yes. rTMS lowered …" → "rTMS lowered …"); ``raw`` itself when
+    it opens with none."""
     m = _FIRST_WORD.match(raw or "")
     if not m:
         return raw
