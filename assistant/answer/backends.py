@@ -21,6 +21,7 @@ from pathlib import Path
 from assistant.answer.llm import LLAMA_CPP_MISSING, LLM, LlamaCppBackend
 from assistant.errors import ConfigError, ModelError
 from assistant.settings import Settings
+from assistant.studies.model_pass import MODEL_PASS_CACHE, ModelPass
 from assistant.vocab import Backend
 
 
@@ -118,3 +119,9 @@ def local_llm(path: Path, settings: Settings) -> LLM:
     is missing."""
     REGISTRY[Backend.LLAMA_CPP].require()
     return LlamaCppBackend(path, settings)
+
+
+def study_model_pass(settings: Settings) -> ModelPass:
+    """The model's pass over study records (the design the rules left empty) with the local GGUF model, its answers
+    cached in the cache folder; ModelError naming the fix when the model or llama-cpp-python is missing."""
+    return ModelPass(make_llm(Backend.LLAMA_CPP, settings), settings.cache_dir / MODEL_PASS_CACHE)  # type: ignore[arg-type]

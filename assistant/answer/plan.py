@@ -86,8 +86,16 @@ class Plan:
         if "which_studies" in self.asks:
             return True
         if "effect" in self.asks:  # a change the records do not type beyond marker × tissue × direction
-            return False
+            return self.lists_findings
         return bool(self.design_fields) or (bool(self.protocol_fields) and self.scope in ("focus", "claim"))
+
+    @property
+    def lists_findings(self) -> bool:
+        """"Which two molecules does rTMS increase in the brain, according to Bai et al.?": what changed in the
+        studies the question or the conversation names, in an asked direction or tissue, no marker named (a
+        class of them may be: "which cytokines"). Their records' findings answer it; their passages too."""
+        return ("effect" in self.asks and not self.yes_no and not self.markers and self.scope in ("named", "focus")
+                and bool(self.studies) and (self.direction is not None or bool(self.tissues)))
 
     @property
     def design_fields(self) -> tuple[str, ...]:

@@ -150,7 +150,11 @@ def joined(found: RecordAnswer, result: CheckResult, passages: list[Passage], su
     """The records' lines, then the written answer's sentences (a repeated one dropped), checked as one answer."""
     if not result.text.strip() or result.refusal:
         return found.result
-    raw = f"{found.text} {result.text}"
+    stated = strip_markers(found.text)  # the records' lines state source sentences after a study's label
+    rest = [t for t in split_sentences(result.text) if strip_markers(t).strip() not in stated]
+    if not rest:
+        return found.result
+    raw = f"{found.text} {' '.join(rest)}"
     merged = check_answer(raw, passages, support, judge, unsupported=unsupported, repair=False, prune=False)
     return replace(merged, flags=list(dict.fromkeys([*result.flags, *merged.flags, AnswerFlag.FROM_RECORDS])))
 

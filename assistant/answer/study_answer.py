@@ -6,6 +6,7 @@
   each planned study (the words its source sentences carry, ``Source.quote``);
 - protocol questions: the asked stimulation fields of each planned study;
 - "which studies …": every matching record, one line each with its model, tissue and protocol;
+- "which molecules rose in the brain (in a named study)?": its findings in that direction and tissue;
 - yes/no questions on a marker: a verdict aggregated over every record that measured it (``aggregate``).
 
 The lines are deterministic, so the extractive backend answers from records too; the engine checks them against
@@ -21,7 +22,9 @@ from assistant.answer.contracts import Verdict
 from assistant.answer.plan import Plan, has_species, in_tissues, matching_findings
 from assistant.answer.polarity import directions
 from assistant.answer.terms import term_set
+from assistant.corpus.markers import MARKER_CLASSES, marker_classes_in
 from assistant.studies.contracts import Fact, Finding, Size, StudyRecord, direction_words
+from assistant.studies.vocab import BEHAVIOUR_FINDINGS
 
 MAX_CHUNKS = 3  # a line is judged against its first three citations
 
@@ -124,6 +127,23 @@ def which_draft(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft |
     return RecordDraft(tuple(lines)) if lines else None
 
 
+def listed_findings(record: StudyRecord, plan: Plan) -> list[Finding]:
+    """A record's findings in the asked direction and tissue, of the marker class the question names (molecular
+    findings before behaviour: "which molecules" is not answered by a paw threshold)."""
+    members = {m for c in marker_classes_in(plan.question) for m in MARKER_CLASSES[c]}
+    found = [f for f in record.findings if (plan.direction is None or f.direction == plan.direction)
+             and (not plan.tissues or in_tissues(f.tissue, plan.tissues)) and (not members or f.marker in members)]
+    return sorted(found, key=lambda f: f.marker in BEHAVIOUR_FINDINGS)
+
+
+def findings_draft(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft | None:
+    """What changed in the planned studies (``Plan.lists_findings``): one line per matching finding, stated by
+    its source sentence; None when no record holds one (the passages then answer)."""
+    studies = [records[pid] for pid in plan.studies[:3]]
+    lines = [finding_line(r, f) for r in studies for f in listed_findings(r, plan)[:4]]
+    return RecordDraft(tuple(lines)) if lines else None
+
+
 def claim_draft(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft | None:
     """The experiments behind a review's claim: each study's model, what it found of the claim's marker (in the
     claim's tissue where it measured it there), its protocol, and the fields the question asks."""
@@ -160,6 +180,8 @@ def draft(plan: Plan, records: Mapping[str, StudyRecord], shown: Collection[str]
         return aggregate(plan, records, shown)
     if "which_studies" in plan.asks and plan.studies:
         return which_draft(plan, records)
+    if plan.lists_findings:
+        return findings_draft(plan, records)
     if plan.scope == "claim" and not plan.yes_no and plan.studies:
         return claim_draft(plan, records)
     if plan.fields and plan.studies and plan.scope != "matched":

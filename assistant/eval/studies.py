@@ -28,6 +28,7 @@ from assistant.index.contracts import Chunk
 from assistant.settings import PROJECT_ROOT, Settings
 from assistant.studies.contracts import EXPOSURE_SPECIES, StudyRecord
 from assistant.studies.extract import extract_record
+from assistant.studies.model_pass import ModelPass
 from assistant.studies.vocab import NUMBER, parse_number
 
 CONTEXTS = "contexts.jsonl"
@@ -170,16 +171,27 @@ def _counts(values: Any) -> dict[str, int]:
 
 def run_studies(out_dir: Path | str | None = None, *, data_dir: Path | str | None = None, limit: int | None = None,
                 settings: Settings | None = None, command: str | None = None,
-                dev_size: int = DEV_SIZE) -> dict[str, Any]:
+                dev_size: int = DEV_SIZE, model_pass: ModelPass | None = None) -> dict[str, Any]:
     """Extract a record from each abstract, score it, write report.json, report.md and records.jsonl (one row per
     abstract: gold and predicted headings, kind, badge, sizes); returns the report. The first ``dev_size``
-    abstracts are the development half."""
+    abstracts are the development half. ``model_pass``: the model then fills the design the rules left empty
+    (timed apart from the rules)."""
     path, abstracts = load_abstracts(data_dir, settings)
     abstracts = abstracts[:limit]
     docs = [abstract_document(a) for a in abstracts]
     t0 = time.perf_counter()
     records = [extract_record(doc, chunks) for doc, chunks in docs]
     seconds = time.perf_counter() - t0
+    model: dict[str, Any] | None = None
+    if model_pass is not None:
+        from tqdm import tqdm
+
+        t1 = time.perf_counter()
+        with tqdm(total=len(records), desc="model pass", unit="abstract") as bar:
+            records = model_pass.fill_all([(r, chunks) for r, (_, chunks) in zip(records, docs, strict=True)],
+                                          progress=bar.update)
+        model = {"model": model_pass.llm.model, "asked": model_pass.asked, "cached": model_pass.cached,
+                 "seconds": round(time.perf_counter() - t1, 1)}
     rows = []
     for a, (_, chunks), rec in zip(abstracts, docs, records, strict=True):
         n, ok = _size_checked(rec, {c.chunk_id: c.text for c in chunks})
@@ -189,7 +201,7 @@ def run_studies(out_dir: Path | str | None = None, *, data_dir: Path | str | Non
         "benchmark": "studies", "date": datetime.now(UTC).isoformat(timespec="seconds"), "command": command,
         "data": str(path), "contexts_sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "limit": limit,
         "dev_size": dev_size,
-        "targets": TARGETS, "seconds": round(seconds, 3),
+        "targets": TARGETS, "seconds": round(seconds, 3), "model_pass": model,
         "docs_per_second": round(len(records) / seconds, 1) if seconds > 0 else None,
         "splits": {"dev": score(rows[:dev_size]), "held-out": score(rows[dev_size:]), "all": score(rows)},
     }

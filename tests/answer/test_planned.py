@@ -114,3 +114,39 @@ def test_focus_passages_search_within_the_focus() -> None:
     plan = make_plan("What happened in the weekly phase?", Focus(papers=("doi:toledo",)), RECS, points_back=True)
     got = focus_passages(plan, "weekly phase", search, 5)
     assert calls == [["doi:toledo"]] and got[0].rank == 1
+
+
+def test_what_rose_or_fell_in_a_named_study_is_listed_from_its_findings() -> None:
+    """No marker named, a direction and a tissue asked, one study named: its matching findings, each a line."""
+    up = make_plan("Which molecule did rTMS increase in the brain in Toledo et al. 2021?", None, RECS)
+    assert up.lists_findings and up.from_records and up.direction == "up"
+    d = draft(up, RECS)
+    assert d is not None and [line.text for line in d.lines] == ["Toledo et al. 2021: TNF-α rose in the prefrontal "
+                                                                 "cortex."]
+    down = make_plan("What fell in the spinal cord in Kim et al. 2013?", None, RECS)
+    d = draft(down, RECS)
+    assert d is not None and {line.text.split(": ")[1].split(" ")[0] for line in d.lines} == {"Iba1", "GFAP", "IL-1β"}
+    cytokines = make_plan("Which cytokines fell in the spinal cord in Kim et al. 2013?", None, RECS)
+    d = draft(cytokines, RECS)
+    assert d is not None and [line.text.split(": ")[1].split(" ")[0] for line in d.lines] == ["IL-1β"]
+
+
+def test_no_findings_list_for_a_named_marker_a_yes_no_question_or_no_match() -> None:
+    assert not make_plan("Did TNF-α rise in the brain in Toledo et al. 2021?", None, RECS).lists_findings
+    assert not make_plan("How did IL-1β change in Toledo et al. 2021's prefrontal cortex?", None, RECS).lists_findings
+    serum = make_plan("What rose in the serum in Kim et al. 2013?", None, RECS)
+    assert serum.lists_findings and draft(serum, RECS) is None  # the passages answer it then
+
+
+def test_joined_drops_a_written_sentence_a_record_line_states_after_its_label() -> None:
+    p = toledo_passage()
+    judge = LexicalJudge().fit([p.chunk.text])
+    start = p.chunk.text.index("In the prefrontal")
+    span = (p.chunk.chunk_id, start, p.chunk.text.index("IL-10.") + len("IL-10."))
+    found = record_answer(RecordDraft((Line("x", (p.chunk.chunk_id,), "doi:toledo", "Luo et al. 2021", (span,)),)),
+                          [p], [p.chunk.text], judge)
+    assert found is not None and found.text.startswith("Luo et al. 2021: In the prefrontal cortex")
+    written = check_answer("In the prefrontal cortex, rTMS increased BDNF, TNF-α and IL-10 [1]. Each session lasted "
+                           "five minutes [1].", [p], [p.chunk.text], judge)
+    merged = joined(found, written, [p], [p.chunk.text], judge, "flag")
+    assert merged.text.count("prefrontal") == 1 and "five minutes" in merged.text
