@@ -41,7 +41,7 @@ from assistant.studies.contracts import (
 
 __all__ = ["EXTRACTOR_VERSION", "KIND_ORDER", "extract_record", "merge_records"]
 
-EXTRACTOR_VERSION = 4
+EXTRACTOR_VERSION = 5
 """Version of the rules: raise it when they change, so an index build extracts every document again."""
 
 KIND_ORDER: tuple[str, ...] = tuple(k for k, _ in V.KIND_PATTERNS)
@@ -282,6 +282,13 @@ def _frequency_value(m: re.Match[str]) -> str:
     return m.group("band").lower()
 
 
+def _session_length(m: re.Match[str]) -> str:
+    """'5 min per session' from a SESSION_LENGTH match ('' for a number it cannot read)."""
+    n = V.parse_number(m.group("num") or m.group("num2") or m.group("num3"))
+    unit = (m.group("unit") or m.group("unit2") or "min").lower()
+    return f"{n} {'s' if unit.startswith('s') else 'min'} per session" if n else ""
+
+
 def _stimulation(sents: Sequence[_Sent]) -> Stimulation:
     stim = [s for s in sents if V.STIM_CONTEXT.search(s.text)]
     if not stim:
@@ -298,8 +305,11 @@ def _stimulation(sents: Sequence[_Sent]) -> Stimulation:
               if V.parse_number(m.group("num"))]
     sessions = [s.fact(f"{V.parse_number(m.group('num'))} sessions", m) for s in stim
                 for m in V.SESSIONS.finditer(s.text) if V.parse_number(m.group("num"))]
-    schedule = [s.fact(m.group(0).strip(), m) for s in stim for m in V.SCHEDULE.finditer(s.text)]
-    start = [s.fact(m.group(0), m) for s in stim for m in V.START.finditer(s.text)]
+    sessions += [s.fact(_session_length(m), m) for s in stim for m in V.SESSION_LENGTH.finditer(s.text)
+                 if _session_length(m)]
+    course = [s for s in sents if s in stim or V.COURSE_CONTEXT.search(s.text)]
+    schedule = [s.fact(m.group(0).strip(), m) for s in course for m in V.SCHEDULE.finditer(s.text)]
+    start = [s.fact(m.group(0), m) for s in course for m in V.START.finditer(s.text)]
     target = _scan(stim, V.TARGETS)
     side = [s.fact(m.group("side").lower(), (m.start("side"), m.end("side"))) for s in stim
             for m in V.SIDE.finditer(s.text)]

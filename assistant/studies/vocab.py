@@ -264,6 +264,17 @@ START = re.compile(rf"\b(?:(?:{NUMBER}|a|one) (?:days?|weeks?|hours?|months?)|im
                    rf"(?:after|post|following) (?:the )?(?:surgery|injury|operation|ligation|CCI|SNI|SNL|lesion|"
                    rf"nerve injury|stroke|contusion|modell?ing|induction)\b"
                    rf"|\b(?:on|from) (?:post-?operative |postoperative )?day (?:{NUMBER})\b", _I)
+_SECONDS_OR_MINUTES = r"min(?:utes?)?|s|sec(?:onds?)?"
+SESSION_LENGTH = re.compile(rf"\bsessions? (?:lasted|of|took|was|were) (?:about |approximately )?"
+                            rf"(?P<num>\d+|{NUMBER})[- ]?(?P<unit>{_SECONDS_OR_MINUTES})\b"
+                            rf"|\b(?P<num2>\d+|{NUMBER})[- ]?(?P<unit2>{_SECONDS_OR_MINUTES}) "
+                            rf"(?:per|each|a|every) session\b"
+                            rf"|\b(?P<num3>\d+|{NUMBER})[- ]min(?:ute)? "
+                            rf"(?:(?:daily|rTMS|stimulation|treatment) )?sessions?\b", _I)
+"""How long one session lasted ('each session lasted 5 minutes', '20 min per session', '20-minute sessions')."""
+COURSE_CONTEXT = re.compile(r"\b(?:treatment|sessions?|course)\b", _I)
+"""A sentence about the course of treatment ('Treatment began on day 8 and ran for 11 days'): in a study that
+stimulated, its start and schedule are the stimulation's."""
 TARGETS = named_patterns("TARGETS")
 SIDE = re.compile(r"\b(?P<side>left|right|contralateral|ipsilateral|bilateral)\b(?= (?:\w+ ){0,3}?(?:M1|DLPFC|"
                   r"motor|prefrontal|insula|hemisphere|cortex|S1|dorsal|side))", _I)

@@ -109,6 +109,23 @@ def test_stimulation_protocol() -> None:
 
 def test_no_protocol_without_stimulation() -> None:
     assert record("Patients took pregabalin daily for 4 weeks.").stimulation.is_empty()
+    assert record("Patients took pregabalin; treatment began on day 3 and ran for 4 weeks.").stimulation.is_empty()
+
+
+@pytest.mark.parametrize("text, length", [
+    ("Each rTMS session lasted 5 minutes and was repeated on eight days.", "5 min per session"),
+    ("Rats received 20 min per session of 10 Hz stimulation.", "20 min per session"),
+    ("Patients had ten 20-minute rTMS sessions over two weeks.", "20 min per session"),
+    ("A stimulation session of 30 s was given.", "30 s per session"),
+])
+def test_how_long_a_session_lasted(text: str, length: str) -> None:
+    assert length in values(record(text).stimulation.sessions)
+
+
+def test_the_course_of_a_stimulation_study_starts_and_runs_in_its_own_sentence() -> None:
+    rec = record("Rats received 20 Hz rTMS over M1.", "Treatment began on day 8 after compression and ran for 11 days.")
+    assert values(rec.stimulation.start) == ["on day 8"]
+    assert values(rec.stimulation.schedule) == ["for 11 days"]
 
 
 def test_findings_marker_tissue_direction() -> None:
