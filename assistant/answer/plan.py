@@ -87,7 +87,12 @@ class Plan:
             return True
         if "effect" in self.asks:  # a change the records do not type beyond marker × tissue × direction
             return self.lists_findings
-        return bool(self.design_fields) or (bool(self.protocol_fields) and self.scope in ("focus", "claim"))
+        return bool(self.design_fields) or (bool(self.protocol_fields) and self.scope in ("focus", "claim", "named"))
+
+    @property
+    def whole_protocol(self) -> bool:
+        """"What stimulation protocol did they use?" asks every protocol field: any the record holds answers it."""
+        return set(self.protocol_fields) == set(PROTOCOL_FIELDS)
 
     @property
     def lists_findings(self) -> bool:
@@ -103,8 +108,7 @@ class Plan:
 
     @property
     def protocol_fields(self) -> tuple[str, ...]:
-        """The protocol asked for; answered from the records for a study the question does not name (one in the
-        conversation's focus, one behind a review's claim): a named study's passages answer it as well."""
+        """The protocol asked for (of the studies named, in the conversation's focus or behind a review's claim)."""
         return tuple(f for f in self.fields if f in PROTOCOL_FIELDS)
 
 

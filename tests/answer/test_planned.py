@@ -150,3 +150,12 @@ def test_joined_drops_a_written_sentence_a_record_line_states_after_its_label() 
                            "five minutes [1].", [p], [p.chunk.text], judge)
     merged = joined(found, written, [p], [p.chunk.text], judge, "flag")
     assert merged.text.count("prefrontal") == 1 and "five minutes" in merged.text
+
+
+def test_a_named_studys_protocol_from_its_record_whole_or_field_by_field() -> None:
+    whole = make_plan("What stimulation protocol did Toledo et al. 2021 use?", None, RECS)
+    assert whole.whole_protocol and whole.scope == "named" and whole.from_records
+    d = draft(whole, RECS)  # no pulses, sessions or start recorded: what the record holds answers it
+    assert d is not None and d.lines[0].text == "Toledo et al. 2021: motor cortex; 10 Hz."
+    one = make_plan("What intensity did Toledo et al. 2021 use?", None, RECS)
+    assert not one.whole_protocol and draft(one, RECS) is None  # a field the record lacks: the passages answer
