@@ -27,7 +27,7 @@ from assistant.answer.terms import (
     term_set,
 )
 from assistant.answer.verdict import is_yes_no
-from assistant.studies.contracts import StudyRecord
+from assistant.studies.contracts import HUMAN_KINDS, StudyRecord
 from assistant.studies.extract import tissues_in
 from assistant.studies.vocab import ANIMAL_SPECIES, CELL_CULTURE, COMPARTMENT, HUMAN_WORDS
 
@@ -238,6 +238,36 @@ def named_studies(question: str, records: Mapping[str, StudyRecord]) -> tuple[st
                  if any(c.surname == s and c.year in (None, y) for c in cited))
 
 
+_YEAR_THEN_STUDY = re.compile(rf"\b((?:19|20)\d\d)\b(?:[ ,]+[\w-]+){{0,4}}?[ ,]+"
+                              rf"({'|'.join(sorted(STUDY_NOUNS, key=len, reverse=True))})\b", re.I)
+"""A year before a study noun, a few words apart: "the 2021 multicentre trial", "which 2020 crossover study"."""
+
+
+def described_studies(question: str, records: Mapping[str, StudyRecord]) -> tuple[str, ...]:
+    """The one paper a question describes instead of naming it: a year before a study noun ("the 2021 multicentre
+    trial that tested M1 against DLPFC"), then the record values the question names (design, kind, population,
+    condition, target, frequency) to choose among that year's papers; a trial is a human study. Nothing unless one
+    paper fits best."""
+    m = _YEAR_THEN_STUDY.search(question)
+    if m is None:
+        return ()
+    year, noun = int(m.group(1)), m.group(2).lower()
+    papers = [pid for pid, r in records.items() if label_parts(r)[1] == year]
+    if noun.startswith("trial"):
+        papers = [pid for pid in papers if records[pid].kind_value in HUMAN_KINDS]
+    asked = term_set(question)
+
+    def named(r: StudyRecord) -> int:
+        facts = [*r.design, *r.species, *r.condition, *r.stimulation.target, *r.stimulation.frequency,
+                 *([r.kind] if r.kind else [])]
+        return sum(within(v, asked) for v in {f.value for f in facts})
+
+    scores = {pid: named(records[pid]) for pid in papers}
+    best = max(scores.values(), default=0)
+    chosen = tuple(pid for pid, n in scores.items() if n == best)
+    return chosen if len(chosen) == 1 and (best > 0 or len(papers) == 1) else ()
+
+
 def in_tissues(tissue: str | None, asked: Iterable[str]) -> bool:
     """Is ``tissue`` one of the ``asked`` ones or part of one ("insula" of "brain", "prefrontal cortex" of
     "cortex", "serum" of "blood": the records' compartments)?"""
@@ -287,7 +317,7 @@ def behind_claims(reviews: Iterable[StudyRecord], plan: Plan, records: Mapping[s
 
 def choose_studies(plan: Plan, focus: Focus, records: Mapping[str, StudyRecord],
                    asked: set[str], points_back: bool) -> tuple[tuple[str, ...], Scope]:
-    named = named_studies(plan.question, records)
+    named = named_studies(plan.question, records) or described_studies(plan.question, records)
     if named:
         reviews = [records[p] for p in named if not records[p].is_primary]
         if reviews and len(reviews) == len(named) and (plan.fields or plan.markers):
