@@ -75,7 +75,7 @@ class Plan:
         """Is this a plan the study records can answer (design, protocol, which studies; a verdict on a marker some
         record measured, aggregated over all of them)?"""
         if "comparison" in self.asks and "which_studies" not in self.asks:
-            return False
+            return self.compares_fields  # how two named studies differed in design or protocol: each one's record
         if self.scope == "claim" and not self.yes_no and self.studies:
             return True  # the experiments behind a review's claim: the claim's effect is the premise, not the ask
         if self.yes_no and (self.markers and not self.fields
@@ -88,6 +88,13 @@ class Plan:
         if "effect" in self.asks:  # a change the records do not type beyond marker × tissue × direction
             return self.lists_findings
         return bool(self.design_fields) or (bool(self.protocol_fields) and self.scope in ("focus", "claim", "named"))
+
+    @property
+    def compares_fields(self) -> bool:
+        """"How did Khedr 2005's and Quesada 2020's session schedules differ?": the design or protocol fields of two
+        or more studies the question names, compared."""
+        return ("comparison" in self.asks and self.scope == "named" and len(self.studies) >= 2
+                and bool(self.design_fields or self.protocol_fields))
 
     @property
     def whole_protocol(self) -> bool:

@@ -159,3 +159,13 @@ def test_a_named_studys_protocol_from_its_record_whole_or_field_by_field() -> No
     assert d is not None and d.lines[0].text == "Toledo et al. 2021: motor cortex; 10 Hz."
     one = make_plan("What intensity did Toledo et al. 2021 use?", None, RECS)
     assert not one.whole_protocol and draft(one, RECS) is None  # a field the record lacks: the passages answer
+
+
+def test_two_named_studies_compared_on_a_field_are_answered_each_from_its_record() -> None:
+    plan = make_plan("How did the frequency differ between Toledo et al. 2021 and Kim et al. 2013?", None, RECS)
+    assert plan.compares_fields and plan.from_records
+    d = draft(plan, RECS)
+    assert d is not None
+    assert [line.text for line in d.lines] == ["Toledo et al. 2021: 10 Hz.", "Kim et al. 2013: 25 Hz."]
+    one = make_plan("Was 10 Hz better than 25 Hz in Toledo et al. 2021?", None, RECS)
+    assert not one.compares_fields  # one study: its passages compare
