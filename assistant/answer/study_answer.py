@@ -157,13 +157,16 @@ def claim_draft(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft |
 
 def fields_draft(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft | None:
     """The asked fields of the planned studies; None when a protocol field asked has no value in any of them, or
-    the whole protocol asked has none at all (the passages then answer, as for any question)."""
+    the whole protocol asked has none at all (the passages then answer, as for any question). A review's protocol
+    values are its primary studies' (restated): a protocol is read from primary studies' records only."""
     studies = [records[pid] for pid in plan.studies[:3]]
-    protocol = plan.protocol_fields if plan.scope in ("focus", "claim", "named") else ()
-    held = [any(values(r, f) for r in studies) for f in protocol]
+    primary = [r for r in studies if r.is_primary]
+    protocol = plan.protocol_fields if plan.scope in ("focus", "claim", "named") and primary else ()
+    held = [any(values(r, f) for r in primary) for f in protocol]
     if protocol and not (any(held) if plan.whole_protocol else all(held)):
         return None
-    lines = [line for r in studies for line in field_lines(r, [*plan.design_fields, *protocol])]
+    lines = [line for r in studies
+             for line in field_lines(r, [*plan.design_fields, *(protocol if r.is_primary else ())])]
     return RecordDraft(tuple(lines)) if lines else None
 
 

@@ -169,3 +169,11 @@ def test_two_named_studies_compared_on_a_field_are_answered_each_from_its_record
     assert [line.text for line in d.lines] == ["Toledo et al. 2021: 10 Hz.", "Kim et al. 2013: 25 Hz."]
     one = make_plan("Was 10 Hz better than 25 Hz in Toledo et al. 2021?", None, RECS)
     assert not one.compares_fields  # one study: its passages compare
+
+
+def test_a_reviews_restated_protocol_is_not_its_own() -> None:
+    recs = dict(RECS)
+    recs["doi:bai"] = recs["doi:bai"].model_copy(update={"stimulation": RECS["doi:toledo"].stimulation})
+    plan = make_plan("What stimulation protocol did Bai et al. 2023 describe?", None, recs)
+    assert plan.scope == "named" and plan.whole_protocol
+    assert draft(plan, recs) is None  # its 10 Hz is Toledo's: the passages say whose
