@@ -95,3 +95,26 @@ def test_the_grammar_names_every_feature_and_only_existing_sentences() -> None:
     gbnf = design_grammar(3)
     assert all(f'\\"{f}\\"' in gbnf for f in FEATURES)
     assert '"3"' in gbnf and '"4"' not in gbnf
+
+
+@pytest.mark.integration
+def test_the_real_model_pass_keeps_every_value_sourced_and_caches_its_answer(tmp_path: Path) -> None:
+    """The default GGUF model through the llama.cpp backend: whatever it names, every recorded value has its
+    sentence, and the second pass over the same text asks nothing."""
+    from assistant.answer.backends import study_model_pass
+    from assistant.answer.model_files import ANSWER_MODEL, default_path
+    from assistant.settings import Settings
+
+    settings = Settings(corpus_dir=tmp_path)
+    if importlib.util.find_spec("llama_cpp") is None or not default_path(settings, ANSWER_MODEL).is_file():
+        pytest.skip("llama-cpp-python or the default model is missing (run `make test` or `make run`)")
+    text = ("Between 2015 and 2019, 212 nurses of three hospitals completed a questionnaire on back pain. "
+            "Back pain in the past year was reported by 41 % of them.")
+    doc, chunks = document(("Methods", text))
+    rec = record(("Methods", text))
+    first = study_model_pass(settings)
+    filled = first.fill_all([(rec, chunks)])[0]
+    assert_sources(filled, chunks)
+    assert (first.asked, first.cached) == (1, 0) and (tmp_path / "cache" / "study-model-pass.json").is_file()
+    again = study_model_pass(settings)
+    assert again.fill(rec, chunks) == filled and (again.asked, again.cached) == (0, 1)
