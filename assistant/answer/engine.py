@@ -240,7 +240,6 @@ class AnswerEngine:
         evidence before it is sent."""
         s = self.settings
         turn = turn.taking(self._retrieved(turn, plan, clock, explicit))
-        turn = turn.but(passages=planned.named_first(plan, turn.passages))
         shown = {p.chunk.paper_id for p in turn.passages}
         draft = study_answer.draft(plan, records, shown) if plan.from_records else None
         if draft is not None:

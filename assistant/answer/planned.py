@@ -159,19 +159,6 @@ def joined(found: RecordAnswer, result: CheckResult, passages: list[Passage], su
     return replace(merged, flags=list(dict.fromkeys([*result.flags, *merged.flags, AnswerFlag.FROM_RECORDS])))
 
 
-def named_first(plan: Plan, passages: list[Passage]) -> list[Passage]:
-    """The retrieved passages with those of the studies the question names (or describes: "the 2020 multicentre
-    trial") first, in their retrieved order, renumbered: the evidence then leads with the study asked about, not
-    with a better-scoring neighbour (another trial by the same group)."""
-    if plan.scope != "named" or not plan.studies:
-        return passages
-    mine = [p for p in passages if p.chunk.paper_id in plan.studies]
-    if not mine or passages[0].chunk.paper_id in plan.studies:
-        return passages
-    rest = [p for p in passages if p.chunk.paper_id not in plan.studies]
-    return [p.model_copy(update={"rank": i}) for i, p in enumerate([*mine, *rest], 1)]
-
-
 def focus_passages(plan: Plan, query: str, search: Retriever, k: int) -> list[Passage]:
     """A follow-up the gates would refuse, searched within the studies in the conversation's focus: "what happened
     in the weekly phase?" after a question on one trial is about that trial, whatever its words score corpus-wide.

@@ -214,17 +214,3 @@ def test_a_study_described_by_its_year_and_design_is_the_one_asked_about() -> No
     assert rats.studies == ("doi:toledo",)
     assert make_plan("What did the 2021 study find?", None, RECS).scope != "named"  # two papers of 2021 fit
     assert make_plan("What did the 2019 trial find?", None, RECS).scope != "named"  # none of 2019
-
-
-def test_the_named_studys_passages_lead_the_evidence() -> None:
-    from assistant.answer.planned import named_first
-    from tests.answer.conftest import make_passage
-
-    plan = make_plan("How many patients did the 2021 double-blind trial treat?", None, RECS)
-    other, attal = make_passage("luo", "Results", "Other text."), make_passage("luo", "Methods", "Attal text.")
-    attal = attal.model_copy(update={"chunk": attal.chunk.model_copy(update={"paper_id": "doi:attal"})})
-    ordered = named_first(plan, [other, attal])
-    assert [p.chunk.paper_id for p in ordered] == ["doi:attal", other.chunk.paper_id]
-    assert [p.rank for p in ordered] == [1, 2]
-    unnamed = make_plan("Which markers fell in the spinal cord?", None, RECS)
-    assert named_first(unnamed, [other, attal]) == [other, attal]
