@@ -305,9 +305,9 @@ def _stimulation(sents: Sequence[_Sent]) -> Stimulation:
               if V.parse_number(m.group("num"))]
     sessions = [s.fact(f"{V.parse_number(m.group('num'))} sessions", m) for s in stim
                 for m in V.SESSIONS.finditer(s.text) if V.parse_number(m.group("num"))]
-    sessions += [s.fact(_session_length(m), m) for s in stim for m in V.SESSION_LENGTH.finditer(s.text)
-                 if _session_length(m)]
-    course = [s for s in sents if s in stim or V.COURSE_CONTEXT.search(s.text)]
+    sessions += [s.fact(length, m) for s in stim for m in V.SESSION_LENGTH.finditer(s.text)
+                 if (length := _session_length(m))]
+    course = [s for s in sents if V.STIM_CONTEXT.search(s.text) or V.COURSE_CONTEXT.search(s.text)]
     schedule = [s.fact(m.group(0).strip(), m) for s in course for m in V.SCHEDULE.finditer(s.text)]
     start = [s.fact(m.group(0), m) for s in course for m in V.START.finditer(s.text)]
     target = _scan(stim, V.TARGETS)

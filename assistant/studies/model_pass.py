@@ -131,8 +131,7 @@ def parse_design(reply: str, n_sentences: int) -> list[tuple[str, int]]:
 class ModelPass:
     """Fills the design features the rules left empty, with the model, cached by document text.
 
-    ``cache_path``: the JSON file of earlier answers (None: no cache). ``progress``: called after each document
-    the model was asked about (for a progress bar).
+    ``cache_path``: the JSON file of earlier answers (None: no cache).
     """
 
     def __init__(self, llm: Generates, cache_path: Path | None = None) -> None:
@@ -168,10 +167,8 @@ class ModelPass:
     @staticmethod
     def needs(record: StudyRecord) -> bool:
         """Whether the rules left the record's design empty (reviews and laboratory studies have none to find)."""
-        kind = record.kind_value
-        return not record.design and kind not in ("animal study", "in vitro", "review", "systematic review",
-                                                  "meta-analysis", "guideline", "evidence map") \
-            and not record.is_animal
+        return (not record.design and record.is_primary and not record.is_animal
+                and record.kind_value != "in vitro")
 
     def ask(self, sentences: Sequence[str]) -> list[tuple[str, int]]:
         """The model's (feature, sentence index) pairs for the sentences, from the cache when it has them."""
@@ -210,7 +207,8 @@ class ModelPass:
 
     def fill_all(self, records: Sequence[tuple[StudyRecord, Sequence[Chunk]]],
                  progress: Callable[[], None] | None = None) -> list[StudyRecord]:
-        """``fill`` for each (record, its chunks), saving the cache at the end."""
+        """``fill`` for each (record, its chunks), saving the cache at the end when the model was asked anything.
+        ``progress``: called after each record (for a progress bar)."""
         out = []
         try:
             for record, chunks in records:
@@ -218,5 +216,6 @@ class ModelPass:
                 if progress is not None:
                     progress()
         finally:
-            self.save()
+            if self.asked:
+                self.save()
         return out
