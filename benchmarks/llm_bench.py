@@ -191,7 +191,7 @@ def compare(args: argparse.Namespace, settings, configs: dict[str, dict], what: 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--levels", default="auto,haswell,skylakex,icelake,zen4",
+    ap.add_argument("--levels", default="auto,haswell,icelake",
                     help="CPU backend levels to time (those this CPU cannot run are skipped)")
     ap.add_argument("--build", action="append", default=[], metavar="NAME=FOLDER",
                     help="also time the llama_cpp package found in FOLDER (e.g. an unpacked GGML_NATIVE=ON wheel)")

@@ -61,3 +61,40 @@ def test_warm_up_loads_the_model_and_caches_the_system_prompt(smol_path):
 
     # the answer's and the verdict probe's system prompts are both kept, so neither is evaluated per question
     assert {EVIDENCE_SYSTEM, VERDICT_SYSTEM} <= set(a.engine.llm("llama-cpp").states.states)
+
+
+_LOADED_LEVEL = """
+import re, sys
+from llama_cpp import Llama
+from assistant.answer.llm import load_ggml_backends
+load_ggml_backends(sys.argv[2] or None)
+llm = Llama(model_path=sys.argv[1], n_ctx=256, n_threads=1, verbose=False)
+text = llm.create_completion("The capital of France is", max_tokens=4, temperature=0.0)["choices"][0]["text"]
+maps = open("/proc/self/maps").read()
+print(sorted(set(re.findall(r"libggml-cpu-([a-z0-9_]+)\\.so", maps))), repr(text))
+"""
+
+
+@pytest.mark.integration
+@needs_llama
+def test_run_time_cpu_selection_loads_the_best_level_and_the_avx2_level_still_runs(smol_path):
+    """The wheel holds one backend per level; llama.cpp maps the best this CPU runs, and a lower level (AVX2, what
+    a laptop without AVX-512 loads) still answers: checked in fresh processes, since a process loads one level."""
+    import subprocess
+    import sys
+
+    levels = llm_mod.cpu_backend_variants()
+    if llm_mod.cpu_backend_folder() is None:
+        pytest.skip("this llama-cpp-python links its CPU backend in (not the Makefile's build)")
+    best = max(levels, key=lambda name: levels[name])
+    runs = {}
+    for forced in ("", "haswell"):
+        if forced and levels.get(forced, 0) == 0:
+            continue  # a CPU without AVX2 cannot run that level
+        out = subprocess.run([sys.executable, "-c", _LOADED_LEVEL, str(smol_path), forced], capture_output=True,
+                             text=True, timeout=120, check=True).stdout.strip().splitlines()[-1]
+        runs[forced or "auto"] = out
+    assert runs["auto"].startswith(f"['{best}']"), runs
+    if "haswell" in runs:
+        assert runs["haswell"].startswith("['haswell']"), runs
+        assert "Paris" in runs["haswell"] and "Paris" in runs["auto"], runs
