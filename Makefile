@@ -61,13 +61,15 @@ install-dev: $(VENV)/.stamp-dev
 # llama-cpp-python from PyPI's source, once: the CPU backend built for the instruction-set levels our machines and
 # users' laptops load (LLAMA_LEVELS: portable x64, AVX2 "haswell", AVX-512 with VBMI and VNNI "icelake"; an AVX-512
 # CPU without them, such as Skylake-X, loads haswell), the best one for the CPU chosen at run time
-# (assistant/answer/llm.py loads it), so a wheel moved to an older CPU still runs. llama.cpp's GGML_CPU_ALL_VARIANTS compiles ~14 levels (~14 min on 2 cores); the levels not
-# named are dropped from the unpacked source's variant list before the build, which uses every core. pip's wheel cache
-# keys on the version only, so it is bypassed; the wheel is kept in LLAMA_WHEELS, a folder named after the version and
-# these options, and a change of options rebuilds and reinstalls it (.llm-options). benchmarks/llm_bench.py times levels.
+# (assistant/answer/llm.py loads it), so a wheel moved to an older CPU still runs. llama.cpp's GGML_CPU_ALL_VARIANTS
+# compiles ~14 levels (~14 min on 2 cores); the levels not named are dropped from the unpacked source's variant list
+# before the build, which uses every core; the multimodal library (mtmd, LLAVA_BUILD), which only image chat handlers
+# load, is not built. pip's wheel cache keys on the version only, so it is bypassed; the wheel is kept in
+# LLAMA_WHEELS, a folder named after the version and these options, and a change of options rebuilds and reinstalls
+# it (.llm-options). benchmarks/llm_bench.py times levels.
 LLAMA_VERSION := 0.3.36
 LLAMA_LEVELS := x64 haswell icelake
-LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON -DLLAVA_BUILD=OFF
 LLAMA_KEY := $(shell echo '$(LLAMA_VERSION) $(LLAMA_CMAKE_ARGS) $(LLAMA_LEVELS)' | sha256sum | cut -c1-12)
 LLAMA_WHEELS ?= $(HOME)/.cache/rtms-assistant/wheels/llama-cpp-python-$(LLAMA_KEY)
 LLAMA_SRC := $(LLAMA_WHEELS).src
