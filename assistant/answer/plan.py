@@ -23,13 +23,14 @@ from assistant.answer.terms import (
     STOPWORDS,
     STUDY_NOUNS,
     TARGET_PHRASE,
+    UMBRELLA_CONDITION,
     WH_WORDS,
     term_set,
 )
 from assistant.answer.verdict import is_yes_no
 from assistant.studies.contracts import HUMAN_KINDS, StudyRecord
 from assistant.studies.extract import tissues_in
-from assistant.studies.vocab import ANIMAL_SPECIES, CELL_CULTURE, COMPARTMENT, HUMAN_WORDS
+from assistant.studies.vocab import ANIMAL_SPECIES, CELL_CULTURE, COMPARTMENT, HUMAN_WORDS, PAIN_CONDITIONS
 
 Ask = Literal["effect", "design", "protocol", "which_studies", "comparison", "yes_no"]
 Scope = Literal["named", "claim", "focus", "matched", "none"]
@@ -177,7 +178,8 @@ def fields_asked(question: str, asked: set[str], markers: tuple[str, ...]) -> tu
     ws = words(question)
     counted = [" ".join(ws[i + 1:i + 2]) for i, w in enumerate(ws) if w == "many"]
     protocol_cues = set().union(*(FIELD_CUES[f] for f in PROTOCOL_FIELDS))
-    how_many = any(not (term_set(c) & protocol_cues) or species_named(c) for c in counted)
+    how_many = (any(not (term_set(c) & protocol_cues) or species_named(c) for c in counted)
+                or bool(re.search(r"\bhow (?:big|large)\b", question, re.I)))  # "how big was it?": its size
     if how_many or FIELD_CUES["sizes"] - {"many"} & asked:
         found.append("sizes")
     named = {t for w, d in cue_words(question, "species") if not d for t in term_set(w)}
@@ -204,9 +206,17 @@ def one_thing(question: str) -> bool:
     return not any(set(words(p)[:2]) & WH_WORDS for p in parts[1:])
 
 
-def collects(question: str) -> bool:
-    """A "which studies …" question: a wh-word followed closely by a study noun."""
+_PLACE_NOUNS = frozenset(["tissues", "regions", "compartments"])
+
+
+def collects(question: str, markers: tuple[str, ...] = ()) -> bool:
+    """A "which studies …" question: a wh-word followed closely by a study noun; or, of a marker, "where" or "in
+    which tissues" ("Where has rTMS been shown to raise IL-10?": each study's finding says where; "in which
+    region did a study …" asks of one)."""
     ws = words(question)
+    if markers and ws and (ws[0] == "where" or any(w in ("which", "what") and ws[i + 1:i + 2] and ws[i + 1]
+                                                     in _PLACE_NOUNS for i, w in enumerate(ws))):
+        return True
     return any(w in ("which", "what") and any(n in STUDY_NOUNS and n.endswith("s") for n in ws[i + 1:i + 4])
                for i, w in enumerate(ws))
 
@@ -214,7 +224,7 @@ def collects(question: str) -> bool:
 def asks_of(question: str, asked: set[str], fields: tuple[str, ...], markers: tuple[str, ...],
             named: int) -> tuple[Ask, ...]:
     out: list[Ask] = []
-    if collects(question):
+    if collects(question, markers):
         out.append("which_studies")
     if any(f in DESIGN_FIELDS for f in fields):
         out.append("design")
@@ -245,20 +255,23 @@ def named_studies(question: str, records: Mapping[str, StudyRecord]) -> tuple[st
                  if any(c.surname == s and c.year in (None, y) for c in cited))
 
 
-_YEAR_THEN_STUDY = re.compile(rf"\b((?:19|20)\d\d)\b(?:[ ,]+[\w-]+){{0,4}}?[ ,]+"
-                              rf"({'|'.join(sorted(STUDY_NOUNS, key=len, reverse=True))})\b", re.I)
-"""A year before a study noun, a few words apart: "the 2021 multicentre trial", "which 2020 crossover study"."""
+_NOUN = "|".join(sorted(STUDY_NOUNS, key=len, reverse=True))
+_YEAR_THEN_STUDY = re.compile(rf"\b(?P<year>(?:19|20)\d\d)\b(?:[ ,]+[\w-]+){{0,4}}?[ ,]+(?P<noun>{_NOUN})\b"
+                              rf"|\b(?P<noun2>{_NOUN}) \((?:[A-Z][\w.]*,? ){{0,4}}(?P<year2>(?:19|20)\d\d)\)", re.I)
+"""A year before a study noun, a few words apart: "the 2021 multicentre trial", "which 2020 crossover study"; or
+in brackets after it, with its journal: "the 5 Hz M1 study (Pain 2013)"."""
 
 
-def described_studies(question: str, records: Mapping[str, StudyRecord]) -> tuple[str, ...]:
-    """The one paper a question describes instead of naming it: a year before a study noun ("the 2021 multicentre
+def described_studies(plan: Plan, records: Mapping[str, StudyRecord]) -> tuple[str, ...]:
+    """The one paper a question describes instead of naming it: a year with a study noun ("the 2021 multicentre
     trial that tested M1 against DLPFC"), then the record values the question names (design, kind, population,
-    condition, target, frequency) to choose among that year's papers; a trial is a human study. Nothing unless one
-    paper fits best."""
+    condition, target, frequency; a tissue or marker its findings hold) to choose among that year's papers; a
+    trial is a human study. Nothing unless one paper fits best."""
+    question = plan.question
     m = _YEAR_THEN_STUDY.search(question)
     if m is None:
         return ()
-    year, noun = int(m.group(1)), m.group(2).lower()
+    year, noun = int(m.group("year") or m.group("year2")), (m.group("noun") or m.group("noun2")).lower()
     papers = [pid for pid, r in records.items() if label_parts(r)[1] == year]
     if noun.startswith("trial"):
         papers = [pid for pid in papers if records[pid].kind_value in HUMAN_KINDS]
@@ -267,7 +280,9 @@ def described_studies(question: str, records: Mapping[str, StudyRecord]) -> tupl
     def named(r: StudyRecord) -> int:
         facts = [*r.design, *r.species, *r.condition, *r.stimulation.target, *r.stimulation.frequency,
                  *([r.kind] if r.kind else [])]
-        return sum(within(v, asked) for v in {f.value for f in facts})
+        measured = sum(bool(matching_findings(r, [m])) for m in plan.markers) + sum(
+            any(in_tissues(f.tissue, [t]) for f in r.findings) for t in plan.tissues)
+        return sum(within(v, asked) for v in {f.value for f in facts}) + measured
 
     scores = {pid: named(records[pid]) for pid in papers}
     best = max(scores.values(), default=0)
@@ -302,7 +317,15 @@ def fits(record: StudyRecord, plan: Plan) -> bool:
         return False
     if plan.frequencies and not any(f.value in plan.frequencies for f in record.stimulation.frequency):
         return False
-    return not plan.conditions or any(c.value in plan.conditions for c in record.condition)
+    umbrella = covers_pain(plan.conditions)
+    return not plan.conditions or any(c.value in plan.conditions or umbrella and c.value in PAIN_CONDITIONS
+                                      for c in record.condition)
+
+
+def covers_pain(conditions: Iterable[str]) -> bool:
+    """Does the question name the condition every pain model and patient group here is a kind of ("the rat
+    studies of neuropathic pain": CCI rats too, not the stroke studies)?"""
+    return any(term_set(c) <= UMBRELLA_CONDITION for c in conditions)
 
 
 def behind_claims(reviews: Iterable[StudyRecord], plan: Plan, records: Mapping[str, StudyRecord],
@@ -324,7 +347,7 @@ def behind_claims(reviews: Iterable[StudyRecord], plan: Plan, records: Mapping[s
 
 def choose_studies(plan: Plan, focus: Focus, records: Mapping[str, StudyRecord],
                    asked: set[str], points_back: bool) -> tuple[tuple[str, ...], Scope]:
-    named = named_studies(plan.question, records) or described_studies(plan.question, records)
+    named = named_studies(plan.question, records) or described_studies(plan, records)
     if named:
         reviews = [records[p] for p in named if not records[p].is_primary]
         if reviews and len(reviews) == len(named) and (plan.fields or plan.markers):
@@ -366,14 +389,19 @@ def make_plan(question: str, focus: Focus | None = None, records: Mapping[str, S
     ``points_back``: the question refers into the conversation ("it", "that trial", "and in which tissue?")."""
     focus, records = focus or Focus(), records or {}
     asked = term_set(question)
-    own = named_values((f.marker for r in records.values() for f in r.findings), asked)
+    conditions = named_values((c.value for r in records.values() for c in r.condition), asked)
+    if not covers_pain(conditions) and UMBRELLA_CONDITION - {"chronic"} <= asked:
+        conditions += ("neuropathic pain",)  # named even where no record says it: it covers every pain model
+
+    def condition_word(term: str) -> bool:  # "spinal cord" of "spinal cord injury", "pain" of "neuropathic pain"
+        return any(term_set(term) <= term_set(c) for c in conditions)
+    own = tuple(m for m in named_values((f.marker for r in records.values() for f in r.findings), asked)
+                if not condition_word(m))
     markers = own or (focus.markers if points_back else ())
-    tissues = tissues_named(question, records)
     fields = fields_asked(question, asked, markers)
     up, down = "increas" in asked, "reduc" in asked  # "did it rise or fall?" asks no direction
     direction: Direction | None = None if up == down else "down" if down else "up"
-    conditions = named_values((c.value for r in records.values() for c in r.condition), asked)
-    tissues = tuple(t for t in tissues if not any(term_set(t) <= term_set(c) for c in conditions))  # the injury
+    tissues = tuple(t for t in tissues_named(question, records) if not condition_word(t))  # the injury's place
     frequencies = named_values((f.value for r in records.values() for f in r.stimulation.frequency), asked)
     draft = Plan(question=question, fields=fields, markers=markers, tissues=tissues, species=species_named(question),
                  conditions=conditions, frequencies=frequencies, direction=direction)

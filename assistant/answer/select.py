@@ -14,6 +14,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from assistant.answer.abbreviations import defined_in, with_both_forms
 from assistant.answer.contracts import EvidenceSentence
 from assistant.answer.terms import named_terms, term_set
 from assistant.corpus.sentences import MIN_EVIDENCE_CHARS, sentence_spans
@@ -69,6 +70,9 @@ def _spans(passages: list[Passage], texts: list[str]) -> list[Span]:
             if len(sent) < MIN_EVIDENCE_CHARS or sent in bad:  # sentences the sanitiser touched are not evidence
                 continue
             spans.append(Span(n, start, end, sent, term_set(sent)))
+    abbreviations = defined_in(t for p, t in zip(passages, texts, strict=True) if gives_text(p))
+    for s in spans:  # "Combined NNTs: …" also holds "number needed to treat" where a passage defines NNT
+        s.terms = with_both_forms(s.terms, abbreviations)
     return spans
 
 

@@ -101,6 +101,9 @@ def term_set(text: str) -> set[str]:
 
 TOPIC_TERMS = frozenset(term_set("rTMS TMS magnetic transcranial repetitive"))
 """The corpus's own subject, named in nearly every passage: never what a question asks about in particular."""
+UMBRELLA_CONDITION = frozenset(term_set("chronic neuropathic pain"))
+"""The condition every pain model and patient group here is a kind of: named in a question ("the rat studies of
+neuropathic pain"), it chooses no study over another (CCI rats have neuropathic pain too)."""
 AMOUNT_WORDS = frozenset(term_set(AMOUNT_WORDS_TEXT))
 """AMOUNT_WORDS_TEXT as ``term_set`` reads it."""
 AMOUNT = re.compile(r"(?<![\w\-])(?!(?:19|20)\d\d\b)\d|"  # a number, not part of a name (Iba1, IL-1β) nor a year

@@ -202,6 +202,8 @@ SEX_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (  # 'sex' or 'gender' a
 CONDITIONS = named_patterns("CONDITIONS")
 """Conditions and pain models, the specific ones first (a sentence naming 'CCI' is not recorded as 'neuropathic
 pain' too: see ``extract._conditions``)."""
+PAIN_CONDITIONS = frozenset(name for name, _ in CONDITIONS) - {"ischemia"}
+"""The conditions that are pain, or the injuries of pain models: what "neuropathic pain" covers in a question."""
 
 # --- sizes ---------------------------------------------------------------------------------------------------
 _NOT_ADJ = rf"(?:of|percent|per|and|or|in|with|from|to|than|hundreds?|{_UNIT_WORDS}|{_TEN_WORDS})\b"

@@ -214,3 +214,38 @@ def test_a_study_described_by_its_year_and_design_is_the_one_asked_about() -> No
     assert rats.studies == ("doi:toledo",)
     assert make_plan("What did the 2021 study find?", None, RECS).scope != "named"  # two papers of 2021 fit
     assert make_plan("What did the 2019 trial find?", None, RECS).scope != "named"  # none of 2019
+
+
+def test_where_a_marker_rose_collects_each_study_and_its_tissue() -> None:
+    """"Where has rTMS raised TNF-α?" asks each study's place, as "which studies …" does; "in which region did a
+    study …" asks of one."""
+    where = make_plan("Where has rTMS been shown to raise TNF-α?", None, RECS)
+    assert "which_studies" in where.asks and where.studies == ("doi:toledo",) and where.from_records
+    tissues = make_plan("In which tissues did IL-1β fall after rTMS?", None, RECS)
+    assert "which_studies" in tissues.asks and set(tissues.studies) == {"doi:toledo", "doi:kim"}
+    one = make_plan("In which region did a CCI rat study measure IL-1β falling?", None, RECS)
+    assert "which_studies" not in one.asks
+
+
+def test_neuropathic_pain_named_keeps_every_pain_model_but_not_a_stroke_study() -> None:
+    stroke = RECS["doi:kim"].model_copy(update={
+        "paper_id": "doi:stroke", "label": "Luo et al. 2022",
+        "condition": (RECS["doi:kim"].condition[0].model_copy(update={"value": "ischemia"}),)})
+    recs = {**RECS, "doi:stroke": stroke}
+    plan = make_plan("Which neuropathic pain models were used in the rat rTMS studies?", None, recs)
+    assert "which_studies" in plan.asks
+    assert set(plan.studies) == {"doi:toledo", "doi:kim"}  # CCI and spinal cord injury are pain models
+    assert make_plan("Which rat studies used spinal cord injury?", None, recs).studies == ("doi:kim",)
+
+
+def test_how_big_asks_the_size() -> None:
+    plan = make_plan("Was Attal et al. 2021 randomised, and how big was it?", None, RECS)
+    assert {"design", "sizes"} <= set(plan.fields)
+    assert "sizes" not in make_plan("Was Attal et al. 2021 randomised?", None, RECS).fields
+
+
+def test_a_study_described_with_its_journal_year_in_brackets_or_by_what_it_measured() -> None:
+    bracket = make_plan("How many patients did the double-blind M1 trial (Brain 2021) treat?", None, RECS)
+    assert bracket.studies == ("doi:attal",) and bracket.scope == "named"
+    measured = make_plan("What frequency did the 2021 study of prefrontal TNF-α use?", None, RECS)
+    assert measured.studies == ("doi:toledo",)  # Attal 2021 measured pain, not TNF-α in the prefrontal cortex

@@ -1,0 +1,36 @@
+"""Abbreviations defined in the passages: a sentence written with one meets a question written with the other
+(invented wording)."""
+
+from __future__ import annotations
+
+from assistant.answer.abbreviations import defined_in, with_both_forms
+from assistant.answer.select import select_evidence
+from assistant.answer.terms import term_set
+from tests.answer.conftest import make_passage
+
+
+def test_definitions_are_read_schwartz_hearst_style() -> None:
+    found = {(tuple(sorted(a.short)), tuple(sorted(a.long))) for a in defined_in([
+        "Trials reported the number needed to treat (NNT) for half relief.",
+        "Rats had a chronic constriction injury (CCI); the dorsal root ganglion (DRG) was taken (n = 8).",
+        "The motor area (M1) and the Hz (Hz) are no definitions; nor is a single capital (Q)."])}
+    assert (("nnt",), ("need", "number", "treat")) in found
+    assert any(short == ("drg",) for short, _ in found) and any(short == ("cci",) for short, _ in found)
+    assert not any(short in (("n",), ("m1",), ("hz",), ("q",)) for short, _ in found)
+
+
+def test_a_sentence_holds_both_forms_and_the_plural() -> None:
+    abbr = defined_in(["the number needed to treat (NNT) was pooled"])
+    assert {"number", "need", "treat"} <= with_both_forms(term_set("Combined NNTs: drug X 7.7"), abbr)
+    assert "nnt" in with_both_forms(term_set("The number needed to treat was high"), abbr)
+    assert with_both_forms(term_set("Drug X was safe"), abbr) == term_set("Drug X was safe")
+
+
+def test_the_sentence_with_the_abbreviation_and_the_asked_drug_is_evidence() -> None:
+    defining = make_passage("chen", "Methods", "The main measure was the number needed to treat (NNT) for half relief "
+                            "of pain, pooled across all the trials of each class.", rank=1)
+    answering = make_passage("inject", "Results", "Pooled NNTs by class: class A 3.1; drug Zeta 7.4; class C 6.0. "
+                             "Publication bias inflated the effects by a tenth.", rank=2)
+    q = "What number needed to treat for half relief of pain was reported for drug Zeta?"
+    best = select_evidence(q, [defining, answering], max_sentences=1, dense={})
+    assert len(best) == 1 and "7.4" in best[0].text  # its "NNTs" counts as the question's three words
