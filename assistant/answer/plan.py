@@ -369,7 +369,7 @@ def choose_studies(plan: Plan, focus: Focus, records: Mapping[str, StudyRecord],
 
 def measured_tissues(tissues: tuple[str, ...], records: Mapping[str, StudyRecord]) -> tuple[str, ...]:
     """The named tissues, without one that is only ever a stimulation target ("stimulated the motor cortex")."""
-    targets = [t.value for r in records.values() for t in r.stimulation.target]
+    targets = [w for r in records.values() for t in r.stimulation.target for w in (t.value, t.source.quote)]
     found = [f.tissue for r in records.values() for f in r.findings]
     return tuple(t for t in tissues if any(in_tissues(f, [t]) for f in found)
                  or not any(term_set(t) <= term_set(v) for v in targets))

@@ -41,7 +41,7 @@ from assistant.studies.contracts import (
 
 __all__ = ["EXTRACTOR_VERSION", "KIND_ORDER", "extract_record", "merge_records"]
 
-EXTRACTOR_VERSION = 5
+EXTRACTOR_VERSION = 6
 """Version of the rules: raise it when they change, so an index build extracts every document again."""
 
 KIND_ORDER: tuple[str, ...] = tuple(k for k, _ in V.KIND_PATTERNS)
@@ -374,9 +374,11 @@ def _nearest(pos: int, items: Sequence[tuple[Any, int, int]]) -> tuple[Any, int,
 
 
 def _finding(s: _Sent, marker: str, a: int, b: int, direction: tuple[Direction, int, int],
-             tissue: str | None = None) -> Finding:
+             tissue: str | None = None, guess: bool = True) -> Finding:
+    """The finding on ``marker`` at a..b; its tissue, when not given, the sentence's nearest one (``guess``; a
+    behaviour such as a withdrawal threshold has none)."""
     tissues = tissues_in(s.text)
-    if tissue is None:
+    if tissue is None and guess and marker not in V.BEHAVIOUR_FINDINGS:
         near = _nearest(a, tissues)
         tissue = near[0] if near else None
     comparison = V.COMPARISON.search(s.text)
@@ -531,8 +533,8 @@ def _note_findings(expected: Sequence[Mapping[str, Any]], sents: Sequence[_Sent]
         _, s, a, b, d, t = best
         if d is None:  # the sentence names the marker; the direction is the note's
             out.append(Finding(marker=want, tissue=t, direction=change, source=s.source(a, b)))
-        else:
-            out.append(_finding(s, want, a, b, d, tissue=t))
+        else:  # the note's own tissue or none: not another tissue the sentence names ("… dorsal horn, serum IL-18")
+            out.append(_finding(s, want, a, b, d, tissue=t, guess=not tissue))
     behaviour = [f for f in found if f.marker in V.BEHAVIOUR_FINDINGS]
     return tuple([*out, *behaviour])
 

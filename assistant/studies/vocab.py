@@ -97,7 +97,8 @@ KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("crossover trial", re.compile(r"\bcross-?over\b", _I)),
     ("randomised trial", re.compile(r"\brandomi[sz]ed,? (?:[\w-]+,? ){0,4}(?:trial|study)\b|\bRCTs?\b"
                                     r"|\brandomi[sz]ed (?:to|into|in)\b|\bwere randomi[sz]ed\b"
-                                    r"|\brandomly (?:assigned|allocated|divided)\b", _I)),
+                                    r"|\brandomly (?:assigned|allocated|divided)\b"
+                                    r"|\b(?:allocated|assigned|divided) (?:\w+ ){0,2}by (?:a )?random\b", _I)),
     ("open-label trial", re.compile(r"\bopen-?label\b", _I)),
     ("controlled trial", re.compile(r"\b(?:controlled|clinical) trial\b|\bsham-controlled\b", _I)),
     ("case-control study", re.compile(r"\bcase[- ]control(?:led)?\b", _I)),
@@ -126,8 +127,8 @@ _RETROSPECTIVE = (r"\bretrospective(?:ly)?\b|\bchart review\b"
 """A look back: the word, or patients' charts and records reviewed (not Snellen charts read, not blood pressure
 recorded, not a review's records screened)."""
 DESIGN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("randomised", re.compile(r"\brandomi[sz](?:ed|ation)\b|\brandomly (?:assigned|allocated|divided)\b|\bRCTs?\b",
-                              _I)),
+    ("randomised", re.compile(r"\brandomi[sz](?:ed|ation)\b|\brandomly (?:assigned|allocated|divided)\b|\bRCTs?\b"
+                              r"|\b(?:allocated|assigned|divided) (?:\w+ ){0,2}by (?:a )?random\b", _I)),
     ("double-blind", re.compile(r"\b(?:double|triple)[- ]?(?:blind(?:ed)?|mask(?:ed)?)\b", _I)),
     ("single-blind", re.compile(r"\bsingle[- ]?(?:blind(?:ed)?|mask(?:ed)?)\b", _I)),
     ("crossover", re.compile(r"\bcross-?over\b", _I)),
@@ -231,11 +232,11 @@ CASES = re.compile(r"\bcases\b", _I)
 """A size counted in 'cases': patients in a primary study, situations in a review."""
 SIZE_NOUN = re.compile(rf"\b(?:{_NOUNS})\b", _I)
 """A sentence without one of these nouns holds no ``SIZE``."""
-GROUPS_OF = re.compile(rf"\b(?P<groups>{NUMBER}) (?:\w+ )?groups? of (?P<num>{NUMBER})\b"
+GROUPS_OF = re.compile(rf"\b(?P<groups>{NUMBER}) (?:\w+ )?(?:groups?|arms?) of (?P<num>{NUMBER})\b"
                        rf"|\((?:n|N) ?= ?(?P<num2>\d+)(?: (?:per|in each|each) (?:group|arm))\)"
                        rf"|\b(?P<num3>{NUMBER}) (?:rats|mice|animals|patients|participants) (?:per|in each|each) "
                        rf"(?:group|arm)\b", _I)
-"""Sizes per arm: 'four groups of eight', '(n = 8 per group)', '10 rats per group'."""
+"""Sizes per arm: 'four groups of eight', 'two arms of 43', '(n = 8 per group)', '10 rats per group'."""
 N_EQUALS = re.compile(r"\(\s*[nN]\s*=\s*(?P<num>\d[\d,]*)\s*\)|\b[nN]\s*=\s*(?P<num2>\d{1,3}(?:,\d{3})+|\d+)(?![,.]?\d)"
                       r"(?!\s*(?:per|each))")
 COUNT_VERB = re.compile(rf"(?<![\w.,/%-])(?P<num>{NUMBER}) (?:were|was) (?:subsequently |successfully |finally )?"

@@ -316,3 +316,29 @@ def test_the_named_patterns_load_in_order_and_keep_their_case() -> None:
     sni = dict(V.CONDITIONS)["SNI"]
     assert sni.search("rats with SNI") and not sni.search("a snide remark about sni")
     assert dict(V.ANIMAL_SPECIES)["rat"].search("RATS were housed")
+
+
+def test_allocation_by_a_random_number_table_into_arms() -> None:
+    rec = record("Eighty-six patients were allocated by random-number table to two arms of 43, real or sham rTMS.")
+    assert "randomised" in values(rec.design) and rec.kind_value == "randomised trial"
+    assert (43, "per arm") in [(s.n, s.role) for s in rec.sizes]
+    assert "randomised" not in values(record("Patients chose an arm at random times of day.").design)
+
+
+def test_horns_of_the_spinal_cord_and_no_tissue_for_a_behaviour() -> None:
+    rec = record("rTMS lowered GFAP in the dorsal-horn, and it lowered Iba1 in the lumbar horns.",
+                 "rTMS raised the paw withdrawal threshold, measured before the DRG was removed.")
+    got = {(f.marker, f.tissue) for f in rec.findings}
+    assert {("GFAP", "dorsal horn"), ("Iba1", "spinal cord"), ("mechanical threshold", None)} <= got
+
+
+def test_a_note_marker_whose_tissue_no_sentence_names_is_not_given_another() -> None:
+    """The note says PSD-95 fell in the spinal cord; the only sentence naming PSD-95 also names serum: its tissue
+    is left unstated, not read as serum."""
+    front = {"study_type": "animal study", "species": "rat",
+             "markers": [{"marker": "PSD-95", "tissue": "spinal cord", "change": "down"},
+                         {"marker": "IL-18", "tissue": "blood", "change": "down"}]}
+    rec = record(("Findings", "rTMS brought down PSD-95, and serum IL-18 fell too, in the treated rats."),
+                 kind="evidence-note", extra=front)
+    got = {(f.marker, f.tissue) for f in rec.findings}
+    assert ("PSD-95", None) in got and ("IL-18", "serum") in got
