@@ -181,7 +181,7 @@ class AnswerEngine:
         turn, draft = self._gather(turn, plan, records, composer, clock, explicit=retrieval is not None)
         judge = self.judge.fit(turn.support)
         found = planned.record_answer(draft, turn.passages, turn.support, judge) if draft else None
-        if found is not None and turn.gate is not AnswerFlag.QUESTION_TERM_MISSING:
+        if found is not None and turn.gate not in (AnswerFlag.QUESTION_TERM_MISSING, AnswerFlag.QUESTION_WORD_UNKNOWN):
             turn = turn.but(gate=None)  # the records answer: not refused by the score gates (a name no passage has)
         clock.since_start("evidence_s")
         yield stages.evidence_item(turn)  # never changed afterwards: every passage an answer may cite is in it
@@ -228,7 +228,7 @@ class AnswerEngine:
         t_r = time.perf_counter()
         turn = turn.but(passages=stages.retrieve(turn, self.search, s, explicit_mode=explicit))
         clock.timings["retrieve_s"] = time.perf_counter() - t_r
-        turn = turn.but(gate=stages.gate(turn, s))
+        turn = turn.but(gate=stages.gate(turn, s, self.vocabulary))
         if turn.gate and plan.scope == "focus" and turn.given is None:  # a follow-up on the studies in focus
             within = planned.focus_passages(plan, turn.query, self.search, turn.k)
             turn = turn.but(passages=within, gate=None) if within else turn
