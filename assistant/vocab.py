@@ -51,6 +51,7 @@ class AnswerFlag(StrEnum):
     BELOW_BM25_THRESHOLD = "below-bm25-threshold"
     QUESTION_TERM_MISSING = "question-term-missing"
     QUESTION_WORD_UNKNOWN = "question-word-unknown"  # a rare word of the question the corpus never writes
+    NOT_STATED_BY_STUDY = "not-stated-by-study"  # the named study states none of the protocol fields asked
     # refusals and fallbacks after generation
     LLM_REFUSED = "llm-refused"
     INSUFFICIENT_COVERAGE = "insufficient-coverage"  # the extractive backend refused

@@ -35,6 +35,7 @@ from assistant.answer.plan import Plan, make_plan
 from assistant.answer.stages import PaperPassages, Retriever, Similar
 from assistant.answer.terms import term_set
 from assistant.answer.turn import Retrieved, Turn
+from assistant.answer.unstated import unstated_fields
 from assistant.errors import AssistantError, ConfigError, ModelError
 from assistant.index.contracts import Passage
 from assistant.settings import Settings
@@ -42,6 +43,10 @@ from assistant.studies.contracts import StudyRecord
 from assistant.vocab import ANSWER_MODES, AnswerFlag, RetrievalMode
 
 log = logging.getLogger(__name__)
+
+KEPT_GATES = (AnswerFlag.QUESTION_TERM_MISSING, AnswerFlag.QUESTION_WORD_UNKNOWN, AnswerFlag.NOT_STATED_BY_STUDY)
+"""Refusals an answer from the records does not overrule: what the question asks is not in the corpus."""
+
 
 class AnswerEngine:
     """Holds the backends (created lazily, one per name) and the judge; safe to reuse across questions.
@@ -181,7 +186,7 @@ class AnswerEngine:
         turn, draft = self._gather(turn, plan, records, composer, clock, explicit=retrieval is not None)
         judge = self.judge.fit(turn.support)
         found = planned.record_answer(draft, turn.passages, turn.support, judge) if draft else None
-        if found is not None and turn.gate not in (AnswerFlag.QUESTION_TERM_MISSING, AnswerFlag.QUESTION_WORD_UNKNOWN):
+        if found is not None and turn.gate not in KEPT_GATES:
             turn = turn.but(gate=None)  # the records answer: not refused by the score gates (a name no passage has)
         clock.since_start("evidence_s")
         yield stages.evidence_item(turn)  # never changed afterwards: every passage an answer may cite is in it
@@ -242,6 +247,9 @@ class AnswerEngine:
         turn = turn.taking(self._retrieved(turn, plan, clock, explicit))
         shown = {p.chunk.paper_id for p in turn.passages}
         draft = study_answer.draft(plan, records, shown) if plan.from_records else None
+        unstated = unstated_fields(plan, records, self.paper_passages) if not turn.gate else ()
+        if unstated:  # "What frequency did Toledo et al. use?" of a study that states none: not another's
+            turn = turn.but(gate=AnswerFlag.NOT_STATED_BY_STUDY)
         if draft is not None:
             sources = planned.record_sources(draft, turn.passages, self.paper_passages)
             turn = turn.but(passages=[*turn.passages, *sources])

@@ -48,6 +48,8 @@ FLAG_NOTES: dict[str, str] = {
                                       "retrieved passages mentions.",
     AnswerFlag.QUESTION_WORD_UNKNOWN: "The question is about something (a treatment, a tissue, a drug) that the corpus "
                                       "never mentions.",
+    AnswerFlag.NOT_STATED_BY_STUDY: "The study the question names states none of what it asks (neither its record "
+                                    "nor any of its passages), so no other study's protocol is offered instead.",
     AnswerFlag.CLOSED_BOOK: "Answered by the model alone, without passages: nothing here is checked against the "
                             "corpus.",
     AnswerFlag.NO_PASSAGES: "The search returned no passages.",

@@ -1,0 +1,44 @@
+"""A named study that states none of the protocol asked is not answered with another study's protocol (invented
+records and wording)."""
+
+from __future__ import annotations
+
+from assistant.answer.plan import make_plan
+from assistant.answer.unstated import could_state, unstated_fields
+from assistant.index.contracts import Passage
+from tests.answer.conftest import make_passage
+from tests.answer.records_fixture import records
+
+RECS = records()
+
+
+def passages(*texts: str):  # type: ignore[no-untyped-def]
+    def of(paper_id: str) -> list[Passage]:
+        return [make_passage("luo", "Findings", t) for t in texts] if paper_id == "doi:kim" else []
+    return of
+
+
+def test_a_field_neither_the_record_nor_any_passage_states() -> None:
+    plain = passages("Spinal cord injury raised Iba1; eight weeks of rTMS lowered it.")
+    plan = make_plan("Where was the coil placed in Kim et al. 2013?", None, RECS)
+    assert unstated_fields(plan, RECS, plain) == ("stimulation.target",)
+    # a passage that could state it lets the passages answer, whatever the rules read
+    assert unstated_fields(plan, RECS, passages("The coil sat over the vertex.")) == ()
+    assert unstated_fields(plan, RECS, None) == ()
+
+
+def test_only_when_nothing_asked_is_stated_and_the_question_gives_no_value_itself() -> None:
+    plain = passages("Spinal cord injury raised Iba1; eight weeks of rTMS lowered it.")
+    both = make_plan("What frequency and coil position did Kim et al. 2013 use?", None, RECS)
+    assert unstated_fields(both, RECS, plain) == ()  # 25 Hz is in the record: answered, not refused
+    premise = make_plan("What frequency and coil position did Kim et al. 2013 use in its 25 Hz rTMS?", None, RECS)
+    assert "stimulation.frequency" in premise.fields
+    assert unstated_fields(premise, RECS, plain) == ("stimulation.target",)  # "25 Hz" is the question's own
+    assert unstated_fields(make_plan("Which coil position did the studies use?", None, RECS), RECS, plain) == ()
+
+
+def test_words_that_could_state_a_field() -> None:
+    assert could_state("stimulation.frequency", ["10-Hz trains"]) and not could_state("stimulation.frequency", ["x"])
+    assert could_state("stimulation.intensity", ["at 90% of the resting motor threshold"])
+    assert not could_state("stimulation.intensity", ["pain intensity fell by 30%"])
+    assert could_state("stimulation.unknown", [])
