@@ -122,6 +122,7 @@ def select_evidence(question: str, passages: list[Passage], texts: list[str] | N
         return []
     chosen = _choose(ranked, [p.chunk.paper_id for p in passages], max_sentences, token_budget)
     _bring_antecedents(chosen, spans)
+    _bring_list_items(chosen, spans)
     spans_out = sorted(chosen.spans, key=lambda s: (s.n, s.start))
     return [EvidenceSentence(id=i, n=s.n, chunk_id=passages[s.n - 1].chunk.chunk_id, text=s.text, start=s.start,
                              end=s.end, score=round(s.score, 4)) for i, s in enumerate(spans_out, 1)]
@@ -202,6 +203,46 @@ def _bring_antecedents(chosen: _Chosen, spans: list[Span]) -> None:
                 and chosen.used + tokens(spans[i - 1].text) <= chosen.token_budget * 1.3:
             chosen.spans.append(spans[i - 1])
             chosen.used += tokens(spans[i - 1].text)
+
+
+MAX_LIST = 5
+
+
+def _list_around(i: int, spans: list[Span]) -> list[Span]:
+    """The list sentence ``i`` opens or belongs to: a lead that ends with ":" and the items after it that end with
+    ";", then the last one (one passage, at most MAX_LIST sentences); none when ``i`` is in no such list."""
+    def same(k: int) -> bool:
+        return 0 <= k < len(spans) and spans[k].n == spans[i].n
+
+    def ends(k: int, marks: tuple[str, ...]) -> bool:
+        return spans[k].text.rstrip().endswith(marks)
+    first = i
+    while same(first - 1) and ends(first - 1, (":", ";")) and i - first < MAX_LIST:
+        first -= 1
+    last = max(i, first + 1)
+    if not ends(first, (":",)) or not same(last):
+        return []
+    while same(last + 1) and ends(last, (";",)) and last - first < MAX_LIST:
+        last += 1
+    return spans[first:last + 1]
+
+
+def _bring_list_items(chosen: _Chosen, spans: list[Span]) -> None:
+    """A chosen sentence that opens a list ("… Level A in two cases:") or is one of its items ("the pain-relieving
+    effect of …;") brings the rest of the list (within 1.3 times the token budget): a lead alone says there are
+    cases, not which, and an item alone does not say what it is a case of."""
+    by_pos = {(sp.n, sp.start): i for i, sp in enumerate(spans)}
+    for c in list(chosen.spans):
+        i = by_pos.get((c.n, c.start))
+        if i is None:
+            continue
+        for item in _list_around(i, spans):
+            if item in chosen.spans:
+                continue
+            if chosen.used + tokens(item.text) > chosen.token_budget * 1.3:
+                break
+            chosen.spans.append(item)
+            chosen.used += tokens(item.text)
 
 
 def best_sentences_for(claim: str, n: int, evidence: list[EvidenceSentence]) -> list[EvidenceSentence]:

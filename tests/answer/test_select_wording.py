@@ -1,5 +1,5 @@
-"""Abbreviations defined in the passages: a sentence written with one meets a question written with the other
-(invented wording)."""
+"""Evidence selection reads how passages are written (invented wording): an abbreviation a passage defines lets a
+sentence written with it meet a question written with the long form, and a list comes with its lead and items."""
 
 from __future__ import annotations
 
@@ -34,3 +34,16 @@ def test_the_sentence_with_the_abbreviation_and_the_asked_drug_is_evidence() -> 
     q = "What number needed to treat for half relief of pain was reported for drug Zeta?"
     best = select_evidence(q, [defining, answering], max_sentences=1, dense={})
     assert len(best) == 1 and "7.4" in best[0].text  # its "NNTs" counts as the question's three words
+
+
+def test_a_list_comes_whole_its_lead_and_its_items() -> None:
+    """An item alone does not say what it is a case of, nor a lead which cases: the evidence takes the list."""
+    p = make_passage("chen", "Recommendations", "- The panel found the evidence enough for grade A in two cases:\n"
+                                      "- the relief of pain by fast stimulation of the motor strip;\n"
+                                      "- the lifting of low mood by fast stimulation of the frontal pole.\n"
+                                      "- Grade B went to slow stimulation for ringing in the ears.")
+    ev = select_evidence("Which other use got grade A besides pain relief from motor strip stimulation?", [p],
+                         max_sentences=1, dense={})
+    texts = [e.text for e in ev]
+    assert any("two cases" in t for t in texts) and any("low mood" in t for t in texts)
+    assert not any("ringing" in t for t in texts)  # the list ends with its last item
