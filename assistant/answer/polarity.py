@@ -84,6 +84,12 @@ def directions(text: str) -> dict[str, set[str]]:
     return out
 
 
+def both_ways(text: str) -> bool:
+    """Does ``text`` say that something went up and something down ("IL-18 rose after the injury and fell again
+    with rTMS")? Which way rTMS moved each named thing is then not read reliably word by word."""
+    return len({DIRECTIONS[t] for _, ts in _entries(text) for t in ts if t in DIRECTIONS}) > 1
+
+
 def contradicts(claim: str, evidence: str) -> bool:
     """True when the evidence gives some named thing of the claim only the opposite direction."""
     said = directions(claim)

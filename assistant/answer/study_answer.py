@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from assistant.answer.contracts import Verdict
 from assistant.answer.plan import Plan, has_species, in_tissues, matching_findings
-from assistant.answer.polarity import directions
+from assistant.answer.polarity import both_ways, directions
 from assistant.answer.terms import term_set
 from assistant.corpus.markers import MARKER_CLASSES, marker_classes_in
 from assistant.studies.contracts import Fact, Finding, Size, StudyRecord, direction_words
@@ -262,19 +262,21 @@ def aggregate(plan: Plan, records: Mapping[str, StudyRecord], shown: Collection[
 def contradictions(claim: str, cited: Iterable[StudyRecord]) -> list[str]:
     """What a claim says of a marker that the cited studies' records contradict: the marker in a tissue where they
     did not measure it, or moving the other way. The claim's markers and tissues are read as the planner reads a
-    question; each marker's direction is the one the claim gives that marker (``polarity.directions``: "TNF-α fell
-    and IL-10 rose" gives each its own), and only a direction the claim states unambiguously is compared."""
+    question; each marker's direction is the one the claim gives that marker (``polarity.directions``), compared
+    only when the claim says one way for all ("IL-18 and TNF-α rose after the injury and fell again with rTMS"
+    says both, and which one rTMS moved is not read word by word)."""
     from assistant.answer.plan import make_plan
 
     studies = list(cited)
     plan = make_plan(claim, None, {r.paper_id: r for r in studies})
     said = directions(claim)
+    two_way = both_ways(claim)  # "IL-18 and TNF-α rose after the injury and fell with rTMS": not compared
     out: list[str] = []
     for marker in plan.markers:
         found = [f for r in studies for f in matching_findings(r, [marker])]
         if not found:
             continue
-        moves = set().union(*(said.get(t, set()) for t in term_set(marker)))
+        moves = set() if two_way else set().union(*(said.get(t, set()) for t in term_set(marker)))
         if plan.tissues and all(f.tissue for f in found) and not any(in_tissues(f.tissue, plan.tissues) for f in found):
             out.append(f"{marker}: not measured in the {' or '.join(plan.tissues)} by the cited study")
         elif len(moves) == 1 and all(f.direction != next(iter(moves)) for f in found):

@@ -249,3 +249,11 @@ def test_a_study_described_with_its_journal_year_in_brackets_or_by_what_it_measu
     assert bracket.studies == ("doi:attal",) and bracket.scope == "named"
     measured = make_plan("What frequency did the 2021 study of prefrontal TNF-α use?", None, RECS)
     assert measured.studies == ("doi:toledo",)  # Attal 2021 measured pain, not TNF-α in the prefrontal cortex
+
+
+def test_a_claim_that_says_both_ways_is_not_held_against_the_record() -> None:
+    """"IL-1β rose after the injury and fell again with rTMS": which way rTMS moved it is not read word by word,
+    so the record (IL-1β fell) is not said to contradict it; one way for all still is."""
+    assert contradictions("IL-1β rose after the injury and fell again with rTMS in the spinal cord.",
+                          [RECS["doi:kim"]]) == []
+    assert contradictions("rTMS raised IL-1β in the spinal cord.", [RECS["doi:kim"]])
