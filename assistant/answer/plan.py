@@ -400,7 +400,8 @@ def make_plan(question: str, focus: Focus | None = None, records: Mapping[str, S
     markers = own or (focus.markers if points_back else ())
     fields = fields_asked(question, asked, markers)
     up, down = "increas" in asked, "reduc" in asked  # "did it rise or fall?" asks no direction
-    direction: Direction | None = None if up == down else "down" if down else "up"
+    either = bool(re.search(r"\b(?:up or down|down or up)\b", question, re.I))  # nor "did it go up or down?"
+    direction: Direction | None = None if up == down or either else "down" if down else "up"
     tissues = tuple(t for t in tissues_named(question, records) if not condition_word(t))  # the injury's place
     frequencies = named_values((f.value for r in records.values() for f in r.stimulation.frequency), asked)
     draft = Plan(question=question, fields=fields, markers=markers, tissues=tissues, species=species_named(question),

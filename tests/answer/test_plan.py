@@ -153,6 +153,7 @@ def test_rise_or_fall_asks_no_direction() -> None:
     plan = make_plan("Which rat studies measured TNF-α, and did it rise or fall in each?", None, RECS)
     assert plan.direction is None and plan.studies == ("doi:toledo",)
     assert make_plan("Which studies report TNF-α rising?", None, RECS).direction == "up"
+    assert make_plan("Which studies measured TNF-α, and did it go up or down?", None, RECS).direction is None
 
 
 def test_a_verdict_on_a_claim_weighs_every_study_that_measured_it() -> None:
