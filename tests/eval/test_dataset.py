@@ -1,4 +1,5 @@
-"""Guards eval/questions.jsonl: schema, balance of types, and that every gold answer is backed by the corpus."""
+"""Guards eval/questions.jsonl (and the fresh set, eval/fresh/questions.jsonl): schema, balance of types, and that
+every gold answer is backed by the corpus."""
 
 from __future__ import annotations
 
@@ -23,6 +24,14 @@ def questions() -> list[Question]:
     return load_questions(DEFAULT_QUESTIONS)
 
 
+FRESH = PROJECT_ROOT / "eval" / "fresh" / "questions.jsonl"
+
+
+@pytest.fixture(scope="module", params=[DEFAULT_QUESTIONS, FRESH], ids=["own", "fresh"])
+def each_set(request: pytest.FixtureRequest) -> list[Question]:
+    return load_questions(request.param)
+
+
 @pytest.fixture(scope="module")
 def notes() -> dict[str, tuple[str, str]]:
     """note id → (paper id or '', full text: front matter + body)."""
@@ -45,21 +54,21 @@ def test_size_and_type_balance(questions: list[Question]) -> None:
     assert all(counts[t] >= 5 for t in QUESTION_TYPES), counts
 
 
-def test_ids_unique_and_questions_distinct(questions: list[Question]) -> None:
-    assert len({q.id for q in questions}) == len(questions)
-    assert len({q.question.lower() for q in questions}) == len(questions)
+def test_ids_unique_and_questions_distinct(each_set: list[Question]) -> None:
+    assert len({q.id for q in each_set}) == len(each_set)
+    assert len({q.question.lower() for q in each_set}) == len(each_set)
 
 
-def test_gold_answers_contain_their_own_key_facts(questions: list[Question]) -> None:
-    for q in questions:
+def test_gold_answers_contain_their_own_key_facts(each_set: list[Question]) -> None:
+    for q in each_set:
         hits = key_fact_hits(q.answer, [kf.model_dump() for kf in q.key_facts])
         missing = [kf.fact for kf, h in zip(q.key_facts, hits, strict=True) if not h]
         assert not missing, f"{q.id}: gold answer lacks key fact(s) {missing}"
 
 
-def test_gold_sources_exist_in_the_digest(questions: list[Question], notes: dict[str, tuple[str, str]]) -> None:
+def test_gold_sources_exist_in_the_digest(each_set: list[Question], notes: dict[str, tuple[str, str]]) -> None:
     paper_ids = {pid for pid, _ in notes.values() if pid}
-    for q in questions:
+    for q in each_set:
         for s in q.sources:
             if s.startswith("note:"):
                 assert s[5:] in notes, f"{q.id}: no evidence note {s[5:]}"
@@ -68,15 +77,17 @@ def test_gold_sources_exist_in_the_digest(questions: list[Question], notes: dict
                 assert s in paper_ids, f"{q.id}: source {s} matches no evidence note"
 
 
-def test_every_key_fact_is_stated_in_a_gold_source(questions: list[Question],
+def test_every_key_fact_is_stated_in_a_gold_source(each_set: list[Question],
                                                    notes: dict[str, tuple[str, str]]) -> None:
     """The corpus can answer each answerable question: each key fact occurs in one of its gold notes."""
     by_paper: dict[str, list[str]] = {}
     for stem, (pid, text) in notes.items():
         by_paper.setdefault(pid or f"note:{stem}", []).append(text)
-    for q in questions:
+    for q in each_set:
         toks = tokens(" ".join(t for s in q.sources for t in by_paper.get(s, [])))
         for kf in q.key_facts:
+            if kf.fact.lower() in ("yes", "no"):
+                continue  # the verdict word (the fresh set's yes/no questions): not a fact of the notes
             assert matches_any(toks, kf.forms), f"{q.id}: key fact {kf.fact!r} not found in {q.sources}"
 
 
