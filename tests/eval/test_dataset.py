@@ -1,4 +1,4 @@
-"""Guards eval/questions.jsonl (and the fresh set, eval/fresh/questions.jsonl): schema, balance of types, and that
+"""Guards eval/questions.jsonl (and the fresh sets, eval/fresh*/questions.jsonl): schema, balance of types, and that
 every gold answer is backed by the corpus."""
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ def questions() -> list[Question]:
     return load_questions(DEFAULT_QUESTIONS)
 
 
-FRESH = PROJECT_ROOT / "eval" / "fresh" / "questions.jsonl"
+FRESH = [PROJECT_ROOT / "eval" / name / "questions.jsonl" for name in ("fresh", "fresh2")]
 
 
-@pytest.fixture(scope="module", params=[DEFAULT_QUESTIONS, FRESH], ids=["own", "fresh"])
+@pytest.fixture(scope="module", params=[DEFAULT_QUESTIONS, *FRESH], ids=["own", "fresh", "fresh2"])
 def each_set(request: pytest.FixtureRequest) -> list[Question]:
     return load_questions(request.param)
 
