@@ -139,10 +139,6 @@ class Settings(BaseSettings):
     refusal_missing_terms: bool = Field(True, description="Also refuse without calling the LLM when the question "
                                         "names a marker or value (IL-17, P2X4, 20 Hz) that no retrieved passage "
                                         "mentions.")
-    refusal_rare_zipf: float = Field(3.0, ge=0.0, le=8.0, description="Also refuse without calling the LLM when "
-                                     "the question holds a word rarer in English than this Zipf frequency "
-                                     "(wordfreq; 'vagus' 2.4, 'tracer' 3.2, 'strain' 4.2) that the corpus never "
-                                     "writes, in no form (0 = off).")
     max_question_chars: int = Field(1000, ge=10, description="Longest question accepted.")
     llm_passage_chars: int = Field(450, ge=100, description="Longest excerpt of a passage put in an LLM prompt (its "
                                                           "best-matching sentences); short prompts answer faster.")

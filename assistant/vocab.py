@@ -50,7 +50,6 @@ class AnswerFlag(StrEnum):
     BELOW_THRESHOLD = "below-threshold"
     BELOW_BM25_THRESHOLD = "below-bm25-threshold"
     QUESTION_TERM_MISSING = "question-term-missing"
-    QUESTION_WORD_UNKNOWN = "question-word-unknown"  # a rare word of the question the corpus never writes
     NOT_STATED_BY_STUDY = "not-stated-by-study"  # the named study states none of the protocol fields asked
     # refusals and fallbacks after generation
     LLM_REFUSED = "llm-refused"

@@ -44,7 +44,7 @@ from assistant.vocab import ANSWER_MODES, AnswerFlag, RetrievalMode
 
 log = logging.getLogger(__name__)
 
-KEPT_GATES = (AnswerFlag.QUESTION_TERM_MISSING, AnswerFlag.QUESTION_WORD_UNKNOWN, AnswerFlag.NOT_STATED_BY_STUDY)
+KEPT_GATES = (AnswerFlag.QUESTION_TERM_MISSING, AnswerFlag.NOT_STATED_BY_STUDY)
 """Refusals an answer from the records does not overrule: what the question asks is not in the corpus."""
 
 
@@ -233,7 +233,7 @@ class AnswerEngine:
         t_r = time.perf_counter()
         turn = turn.but(passages=stages.retrieve(turn, self.search, s, explicit_mode=explicit))
         clock.timings["retrieve_s"] = time.perf_counter() - t_r
-        turn = turn.but(gate=stages.gate(turn, s, self.vocabulary))
+        turn = turn.but(gate=stages.gate(turn, s))
         if turn.gate and plan.scope == "focus" and turn.given is None:  # a follow-up on the studies in focus
             within = planned.focus_passages(plan, turn.query, self.search, turn.k)
             turn = turn.but(passages=within, gate=None) if within else turn

@@ -33,14 +33,7 @@ from assistant.answer.extractive import ANSWER_TYPES
 from assistant.answer.judge import Judge
 from assistant.answer.prompts import sanitize
 from assistant.answer.select import best_sentences_for, gives_text, select_evidence, usable_texts
-from assistant.answer.terms import (
-    AMOUNT_WORDS,
-    TOPIC_TERMS,
-    missing_named_terms,
-    named_terms,
-    rare_unknown_words,
-    term_set,
-)
+from assistant.answer.terms import AMOUNT_WORDS, TOPIC_TERMS, missing_named_terms, named_terms, term_set
 from assistant.answer.turn import Checked, Draft, EvidenceSet, Findings, Probe, Shown, Turn, VerdictResult
 from assistant.corpus.sentences import sentence_spans
 from assistant.errors import AssistantError, QuestionError
@@ -210,10 +203,9 @@ def standout(passages: list[Passage]) -> float:
     return top[0] - top[1] if len(top) >= 2 else 0.0
 
 
-def gate(turn: Turn, settings: Settings, vocabulary: Collection[str] | None = None) -> AnswerFlag | None:
+def gate(turn: Turn, settings: Settings) -> AnswerFlag | None:
     """Refuse before generation: no passages; best cosine or relative BM25 under its calibrated threshold
-    (a strong dense match overrules a weak lexical one); a name in the question no passage mentions; or a rare
-    word of the question the corpus (its ``vocabulary``) never writes."""
+    (a strong dense match overrules a weak lexical one); or a name in the question no passage mentions."""
     ps = turn.passages
     if not ps:
         return AnswerFlag.NO_PASSAGES
@@ -229,9 +221,6 @@ def gate(turn: Turn, settings: Settings, vocabulary: Collection[str] | None = No
         return AnswerFlag.BELOW_BM25_THRESHOLD
     if settings.refusal_missing_terms and missing_named_terms(turn.question, [named_text(p) for p in ps]):
         return AnswerFlag.QUESTION_TERM_MISSING
-    if settings.refusal_rare_zipf > 0 and vocabulary and rare_unknown_words(turn.question, vocabulary,
-                                                                           settings.refusal_rare_zipf):
-        return AnswerFlag.QUESTION_WORD_UNKNOWN
     return None
 
 

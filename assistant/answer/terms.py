@@ -9,7 +9,6 @@ names one the evidence lacks is not supported.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
 
 from assistant.biotext import GREEK_NAMES, TERM_ALIASES, TERM_GREEK
 from assistant.biotext import fold_terms as fold
@@ -187,24 +186,3 @@ TARGET_PHRASE = re.compile(
 """Where a question says the stimulation went ("motor cortex stimulation", "rTMS over the left DLPFC", "stimulated
 the motor cortex"): the target, not a tissue something was measured in."""
 
-
-_WORD = re.compile(r"\b[A-Za-z][a-z]{4,}\b")  # a word of five letters or more, not an acronym (named_terms' job)
-
-
-def rare_unknown_words(question: str, vocabulary: Collection[str], zipf: float) -> list[str]:
-    """Words of the question rarer in English than ``zipf`` (wordfreq's Zipf scale) that the corpus never writes,
-    nor a word sharing their first six letters ("hippocampal" meets "hippocampus"): what the question is about lies
-    outside the corpus ("transcutaneous vagus nerve stimulation", "cerebrospinal fluid"). A plain word the corpus
-    happens not to use ("beat", "tracer") is frequent in English and does not count."""
-    from wordfreq import zipf_frequency  # a core dependency, imported on first use (its lists load lazily)
-
-    known = set(vocabulary)
-    prefixes = {t[:6] for t in known if len(t) >= 6}
-    out: list[str] = []
-    for word in dict.fromkeys(_WORD.findall(question)):
-        stems = term_set(word)
-        if not stems or stems & known or any(t[:6] in prefixes for t in stems if len(t) >= 6):
-            continue
-        if zipf_frequency(word.lower(), "en") < zipf:
-            out.append(word)
-    return out

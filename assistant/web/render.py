@@ -46,8 +46,6 @@ FLAG_NOTES: dict[str, str] = {
     AnswerFlag.BELOW_BM25_THRESHOLD: "No passage shares enough of the question's specific terms to answer from.",
     AnswerFlag.QUESTION_TERM_MISSING: "The question names something (a marker, receptor or value) that none of the "
                                       "retrieved passages mentions.",
-    AnswerFlag.QUESTION_WORD_UNKNOWN: "The question is about something (a treatment, a tissue, a drug) that the corpus "
-                                      "never mentions.",
     AnswerFlag.NOT_STATED_BY_STUDY: "The study the question names states none of what it asks (neither its record "
                                     "nor any of its passages), so no other study's protocol is offered instead.",
     AnswerFlag.CLOSED_BOOK: "Answered by the model alone, without passages: nothing here is checked against the "

@@ -33,31 +33,3 @@ def test_a_number_joined_to_its_unit_by_a_hyphen_is_the_number_and_the_unit():
     assert {"1.5", "fold"} <= term_set("IL-6 rose 1.5-fold")  # the decimal survives
     assert term_set("IL-6 and 10-Hz rTMS") == {"il6", "10hz", "rtms"}  # names and frequencies stay whole
 
-
-def test_a_rare_word_the_corpus_never_writes_is_what_the_question_is_about() -> None:
-    from assistant.answer.terms import rare_unknown_words, term_set
-
-    vocabulary = term_set("rTMS lowered IL-6 in the hippocampus of rats; the tracer was glucose") | {"toledo"}
-    question = "Is transcutaneous vagus nerve stimulation better than rTMS at lowering IL-6 in Toledo's rats?"
-    assert rare_unknown_words(question, vocabulary, 3.0) == ["transcutaneous", "vagus"]
-    # plain English the corpus does not use, a form of a corpus word, and a name the corpus holds do not count
-    assert rare_unknown_words("Did the hippocampal tracer beat sham, as Toledo found?", vocabulary, 3.0) == []
-    assert rare_unknown_words(question, vocabulary, 0.0) == []  # 0: off
-
-
-def test_the_gate_refuses_a_question_on_something_the_corpus_never_mentions() -> None:
-    from assistant.answer.stages import gate
-    from assistant.answer.terms import term_set
-    from assistant.answer.turn import Turn
-    from assistant.settings import Settings
-    from assistant.vocab import AnswerFlag
-    from tests.answer.conftest import make_passage
-
-    p = make_passage("luo", "Results", "rTMS lowered IL-6 in the cortex of rats.", dense=0.7)
-    vocabulary = term_set(p.chunk.text)
-    ask = Turn(question="Does cerebrospinal fluid IL-6 fall after rTMS?", passages=[p])
-    s = Settings(refusal_bm25_threshold=0)
-    assert gate(ask, s, vocabulary) is AnswerFlag.QUESTION_WORD_UNKNOWN
-    assert gate(ask, s, None) is None and gate(ask, Settings(refusal_bm25_threshold=0, refusal_rare_zipf=0),
-                                               vocabulary) is None
-    assert gate(Turn(question="Does cortical IL-6 fall after rTMS?", passages=[p]), s, vocabulary) is None
