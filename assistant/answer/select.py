@@ -121,8 +121,9 @@ def select_evidence(question: str, passages: list[Passage], texts: list[str] | N
     if not ranked:
         return []
     chosen = _choose(ranked, [p.chunk.paper_id for p in passages], max_sentences, token_budget)
-    _bring_antecedents(chosen, spans)
-    _bring_list_items(chosen, spans)
+    by_pos = {(sp.n, sp.start): i for i, sp in enumerate(spans)}
+    _bring_antecedents(chosen, spans, by_pos)
+    _bring_list_items(chosen, spans, by_pos)
     spans_out = sorted(chosen.spans, key=lambda s: (s.n, s.start))
     return [EvidenceSentence(id=i, n=s.n, chunk_id=passages[s.n - 1].chunk.chunk_id, text=s.text, start=s.start,
                              end=s.end, score=round(s.score, 4)) for i, s in enumerate(spans_out, 1)]
@@ -175,6 +176,17 @@ class _Chosen:
         self.used += cost
         return True
 
+    def bring(self, s: Span) -> bool:
+        """Add ``s`` as context of a chosen sentence, past the sentence cap but within 1.3 times the token budget;
+        False when it does not fit (a sentence already chosen fits)."""
+        if s in self.spans:
+            return True
+        if self.used + tokens(s.text) > self.token_budget * 1.3:
+            return False
+        self.spans.append(s)
+        self.used += tokens(s.text)
+        return True
+
 
 def _choose(ranked: list[Span], paper: list[str], max_sentences: int, token_budget: int) -> _Chosen:
     """First the best sentence of every paper that covers a fair share of the question, then more by score
@@ -192,17 +204,13 @@ def _choose(ranked: list[Span], paper: list[str], max_sentences: int, token_budg
     return chosen
 
 
-def _bring_antecedents(chosen: _Chosen, spans: list[Span]) -> None:
+def _bring_antecedents(chosen: _Chosen, spans: list[Span], by_pos: dict[tuple[int, int], int]) -> None:
     """A sentence that points back ("These changes were reversed…", "… reversed every one of these changes")
-    brings the sentence it points to (within 1.3 times the token budget)."""
-    by_pos = {(sp.n, sp.start): i for i, sp in enumerate(spans)}
+    brings the sentence it points to (``_Chosen.bring``). ``by_pos``: each span's index by (passage, start)."""
     for c in list(chosen.spans):
         i = by_pos.get((c.n, c.start))
-        if i and spans[i - 1].n == c.n and (_ANAPHORIC.match(c.text) or _REFERS_BACK.search(c.text)) \
-                and spans[i - 1] not in chosen.spans \
-                and chosen.used + tokens(spans[i - 1].text) <= chosen.token_budget * 1.3:
-            chosen.spans.append(spans[i - 1])
-            chosen.used += tokens(spans[i - 1].text)
+        if i and spans[i - 1].n == c.n and (_ANAPHORIC.match(c.text) or _REFERS_BACK.search(c.text)):
+            chosen.bring(spans[i - 1])
 
 
 MAX_LIST = 5
@@ -227,22 +235,17 @@ def _list_around(i: int, spans: list[Span]) -> list[Span]:
     return spans[first:last + 1]
 
 
-def _bring_list_items(chosen: _Chosen, spans: list[Span]) -> None:
+def _bring_list_items(chosen: _Chosen, spans: list[Span], by_pos: dict[tuple[int, int], int]) -> None:
     """A chosen sentence that opens a list ("… Level A in two cases:") or is one of its items ("the pain-relieving
-    effect of …;") brings the rest of the list (within 1.3 times the token budget): a lead alone says there are
-    cases, not which, and an item alone does not say what it is a case of."""
-    by_pos = {(sp.n, sp.start): i for i, sp in enumerate(spans)}
+    effect of …;") brings the rest of the list (``_Chosen.bring``, up to the first item that does not fit): a lead
+    alone says there are cases, not which, and an item alone does not say what it is a case of."""
     for c in list(chosen.spans):
         i = by_pos.get((c.n, c.start))
         if i is None:
             continue
         for item in _list_around(i, spans):
-            if item in chosen.spans:
-                continue
-            if chosen.used + tokens(item.text) > chosen.token_budget * 1.3:
+            if not chosen.bring(item):
                 break
-            chosen.spans.append(item)
-            chosen.used += tokens(item.text)
 
 
 def best_sentences_for(claim: str, n: int, evidence: list[EvidenceSentence]) -> list[EvidenceSentence]:

@@ -185,4 +185,3 @@ TARGET_PHRASE = re.compile(
     r"(?:cortex|insula|M1|DLPFC|area)\b", re.IGNORECASE)
 """Where a question says the stimulation went ("motor cortex stimulation", "rTMS over the left DLPFC", "stimulated
 the motor cortex"): the target, not a tissue something was measured in."""
-

@@ -54,10 +54,11 @@ def unstated_fields(plan: Plan, records: Mapping[str, StudyRecord],
     asked = plan.protocol_fields
     if record is None or not record.is_primary or not asked:
         return ()
-    texts = [p.chunk.text for p in passages_of(record.paper_id)]
     asked = tuple(f for f in asked if not given(plan.question, record, f))
-    missing = tuple(f for f in asked if not values(record, f) and not could_state(f, texts))
-    return missing if texts and missing and len(missing) == len(asked) else ()
+    if not asked or any(values(record, f) for f in asked):
+        return ()  # the record states something asked: answered (its passages are not read)
+    texts = [p.chunk.text for p in passages_of(record.paper_id)]
+    return asked if texts and not any(could_state(f, texts) for f in asked) else ()
 
 
 def given(question: str, record: StudyRecord, field: str) -> bool:

@@ -78,6 +78,9 @@ _CROSS_SECTIONAL = (r"\bcross[- ]?sectional\b(?! (?:areas?|diameters?|dimensions
                     r"|slices?|anatomy|measurements? of)\b)")
 """A design written with or without its hyphen ('cross sectional survey'), not a cut through anatomy ('the
 cross-sectional area of the muscle')."""
+_RANDOM_ALLOCATION = (r"\brandomly (?:assigned|allocated|divided)\b"
+                      r"|\b(?:allocated|assigned|divided) (?:\w+ ){0,2}by (?:a )?random\b")
+"""Allocation by chance: 'randomly assigned', 'allocated by random-number table' (a kind and a design feature)."""
 KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("evidence map", re.compile(r"\bevidence (?:and gap )?maps?\b|\bscoping review\b", _I)),
     ("meta-analysis", re.compile(r"\bmeta-?analys[ie]s\b|\bpooled analysis of (?:\w+ )?(?:trials|studies)\b", _I)),
@@ -97,8 +100,7 @@ KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("crossover trial", re.compile(r"\bcross-?over\b", _I)),
     ("randomised trial", re.compile(r"\brandomi[sz]ed,? (?:[\w-]+,? ){0,4}(?:trial|study)\b|\bRCTs?\b"
                                     r"|\brandomi[sz]ed (?:to|into|in)\b|\bwere randomi[sz]ed\b"
-                                    r"|\brandomly (?:assigned|allocated|divided)\b"
-                                    r"|\b(?:allocated|assigned|divided) (?:\w+ ){0,2}by (?:a )?random\b", _I)),
+                                    rf"|{_RANDOM_ALLOCATION}", _I)),
     ("open-label trial", re.compile(r"\bopen-?label\b", _I)),
     ("controlled trial", re.compile(r"\b(?:controlled|clinical) trial\b|\bsham-controlled\b", _I)),
     ("case-control study", re.compile(r"\bcase[- ]control(?:led)?\b", _I)),
@@ -127,8 +129,7 @@ _RETROSPECTIVE = (r"\bretrospective(?:ly)?\b|\bchart review\b"
 """A look back: the word, or patients' charts and records reviewed (not Snellen charts read, not blood pressure
 recorded, not a review's records screened)."""
 DESIGN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("randomised", re.compile(r"\brandomi[sz](?:ed|ation)\b|\brandomly (?:assigned|allocated|divided)\b|\bRCTs?\b"
-                              r"|\b(?:allocated|assigned|divided) (?:\w+ ){0,2}by (?:a )?random\b", _I)),
+    ("randomised", re.compile(rf"\brandomi[sz](?:ed|ation)\b|\bRCTs?\b|{_RANDOM_ALLOCATION}", _I)),
     ("double-blind", re.compile(r"\b(?:double|triple)[- ]?(?:blind(?:ed)?|mask(?:ed)?)\b", _I)),
     ("single-blind", re.compile(r"\bsingle[- ]?(?:blind(?:ed)?|mask(?:ed)?)\b", _I)),
     ("crossover", re.compile(r"\bcross-?over\b", _I)),
