@@ -184,7 +184,10 @@ def fields_asked(question: str, asked: set[str], markers: tuple[str, ...]) -> tu
         found.append("sizes")
     named = {t for w, d in cue_words(question, "species") if not d for t in term_set(w)}
     short = len(asked) <= 4  # "In humans?", "and in rats?"
-    population = len(named) >= 2 or bool({"spec", "popul"} & asked) or bool(species and short and not found)
+    # "in which neuropathic pain populations?" asks which patients by their pain, not the species
+    of_pain = any(w.startswith("popul") and ws[i - 1:i] in (["pain"], ["patient"]) for i, w in enumerate(ws))
+    population = (len(named) >= 2 or "spec" in asked or "popul" in asked and not of_pain
+                  or bool(species and short and not found))
     if population:
         found.insert(0, "species")
     if "species" in found and "kind" not in found:
@@ -262,32 +265,67 @@ _YEAR_THEN_STUDY = re.compile(rf"\b(?P<year>(?:19|20)\d\d)\b(?:[ ,]+[\w-]+){{0,4
 in brackets after it, with its journal: "the 5 Hz M1 study (Pain 2013)"."""
 
 
+_SINGULAR_NOUN = "|".join(sorted((n for n in STUDY_NOUNS if not n.endswith("s") and n != "model"), key=len,
+                                  reverse=True))
+_THE_STUDY = re.compile(rf"(?:^(?:the )?|\bthe )(?:(?!(?:the|a|an|any|which|what|each|every|other|another) )"
+                        rf"[\w-]+ ){{1,5}}?(?P<noun>{_SINGULAR_NOUN})\b", re.I)
+"""A study described without its year: "the Egyptian five-day rTMS study of …", "Japanese 7-centre crossover trial of
+daily M1 rTMS: …" (at the start of the question or after "the"; "a trial", "which trial" describe none)."""
+
+
+JOURNAL_WEIGHT = 3
+"""A journal the question names outweighs the other values it describes a paper by (it is nearly a name)."""
+
+
+def journal_named(journal: str, question: str) -> bool:
+    """Does the question name the journal ("the narrative review in Life", "Yang 2018 (Curr Med Sci)")? Written
+    as the metadata writes it, without a bracketed place ("Life (Basel)"); a one-word journal ("Pain") only after
+    "in" or a bracket, so that a question opening with the word does not name it."""
+    name = re.sub(r"\s*\(.*?\)", "", journal).strip()
+    if not name:
+        return False
+    before = r"(?<=\S)\s" if " " in name else r"(?:\bin |\()"
+    return bool(re.search(rf"{before}{re.escape(name)}\b", question))
+
+
 def described_studies(plan: Plan, records: Mapping[str, StudyRecord]) -> tuple[str, ...]:
     """The one paper a question describes instead of naming it: a year with a study noun ("the 2021 multicentre
     trial that tested M1 against DLPFC"), then the record values the question names (design, kind, population,
-    condition, target, frequency; a tissue or marker its findings hold) to choose among that year's papers; a
-    trial is a human study. Nothing unless one paper fits best."""
+    condition, target, frequency; a tissue or marker its findings hold; a size; its journal) to choose among that
+    year's papers; a trial is a human study, a study a primary one. Without a year ("the Egyptian five-day study of
+    trigeminal neuralgia and post-stroke pain"), among all papers and only on two such values or more. Nothing
+    unless one paper fits best."""
     question = plan.question
     m = _YEAR_THEN_STUDY.search(question)
-    if m is None:
-        return ()
-    year, noun = int(m.group("year") or m.group("year2")), (m.group("noun") or m.group("noun2")).lower()
-    papers = [pid for pid, r in records.items() if label_parts(r)[1] == year]
+    if m is not None:
+        year, noun = int(m.group("year") or m.group("year2")), (m.group("noun") or m.group("noun2")).lower()
+        papers = [pid for pid, r in records.items() if label_parts(r)[1] == year]
+        least = 1
+    else:
+        m = _THE_STUDY.search(question)
+        if m is None:
+            return ()
+        noun, papers, least = m.group("noun").lower(), list(records), 2
     if noun.startswith("trial"):
         papers = [pid for pid in papers if records[pid].kind_value in HUMAN_KINDS]
+    elif noun in ("study", "experiment"):  # a review names the conditions and targets of the studies it reviews
+        papers = [pid for pid in papers if records[pid].is_primary]
     asked = term_set(question)
+    numbers = set(re.findall(r"\b\d+\b", question))
 
     def named(r: StudyRecord) -> int:
         facts = [*r.design, *r.species, *r.condition, *r.stimulation.target, *r.stimulation.frequency,
                  *([r.kind] if r.kind else [])]
         measured = sum(bool(matching_findings(r, [m])) for m in plan.markers) + sum(
             any(in_tissues(f.tissue, [t]) for f in r.findings) for t in plan.tissues)
-        return sum(within(v, asked) for v in {f.value for f in facts}) + measured
+        sized = any(str(sz.n) in numbers for sz in r.sizes)  # "the 144-patient trial", "with 86 diabetics"
+        return (sum(within(v, asked) for v in {f.value for f in facts}) + measured + sized
+                + JOURNAL_WEIGHT * journal_named(r.journal, question))
 
     scores = {pid: named(records[pid]) for pid in papers}
     best = max(scores.values(), default=0)
     chosen = tuple(pid for pid, n in scores.items() if n == best)
-    return chosen if len(chosen) == 1 and (best > 0 or len(papers) == 1) else ()
+    return chosen if len(chosen) == 1 and (best >= least or len(papers) == 1 and least == 1) else ()
 
 
 def in_tissues(tissue: str | None, asked: Iterable[str]) -> bool:
@@ -330,16 +368,17 @@ def covers_pain(conditions: Iterable[str]) -> bool:
 
 def behind_claims(reviews: Iterable[StudyRecord], plan: Plan, records: Mapping[str, StudyRecord],
                   asked: set[str]) -> tuple[str, ...]:
-    """The primary studies behind a review's claim the question repeats: the claim's links, else the primary
-    records whose findings match the claim's marker, tissue and direction."""
+    """The primary studies behind a review's claim the question repeats: the claim's links (those the question's
+    species, frequency, tissue and condition fit, when any do), else the primary records whose findings match the
+    claim's marker, tissue and direction."""
     by_label = {r.label: pid for pid, r in records.items()}
     linked: list[str] = []
     for review in reviews:
         for claim in review.claims:
             if plan.markers and any(within(m, term_set(claim.text)) for m in plan.markers):
                 linked += [s if s in records else by_label[s] for s in claim.studies if s in records or s in by_label]
-    if linked and not plan.yes_no:
-        return tuple(dict.fromkeys(linked))
+    if linked and not plan.yes_no:  # those of them the question's other values fit ("which 20 Hz rat study …")
+        return tuple(dict.fromkeys([pid for pid in linked if fits(records[pid], plan)] or linked))
     direction = None if plan.yes_no else plan.direction  # a verdict on the claim weighs every study that measured it
     return tuple(pid for pid, r in records.items() if r.is_primary and plan.markers
                  and matching_findings(r, plan.markers, plan.tissues, direction) and fits(r, plan))

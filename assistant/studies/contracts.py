@@ -123,6 +123,8 @@ class StudyRecord(_Frozen):
     doc_ids: tuple[str, ...] = Field(description="the indexed documents the record was read from")
     label: str = Field(description="'Hu et al. 2022'")
     title: str = ""
+    journal: str = Field("", description="the journal, as the document's metadata names it (a question may say "
+                                         "'the review in Life')")
     kind: Fact | None = asked_by("design kind rct cohort observational", "value is one of ``Kind``", default=None)
     design: tuple[Fact, ...] = asked_by("randomised randomized randomisation allocated allocation assigned crossover "
                                         "multicentre",

@@ -41,7 +41,7 @@ from assistant.studies.contracts import (
 
 __all__ = ["EXTRACTOR_VERSION", "KIND_ORDER", "extract_record", "merge_records"]
 
-EXTRACTOR_VERSION = 6
+EXTRACTOR_VERSION = 7
 """Version of the rules: raise it when they change, so an index build extracts every document again."""
 
 KIND_ORDER: tuple[str, ...] = tuple(k for k, _ in V.KIND_PATTERNS)
@@ -569,7 +569,8 @@ def extract_record(doc: DocumentMeta, chunks: Sequence[Chunk]) -> StudyRecord:
     if secondary:  # a review's 'two cases' are situations, not patients
         sizes = tuple(sz for sz in sizes if not V.CASES.search(sz.source.quote))
     return StudyRecord(
-        paper_id=doc.paper_id, doc_ids=(doc.doc_id,), label=doc.short_label(), title=doc.title, kind=kind,
+        paper_id=doc.paper_id, doc_ids=(doc.doc_id,), label=doc.short_label(), title=doc.title,
+        journal=doc.journal or "", kind=kind,
         design=design, species=species, strain=_strains(sents), sex=_sex(sents), condition=condition,
         sizes=sizes, control=_controls(sents), blinding=_blinding(sents, design), stimulation=stimulation,
         outcomes=_outcomes(sents), findings=findings, claims=_claims(sents) if secondary else (),
@@ -606,7 +607,8 @@ def merge_records(records: Sequence[StudyRecord]) -> StudyRecord:
     stim = {name: _unique(f for r in records for f in getattr(r.stimulation, name))
             for name in Stimulation.model_fields}
     title = next((r.title for r in records if r.title), "")
+    journal = next((r.journal for r in records if r.journal), "")
     return StudyRecord(paper_id=first.paper_id, doc_ids=tuple(dict.fromkeys(d for r in records for d in r.doc_ids)),
-                       label=first.label, title=title, kind=kind, sizes=tuple(sizes.values()),
+                       label=first.label, title=title, journal=journal, kind=kind, sizes=tuple(sizes.values()),
                        findings=tuple(findings.values()), claims=tuple(claims.values()),
                        stimulation=Stimulation(**stim), **merged)

@@ -258,3 +258,37 @@ def test_a_claim_that_says_both_ways_is_not_held_against_the_record() -> None:
     assert contradictions("IL-1β rose after the injury and fell again with rTMS in the spinal cord.",
                           [RECS["doi:kim"]]) == []
     assert contradictions("rTMS raised IL-1β in the spinal cord.", [RECS["doi:kim"]])
+
+
+def test_a_study_described_without_its_year_by_two_values_its_journal_or_its_size() -> None:
+    """"the rat spinal cord injury study" (species and condition: two values only Kim's record holds); "the 149-patient
+    trial" (a size); "the trial in Brain" (the journal); one value alone, or a value two records share, chooses none;
+    "a trial" describes none."""
+    recs = {**RECS, "doi:attal": RECS["doi:attal"].model_copy(update={"journal": "Brain"})}
+    assert make_plan("What frequency did the rat spinal cord injury study use?", None, recs).studies == ("doi:kim",)
+    assert make_plan("How was the 149-patient randomised trial blinded?", None, recs).studies == ("doi:attal",)
+    in_brain = make_plan("Which frequency did the sham-controlled trial in Brain use?", None, recs)
+    assert in_brain.studies == ("doi:attal",)
+    assert make_plan("What frequency did the rat study use?", None, recs).scope != "named"  # Toledo and Kim are rats
+    assert make_plan("What frequency did a rat spinal cord injury study use?", None, recs).scope != "named"
+    assert make_plan("Brain stimulation for pain: which frequency?", None, recs).scope != "named"  # not "in Brain"
+
+
+def test_a_reviews_claim_keeps_the_linked_studies_the_question_fits() -> None:
+    """"The Bai review links rTMS to lower GFAP. Which 25 Hz rat study …": of the claim's studies, those the question's
+    frequency, species and tissue fit."""
+    kim2 = RECS["doi:kim"].model_copy(update={"paper_id": "doi:kim2", "label": "Kim et al. 2015", "stimulation":
+                                              RECS["doi:toledo"].stimulation})
+    claim = RECS["doi:bai"].claims[0].model_copy(update={"studies": ("doi:kim", "doi:kim2")})
+    recs = {**RECS, "doi:kim2": kim2, "doi:bai": RECS["doi:bai"].model_copy(update={"claims": (claim,)})}
+    plan = make_plan("The Bai et al. 2023 review links rTMS to lower GFAP. Which 25 Hz rat study showed it?", None,
+                     recs)
+    assert plan.scope == "claim" and plan.studies == ("doi:kim",)
+    both = make_plan("The Bai et al. 2023 review links rTMS to lower GFAP. Which rat studies showed it?", None, recs)
+    assert set(both.studies) == {"doi:kim", "doi:kim2"}
+
+
+def test_pain_populations_are_not_the_species() -> None:
+    assert "species" not in make_plan("In which neuropathic pain populations does M1 rTMS work best?", None,
+                                      RECS).fields
+    assert "species" in make_plan("Which populations were studied by Attal et al. 2021?", None, RECS).fields
