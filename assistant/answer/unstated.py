@@ -1,6 +1,7 @@
-"""What a named study does not state: the protocol fields a question asks of it that neither its record nor any of
-its passages holds ("What frequency and coil position did Toledo et al. 2021 use?" of an abstract that gives only
-the session length). Without this the model, shown the nearest protocol in the corpus, writes that one.
+"""What a named study does not state: the protocol fields (or the size) a question asks of it that neither its
+record nor any of its passages holds ("What frequency and coil position did Toledo et al. 2021 use?" of an abstract
+that gives only the session length; "How many rats per group?" of one that counts none). Without this the model,
+shown the nearest protocol in the corpus, writes that one.
 
 A field counts as stated when the record has a value for it or any passage of the paper has a word that could
 state it (a number before "Hz", a target's name, "% of the motor threshold" ...): the check is loose on purpose,
@@ -19,6 +20,8 @@ from assistant.studies.contracts import StudyRecord
 from assistant.studies.vocab import TARGETS
 
 _I = re.IGNORECASE
+_NUMBER_WORD = (r"\b(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-\w+)?|one|two|three|four|five|six|"
+                r"seven|eight|nine|ten|eleven|twelve|\w+teen|hundred)")
 _COULD_STATE: dict[str, tuple[re.Pattern[str], ...]] = {
     "stimulation.frequency": (re.compile(r"\d\s*-?\s*Hz\b|\b(?:high|low)[- ]frequency\b|\btheta[- ]?burst\b", _I),),
     "stimulation.intensity": (re.compile(r"\bmotor threshold\b|\b[RA]?MT\b|\bstimulator output\b|\bTesla\b|\d\s*T\b"
@@ -33,6 +36,9 @@ _COULD_STATE: dict[str, tuple[re.Pattern[str], ...]] = {
     "stimulation.schedule": (re.compile(r"\bdaily\b|\bdays?\b|\bweeks?\b|\bonce\b|\btwice\b|\bmonths?\b", _I),),
     "stimulation.start": (re.compile(r"\bday \d|\bafter (?:the )?(?:surgery|injury|operation|ligation|lesion)\b"
                                      r"|\bbeg[au]n\b|\bstarted\b|\bonset\b", _I),),
+    # a count of subjects, in digits or words ("32 rats", "Thirty-two male Sprague-Dawley rats", "n = 8")
+    "sizes": (re.compile(rf"(?:\b\d[\d,]*|{_NUMBER_WORD})\s+(?:[\w-]+\s+){{0,3}}(?:rats|mice|animals|patients|"
+                         r"participants|subjects|people|adults|volunteers|respondents|cases)\b|\bn\s*=\s*\d", _I),),
 }
 
 
@@ -44,14 +50,14 @@ def could_state(field: str, texts: Iterable[str]) -> bool:
 
 def unstated_fields(plan: Plan, records: Mapping[str, StudyRecord],
                     passages_of: Callable[[str], list[Passage]] | None) -> tuple[str, ...]:
-    """The protocol fields ``plan`` asks of the one primary study it names that the study states nowhere: every
-    field asked, or nothing (a question that also asks something the study does state is answered)."""
+    """The protocol fields (and size) ``plan`` asks of the one primary study it names that the study states nowhere:
+    every field asked, or nothing (a question that also asks something the study does state is answered)."""
     if plan.scope != "named" or len(plan.studies) != 1 or passages_of is None or plan.whole_protocol:
         return ()
-    if plan.design_fields or plan.markers or plan.yes_no:
-        return ()
+    if plan.markers or plan.yes_no or any(f not in _COULD_STATE for f in plan.design_fields):
+        return ()  # a design field other than the size: the record's answer or the passages say what they say
     record = records.get(plan.studies[0])
-    asked = plan.protocol_fields
+    asked = plan.protocol_fields + plan.design_fields
     if record is None or not record.is_primary or not asked:
         return ()
     asked = tuple(f for f in asked if not given(plan.question, record, f))

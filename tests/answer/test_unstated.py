@@ -42,3 +42,17 @@ def test_words_that_could_state_a_field() -> None:
     assert could_state("stimulation.intensity", ["at 90% of the resting motor threshold"])
     assert not could_state("stimulation.intensity", ["pain intensity fell by 30%"])
     assert could_state("stimulation.unknown", [])
+
+
+def test_a_size_no_record_or_passage_of_the_study_gives() -> None:
+    """"How many rats per group in Kim et al. 2013?" of a study that counts none; a count in words or "n = 8" in a
+    passage lets the passages answer; another design field asked beside it is answered as before."""
+    plain = passages("Spinal cord injury raised Iba1; eight weeks of rTMS lowered it.")
+    plan = make_plan("How many rats were in each group of Kim et al. 2013?", None, RECS)
+    assert unstated_fields(plan, RECS, plain) == ("sizes",)
+    assert unstated_fields(plan, RECS, passages("Twenty-four female Wistar rats were used.")) == ()
+    assert unstated_fields(plan, RECS, passages("Iba1 fell (n = 8).")) == ()
+    counted = make_plan("How many rats did Toledo et al. 2021 use?", None, RECS)
+    assert unstated_fields(counted, RECS, plain) == ()  # its record counts 32
+    design = make_plan("How many rats were in Kim et al. 2013, and was there a sham group?", None, RECS)
+    assert unstated_fields(design, RECS, plain) == ()
