@@ -253,6 +253,7 @@ class AnswerEngine:
         if draft is not None:
             sources = planned.record_sources(draft, turn.passages, self.paper_passages)
             turn = turn.but(passages=[*turn.passages, *sources])
+        turn = turn.but(about=plan.studies if plan.scope == "named" else ())
         turn = turn.taking(stages.select(turn, s, self.similar if s.sentence_vectors else None))
         turn = turn.but(yes_no=planned.asks_yes_no(turn.yes_no, plan))
         turn = turn.taking(stages.findings(turn, s, self.paper_passages))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from assistant.answer.abbreviations import defined_in, with_both_forms
@@ -25,6 +26,7 @@ NAMED_WEIGHT = 3.0
 CONTEXT_WEIGHT = 0.3
 CHARS_PER_TOKEN = 3.3  # measured with Qwen2.5's tokenizer on the digest's biomedical prose
 PAPER_BONUS = 0.15
+ABOUT_FIRST = 2  # sentences of the one paper a question names or describes, chosen before any other paper's
 DENSE_WEIGHT = 0.5  # the cosine's share beside the word overlap (both about 0..1)
 DENSE_ALONE = 0.55  # a sentence with no question word is evidence only when this close in meaning
 
@@ -96,13 +98,15 @@ def tokens(text: str) -> int:
 
 def select_evidence(question: str, passages: list[Passage], texts: list[str] | None = None,
                     max_sentences: int = 8, token_budget: int = 260, focus: str | None = None,
-                    dense: dict[tuple[str, int], float] | None = None) -> list[EvidenceSentence]:
+                    dense: dict[tuple[str, int], float] | None = None,
+                    about: Collection[str] = ()) -> list[EvidenceSentence]:
     """The evidence sentences for ``question`` (the resolved query), in passage order.
 
     ``texts``: the sanitised passage texts (sentences they lost are skipped); ``focus``: the user's own words of a
     follow-up (weighted fully; words merged in from the conversation weigh less); ``dense``: cosine of the
     question with each sentence, keyed by (chunk_id, start) — from the index's stored sentence vectors — which
-    adds meaning to the word overlap and lets a paraphrase with no shared word be chosen.
+    adds meaning to the word overlap and lets a paraphrase with no shared word be chosen; ``about``: the papers the
+    question names or describes ("the Egyptian five-day study …"): their best sentences come first.
     """
     texts = texts if texts is not None else [p.chunk.text for p in passages]
     spans = _spans(passages, texts)
@@ -124,7 +128,7 @@ def select_evidence(question: str, passages: list[Passage], texts: list[str] | N
     ranked = sorted((s for s in spans if q & s.terms or s.cos >= DENSE_ALONE), key=lambda s: -s.score)
     if not ranked:
         return []
-    chosen = _choose(ranked, [p.chunk.paper_id for p in passages], max_sentences, token_budget)
+    chosen = _choose(ranked, [p.chunk.paper_id for p in passages], max_sentences, token_budget, set(about))
     by_pos = {(sp.n, sp.start): i for i, sp in enumerate(spans)}
     _bring_antecedents(chosen, spans, by_pos)
     _bring_list_items(chosen, spans, by_pos)
@@ -192,12 +196,19 @@ class _Chosen:
         return True
 
 
-def _choose(ranked: list[Span], paper: list[str], max_sentences: int, token_budget: int) -> _Chosen:
-    """First the best sentence of every paper that covers a fair share of the question, then more by score
-    while they still add something (``paper``: each passage's paper, by passage number - 1)."""
+def _choose(ranked: list[Span], paper: list[str], max_sentences: int, token_budget: int,
+            about: set[str]) -> _Chosen:
+    """First the best sentences of the one paper the question is ``about`` (ABOUT_FIRST), then the best sentence
+    of every paper that covers a fair share of the question, then more by score while they still add something
+    (``paper``: each passage's paper, by passage number - 1)."""
     best = ranked[0].score
     chosen = _Chosen(max_sentences, token_budget)
-    papers_done: set[str] = set()
+    taken = 0
+    one = next(iter(about)) if len(about) == 1 else None  # two studies compared share the room as before
+    for s in ranked:
+        if taken < ABOUT_FIRST and paper[s.n - 1] == one and s.score >= 0.3 * best and chosen.take(s):
+            taken += 1
+    papers_done: set[str] = {one} if taken and one else set()
     for s in ranked:
         if paper[s.n - 1] not in papers_done and s.score >= 0.45 * best and chosen.take(s):
             papers_done.add(paper[s.n - 1])

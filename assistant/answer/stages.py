@@ -239,7 +239,7 @@ def select(turn: Turn, settings: Settings, similar: Similar | None = None) -> Ev
     support = [support_text(p, t) for p, t in zip(turn.passages, texts, strict=True)]
     dense = similar(turn.query, [p.chunk.chunk_id for p in turn.passages]) if similar and turn.passages else None
     evidence = select_evidence(turn.query, turn.passages, texts, settings.evidence_sentences,
-                               settings.evidence_tokens, focus=turn.focus, dense=dense)
+                               settings.evidence_tokens, focus=turn.focus, dense=dense, about=turn.about)
     yes_no = verdict.is_yes_no(turn.question) or verdict.is_yes_no(turn.query)
     return EvidenceSet(texts=texts, support=support, evidence=evidence, yes_no=yes_no, flags=tuple(flags))
 

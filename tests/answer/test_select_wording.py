@@ -47,3 +47,17 @@ def test_a_list_comes_whole_its_lead_and_its_items() -> None:
     texts = [e.text for e in ev]
     assert any("two cases" in t for t in texts) and any("low mood" in t for t in texts)
     assert not any("ringing" in t for t in texts)  # the list ends with its last item
+
+
+def test_the_study_a_question_describes_gives_its_best_sentences_first() -> None:
+    """"What did the insular study give, and what came after?": with two sentences of room, the described study's
+    two best come before another paper's best; without a study described, each paper gets one."""
+    described = make_passage("luo", "Methods", "Rats received 10 Hz insular stimulation for four weeks. "
+                             "Afterwards, responders were offered weekly insular sessions.", rank=1)
+    other = make_passage("chen", "Results", "Patients received 10 Hz stimulation for four weeks over the motor "
+                         "cortex.", rank=2)
+    q = "What stimulation did the rats receive for four weeks, and what were responders offered afterwards?"
+    both = select_evidence(q, [described, other], max_sentences=2, dense={})
+    assert {e.n for e in both} == {1, 2}
+    about = select_evidence(q, [described, other], max_sentences=2, dense={}, about=[described.chunk.paper_id])
+    assert [e.n for e in about] == [1, 1]
