@@ -74,6 +74,7 @@ class AnswerFlag(StrEnum):
     UNSUPPORTED_SENTENCES_DROPPED = "unsupported-sentences-dropped"
     EVIDENCE_ADDED = "evidence-added"
     REASON_REPLACED = "reason-replaced"  # a "No." answer's sentence asserted what it denies: the null finding instead
+    ONLY_PARTLY = "only-partly"  # asked whether fully ("completely reverse"); the finding says partly: "No."
     FROM_RECORDS = "from-records"  # written from the study records' facts (their source sentences cited)
     RECORD_CONTRADICTION = "record-contradiction"  # the cited study's record contradicts a claim (marker, tissue, way)
     # passages that look like instructions to a model

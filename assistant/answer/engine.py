@@ -268,9 +268,10 @@ class AnswerEngine:
         turn = stages.verified(turn, judge, s)
         turn = yield from stages.ask_again(turn, composer, judge, s)
         turn = yield from stages.fallback(turn, self.extractive, judge, s, lambda: self.vocabulary)
-        revised = reason.for_no(turn)
-        if revised is not None:
-            turn = stages.verified(turn.taking(revised), judge, s)
+        for revise in (reason.for_no, reason.for_partly):
+            revised = revise(turn)
+            if revised is not None:
+                turn = stages.verified(turn.taking(revised), judge, s)
         return turn.taking(stages.complete(turn, judge, s))
 
 

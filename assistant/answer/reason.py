@@ -1,4 +1,4 @@
-"""A "No." answer's reason agrees with it.
+"""A verdict's reason agrees with it.
 
 A small model asked to "start with Yes. or No., then state the finding that decides it" may follow a probed "No."
 with the question turned into a claim ("No. Five daily sessions of 5 Hz rTMS reduced pain more than sham [2]."):
@@ -55,3 +55,19 @@ def for_no(turn: Turn) -> Revised | None:
     if not kept:
         return None
     return Revised(f"No. {' '.join(kept)}", (AnswerFlag.REASON_REPLACED,))
+
+
+def for_partly(turn: Turn) -> Revised | None:
+    """A "Yes." to whether something happened fully ("Did rTMS completely reverse allodynia?") whose own reason, or
+    an evidence sentence of a paper it cites, says it happened only partly: the answer becomes "No." with the same
+    reason. None otherwise."""
+    r = turn.result
+    if not turn.yes_no or turn.said != "yes" or r is None or r.refusal or not verdict.asks_wholly(turn.query):
+        return None
+    body = verdict.strip_verdict(turn.raw)
+    cited = {c.passage.chunk.paper_id for c in r.citations if c.supported}
+    said = [strip_markers(s) for s in split_sentences(body)]
+    shown = [e.text for e in turn.evidence if turn.passages[e.n - 1].chunk.paper_id in cited]
+    if not any(verdict.only_partly(turn.query, s) for s in [*said, *shown]):
+        return None
+    return Revised(f"No. {body}", (AnswerFlag.ONLY_PARTLY,))

@@ -70,6 +70,29 @@ def asserts(text: str, asked: set[str], share: float = 0.8) -> bool:
     return bool(asked) and not _DENIES.search(text) and len(term_set(text) & asked) >= share * len(asked)
 
 
+_WHOLLY = re.compile(r"\b(?:complete(?:ly)?|full(?:y)?|entire(?:ly)?|total(?:ly)?|abolish\w*|eliminat\w*|"
+                     r"normali[sz]\w*|back to (?:baseline|normal))\b", re.I)
+_PARTLY = re.compile(r"\b(?:partly|partial(?:ly)?|incomplete(?:ly)?|not (?:fully|completely|entirely))\b", re.I)
+_CLAUSE = re.compile(r",|;|\s(?:and|but|whereas|while)\s")
+
+
+def asks_wholly(question: str) -> bool:
+    """Does a yes/no question ask whether something happened fully ("completely reverse", "abolish", "normalise")?"""
+    return bool(_WHOLLY.search(question))
+
+
+def only_partly(question: str, sentence: str) -> bool:
+    """Does ``sentence`` say that what the question asks about happened only partly? Read by clause: "rTMS partly
+    reversed allodynia and completely reversed hyperalgesia" says partly of allodynia, not of hyperalgesia."""
+    asked = term_set(_WHOLLY.sub(" ", question))
+    if not asked:
+        return False
+    clauses = [c for c in _CLAUSE.split(sentence) if c.strip()]
+    best = max(clauses, key=lambda c: len(term_set(c) & asked), default="")
+    held = len(term_set(best) & asked)
+    return held >= max(2, len(asked) // 2) and bool(_PARTLY.search(best)) and not _WHOLLY.search(best)
+
+
 def lean(sentences: list[str]) -> Verdict:
     """yes/no from the wording of evidence sentences (the extractive backend has no model to ask)."""
     return "no" if sentences and reports_null(sentences[0]) else "yes"

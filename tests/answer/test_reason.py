@@ -62,3 +62,29 @@ def test_asserts_and_reports_null_read_the_sentence_not_its_topic():
     assert not verdict.asserts("rTMS lowered TNF-α in the prefrontal cortex.", asked)  # not most of the question
     assert verdict.reports_null("Quality of life did not differ.") and verdict.reports_null("Scores were similar.")
     assert not verdict.reports_null("No serious adverse events were seen.")
+
+
+def test_a_yes_to_fully_whose_reason_says_partly_becomes_no() -> None:
+    """"Did it completely reverse allodynia?" — "Yes. rTMS partly reversed allodynia and completely reversed
+    hyperalgesia": the clause on allodynia says partly, so the answer is "No." with the same reason."""
+    assert verdict.only_partly("Did rTMS completely reverse cold allodynia in the rats?",
+                               "Active rTMS partly reversed cold allodynia and completely reversed heat hyperalgesia.")
+    assert not verdict.only_partly("Did rTMS completely reverse heat hyperalgesia in the rats?",
+                                   "Active rTMS partly reversed cold allodynia and completely reversed heat "
+                                   "hyperalgesia.")
+    assert not verdict.asks_wholly("Did rTMS reverse cold allodynia?")
+    q = "Did 10 Hz rTMS completely reverse cold allodynia in the Luo rats?"
+    p = make_passage("luo", "Results", "10 Hz rTMS partly reversed cold allodynia in the rats and fully restored "
+                     "their weight gain.")
+    settings = Settings(backend="extractive", refusal_threshold=0.0)
+    turn = Turn(question=q, query=q, passages=[p]).but(yes_no=True)
+    turn = turn.taking(stages.select(turn, settings))
+    judge = LexicalJudge().fit(turn.support)
+    raw = "Yes. 10 Hz rTMS partly reversed cold allodynia in the rats [1]."
+    turn = stages.verified(turn.but(raw=raw, generated=raw, used_llm=True, probed="yes"), judge, settings)
+    assert turn.said == "yes"
+    revised = reason.for_partly(turn)
+    assert revised is not None and revised.raw == "No. 10 Hz rTMS partly reversed cold allodynia in the rats [1]."
+    assert AnswerFlag.ONLY_PARTLY in revised.flags
+    plain = turn.but(query="Did 10 Hz rTMS reverse cold allodynia in the Luo rats?")
+    assert reason.for_partly(plain) is None
