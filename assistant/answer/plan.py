@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from assistant.answer.attribution import cited_studies
+from assistant.answer.attribution import cited_studies, without_citations
 from assistant.answer.terms import (
     COMPARE_CUES,
     COMPARE_WORDS,
@@ -251,11 +251,24 @@ def label_parts(record: StudyRecord) -> tuple[str, int | None]:
 
 
 def named_studies(question: str, records: Mapping[str, StudyRecord]) -> tuple[str, ...]:
-    """Papers the question names by author (with "et al.", "and colleagues" or a year)."""
+    """Papers the question names by author (with "et al.", "and colleagues" or a year; a bare surname that only one
+    paper's first author has, used as a name: "the Toledo CCI rats", "Khedr's trial")."""
     parts = {pid: label_parts(r) for pid, r in records.items()}
     cited = cited_studies(question, {s for s, _ in parts.values() if s})
-    return tuple(pid for pid, (s, y) in parts.items()
-                 if any(c.surname == s and c.year in (None, y) for c in cited))
+    if cited:
+        return tuple(pid for pid, (s, y) in parts.items()
+                     if any(c.surname == s and c.year in (None, y) for c in cited))
+    by_name: dict[str, list[str]] = {}
+    for pid, (surname, _) in parts.items():
+        by_name.setdefault(surname, []).append(pid)
+    return tuple(pids[0] for name, pids in by_name.items() if len(pids) == 1 and name[:1].isupper()
+                 and re.search(_BARE_NAME.format(name=re.escape(name)), question))
+
+
+_BARE_NAME = (r"(?:\b(?:the|in|by|from|of) {name}\b|\b{name}(?:'s|\u2019s)\s"
+              r"|(?<=\S )\b{name} (?:[\w-]+ ){{0,2}}(?:study|trial|rats|mice|patients|review|paper|group|cohort|"
+              r"survey|experiment|data)\b)")
+"""A surname used as a study's name (case as written): "the Toledo CCI rats", "Khedr's trial", "in Hu rats"."""
 
 
 _NOUN = "|".join(sorted(STUDY_NOUNS, key=len, reverse=True))
@@ -295,7 +308,8 @@ def described_studies(plan: Plan, records: Mapping[str, StudyRecord]) -> tuple[s
     year's papers; a trial is a human study, a study a primary one. Without a year ("the Egyptian five-day study of
     trigeminal neuralgia and post-stroke pain"), among all papers and only on two such values or more. Nothing
     unless one paper fits best."""
-    question = plan.question
+    surnames = {label_parts(r)[0] for r in records.values()} - {""}
+    question = without_citations(plan.question, cited_studies(plan.question, surnames))  # "Jiang et al. 2022 paper"
     m = _YEAR_THEN_STUDY.search(question)
     if m is not None:
         year, noun = int(m.group("year") or m.group("year2")), (m.group("noun") or m.group("noun2")).lower()
@@ -386,7 +400,7 @@ def behind_claims(reviews: Iterable[StudyRecord], plan: Plan, records: Mapping[s
 
 def choose_studies(plan: Plan, focus: Focus, records: Mapping[str, StudyRecord],
                    asked: set[str], points_back: bool) -> tuple[tuple[str, ...], Scope]:
-    named = named_studies(plan.question, records) or described_studies(plan, records)
+    named = tuple(dict.fromkeys(named_studies(plan.question, records) + described_studies(plan, records)))
     if named:
         reviews = [records[p] for p in named if not records[p].is_primary]
         if reviews and len(reviews) == len(named) and (plan.fields or plan.markers):

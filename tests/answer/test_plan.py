@@ -292,3 +292,18 @@ def test_pain_populations_are_not_the_species() -> None:
     assert "species" not in make_plan("In which neuropathic pain populations does M1 rTMS work best?", None,
                                       RECS).fields
     assert "species" in make_plan("Which populations were studied by Attal et al. 2021?", None, RECS).fields
+
+
+def test_a_bare_surname_used_as_a_name_names_its_one_study() -> None:
+    """"the Toledo CCI rats", "Kim's study", "the meta-analysis by Attal": a surname only one paper's first author
+    has, used as a name; a surname that is just a word of the sentence, or two papers share, names none."""
+    assert make_plan("Did rTMS lower IL-1β in the Toledo CCI rats?", None, RECS).studies == ("doi:toledo",)
+    assert make_plan("Which frequency did Kim's study use?", None, RECS).studies == ("doi:kim",)
+    assert make_plan("How many patients did the trial by Attal treat?", None, RECS).studies == ("doi:attal",)
+    assert make_plan("Toledo reported what?", None, RECS).scope != "named"
+    twins = {**RECS, "doi:kim2": RECS["doi:kim"].model_copy(update={"paper_id": "doi:kim2",
+                                                                    "label": "Kim et al. 2015"})}
+    assert make_plan("Which frequency did Kim's study use?", None, twins).scope != "named"
+    both = make_plan("Which frequency did Kim et al. 2013 use, and what did the 2021 CCI rat study measure?", None,
+                     RECS)
+    assert set(both.studies) == {"doi:kim", "doi:toledo"}  # one named, one described: both
