@@ -234,6 +234,9 @@ class AnswerEngine:
         turn = turn.but(passages=stages.retrieve(turn, self.search, s, explicit_mode=explicit))
         clock.timings["retrieve_s"] = time.perf_counter() - t_r
         turn = turn.but(gate=stages.gate(turn, s))
+        if turn.gate in THRESHOLD_GATES and plan.scope == "named" and plan.studies and all(
+                any(p.chunk.paper_id == pid for p in turn.passages) for pid in plan.studies):
+            turn = turn.but(gate=None)  # the studies it names were found: a weak match is their wording, not absence
         if turn.gate and plan.scope == "focus" and turn.given is None:  # a follow-up on the studies in focus
             within = planned.focus_passages(plan, turn.query, self.search, turn.k)
             turn = turn.but(passages=within, gate=None) if within else turn
@@ -276,6 +279,7 @@ class AnswerEngine:
 
 
 T = TypeVar("T")
+THRESHOLD_GATES = (AnswerFlag.BELOW_THRESHOLD, AnswerFlag.BELOW_BM25_THRESHOLD)
 
 
 @dataclass

@@ -172,7 +172,8 @@ def fields_asked(question: str, asked: set[str], markers: tuple[str, ...]) -> tu
     """The record fields the question asks for; the population only when it is the question ("patients or
     rats?", "in humans?"), not a filter of an effect question ("does it lower TNF-α in rats?")."""
     found = [f for f, cues in FIELD_CUES.items() if cues & asked and f not in ("species", "sizes", "stimulation")]
-    if FIELD_CUES["stimulation"] & asked:
+    valued = _VALUED_PROTOCOL.sub(lambda m: " " if re.search(r"\d", m.group(0)) else m.group(0), question)
+    if FIELD_CUES["stimulation"] & term_set(valued):
         found += [f for f in PROTOCOL_FIELDS if f not in found]
     species = species_named(question)
     ws = words(question)
@@ -195,6 +196,11 @@ def fields_asked(question: str, asked: set[str], markers: tuple[str, ...]) -> tu
     if "kind" in found and "design" not in found:
         found.insert(found.index("kind") + 1, "design")
     return tuple(dict.fromkeys(found))
+
+
+_VALUED_PROTOCOL = re.compile(r"\bthe (?:[\w-]+ ){0,4}?(?:protocols?|regimens?|parameters|settings)\b", re.I)
+"""A protocol named by its values ("the 5-day 20 Hz protocol"): it is what the question is about, not what it asks
+for (only when a value in it has a digit: "the stimulation protocol" still asks)."""
 
 
 def one_thing(question: str) -> bool:

@@ -352,3 +352,19 @@ def test_the_assistant_says_why_its_model_is_not_used_yet(tmp_path, monkeypatch,
     model.write_bytes(b"GGUF" + bytes(60))
     install_llama_cpp(monkeypatch)
     assert a.llm_unavailable() is None and llama_made == [model]
+
+
+def test_a_weak_match_is_not_a_refusal_when_the_named_study_was_found():
+    """"Was the benefit in Luo et al. 2021 still there after treatment?" words its question unlike the abstract: the
+    cosine falls under the threshold, but the study it names was retrieved, so it is answered from it; the same
+    wording naming no study is refused as before."""
+    from assistant.studies.contracts import StudyRecord
+
+    from .conftest import make_passage
+    luo = make_passage("luo", "Results", "x").chunk.paper_id
+    records = {luo: StudyRecord(paper_id=luo, doc_ids=(f"{luo}#n",), label="Luo et al. 2021")}
+    e = AnswerEngine(settings(refusal_threshold=0.9), FakeSearch(), studies=lambda: records)
+    named = e.ask("Did glial activation in the spinal cord fall in Luo et al. 2021?")
+    assert "below-threshold" not in named.flags
+    plain = e.ask("Did glial activation in the spinal cord fall?")
+    assert "below-threshold" in plain.flags

@@ -307,3 +307,11 @@ def test_a_bare_surname_used_as_a_name_names_its_one_study() -> None:
     both = make_plan("Which frequency did Kim et al. 2013 use, and what did the 2021 CCI rat study measure?", None,
                      RECS)
     assert set(both.studies) == {"doi:kim", "doi:toledo"}  # one named, one described: both
+
+
+def test_a_protocol_named_by_its_values_is_the_subject_not_the_ask() -> None:
+    """"Did the benefit of the 5-day 20 Hz protocol last?" is about that protocol; "what protocol …" asks for it."""
+    about = make_plan("Did the benefit of the 5-day 25 Hz protocol in Kim et al. 2013 last?", None, RECS)
+    assert not about.protocol_fields
+    assert make_plan("Which protocol did Kim et al. 2013 use?", None, RECS).whole_protocol
+    assert make_plan("Was the stimulation protocol of Kim et al. 2013 daily?", None, RECS).protocol_fields
