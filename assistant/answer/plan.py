@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from assistant.answer.attribution import cited_studies, without_citations
+from assistant.answer.attribution import cited_studies
 from assistant.answer.terms import (
     COMPARE_CUES,
     COMPARE_WORDS,
@@ -30,7 +30,14 @@ from assistant.answer.terms import (
 from assistant.answer.verdict import is_yes_no
 from assistant.studies.contracts import HUMAN_KINDS, StudyRecord
 from assistant.studies.extract import tissues_in
-from assistant.studies.vocab import ANIMAL_SPECIES, CELL_CULTURE, COMPARTMENT, HUMAN_WORDS, PAIN_CONDITIONS
+from assistant.studies.vocab import (
+    ANIMAL_SPECIES,
+    CELL_CULTURE,
+    COMPARTMENT,
+    DESIGN_PATTERNS,
+    HUMAN_WORDS,
+    PAIN_CONDITIONS,
+)
 
 Ask = Literal["effect", "design", "protocol", "which_studies", "comparison", "yes_no"]
 Scope = Literal["named", "claim", "focus", "matched", "none"]
@@ -315,7 +322,9 @@ def described_studies(plan: Plan, records: Mapping[str, StudyRecord]) -> tuple[s
     trigeminal neuralgia and post-stroke pain"), among all papers and only on two such values or more. Nothing
     unless one paper fits best."""
     surnames = {label_parts(r)[0] for r in records.values()} - {""}
-    question = without_citations(plan.question, cited_studies(plan.question, surnames))  # "Jiang et al. 2022 paper"
+    question = plan.question
+    for c in sorted(cited_studies(question, surnames), key=lambda c: -c.span[0]):  # a named study's own words
+        question = f"{question[:c.span[0]]} \u00a7 {question[c.span[1]:]}"  # ("the Jiang et al. 2022 paper")
     m = _YEAR_THEN_STUDY.search(question)
     if m is not None:
         year, noun = int(m.group("year") or m.group("year2")), (m.group("noun") or m.group("noun2")).lower()
@@ -330,7 +339,9 @@ def described_studies(plan: Plan, records: Mapping[str, StudyRecord]) -> tuple[s
         papers = [pid for pid in papers if records[pid].kind_value in HUMAN_KINDS]
     elif noun in ("study", "experiment"):  # a review names the conditions and targets of the studies it reviews
         papers = [pid for pid in papers if records[pid].is_primary]
-    asked = term_set(question)
+    # read with the records' own design patterns too: "the 7-centre trial" is a multicentre one
+    asked = term_set(question) | {t for name, pattern in DESIGN_PATTERNS if pattern.search(question)
+                                  for t in term_set(name)}
     numbers = set(re.findall(r"\b\d+\b", question))
 
     def named(r: StudyRecord) -> int:

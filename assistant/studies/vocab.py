@@ -150,7 +150,11 @@ DESIGN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
                                 r"|\bcompared (?:with|to) (?:\d+ )?(?:healthy )?controls\b", _I)),
     ("cohort", re.compile(r"\bcohorts?\b", _I)),
     ("follow-up", re.compile(r"\bfollow(?:ed)?[- ]?ups?\b|\bfollowed (?:for|over|during|until|prospectively)\b", _I)),
-    ("multicentre", re.compile(r"\bmulti-?cent(?:er|re|ric)\b|\bmulti-?institutional\b", _I)),
+    ("multicentre", re.compile(r"\bmulti-?cent(?:er|re|ric)\b|\bmulti-?institutional\b"
+                               r"|\b(?:at|in|across|from) (?:(?:\d+|two|three|four|five|six|seven|eight|nine|ten|"
+                               r"eleven|twelve|several|many|multiple) )(?:\w+ )?(?:cent(?:er|re)s|hospitals|sites)\b"
+                               r"|\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)-cent(?:er|re)\b",
+                               _I)),
 )
 """Design features ('randomised', 'double-blind', 'retrospective', ...) and the words that state them."""
 

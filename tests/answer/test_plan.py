@@ -315,3 +315,13 @@ def test_a_protocol_named_by_its_values_is_the_subject_not_the_ask() -> None:
     assert not about.protocol_fields
     assert make_plan("Which protocol did Kim et al. 2013 use?", None, RECS).whole_protocol
     assert make_plan("Was the stimulation protocol of Kim et al. 2013 daily?", None, RECS).protocol_fields
+
+
+def test_a_described_study_is_read_with_the_records_design_patterns() -> None:
+    """"the 7-centre randomised trial" describes a multicentre randomised one (the records' own pattern)."""
+    attal = RECS["doi:attal"]
+    multi = attal.design[0].model_copy(update={"value": "multicentre"})
+    recs = {**RECS, "doi:attal": attal.model_copy(update={"design": (*attal.design, multi)}),
+            "doi:chen": attal.model_copy(update={"paper_id": "doi:chen", "label": "Chen et al. 2019"})}
+    assert make_plan("How many sessions did the 7-centre randomised trial give?", None, recs).studies == ("doi:attal",)
+    assert make_plan("How many sessions did the randomised trial give?", None, recs).scope != "named"  # both are

@@ -342,3 +342,13 @@ def test_a_note_marker_whose_tissue_no_sentence_names_is_not_given_another() -> 
                  kind="evidence-note", extra=front)
     got = {(f.marker, f.tissue) for f in rec.findings}
     assert ("PSD-95", None) in got and ("IL-18", "serum") in got
+
+
+def test_a_trial_run_at_several_centres_is_multicentre() -> None:
+    """"at seven centres", "in 12 hospitals", "a 7-center trial" state a multicentre design; one centre does not."""
+    for text in ("A randomised crossover trial at seven centres enrolled 70 patients.",
+                 "Patients were recruited in 12 hospitals across the country.",
+                 "In this 7-center trial, 64 patients were analysed."):
+        assert "multicentre" in values(record(text).design), text
+    for text in ("Patients were recruited at one centre.", "The coil was centred over the hand area in 20 patients."):
+        assert "multicentre" not in values(record(text).design), text
