@@ -483,6 +483,8 @@ def make_plan(question: str, focus: Focus | None = None, records: Mapping[str, S
     if not draft.yes_no:
         fields = tuple(f for f in fields if not describing(question, f))
         asks = asks_of(question, asked, fields, own, n_named)
+    if scope == "named" and len(studies) == 1:  # "which trials went into Finnerup 2015?": the trials inside it
+        asks = tuple(a for a in asks if a != "which_studies")
     return Plan(**{**asdict(draft), "asks": asks, "fields": fields, "studies": studies, "scope": scope})
 
 

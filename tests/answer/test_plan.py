@@ -325,3 +325,11 @@ def test_a_described_study_is_read_with_the_records_design_patterns() -> None:
             "doi:chen": attal.model_copy(update={"paper_id": "doi:chen", "label": "Chen et al. 2019"})}
     assert make_plan("How many sessions did the 7-centre randomised trial give?", None, recs).studies == ("doi:attal",)
     assert make_plan("How many sessions did the randomised trial give?", None, recs).scope != "named"  # both are
+
+
+def test_which_trials_of_one_named_review_are_inside_it() -> None:
+    """"What kind of trials went into Bai et al. 2023?" asks of the trials inside the one review named, not which
+    records to collect; "which trials used 10 Hz?" still collects."""
+    inside = make_plan("What kind of trials went into Bai et al. 2023, and how many were there?", None, RECS)
+    assert inside.studies == ("doi:bai",) and "which_studies" not in inside.asks
+    assert "which_studies" in make_plan("Which trials used 10 Hz rTMS?", None, RECS).asks
