@@ -28,7 +28,7 @@ from assistant.answer.terms import (
     term_set,
 )
 from assistant.answer.verdict import is_yes_no
-from assistant.studies.contracts import HUMAN_KINDS, StudyRecord
+from assistant.studies.contracts import HUMAN_KINDS, SECONDARY_KINDS, StudyRecord
 from assistant.studies.extract import tissues_in
 from assistant.studies.vocab import (
     ANIMAL_SPECIES,
@@ -299,6 +299,16 @@ _THE_STUDY = re.compile(rf"(?:^(?:the )?|\bthe )(?:(?!(?:the|a|an|any|which|what
 daily M1 rTMS: …" (at the start of the question or after "the"; "a trial", "which trial" describe none)."""
 
 
+_RULED_OUT = re.compile(r"\b(?:non-|outside (?:of )?(?:the )?|other than (?:the )?|except (?:the )?|beyond (?:the )?)"
+                        r"(?:(?:[\w-]+ ){0,3}?(?:cortex|cortical targets?|areas?|regions?|targets?|sites?)\b|[\w-]+)",
+                        re.I)
+"""What a description rules out: "non-motor targets", "outside the motor cortex", "other than M1"."""
+
+_SECONDARY_NOUNS: dict[str, frozenset[str]] = {
+    "review": SECONDARY_KINDS, "meta-analysis": frozenset({"meta-analysis"}), "map": frozenset({"evidence map"}),
+    "guideline": frozenset({"guideline"})}
+"""A study noun that names a kind of secondary paper, and the record kinds it covers ("the review": any)."""
+
 JOURNAL_WEIGHT = 3
 """A journal the question names outweighs the other values it describes a paper by (it is nearly a name)."""
 
@@ -339,7 +349,11 @@ def described_studies(plan: Plan, records: Mapping[str, StudyRecord]) -> tuple[s
         papers = [pid for pid in papers if records[pid].kind_value in HUMAN_KINDS]
     elif noun in ("study", "experiment"):  # a review names the conditions and targets of the studies it reviews
         papers = [pid for pid in papers if records[pid].is_primary]
-    # read with the records' own design patterns too: "the 7-centre trial" is a multicentre one
+    elif noun in _SECONDARY_NOUNS:  # "the 2021 evidence map", "the 2022 meta-analysis": a paper of that kind
+        papers = [pid for pid in papers if records[pid].kind_value in _SECONDARY_NOUNS[noun]]
+    # read with the records' own design patterns too ("the 7-centre trial" is a multicentre one), without what the
+    # description rules out ("the evidence map of rTMS outside the motor cortex" is not about the motor cortex)
+    question = _RULED_OUT.sub(" ", question)
     asked = term_set(question) | {t for name, pattern in DESIGN_PATTERNS if pattern.search(question)
                                   for t in term_set(name)}
     numbers = set(re.findall(r"\b\d+\b", question))

@@ -333,3 +333,19 @@ def test_which_trials_of_one_named_review_are_inside_it() -> None:
     inside = make_plan("What kind of trials went into Bai et al. 2023, and how many were there?", None, RECS)
     assert inside.studies == ("doi:bai",) and "which_studies" not in inside.asks
     assert "which_studies" in make_plan("Which trials used 10 Hz rTMS?", None, RECS).asks
+
+
+def test_a_secondary_noun_chooses_among_papers_of_its_kind_and_ruled_out_values_do_not_count() -> None:
+    """"the 2023 review" is among reviews (not the 2023 trial of the same year); "the trial of rTMS outside the
+    motor cortex" does not describe a motor-cortex trial."""
+    trial = RECS["doi:attal"].model_copy(update={"paper_id": "doi:t23", "label": "Park et al. 2023"})
+    review = RECS["doi:bai"]
+    recs = {"doi:t23": trial, "doi:bai": review}
+    assert make_plan("What does the 2023 review say about glia?", None, recs).studies == ("doi:bai",)
+    motor = RECS["doi:attal"].model_copy(update={"stimulation": RECS["doi:toledo"].stimulation})  # motor cortex
+    other = RECS["doi:attal"].model_copy(update={"paper_id": "doi:other", "label": "Chen et al. 2019"})  # none
+    recs2 = {"doi:attal": motor, "doi:other": other}
+    assert make_plan("How many patients did the randomised motor cortex trial treat?", None,
+                     recs2).studies == ("doi:attal",)
+    assert make_plan("How many patients did the randomised trial outside the motor cortex treat?", None,
+                     recs2).scope != "named"  # both randomised trials; the motor cortex is ruled out, not named
