@@ -202,6 +202,8 @@ def fields_asked(question: str, asked: set[str], markers: tuple[str, ...]) -> tu
         found.insert(0, "kind")
     if "kind" in found and "design" not in found:
         found.insert(found.index("kind") + 1, "design")
+    if "design" in found and {"design", "designs"} & set(words(question)):
+        found += ["control", "blinding"]  # "how do their designs differ?": a control group and blinding are design
     return tuple(dict.fromkeys(found))
 
 

@@ -41,7 +41,7 @@ from assistant.studies.contracts import (
 
 __all__ = ["EXTRACTOR_VERSION", "KIND_ORDER", "extract_record", "merge_records"]
 
-EXTRACTOR_VERSION = 8
+EXTRACTOR_VERSION = 9
 """Version of the rules: raise it when they change, so an index build extracts every document again."""
 
 KIND_ORDER: tuple[str, ...] = tuple(k for k, _ in V.KIND_PATTERNS)

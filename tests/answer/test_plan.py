@@ -349,3 +349,9 @@ def test_a_secondary_noun_chooses_among_papers_of_its_kind_and_ruled_out_values_
                      recs2).studies == ("doi:attal",)
     assert make_plan("How many patients did the randomised trial outside the motor cortex treat?", None,
                      recs2).scope != "named"  # both randomised trials; the motor cortex is ruled out, not named
+
+
+def test_how_designs_differ_asks_the_control_and_blinding_too() -> None:
+    plan = make_plan("How do the designs of Attal et al. 2021 and Kim et al. 2013 differ?", None, RECS)
+    assert {"kind", "design", "control", "blinding"} <= set(plan.fields)
+    assert "control" not in make_plan("What kind of study was Attal et al. 2021?", None, RECS).fields

@@ -352,3 +352,14 @@ def test_a_trial_run_at_several_centres_is_multicentre() -> None:
         assert "multicentre" in values(record(text).design), text
     for text in ("Patients were recruited at one centre.", "The coil was centred over the hand area in 20 patients."):
         assert "multicentre" not in values(record(text).design), text
+
+
+def test_no_control_group_is_read_and_is_not_a_sham() -> None:
+    """"there was no sham group" and "every patient received real rTMS" state that nothing controlled the study;
+    "no sham group" is not a sham control."""
+    for text in ("There was no sham group in this study of 20 patients.",
+                 "Every patient received real 10 Hz rTMS on five days in a row.",
+                 "In this uncontrolled study, 12 patients were followed."):
+        controls = values(record(text).control)
+        assert "no control group" in controls and "sham" not in controls, text
+    assert values(record("A sham group of 10 patients received the same sessions.").control) == ["sham"]
