@@ -225,6 +225,9 @@ def one_thing(question: str) -> bool:
 
 
 _PLACE_NOUNS = frozenset(["tissues", "regions", "compartments"])
+_PLURAL_NOUN = "|".join(sorted((n for n in STUDY_NOUNS if n.endswith("s") and n != "models"), key=len, reverse=True))
+_ARE_THERE_STUDIES = re.compile(rf"\b(?:are|were) there (?:any )?(?:[\w-]+ ){{0,3}}?(?:{_PLURAL_NOUN})\b", re.I)
+""""Are there (any) human trials …?": asks which studies there are."""
 
 
 def collects(question: str, markers: tuple[str, ...] = ()) -> bool:
@@ -234,6 +237,8 @@ def collects(question: str, markers: tuple[str, ...] = ()) -> bool:
     ws = words(question)
     if markers and ws and (ws[0] == "where" or any(w in ("which", "what") and ws[i + 1:i + 2] and ws[i + 1]
                                                      in _PLACE_NOUNS for i, w in enumerate(ws))):
+        return True
+    if _ARE_THERE_STUDIES.search(question):  # "Are there animal studies that compared 1 Hz with 10 Hz?"
         return True
     return any(w in ("which", "what") and any(n in STUDY_NOUNS and n.endswith("s") for n in ws[i + 1:i + 4])
                for i, w in enumerate(ws))

@@ -103,12 +103,13 @@ def finding_text(f: Finding) -> str:
     return f"{f.marker} {direction_words(f.direction)[1]}{where}"
 
 
-def study_line(record: StudyRecord, findings: list[Finding], frequencies: Collection[str] = ()) -> Line:
+def study_line(record: StudyRecord, findings: list[Finding], frequencies: Collection[str] = (),
+               every_frequency: bool = False) -> Line:
     """One line of a "which studies" answer: the study's model, what changed where, and its protocol (the
-    frequency the question asks for when the study used several)."""
+    frequency the question names when the study used several; all of them when it asks which)."""
     model = [*record.species[:1], *record.condition[:1]]
     hz = sorted(record.stimulation.frequency, key=lambda f: f.value not in frequencies)
-    protocol = [*hz[:1], *record.stimulation.target[:1]]
+    protocol = [*(hz if every_frequency else hz[:1]), *record.stimulation.target[:1]]
     parts = [", ".join(quotes(model)), "; ".join(finding_text(f) for f in findings[:3]), ", ".join(quotes(protocol))]
     sourced: list[Fact | Finding] = [*findings[:1], *model, *protocol]
     chunks = [f.source.chunk_id for f in sourced]
@@ -123,7 +124,7 @@ def which_draft(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft |
         found = matching_findings(r, plan.markers, plan.tissues, plan.direction) if plan.markers else []
         if plan.markers and not found:
             continue
-        lines.append(study_line(r, found, plan.frequencies))
+        lines.append(study_line(r, found, plan.frequencies, "stimulation.frequency" in plan.fields))
     return RecordDraft(tuple(lines)) if lines else None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from assistant.answer.conversation import focus_of
 from assistant.answer.plan import Focus, make_plan
 from assistant.answer.study_answer import aggregate, contradictions, draft
-from tests.answer.records_fixture import records
+from tests.answer.records_fixture import fact, records
 
 RECS = records()
 
@@ -355,3 +355,17 @@ def test_how_designs_differ_asks_the_control_and_blinding_too() -> None:
     plan = make_plan("How do the designs of Attal et al. 2021 and Kim et al. 2013 differ?", None, RECS)
     assert {"kind", "design", "control", "blinding"} <= set(plan.fields)
     assert "control" not in make_plan("What kind of study was Attal et al. 2021?", None, RECS).fields
+
+
+def test_are_there_studies_asks_which_and_which_frequencies_lists_them_all() -> None:
+    """"Are there rat studies that used 10 Hz? Which frequencies?" collects the rat studies with 10 Hz, each line
+    with every frequency the study used."""
+    toledo = RECS["doi:toledo"]
+    both = toledo.stimulation.model_copy(update={"frequency": (*toledo.stimulation.frequency,
+                                                               fact("t2", "1 Hz", "1 Hz"))})
+    recs = {**RECS, "doi:toledo": toledo.model_copy(update={"stimulation": both})}
+    plan = make_plan("Are there rat studies that compared 10 Hz with another frequency? Which frequencies?", None, recs)
+    assert "which_studies" in plan.asks and plan.studies == ("doi:toledo",)
+    found = draft(plan, recs)
+    assert found is not None and "10 Hz" in found.lines[0].text and "1 Hz" in found.lines[0].text
+    assert "which_studies" not in make_plan("Are the effects in rats lasting?", None, recs).asks
