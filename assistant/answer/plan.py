@@ -281,14 +281,19 @@ def named_studies(question: str, records: Mapping[str, StudyRecord]) -> tuple[st
     by_name: dict[str, list[str]] = {}
     for pid, (surname, _) in parts.items():
         by_name.setdefault(surname, []).append(pid)
-    return tuple(pids[0] for name, pids in by_name.items() if len(pids) == 1 and name[:1].isupper()
-                 and re.search(_BARE_NAME.format(name=re.escape(name)), question))
+    every = [pid for name, pids in by_name.items() if name[:1].isupper()  # "both Hong papers": each of them
+             and re.search(_EVERY_BY_NAME.format(name=re.escape(name)), question) for pid in pids]
+    return tuple(every) or tuple(pids[0] for name, pids in by_name.items() if len(pids) == 1 and name[:1].isupper()
+                                 and re.search(_BARE_NAME.format(name=re.escape(name)), question))
 
 
 _BARE_NAME = (r"(?:\b(?:the|in|by|from|of) {name}\b|\b{name}(?:'s|\u2019s)\s"
               r"|(?<=\S )\b{name} (?:[\w-]+ ){{0,2}}(?:study|trial|rats|mice|patients|review|paper|group|cohort|"
               r"survey|experiment|data)\b)")
 """A surname used as a study's name (case as written): "the Toledo CCI rats", "Khedr's trial", "in Hu rats"."""
+_EVERY_BY_NAME = (r"\b(?i:both|the two|the three|all(?: the)?|each of the) {name} "
+                  r"(?i:papers|studies|trials|reviews|reports)\b")
+"""Every paper of one first author: "both Hong papers", "the two Hosomi trials"."""
 
 
 _NOUN = "|".join(sorted(STUDY_NOUNS, key=len, reverse=True))
@@ -313,7 +318,7 @@ _RULED_OUT = re.compile(r"\b(?:non-|outside (?:of )?(?:the )?|other than (?:the 
 
 _SECONDARY_NOUNS: dict[str, frozenset[str]] = {
     "review": SECONDARY_KINDS, "meta-analysis": frozenset({"meta-analysis"}), "map": frozenset({"evidence map"}),
-    "guideline": frozenset({"guideline"})}
+    "guideline": frozenset({"guideline"}), "update": SECONDARY_KINDS}
 """A study noun that names a kind of secondary paper, and the record kinds it covers ("the review": any)."""
 
 JOURNAL_WEIGHT = 3
@@ -342,16 +347,18 @@ def described_studies(plan: Plan, records: Mapping[str, StudyRecord]) -> tuple[s
     question = plan.question
     for c in sorted(cited_studies(question, surnames), key=lambda c: -c.span[0]):  # a named study's own words
         question = f"{question[:c.span[0]]} \u00a7 {question[c.span[1]:]}"  # ("the Jiang et al. 2022 paper")
-    m = _YEAR_THEN_STUDY.search(question)
-    if m is not None:
-        year, noun = int(m.group("year") or m.group("year2")), (m.group("noun") or m.group("noun2")).lower()
-        papers = [pid for pid, r in records.items() if label_parts(r)[1] == year]
-        least = 1
-    else:
-        m = _THE_STUDY.search(question)
-        if m is None:
-            return ()
-        noun, papers, least = m.group("noun").lower(), list(records), 2
+    by_year = [(int(m.group("year") or m.group("year2")), (m.group("noun") or m.group("noun2")).lower())
+               for m in _YEAR_THEN_STUDY.finditer(question)]
+    if by_year:  # each year described is one paper: "the 2014 guideline and its 2020 update"
+        return tuple(dict.fromkeys(pid for year, noun in by_year for pid in _described(
+            plan, records, question, noun, [pid for pid, r in records.items() if label_parts(r)[1] == year], 1)))
+    m = _THE_STUDY.search(question)
+    return _described(plan, records, question, m.group("noun").lower(), list(records), 2) if m else ()
+
+
+def _described(plan: Plan, records: Mapping[str, StudyRecord], question: str, noun: str, papers: list[str],
+               least: int) -> tuple[str, ...]:
+    """The one paper of ``papers`` a description with study ``noun`` fits best on ``least`` values or more."""
     if noun.startswith("trial"):
         papers = [pid for pid in papers if records[pid].kind_value in HUMAN_KINDS]
     elif noun in ("study", "experiment"):  # a review names the conditions and targets of the studies it reviews

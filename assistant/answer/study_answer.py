@@ -290,6 +290,9 @@ def premise(plan: Plan, records: Mapping[str, StudyRecord]) -> RecordDraft | Non
     or a population none of them studied ("Did Luo et al. 2022 show that rTMS relieves neuropathic pain?" of an
     ischemic-stroke study in rats): no, with what they did study."""
     studies = [records[p] for p in plan.studies]
+    if not all(r.is_primary for r in studies):
+        return None  # a review's or guideline's record lists some of the conditions it covers, not all of them
+
     def has_condition(r: StudyRecord) -> bool:
         return any(term_set(c) <= term_set(v.value) for c in plan.conditions for v in r.condition)
     off_condition = bool(plan.conditions) and all(r.condition and not has_condition(r) for r in studies)

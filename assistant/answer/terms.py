@@ -168,7 +168,8 @@ WH_WORDS = frozenset(QUESTION_OPENERS["what"].split())
 """The words of a question that asks what, not whether (verdict.is_yes_no; plan: a second part that asks anew)."""
 STUDY_NOUNS = frozenset(["study", "studies", "trial", "trials", "paper", "papers", "experiment", "experiments",
                          "report", "reports", "model", "models", "review", "reviews", "meta-analysis",
-                         "meta-analyses", "guideline", "guidelines", "survey", "surveys", "map", "maps"])
+                         "meta-analyses", "guideline", "guidelines", "survey", "surveys", "map", "maps",
+                         "update", "updates"])
 """Nouns that name a study, as written (``term_set`` drops "study" as a function word): a field cue before one
 describes the study ("the sham-controlled trial"); a wh-word before a plural one collects over studies ("which
 trials …"; "which 2020 trial …" asks for one)."""

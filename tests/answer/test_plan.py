@@ -369,3 +369,19 @@ def test_are_there_studies_asks_which_and_which_frequencies_lists_them_all() -> 
     found = draft(plan, recs)
     assert found is not None and "10 Hz" in found.lines[0].text and "1 Hz" in found.lines[0].text
     assert "which_studies" not in make_plan("Are the effects in rats lasting?", None, recs).asks
+
+
+def test_each_year_described_and_every_paper_of_one_author() -> None:
+    """"the 2013 trial and the 2021 trial" are two papers, one per year; "both Kim papers" each paper of Kim's; a
+    review's record is no premise to check (it lists some of the conditions it covers)."""
+    kim2 = RECS["doi:attal"].model_copy(update={"paper_id": "doi:kim2", "label": "Kim et al. 2019"})
+    recs = {**RECS, "doi:kim2": kim2}
+    two = make_plan("How did the 2019 trial and the 2021 trial differ in size?", None, recs)
+    assert set(two.studies) == {"doi:kim2", "doi:attal"}
+    assert set(make_plan("How do both Kim papers compare?", None, recs).studies) == {"doi:kim", "doi:kim2"}
+    bai = RECS["doi:bai"].model_copy(update={"condition": (fact("b1", "migraine", "migraine"),)})
+    with_bai = {**RECS, "doi:bai": bai}
+    review = make_plan("Does Bai et al. 2023 say rTMS helps spinal cord injury pain?", None, with_bai)
+    assert review.conditions and review.studies == ("doi:bai",)
+    found = draft(review, with_bai)
+    assert found is None or found.verdict != "no"
