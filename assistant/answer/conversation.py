@@ -14,8 +14,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from assistant.answer.citations import is_refusal
-from assistant.answer.plan import Focus, make_plan, named_studies, named_values
+from assistant.answer.plan import Focus, make_plan
 from assistant.answer.prompts import resolve_messages
+from assistant.answer.record_match import named_values
+from assistant.answer.study_names import named_studies
 from assistant.answer.terms import LEADING, STOPWORDS, term_set, terms
 from assistant.errors import AssistantError, QuestionError
 from assistant.studies.contracts import StudyRecord

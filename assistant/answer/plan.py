@@ -3,9 +3,9 @@
 ``make_plan(question, focus, records)`` is pure. It matches the question's terms against the records' own values
 (markers, tissues, species, labels) and against the field cues of ``terms.py`` ("patients or rats?" asks the
 population, "sham?" the control, "which studies …" collects over records), and chooses the studies the answer is
-planned over: those the question names (author, year), else — a review named with a claim — the primary studies
-behind the claim, else the studies in the conversation's focus, else the records whose findings match the
-question's marker × tissue × species. Nothing here is proposed by a model.
+planned over: those the question names or describes (``study_names.py``), else — a review named with a claim — the
+primary studies behind the claim, else the studies in the conversation's focus, else the records whose findings
+match the question's marker × tissue × species. Nothing here is proposed by a model.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from assistant.answer.attribution import cited_studies
+from assistant.answer.record_match import in_tissues, matching_findings, named_values, within
+from assistant.answer.study_names import described_studies, named_studies
 from assistant.answer.terms import (
     COMPARE_CUES,
     COMPARE_WORDS,
@@ -28,13 +29,11 @@ from assistant.answer.terms import (
     term_set,
 )
 from assistant.answer.verdict import is_yes_no
-from assistant.studies.contracts import HUMAN_KINDS, SECONDARY_KINDS, StudyRecord
+from assistant.studies.contracts import StudyRecord
 from assistant.studies.extract import tissues_in
 from assistant.studies.vocab import (
     ANIMAL_SPECIES,
     CELL_CULTURE,
-    COMPARTMENT,
-    DESIGN_PATTERNS,
     HUMAN_WORDS,
     PAIN_CONDITIONS,
 )
@@ -130,25 +129,6 @@ class Plan:
 def words(text: str) -> list[str]:
     """Lower-case words as written (the study nouns and wh-words that ``term_set`` drops as function words)."""
     return re.findall(r"[a-z][a-z\-]*", text.lower())
-
-
-def within(value: str, asked: set[str]) -> bool:
-    """Are all of ``value``'s terms among the question's terms? A word of six letters or more also meets another
-    form of itself ("ischemia" in "ischemic stroke", "diabetes" in "diabetic"); names with digits or Greek letters
-    meet only themselves."""
-    got = term_set(value)
-    return bool(got) and all(t in asked or t.isalpha() and len(t) >= 6
-                             and any(a.isalpha() and a[:6] == t[:6] for a in asked) for t in got)
-
-
-def named_values(values: Iterable[str], asked: set[str]) -> tuple[str, ...]:
-    """The values the question names, longer ones first, without a value inside a longer one named too."""
-    hit = sorted({v for v in values if within(v, asked)}, key=lambda v: (-len(term_set(v)), v))  # ties: by name
-    kept: list[str] = []
-    for v in hit:
-        if not any(term_set(v) < term_set(k) for k in kept):
-            kept.append(v)
-    return tuple(kept)
 
 
 POPULATIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -263,147 +243,6 @@ def asks_of(question: str, asked: set[str], fields: tuple[str, ...], markers: tu
 
 
 # --- over which studies ----------------------------------------------------------------------------------------
-def label_parts(record: StudyRecord) -> tuple[str, int | None]:
-    """A record's first author's surname and year, read from its label ('Hu et al. 2022')."""
-    surname = record.label.split()[0].rstrip(",") if record.label else ""
-    year = re.search(r"(?:19|20)\d\d", record.label)
-    return surname, int(year.group(0)) if year else None
-
-
-def named_studies(question: str, records: Mapping[str, StudyRecord]) -> tuple[str, ...]:
-    """Papers the question names by author (with "et al.", "and colleagues" or a year; a bare surname that only one
-    paper's first author has, used as a name: "the Toledo CCI rats", "Khedr's trial")."""
-    parts = {pid: label_parts(r) for pid, r in records.items()}
-    cited = cited_studies(question, {s for s, _ in parts.values() if s})
-    if cited:
-        return tuple(pid for pid, (s, y) in parts.items()
-                     if any(c.surname == s and c.year in (None, y) for c in cited))
-    by_name: dict[str, list[str]] = {}
-    for pid, (surname, _) in parts.items():
-        by_name.setdefault(surname, []).append(pid)
-    every = [pid for name, pids in by_name.items() if name[:1].isupper()  # "both Hong papers": each of them
-             and re.search(_EVERY_BY_NAME.format(name=re.escape(name)), question) for pid in pids]
-    return tuple(every) or tuple(pids[0] for name, pids in by_name.items() if len(pids) == 1 and name[:1].isupper()
-                                 and re.search(_BARE_NAME.format(name=re.escape(name)), question))
-
-
-_BARE_NAME = (r"(?:\b(?:the|in|by|from|of) {name}\b|\b{name}(?:'s|\u2019s)\s"
-              r"|(?<=\S )\b{name} (?:[\w-]+ ){{0,2}}(?:study|trial|rats|mice|patients|review|paper|group|cohort|"
-              r"survey|experiment|data)\b)")
-"""A surname used as a study's name (case as written): "the Toledo CCI rats", "Khedr's trial", "in Hu rats"."""
-_EVERY_BY_NAME = (r"\b(?i:both|the two|the three|all(?: the)?|each of the) {name} "
-                  r"(?i:papers|studies|trials|reviews|reports)\b")
-"""Every paper of one first author: "both Hong papers", "the two Hosomi trials"."""
-
-
-_NOUN = "|".join(sorted(STUDY_NOUNS, key=len, reverse=True))
-_YEAR_THEN_STUDY = re.compile(rf"\b(?P<year>(?:19|20)\d\d)\b(?:[ ,]+[\w-]+){{0,4}}?[ ,]+(?P<noun>{_NOUN})\b"
-                              rf"|\b(?P<noun2>{_NOUN}) \((?:[A-Z][\w.]*,? ){{0,4}}(?P<year2>(?:19|20)\d\d)\)", re.I)
-"""A year before a study noun, a few words apart: "the 2021 multicentre trial", "which 2020 crossover study"; or
-in brackets after it, with its journal: "the 5 Hz M1 study (Pain 2013)"."""
-
-
-_SINGULAR_NOUN = "|".join(sorted((n for n in STUDY_NOUNS if not n.endswith("s") and n != "model"), key=len,
-                                  reverse=True))
-_THE_STUDY = re.compile(rf"(?:^(?:the )?|\bthe )(?:(?!(?:the|a|an|any|which|what|each|every|other|another) )"
-                        rf"[\w-]+ ){{1,5}}?(?P<noun>{_SINGULAR_NOUN})\b", re.I)
-"""A study described without its year: "the Egyptian five-day rTMS study of …", "Japanese 7-centre crossover trial of
-daily M1 rTMS: …" (at the start of the question or after "the"; "a trial", "which trial" describe none)."""
-
-
-_RULED_OUT = re.compile(r"\b(?:non-|outside (?:of )?(?:the )?|other than (?:the )?|except (?:the )?|beyond (?:the )?)"
-                        r"(?:(?:[\w-]+ ){0,3}?(?:cortex|cortical targets?|areas?|regions?|targets?|sites?)\b|[\w-]+)",
-                        re.I)
-"""What a description rules out: "non-motor targets", "outside the motor cortex", "other than M1"."""
-
-_SECONDARY_NOUNS: dict[str, frozenset[str]] = {
-    "review": SECONDARY_KINDS, "meta-analysis": frozenset({"meta-analysis"}), "map": frozenset({"evidence map"}),
-    "guideline": frozenset({"guideline"}), "update": SECONDARY_KINDS}
-"""A study noun that names a kind of secondary paper, and the record kinds it covers ("the review": any)."""
-
-JOURNAL_WEIGHT = 3
-"""A journal the question names outweighs the other values it describes a paper by (it is nearly a name)."""
-
-
-def journal_named(journal: str, question: str) -> bool:
-    """Does the question name the journal ("the narrative review in Life", "Yang 2018 (Curr Med Sci)")? Written
-    as the metadata writes it, without a bracketed place ("Life (Basel)"); a one-word journal ("Pain") only after
-    "in" or a bracket, so that a question opening with the word does not name it."""
-    name = re.sub(r"\s*\(.*?\)", "", journal).strip()
-    if not name:
-        return False
-    before = r"(?<=\S)\s" if " " in name else r"(?:\bin |\()"
-    return bool(re.search(rf"{before}{re.escape(name)}\b", question))
-
-
-def described_studies(plan: Plan, records: Mapping[str, StudyRecord]) -> tuple[str, ...]:
-    """The one paper a question describes instead of naming it: a year with a study noun ("the 2021 multicentre
-    trial that tested M1 against DLPFC"), then the record values the question names (design, kind, population,
-    condition, target, frequency; a tissue or marker its findings hold; a size; its journal) to choose among that
-    year's papers; a trial is a human study, a study a primary one. Without a year ("the Egyptian five-day study of
-    trigeminal neuralgia and post-stroke pain"), among all papers and only on two such values or more. Nothing
-    unless one paper fits best."""
-    surnames = {label_parts(r)[0] for r in records.values()} - {""}
-    question = plan.question
-    for c in sorted(cited_studies(question, surnames), key=lambda c: -c.span[0]):  # a named study's own words
-        question = f"{question[:c.span[0]]} \u00a7 {question[c.span[1]:]}"  # ("the Jiang et al. 2022 paper")
-    by_year = [(int(m.group("year") or m.group("year2")), (m.group("noun") or m.group("noun2")).lower())
-               for m in _YEAR_THEN_STUDY.finditer(question)]
-    if by_year:  # each year described is one paper: "the 2014 guideline and its 2020 update"
-        return tuple(dict.fromkeys(pid for year, noun in by_year for pid in _described(
-            plan, records, question, noun, [pid for pid, r in records.items() if label_parts(r)[1] == year], 1)))
-    m = _THE_STUDY.search(question)
-    return _described(plan, records, question, m.group("noun").lower(), list(records), 2) if m else ()
-
-
-def _described(plan: Plan, records: Mapping[str, StudyRecord], question: str, noun: str, papers: list[str],
-               least: int) -> tuple[str, ...]:
-    """The one paper of ``papers`` a description with study ``noun`` fits best on ``least`` values or more."""
-    if noun.startswith("trial"):
-        papers = [pid for pid in papers if records[pid].kind_value in HUMAN_KINDS]
-    elif noun in ("study", "experiment"):  # a review names the conditions and targets of the studies it reviews
-        papers = [pid for pid in papers if records[pid].is_primary]
-    elif noun in _SECONDARY_NOUNS:  # "the 2021 evidence map", "the 2022 meta-analysis": a paper of that kind
-        papers = [pid for pid in papers if records[pid].kind_value in _SECONDARY_NOUNS[noun]]
-    # read with the records' own design patterns too ("the 7-centre trial" is a multicentre one), without what the
-    # description rules out ("the evidence map of rTMS outside the motor cortex" is not about the motor cortex)
-    question = _RULED_OUT.sub(" ", question)
-    asked = term_set(question) | {t for name, pattern in DESIGN_PATTERNS if pattern.search(question)
-                                  for t in term_set(name)}
-    numbers = set(re.findall(r"\b\d+\b", question))
-
-    def named(r: StudyRecord) -> int:
-        facts = [*r.design, *r.species, *r.condition, *r.stimulation.target, *r.stimulation.frequency,
-                 *([r.kind] if r.kind else [])]
-        measured = sum(bool(matching_findings(r, [m])) for m in plan.markers) + sum(
-            any(in_tissues(f.tissue, [t]) for f in r.findings) for t in plan.tissues)
-        sized = any(str(sz.n) in numbers for sz in r.sizes)  # "the 144-patient trial", "with 86 diabetics"
-        return (sum(within(v, asked) for v in {f.value for f in facts}) + measured + sized
-                + JOURNAL_WEIGHT * journal_named(r.journal, question))
-
-    scores = {pid: named(records[pid]) for pid in papers}
-    best = max(scores.values(), default=0)
-    chosen = tuple(pid for pid, n in scores.items() if n == best)
-    return chosen if len(chosen) == 1 and (best >= least or len(papers) == 1 and least == 1) else ()
-
-
-def in_tissues(tissue: str | None, asked: Iterable[str]) -> bool:
-    """Is ``tissue`` one of the ``asked`` ones or part of one ("insula" of "brain", "prefrontal cortex" of
-    "cortex", "serum" of "blood": the records' compartments)?"""
-    if not tissue:
-        return False
-    have = term_set(tissue)
-    return any(tissue == a or term_set(a) <= have or COMPARTMENT.get(tissue) == a for a in asked)
-
-
-def matching_findings(record: StudyRecord, markers: Iterable[str], tissues: Iterable[str] = (),
-                      direction: str | None = None) -> list[Any]:
-    """The record's findings on one of ``markers`` (in one of ``tissues`` and in ``direction``, when given)."""
-    ms, ts = set(markers), tuple(tissues)
-    return [f for f in record.findings if f.marker in ms and (not ts or in_tissues(f.tissue, ts))
-            and (direction is None or f.direction == direction)]
-
-
 def fits(record: StudyRecord, plan: Plan) -> bool:
     """Does a record match the question's markers (× tissues), species, conditions and frequencies?"""
     if plan.markers and not matching_findings(record, plan.markers, plan.tissues):
@@ -445,7 +284,8 @@ def behind_claims(reviews: Iterable[StudyRecord], plan: Plan, records: Mapping[s
 
 def choose_studies(plan: Plan, focus: Focus, records: Mapping[str, StudyRecord],
                    asked: set[str], points_back: bool) -> tuple[tuple[str, ...], Scope]:
-    named = tuple(dict.fromkeys(named_studies(plan.question, records) + described_studies(plan, records)))
+    named = tuple(dict.fromkeys(named_studies(plan.question, records)
+                                + described_studies(plan.question, records, plan.markers, plan.tissues)))
     if named:
         reviews = [records[p] for p in named if not records[p].is_primary]
         if reviews and len(reviews) == len(named) and (plan.fields or plan.markers):

@@ -19,8 +19,9 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from assistant.answer.contracts import Verdict
-from assistant.answer.plan import Plan, has_species, in_tissues, matching_findings
+from assistant.answer.plan import Plan, has_species
 from assistant.answer.polarity import both_ways, directions
+from assistant.answer.record_match import in_tissues, matching_findings
 from assistant.answer.terms import term_set
 from assistant.corpus.markers import MARKER_CLASSES, marker_classes_in
 from assistant.studies.contracts import Fact, Finding, Size, StudyRecord, direction_words

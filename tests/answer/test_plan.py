@@ -141,7 +141,7 @@ def test_pointing_back_takes_the_focus_markers() -> None:
 
 # --- round 13: claims followed to their experiments, verdicts over all of them, one vocabulary ----------------
 def test_a_condition_meets_another_form_of_its_word_but_a_marker_only_itself() -> None:
-    from assistant.answer.plan import within
+    from assistant.answer.record_match import within
     from assistant.answer.terms import term_set
 
     assert within("ischemia", term_set("Which studies are about ischemic stroke?"))
