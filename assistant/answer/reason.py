@@ -54,7 +54,7 @@ def for_no(turn: Turn) -> Revised | None:
         kept.insert(wrong[0], add_markers(found[1], [found[0]]))
     if not kept:
         return None
-    return Revised(f"No. {' '.join(kept)}", (AnswerFlag.REASON_REPLACED,))
+    return Revised(f"No. {' '.join(kept)}", (AnswerFlag.REASON_REPLACED,), turn.probed)
 
 
 def for_partly(turn: Turn) -> Revised | None:
@@ -70,4 +70,4 @@ def for_partly(turn: Turn) -> Revised | None:
     shown = [e.text for e in turn.evidence if turn.passages[e.n - 1].chunk.paper_id in cited]
     if not any(verdict.only_partly(turn.query, s) for s in [*said, *shown]):
         return None
-    return Revised(f"No. {body}", (AnswerFlag.ONLY_PARTLY,))
+    return Revised(f"No. {body}", (AnswerFlag.ONLY_PARTLY,), "no")  # outranks the probe's "Yes"

@@ -90,6 +90,7 @@ class Revised:
 
     raw: str
     flags: tuple[AnswerFlag, ...] = ()
+    probed: Verdict | None = None  # the verdict the revision states (it outranks the raw's opening word)
 
 
 @dataclass(frozen=True)

@@ -86,5 +86,7 @@ def test_a_yes_to_fully_whose_reason_says_partly_becomes_no() -> None:
     revised = reason.for_partly(turn)
     assert revised is not None and revised.raw == "No. 10 Hz rTMS partly reversed cold allodynia in the rats [1]."
     assert AnswerFlag.ONLY_PARTLY in revised.flags
+    checked = stages.verified(turn.taking(revised), judge, settings)  # as the engine does: the probe said "yes"
+    assert checked.said == "no" and checked.probed == "no"
     plain = turn.but(query="Did 10 Hz rTMS reverse cold allodynia in the Luo rats?")
     assert reason.for_partly(plain) is None
