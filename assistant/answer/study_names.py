@@ -57,8 +57,9 @@ in brackets after it, with its journal: "the 5 Hz M1 study (Pain 2013)"."""
 
 _SINGULAR_NOUN = "|".join(sorted((n for n in STUDY_NOUNS if not n.endswith("s") and n != "model"), key=len,
                                   reverse=True))
-_THE_STUDY = re.compile(rf"(?:^(?:the )?|\bthe )(?:(?!(?:the|a|an|any|which|what|each|every|other|another) )"
-                        rf"[\w-]+ ){{1,5}}?(?P<noun>{_SINGULAR_NOUN})\b", re.I)
+_THE_STUDY = re.compile(rf"(?:^(?:the )?|\b(?:the|that|this) )"
+                        rf"(?:(?!(?:the|a|an|any|which|what|each|every|other|another) )[\w-]+ ){{1,5}}?"
+                        rf"(?P<noun>{_SINGULAR_NOUN})\b", re.I)
 """A study described without its year: "the Egyptian five-day rTMS study of …", "Japanese 7-centre crossover trial of
 daily M1 rTMS: …" (at the start of the question or after "the"; "a trial", "which trial" describe none)."""
 
@@ -80,12 +81,16 @@ JOURNAL_WEIGHT = 3
 def journal_named(journal: str, question: str) -> bool:
     """Does the question name the journal ("the narrative review in Life", "Yang 2018 (Curr Med Sci)")? Written
     as the metadata writes it, without a bracketed place ("Life (Basel)"); a one-word journal ("Pain") only after
-    "in" or a bracket, so that a question opening with the word does not name it."""
+    "in" or a bracket, so that a question opening with the word does not name it; an abbreviated name also in full."""
     name = re.sub(r"\s*\(.*?\)", "", journal).strip()
     if not name:
         return False
-    before = r"(?<=\S)\s" if " " in name else r"(?:\bin |\()"
-    return bool(re.search(rf"{before}{re.escape(name)}\b", question))
+    if " " not in name:
+        return bool(re.search(rf"(?:\bin |\(){re.escape(name)}\b", question))
+    # each word of the (NLM-abbreviated) name begins a word of the question: "BMC Neuroscience" for "BMC Neurosci",
+    # "Journal of Neurology, Neurosurgery and Psychiatry" for "J Neurol Neurosurg Psychiatry"
+    spelled = r"\W+(?:(?:of|and|the|in|for|on|&)\W+)*".join(rf"{re.escape(w)}\w*" for w in name.split())
+    return bool(re.search(rf"(?<=\S)\s{spelled}\b", question))
 
 
 def described_studies(question: str, records: Mapping[str, StudyRecord], markers: Iterable[str] = (),

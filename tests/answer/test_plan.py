@@ -385,3 +385,16 @@ def test_each_year_described_and_every_paper_of_one_author() -> None:
     assert review.conditions and review.studies == ("doi:bai",)
     found = draft(review, with_bai)
     assert found is None or found.verdict != "no"
+
+
+def test_a_journal_written_in_full_names_its_abbreviation_and_that_study_is_described() -> None:
+    """Metadata abbreviates journals (NLM style); users write them out: "that Journal of Pain Research paper"."""
+    from assistant.answer.study_names import journal_named
+    assert journal_named("BMC Neurosci", "In that BMC Neuroscience stroke paper, which microRNA went up?")
+    assert journal_named("J Neurol Neurosurg Psychiatry", "the trial in the Journal of Neurology, Neurosurgery and "
+                         "Psychiatry")
+    assert journal_named("Front Immunol", "the Frontiers in Immunology review")
+    assert not journal_named("Brain Res", "What did the brain research show?")
+    recs = {**RECS, "doi:attal": RECS["doi:attal"].model_copy(update={"journal": "J Pain Res"})}
+    plan = make_plan("In that Journal of Pain Research trial, how many patients were treated?", None, recs)
+    assert plan.studies == ("doi:attal",)
