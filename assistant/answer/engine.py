@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 
 KEPT_GATES = (AnswerFlag.QUESTION_TERM_MISSING, AnswerFlag.NOT_STATED_BY_STUDY)
 """Refusals an answer from the records does not overrule: what the question asks is not in the corpus."""
+THRESHOLD_GATES = (AnswerFlag.BELOW_THRESHOLD, AnswerFlag.BELOW_BM25_THRESHOLD)
+"""Refusals for a weak match, lifted when every study the question names was retrieved (its wording, not absence)."""
 
 
 class AnswerEngine:
@@ -279,7 +281,6 @@ class AnswerEngine:
 
 
 T = TypeVar("T")
-THRESHOLD_GATES = (AnswerFlag.BELOW_THRESHOLD, AnswerFlag.BELOW_BM25_THRESHOLD)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from assistant.answer.citations import add_markers, split_sentences
 from assistant.answer.contracts import REFUSAL
 from assistant.answer.prompts import INJECTION_PLACEHOLDER
-from assistant.answer.provenance import PROVENANCE_WEIGHT, asks_origin, is_provenance
+from assistant.answer.provenance import demote_origin_lines
 from assistant.answer.terms import AMOUNT, named_terms, term_set
 from assistant.vocab import Backend
 
@@ -84,9 +84,7 @@ class ExtractiveBackend:
         if not q or not cands:
             return REFUSAL
         _score(cands, q, term_set(focus) if focus else q, bool(focus), named_terms(query), labels or [])
-        if not asks_origin(query):  # a journal or institution line names the paper; it is no finding
-            for c in cands:
-                c.score *= PROVENANCE_WEIGHT if is_provenance(c.text) else 1.0
+        demote_origin_lines(query, cands)
         if only is not None:
             cands = [c for c in cands if c.text in only[c.n - 1]]
             if not cands:

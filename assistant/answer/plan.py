@@ -283,9 +283,9 @@ def behind_claims(reviews: Iterable[StudyRecord], plan: Plan, records: Mapping[s
 
 
 def choose_studies(plan: Plan, focus: Focus, records: Mapping[str, StudyRecord],
-                   asked: set[str], points_back: bool) -> tuple[tuple[str, ...], Scope]:
-    named = tuple(dict.fromkeys(named_studies(plan.question, records)
-                                + described_studies(plan.question, records, plan.markers, plan.tissues)))
+                   asked: set[str], points_back: bool, by_name: tuple[str, ...]) -> tuple[tuple[str, ...], Scope]:
+    """``by_name``: the papers the question names (``named_studies``, read once by ``make_plan``)."""
+    named = tuple(dict.fromkeys(by_name + described_studies(plan.question, records, plan.markers, plan.tissues)))
     if named:
         reviews = [records[p] for p in named if not records[p].is_primary]
         if reviews and len(reviews) == len(named) and (plan.fields or plan.markers):
@@ -344,10 +344,11 @@ def make_plan(question: str, focus: Focus | None = None, records: Mapping[str, S
     frequencies = named_values((f.value for r in records.values() for f in r.stimulation.frequency), asked)
     draft = Plan(question=question, fields=fields, markers=markers, tissues=tissues, species=species_named(question),
                  conditions=conditions, frequencies=frequencies, direction=direction)
-    n_named = len(named_studies(question, records))
+    by_name = named_studies(question, records)
+    n_named = len(by_name)
     asks = asks_of(question, asked, fields, own, n_named)
     draft = Plan(**{**asdict(draft), "asks": asks, "yes_no": "yes_no" in asks})
-    studies, scope = choose_studies(draft, focus, records, asked, points_back)
+    studies, scope = choose_studies(draft, focus, records, asked, points_back, by_name)
     if not draft.yes_no:
         fields = tuple(f for f in fields if not describing(question, f))
         asks = asks_of(question, asked, fields, own, n_named)

@@ -9,6 +9,8 @@ became the answer. It identifies the paper; it answers only a question about the
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import Protocol
 
 PROVENANCE_WEIGHT = 0.3
 """A provenance sentence's score factor when the question does not ask where the paper comes from."""
@@ -38,3 +40,19 @@ def is_provenance(sentence: str) -> bool:
 def asks_origin(question: str) -> bool:
     """Does the question ask where a paper comes from (journal, authors, institution, country)?"""
     return bool(_ASKS_ORIGIN.search(question))
+
+
+class _Scored(Protocol):
+    text: str
+    score: float
+
+
+def demote_origin_lines(question: str, sentences: Iterable[_Scored]) -> None:
+    """Weigh the candidate ``sentences`` that say where a paper comes from by PROVENANCE_WEIGHT, unless the question
+    asks that: "the BMC Neurosci paper" names the paper, and its journal line is no finding. The one rule for the
+    evidence selection and the extractive answer (each scores its own candidates)."""
+    if asks_origin(question):
+        return
+    for s in sentences:
+        if is_provenance(s.text):
+            s.score *= PROVENANCE_WEIGHT

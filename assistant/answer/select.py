@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from assistant.answer.abbreviations import defined_in, with_both_forms
 from assistant.answer.contracts import EvidenceSentence
-from assistant.answer.provenance import PROVENANCE_WEIGHT, asks_origin, is_provenance
+from assistant.answer.provenance import demote_origin_lines
 from assistant.answer.terms import named_terms, term_set
 from assistant.corpus.sentences import MIN_EVIDENCE_CHARS, sentence_spans
 from assistant.index.contracts import Passage
@@ -122,9 +122,7 @@ def select_evidence(question: str, passages: list[Passage], texts: list[str] | N
         return []
     weight = _weights(spans, q, named_terms(question), focus_terms)
     _score(spans, passages, weight, ident, dense or {})
-    if not asks_origin(question):  # "the BMC Neurosci paper" names the paper; its journal line is no finding
-        for s in spans:
-            s.score *= PROVENANCE_WEIGHT if is_provenance(s.text) else 1.0
+    demote_origin_lines(question, spans)
     ranked = sorted((s for s in spans if q & s.terms or s.cos >= DENSE_ALONE), key=lambda s: -s.score)
     if not ranked:
         return []
