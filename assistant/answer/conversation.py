@@ -172,8 +172,8 @@ def focus_of(history: list[dict[str, Any]], records: Mapping[str, StudyRecord]) 
             papers = plan.studies
             break
     recent = " ".join(m["content"] for m in history[-2:])
-    asked = term_set(recent)
+    asked, order = term_set(recent), terms(recent)
     mine = [records[p] for p in papers] or list(records.values())
-    markers = named_values((f.marker for r in mine for f in r.findings), asked)
-    tissues = named_values((f.tissue for r in mine for f in r.findings if f.tissue), asked)
+    markers = named_values((f.marker for r in mine for f in r.findings), asked, order)
+    tissues = named_values((f.tissue for r in mine for f in r.findings if f.tissue), asked, order)
     return Focus(papers=papers, markers=markers, tissues=tissues)

@@ -27,6 +27,7 @@ from assistant.answer.terms import (
     UMBRELLA_CONDITION,
     WH_WORDS,
     term_set,
+    terms,
 )
 from assistant.answer.verdict import is_yes_no
 from assistant.studies.contracts import StudyRecord
@@ -326,14 +327,14 @@ def make_plan(question: str, focus: Focus | None = None, records: Mapping[str, S
     """The plan of ``question`` given the conversation's ``focus`` and the study ``records`` (paper → record).
     ``points_back``: the question refers into the conversation ("it", "that trial", "and in which tissue?")."""
     focus, records = focus or Focus(), records or {}
-    asked = term_set(question)
-    conditions = named_values((c.value for r in records.values() for c in r.condition), asked)
+    asked, order = term_set(question), terms(question)
+    conditions = named_values((c.value for r in records.values() for c in r.condition), asked, order)
     if not covers_pain(conditions) and UMBRELLA_CONDITION - {"chronic"} <= asked:
         conditions += ("neuropathic pain",)  # named even where no record says it: it covers every pain model
 
     def condition_word(term: str) -> bool:  # "spinal cord" of "spinal cord injury", "pain" of "neuropathic pain"
         return any(term_set(term) <= term_set(c) for c in conditions)
-    own = tuple(m for m in named_values((f.marker for r in records.values() for f in r.findings), asked)
+    own = tuple(m for m in named_values((f.marker for r in records.values() for f in r.findings), asked, order)
                 if not condition_word(m))
     markers = own or (focus.markers if points_back else ())
     fields = fields_asked(question, asked, markers)
@@ -341,7 +342,8 @@ def make_plan(question: str, focus: Focus | None = None, records: Mapping[str, S
     either = bool(re.search(r"\b(?:up or down|down or up)\b", question, re.I))  # nor "did it go up or down?"
     direction: Direction | None = None if up == down or either else "down" if down else "up"
     tissues = tuple(t for t in tissues_named(question, records) if not condition_word(t))  # the injury's place
-    frequencies = named_values((f.value for r in records.values() for f in r.stimulation.frequency), asked)
+    frequencies = named_values((f.value for r in records.values() for f in r.stimulation.frequency), asked,
+                               order)
     draft = Plan(question=question, fields=fields, markers=markers, tissues=tissues, species=species_named(question),
                  conditions=conditions, frequencies=frequencies, direction=direction)
     by_name = named_studies(question, records)

@@ -20,9 +20,21 @@ def within(value: str, asked: set[str]) -> bool:
                              and any(a.isalpha() and a[:6] == t[:6] for a in asked) for t in got)
 
 
-def named_values(values: Iterable[str], asked: set[str]) -> tuple[str, ...]:
-    """The values the question names, longer ones first, without a value inside a longer one named too."""
-    hit = sorted({v for v in values if within(v, asked)}, key=lambda v: (-len(term_set(v)), v))  # ties: by name
+def together(value: str, order: list[str], slack: int = 1) -> bool:
+    """Do ``value``'s terms stand together in ``order`` (a question's terms in order), at most ``slack`` other terms
+    between them? "pain intensity" is not named by "post-stroke pain pts? freq, intensity?"."""
+    got = term_set(value)
+    if len(got) < 2:
+        return True
+    width = len(got) + slack
+    return any(within(value, set(order[i:i + width])) for i in range(max(1, len(order) - width + 1)))
+
+
+def named_values(values: Iterable[str], asked: set[str], order: list[str] | None = None) -> tuple[str, ...]:
+    """The values the question names, longer ones first, without a value inside a longer one named too. With
+    ``order`` (the question's terms in order) a value of several words is named only where they stand together."""
+    hit = sorted({v for v in values if within(v, asked) and (order is None or together(v, order))},
+                 key=lambda v: (-len(term_set(v)), v))  # ties: by name
     kept: list[str] = []
     for v in hit:
         if not any(term_set(v) < term_set(k) for k in kept):

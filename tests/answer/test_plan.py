@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from assistant.answer.conversation import focus_of
 from assistant.answer.plan import Focus, make_plan
+from assistant.answer.record_match import named_values
 from assistant.answer.study_answer import aggregate, contradictions, draft
+from assistant.answer.terms import term_set, terms
 from tests.answer.records_fixture import fact, records
 
 RECS = records()
@@ -398,3 +400,12 @@ def test_a_journal_written_in_full_names_its_abbreviation_and_that_study_is_desc
     recs = {**RECS, "doi:attal": RECS["doi:attal"].model_copy(update={"journal": "J Pain Res"})}
     plan = make_plan("In that Journal of Pain Research trial, how many patients were treated?", None, recs)
     assert plan.studies == ("doi:attal",)
+
+
+def test_a_value_of_several_words_is_named_only_where_they_stand_together() -> None:
+    values = ["pain intensity", "TNF-α"]
+    far = "What settings did Khedr use for their post-stroke pain pts? freq, intensity, TNF-α?"
+    assert named_values(values, term_set(far)) == ("pain intensity", "TNF-α")  # the words alone would name it
+    assert named_values(values, term_set(far), terms(far)) == ("TNF-α",)
+    near = "Did the intensity of the pain fall?"
+    assert named_values(values, term_set(near), terms(near)) == ("pain intensity",)
