@@ -249,6 +249,7 @@ class AnswerEngine:
         """Retrieval, the gates and the evidence; the records' draft for the plan, whose source passages join the
         evidence before it is sent."""
         s = self.settings
+        turn = turn.but(about=plan.studies if plan.scope == "named" else ())
         turn = turn.taking(self._retrieved(turn, plan, clock, explicit))
         shown = {p.chunk.paper_id for p in turn.passages}
         draft = study_answer.draft(plan, records, shown) if plan.from_records else None
@@ -258,7 +259,6 @@ class AnswerEngine:
         if draft is not None:
             sources = planned.record_sources(draft, turn.passages, self.paper_passages)
             turn = turn.but(passages=[*turn.passages, *sources])
-        turn = turn.but(about=plan.studies if plan.scope == "named" else ())
         turn = turn.taking(stages.select(turn, s, self.similar if s.sentence_vectors else None))
         turn = turn.but(yes_no=planned.asks_yes_no(turn.yes_no, plan))
         turn = turn.taking(stages.findings(turn, s, self.paper_passages))

@@ -171,21 +171,29 @@ def retrieve(turn: Turn, search: Retriever, settings: Settings, explicit_mode: b
     return lists[0][:turn.k] if len(lists) == 1 else fuse(lists, turn.k, settings.per_paper_cap, settings.rrf_k)
 
 
+NAMED_PASSAGES = 1
+"""The passages a named study that retrieval missed brings (``expand``)."""
+
+
 def expand(turn: Turn, search: Retriever, settings: Settings, explicit_mode: bool) -> list[Passage]:
     """After the gates: the retrieved papers' best-matching other passages join the evidence pool (at most
     ``sibling_passages``, the per-paper cap still holding). A paper's method passage often shares the question's
     words while its results passage holds the answer ("Which drug class had the lowest NNT?" finds the
-    meta-analysis's methods, not its table of NNTs). A question about one study takes that study's passages."""
+    meta-analysis's methods, not its table of NNTs). A question about one study takes that study's passages; a study
+    the question names or describes (``turn.about``) that retrieval missed gives its best ``NAMED_PASSAGES``."""
     n = settings.sibling_passages
     if n <= 0 or turn.given is not None or not turn.passages or turn.gate:
         return turn.passages
     papers = list(dict.fromkeys(p.chunk.paper_id for p in turn.passages))
+    mode = turn.mode if explicit_mode else None
+    missed = [p for pid in turn.about if pid not in papers
+              for p in _search(search, turn.query, NAMED_PASSAGES, mode, papers=[pid])[:NAMED_PASSAGES]]
     asked = asked_study(turn.query, {p.doc.first_author for p in turn.passages if p.doc.first_author})
     if asked:
         papers = list(dict.fromkeys(p.chunk.paper_id for p in turn.passages if own_study(asked, p))) or papers
     have = {p.chunk.chunk_id for p in turn.passages}
-    found = _search(search, turn.query, turn.k + n, turn.mode if explicit_mode else None, papers=papers)
-    extra = [p for p in found if p.chunk.chunk_id not in have][:n]
+    found = _search(search, turn.query, turn.k + n, mode, papers=papers)
+    extra = [p for p in found if p.chunk.chunk_id not in have][:n] + missed
     start = len(turn.passages)
     return [*turn.passages, *(p.model_copy(update={"rank": start + i}) for i, p in enumerate(extra, 1))]
 

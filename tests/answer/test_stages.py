@@ -751,6 +751,24 @@ def test_a_question_about_one_study_takes_that_studys_other_passages():
     assert not unnamed.passages[-1].chunk.text.startswith("Ten sessions")
 
 
+def test_a_named_study_retrieval_missed_brings_its_best_passage():
+    # invented: the question compares Chen 2019 with Luo; the words match Luo's two chunks and Bai's best
+    facts = [("luo", "Methods", "Rats received rTMS over the motor cortex at 20 Hz for pain."),
+             ("luo", "Protocol", "The rTMS protocol over the motor cortex used 20 Hz in rats with pain."),
+             ("bai", "Review", "rTMS over the motor cortex relieves pain in rats at 20 Hz."),
+             ("chen", "Protocol", "Ten sessions at 10 Hz were delivered to patients.")]
+    search = FakeSearch(facts=facts)
+    q = "How did the rTMS protocol over the motor cortex for pain differ between Luo and the Chen trial?"
+    chen = "pmid:99999999"
+    turn = _retrieved(search, q, 2, about=("doi:10.0000/invented.1", chen))
+    assert chen not in {p.chunk.paper_id for p in turn.passages}
+    turn = turn.but(passages=stages.expand(turn, search, s(sibling_passages=1), explicit_mode=False))
+    assert turn.passages[-1].chunk.paper_id == chen and turn.passages[-1].chunk.text.startswith("Ten sessions")
+    assert [p.rank for p in turn.passages] == list(range(1, len(turn.passages) + 1))
+    plain = _retrieved(search, q, 2)
+    plain = plain.but(passages=stages.expand(plain, search, s(sibling_passages=1), explicit_mode=False))
+    assert chen not in {p.chunk.paper_id for p in plain.passages}  # not named: not brought
+
 def test_a_sentence_cited_to_the_wrong_passages_is_cited_to_the_one_that_supports_it():
     from assistant.answer.check import check_answer
 
