@@ -168,7 +168,7 @@ def fields_asked(question: str, asked: set[str], markers: tuple[str, ...]) -> tu
     counted = [" ".join(ws[i + 1:i + 2]) for i, w in enumerate(ws) if w == "many"]
     protocol_cues = set().union(*(FIELD_CUES[f] for f in PROTOCOL_FIELDS))
     how_many = (any(not (term_set(c) & protocol_cues) or species_named(c) for c in counted)
-                or bool(re.search(r"\bhow (?:big|large)\b", question, re.I)))  # "how big was it?": its size
+                or bool(_HOW_BIG.search(question)))  # "how big was it?": its size
     if how_many or FIELD_CUES["sizes"] - {"many"} & asked:
         found.append("sizes")
     named = {t for w, d in cue_words(question, "species") if not d for t in term_set(w)}
@@ -188,6 +188,9 @@ def fields_asked(question: str, asked: set[str], markers: tuple[str, ...]) -> tu
     return tuple(dict.fromkeys(found))
 
 
+_HOW_BIG = re.compile(r"\bhow (?:big|large)\b(?! (?:\w+ ){0,2}(?:drop|effect|change|reduction|decrease|increase|fall"
+                      r"|rise|difference|improvement|relief|gain|loss)s?\b)", re.I)
+""""How big was it?" asks a size; "how big was the drop?" a magnitude."""
 _VALUED_PROTOCOL = re.compile(r"\bthe (?:[\w-]+ ){0,4}?(?:protocols?|regimens?|parameters|settings)\b", re.I)
 """A protocol named by its values ("the 5-day 20 Hz protocol"): it is what the question is about, not what it asks
 for (only when a value in it has a digit: "the stimulation protocol" still asks)."""

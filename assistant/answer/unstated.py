@@ -54,17 +54,36 @@ def unstated_fields(plan: Plan, records: Mapping[str, StudyRecord],
     every field asked, or nothing (a question that also asks something the study does state is answered)."""
     if plan.scope != "named" or len(plan.studies) != 1 or passages_of is None or plan.whole_protocol:
         return ()
-    if plan.markers or plan.yes_no or any(f not in _COULD_STATE for f in plan.design_fields):
+    only_size = plan.fields == ("sizes",)  # "how many rats per group in Kim 2013 (Iba1/GFAP)?": markers describe
+    if plan.markers and not only_size or plan.yes_no or any(f not in _COULD_STATE for f in plan.design_fields):
         return ()  # a design field other than the size: the record's answer or the passages say what they say
     record = records.get(plan.studies[0])
     asked = plan.protocol_fields + plan.design_fields
-    if record is None or not record.is_primary or not asked:
+    if record is None or not asked or not (record.is_primary or only_size and counts_subjects(plan.question)):
         return ()
     asked = tuple(f for f in asked if not given(plan.question, record, f))
-    if not asked or any(values(record, f) for f in asked):
+    if not asked or any(stated(record, f, plan.question) for f in asked):
         return ()  # the record states something asked: answered (its passages are not read)
     texts = [p.chunk.text for p in passages_of(record.paper_id)]
     return asked if texts and not any(could_state(f, texts) for f in asked) else ()
+
+
+_SUBJECTS = re.compile(r"\bhow many (?:[\w-]+ ){0,2}?(?:patients|participants|subjects|people|adults|individuals|"
+                       r"volunteers|rats|mice|animals)\b", _I)
+"""A question that counts subjects ("how many patients in total were pooled?"), not studies."""
+
+
+def counts_subjects(question: str) -> bool:
+    return bool(_SUBJECTS.search(question))
+
+
+def stated(record: StudyRecord, field: str, question: str) -> bool:
+    """Does the record hold a value of ``field``? A count of subjects asked is not stated by a count of studies
+    (a meta-analysis's "38 trials" does not say how many patients it pooled)."""
+    found = values(record, field)
+    if field == "sizes" and counts_subjects(question):
+        return any(getattr(v, "role", None) != "studies" for v in found)
+    return bool(found)
 
 
 def given(question: str, record: StudyRecord, field: str) -> bool:

@@ -56,3 +56,28 @@ def test_a_size_no_record_or_passage_of_the_study_gives() -> None:
     assert unstated_fields(counted, RECS, plain) == ()  # its record counts 32
     design = make_plan("How many rats were in Kim et al. 2013, and was there a sham group?", None, RECS)
     assert unstated_fields(design, RECS, plain) == ()
+
+
+def test_a_size_asked_beside_the_markers_that_describe_the_study() -> None:
+    plain = passages("Spinal cord injury raised Iba1; eight weeks of rTMS lowered it.")
+    plan = make_plan("How many rats were in each group in Kim et al. 2013 (the Iba1 study)?", None, RECS)
+    assert plan.markers == ("Iba1",) and plan.fields == ("sizes",)
+    assert unstated_fields(plan, RECS, plain) == ("sizes",)
+    drop = make_plan("In Kim et al. 2013, how big was the drop in Iba1?", None, RECS)
+    assert "sizes" not in drop.fields  # a magnitude asked, not a sample size
+
+
+def test_patients_asked_of_a_review_that_counts_only_studies() -> None:
+    from assistant.studies.contracts import Size
+
+    review = RECS["doi:bai"]
+    counted = review.model_copy(update={"sizes": (Size(n=38, role="studies", source=review.kind.source),)})  # type: ignore[union-attr]
+    recs = {**RECS, "doi:bai": counted}
+
+    def of(texts: list[str]):  # type: ignore[no-untyped-def]
+        return lambda pid: [make_passage("bai", "Review", t) for t in texts] if pid == "doi:bai" else []
+    plan = make_plan("How many patients in total were pooled in Bai et al. 2023?", None, recs)
+    assert unstated_fields(plan, recs, of(["Thirty-eight trials were pooled."])) == ("sizes",)
+    assert unstated_fields(plan, recs, of(["The 38 trials enrolled 1,200 patients."])) == ()
+    studies = make_plan("How many trials did Bai et al. 2023 pool?", None, recs)
+    assert unstated_fields(studies, recs, of(["Thirty-eight trials were pooled."])) == ()
