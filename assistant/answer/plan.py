@@ -82,7 +82,7 @@ class Plan:
     def from_records(self) -> bool:
         """Is this a plan the study records can answer (design, protocol, which studies; a verdict on a marker some
         record measured, aggregated over all of them)?"""
-        if "comparison" in self.asks and "which_studies" not in self.asks:
+        if "comparison" in self.asks and "which_studies" not in self.asks and len(self.studies) >= 2:
             return self.compares_fields  # how two named studies differed in design or protocol: each one's record
         if self.scope == "claim" and not self.yes_no and self.studies:
             return True  # the experiments behind a review's claim: the claim's effect is the premise, not the ask

@@ -409,3 +409,12 @@ def test_a_value_of_several_words_is_named_only_where_they_stand_together() -> N
     assert named_values(values, term_set(far), terms(far)) == ("TNF-α",)
     near = "Did the intensity of the pain fall?"
     assert named_values(values, term_set(near), terms(near)) == ("pain intensity",)
+
+
+def test_a_comparison_inside_one_named_study_is_answered_from_its_record() -> None:
+    # "M1 vs DLPFC" describes the one trial's arms: its record answers the dose asked
+    plan = make_plan("For the Attal et al. 2021 M1 vs DLPFC trial, what was the frequency used?", None, RECS)
+    assert plan.studies == ("doi:attal",) and "comparison" in plan.asks
+    assert plan.from_records
+    two = make_plan("How did Attal et al. 2021 and Kim et al. 2013 differ in frequency?", None, RECS)
+    assert len(two.studies) == 2 and two.compares_fields and two.from_records
