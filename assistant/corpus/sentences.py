@@ -28,7 +28,7 @@ def _is_abbreviation(text_before: str) -> bool:
         return True
     if re.fullmatch(r"[a-z]", word):  # an initial: "Bai Y. W."
         return True
-    return bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", word))  # "e.g", "i.e", "u.s"
+    return bool(re.fullmatch(r"(?:[a-z]\.-?)+[a-z]", word))  # "e.g", "i.e", "u.s"; initials "J.-P. Lefaucheur"
 
 
 def split_sentences(text: str) -> list[str]:

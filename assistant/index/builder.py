@@ -137,9 +137,10 @@ def sentence_table(chunks: list[Chunk]) -> tuple[np.ndarray, list[str]]:
     return np.array(rows, dtype=np.int32).reshape(-1, 3), texts
 
 
-BUILDER_VERSION = 3
+BUILDER_VERSION = 4
 """Recorded in the manifest. 2: every record of a multi-record PubMed / PMC file is indexed, the manifest holds
-checksums, chunks carry the instruction-like flag. 3: a study record per document. Files of an older version's
+checksums, chunks carry the instruction-like flag. 3: a study record per document. 4: hyphenated initials
+("J.-P. Lefaucheur") no longer end a sentence (the stored sentence vectors are split anew). Files of an older version's
 index are re-read (the embedding cache keeps that cheap)."""
 
 

@@ -38,6 +38,9 @@ def test_split_sentences_respects_abbreviations_decimals_and_trailing_markers():
         "a bullet item [4]",
     ]
     assert strip_markers("Claim [1][2].") == "Claim."
+    # hyphenated initials do not end a sentence either
+    assert split_sentences("Led by J.-P. Lefaucheur, Créteil. It covers 2014.") == [
+        "Led by J.-P. Lefaucheur, Créteil.", "It covers 2014."]
 
 
 def test_is_refusal():
