@@ -354,8 +354,8 @@ def make_plan(question: str, focus: Focus | None = None, records: Mapping[str, S
     asks = asks_of(question, asked, fields, own, n_named)
     draft = Plan(**{**asdict(draft), "asks": asks, "yes_no": "yes_no" in asks})
     studies, scope = choose_studies(draft, focus, records, asked, points_back, by_name)
-    if not draft.yes_no:
-        fields = tuple(f for f in fields if not describing(question, f))
+    if not draft.yes_no or any(comparator(question, f) for f in fields):
+        fields = tuple(f for f in fields if not (comparator(question, f) if draft.yes_no else describing(question, f)))
         asks = asks_of(question, asked, fields, own, n_named)
     if scope == "named" and len(studies) == 1:  # "which trials went into Finnerup 2015?": the trials inside it
         asks = tuple(a for a in asks if a != "which_studies")
@@ -376,8 +376,20 @@ def cue_words(question: str, field: str) -> list[tuple[str, bool]]:
             if w in STOPWORDS:
                 return False
         return False
-    return [(w, i > 0 and ws[i - 1] != "how" and (before_noun(i) or ws[i - 1] in COMPARE_WORDS))
+    return [(w, i > 0 and ws[i - 1] != "how" and (before_noun(i) or ws[i - 1] in COMPARATOR_BEFORE))
             for i, w in enumerate(ws) if term_set(w) & FIELD_CUES[field]]
+
+
+COMPARATOR_BEFORE = COMPARE_WORDS | {"beat", "beats", "outperform", "outperformed", "outperforms"}
+"""Words before a field cue that make it the comparator ("did it beat sham?", "more than placebo"), not the ask."""
+
+
+def comparator(question: str, field: str) -> bool:
+    """Is every word that cues ``field`` a comparator ("did active rTMS beat sham?" asks the effect, not the
+    control)?"""
+    ws = re.findall(r"[a-z0-9][a-z0-9\-]*", question.lower())
+    cued = [i for i, w in enumerate(ws) if term_set(w) & FIELD_CUES[field]]
+    return bool(cued) and all(i > 0 and ws[i - 1] in COMPARATOR_BEFORE for i in cued)
 
 
 def describing(question: str, field: str) -> bool:

@@ -418,3 +418,12 @@ def test_a_comparison_inside_one_named_study_is_answered_from_its_record() -> No
     assert plan.from_records
     two = make_plan("How did Attal et al. 2021 and Kim et al. 2013 differ in frequency?", None, RECS)
     assert len(two.studies) == 2 and two.compares_fields and two.from_records
+
+
+def test_sham_as_the_comparator_is_not_the_control_asked() -> None:
+    beat = make_plan("Did the 10 Hz rTMS in Attal et al. 2021 beat sham?", None, RECS)
+    assert beat.yes_no and "control" not in beat.fields and "design" not in beat.asks
+    than = make_plan("Did rTMS relieve pain more than sham in Attal et al. 2021?", None, RECS)
+    assert "control" not in than.fields
+    asked = make_plan("Was there a sham group in Attal et al. 2021?", None, RECS)
+    assert "control" in asked.fields and asked.yes_no
