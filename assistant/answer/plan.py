@@ -175,7 +175,7 @@ def fields_asked(question: str, asked: set[str], markers: tuple[str, ...]) -> tu
     short = len(asked) <= 4  # "In humans?", "and in rats?"
     # "in which neuropathic pain populations?" asks which patients by their pain, not the species
     of_pain = any(w.startswith("popul") and ws[i - 1:i] in (["pain"], ["patient"]) for i, w in enumerate(ws))
-    population = (len(named) >= 2 or "spec" in asked or "popul" in asked and not of_pain
+    population = (len(named) >= 2 or "spec" in named or "popul" in named and not of_pain
                   or bool(species and short and not found))
     if population:
         found.insert(0, "species")

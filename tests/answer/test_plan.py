@@ -427,3 +427,10 @@ def test_sham_as_the_comparator_is_not_the_control_asked() -> None:
     assert "control" not in than.fields
     asked = make_plan("Was there a sham group in Attal et al. 2021?", None, RECS)
     assert "control" in asked.fields and asked.yes_no
+
+
+def test_population_before_a_study_noun_describes_the_study() -> None:
+    survey = make_plan("In the Attal et al. 2021 general-population survey, what share had pain?", None, RECS)
+    assert "species" not in survey.fields and "kind" not in survey.fields
+    asked = make_plan("Which population did Attal et al. 2021 study?", None, RECS)
+    assert "species" in asked.fields
