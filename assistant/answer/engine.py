@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 
 KEPT_GATES = (AnswerFlag.QUESTION_TERM_MISSING, AnswerFlag.NOT_STATED_BY_STUDY)
 """Refusals an answer from the records does not overrule: what the question asks is not in the corpus."""
+ACROSS_K = 8
+"""Passages retrieved for a question that collects over studies (``Plan.across``), at least."""
 THRESHOLD_GATES = (AnswerFlag.BELOW_THRESHOLD, AnswerFlag.BELOW_BM25_THRESHOLD)
 """Refusals for a weak match, lifted when every study the question names was retrieved (its wording, not absence)."""
 
@@ -249,7 +251,9 @@ class AnswerEngine:
         """Retrieval, the gates and the evidence; the records' draft for the plan, whose source passages join the
         evidence before it is sent."""
         s = self.settings
-        turn = turn.but(about=plan.studies if plan.scope == "named" else ())
+        turn = turn.but(about=plan.studies if plan.scope == "named" else (), across=plan.across)
+        if plan.across and turn.given is None:  # a question over several studies reads more of them
+            turn = turn.but(k=max(turn.k, ACROSS_K))
         turn = turn.taking(self._retrieved(turn, plan, clock, explicit))
         shown = {p.chunk.paper_id for p in turn.passages}
         draft = study_answer.draft(plan, records, shown) if plan.from_records else None

@@ -118,6 +118,12 @@ class Plan:
                 and bool(self.studies) and (self.direction is not None or bool(self.tissues)))
 
     @property
+    def across(self) -> bool:
+        """Does the question collect over several studies ("which studies …", "what tests did the rat studies
+        use?", "what ranges do the review articles quote?")? Its evidence is each paper's best sentence first."""
+        return not self.yes_no and ("which_studies" in self.asks or spans_studies(self.question))
+
+    @property
     def design_fields(self) -> tuple[str, ...]:
         return tuple(f for f in self.fields if f in DESIGN_FIELDS)
 
@@ -226,6 +232,16 @@ def collects(question: str, markers: tuple[str, ...] = ()) -> bool:
         return True
     return any(w in ("which", "what") and any(n in STUDY_NOUNS and n.endswith("s") for n in ws[i + 1:i + 4])
                for i, w in enumerate(ws))
+
+
+_PLURALS = "|".join(sorted((n for n in STUDY_NOUNS if n.endswith("s") and not n.endswith(("sis", "models"))),
+                           key=len, reverse=True) + ["articles"])
+_SPANS = re.compile(rf"\b(?:the|these|those|all|both|across)\s+(?:[\w-]+\s+){{0,3}}?(?:{_PLURALS})\b", re.I)
+
+
+def spans_studies(question: str) -> bool:
+    """A wh-question over a set of studies ("What tests did the rat rTMS studies use?", "across the trials")."""
+    return bool(set(words(question)) & WH_WORDS) and bool(_SPANS.search(question))
 
 
 def asks_of(question: str, asked: set[str], fields: tuple[str, ...], markers: tuple[str, ...],

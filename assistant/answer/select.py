@@ -26,6 +26,8 @@ NAMED_WEIGHT = 3.0
 CONTEXT_WEIGHT = 0.3
 CHARS_PER_TOKEN = 3.3  # measured with Qwen2.5's tokenizer on the digest's biomedical prose
 PAPER_BONUS = 0.15
+PAPER_SHARE = 0.45  # a paper's best sentence is chosen before others' second ones when it scores this share of the best
+ACROSS_SHARE = 0.25  # ... and when the question collects over studies (``across``)
 ABOUT_FIRST = 2  # sentences of the one paper a question names or describes, chosen before any other paper's
 DENSE_WEIGHT = 0.5  # the cosine's share beside the word overlap (both about 0..1)
 DENSE_ALONE = 0.55  # a sentence with no question word is evidence only when this close in meaning
@@ -99,14 +101,15 @@ def tokens(text: str) -> int:
 def select_evidence(question: str, passages: list[Passage], texts: list[str] | None = None,
                     max_sentences: int = 8, token_budget: int = 260, focus: str | None = None,
                     dense: dict[tuple[str, int], float] | None = None,
-                    about: Collection[str] = ()) -> list[EvidenceSentence]:
+                    about: Collection[str] = (), across: bool = False) -> list[EvidenceSentence]:
     """The evidence sentences for ``question`` (the resolved query), in passage order.
 
     ``texts``: the sanitised passage texts (sentences they lost are skipped); ``focus``: the user's own words of a
     follow-up (weighted fully; words merged in from the conversation weigh less); ``dense``: cosine of the
     question with each sentence, keyed by (chunk_id, start) — from the index's stored sentence vectors — which
     adds meaning to the word overlap and lets a paraphrase with no shared word be chosen; ``about``: the papers the
-    question names or describes ("the Egyptian five-day study …"): their best sentences come first.
+    question names or describes ("the Egyptian five-day study …"): their best sentences come first; ``across``: the
+    question collects over studies: every paper's best sentence that meets ACROSS_SHARE of the best comes first.
     """
     texts = texts if texts is not None else [p.chunk.text for p in passages]
     spans = _spans(passages, texts)
@@ -126,7 +129,8 @@ def select_evidence(question: str, passages: list[Passage], texts: list[str] | N
     ranked = sorted((s for s in spans if q & s.terms or s.cos >= DENSE_ALONE), key=lambda s: -s.score)
     if not ranked:
         return []
-    chosen = _choose(ranked, [p.chunk.paper_id for p in passages], max_sentences, token_budget, set(about))
+    chosen = _choose(ranked, [p.chunk.paper_id for p in passages], max_sentences, token_budget, set(about),
+                     ACROSS_SHARE if across else PAPER_SHARE)
     by_pos = {(sp.n, sp.start): i for i, sp in enumerate(spans)}
     _bring_antecedents(chosen, spans, by_pos)
     _bring_list_items(chosen, spans, by_pos)
@@ -195,7 +199,7 @@ class _Chosen:
 
 
 def _choose(ranked: list[Span], paper: list[str], max_sentences: int, token_budget: int,
-            about: set[str]) -> _Chosen:
+            about: set[str], share: float) -> _Chosen:
     """First the best sentences of the one paper the question is ``about`` (ABOUT_FIRST), then the best sentence
     of every paper that covers a fair share of the question, then more by score while they still add something
     (``paper``: each passage's paper, by passage number - 1)."""
@@ -208,7 +212,7 @@ def _choose(ranked: list[Span], paper: list[str], max_sentences: int, token_budg
             taken += 1
     papers_done: set[str] = {one} if taken and one else set()
     for s in ranked:
-        if paper[s.n - 1] not in papers_done and s.score >= 0.45 * best and chosen.take(s):
+        if paper[s.n - 1] not in papers_done and s.score >= share * best and chosen.take(s):
             papers_done.add(paper[s.n - 1])
     for s in ranked:
         if s.score < 0.5 * best:

@@ -171,6 +171,8 @@ def retrieve(turn: Turn, search: Retriever, settings: Settings, explicit_mode: b
     return lists[0][:turn.k] if len(lists) == 1 else fuse(lists, turn.k, settings.per_paper_cap, settings.rrf_k)
 
 
+ACROSS_ROOM = 1.5
+"""The evidence's sentence cap and token budget, times this for a question that collects over studies."""
 NAMED_PASSAGES = 1
 """The passages a named study that retrieval missed brings (``expand``)."""
 
@@ -246,8 +248,10 @@ def select(turn: Turn, settings: Settings, similar: Similar | None = None) -> Ev
     # the judge also sees where a passage comes from: "in the spinal cord" is often said by the title only
     support = [support_text(p, t) for p, t in zip(turn.passages, texts, strict=True)]
     dense = similar(turn.query, [p.chunk.chunk_id for p in turn.passages]) if similar and turn.passages else None
-    evidence = select_evidence(turn.query, turn.passages, texts, settings.evidence_sentences,
-                               settings.evidence_tokens, focus=turn.focus, dense=dense, about=turn.about)
+    more = ACROSS_ROOM if turn.across else 1.0  # a question over several studies: room for each one's sentence
+    evidence = select_evidence(turn.query, turn.passages, texts, round(settings.evidence_sentences * more),
+                               round(settings.evidence_tokens * more), focus=turn.focus, dense=dense,
+                               about=turn.about, across=turn.across)
     yes_no = verdict.is_yes_no(turn.question) or verdict.is_yes_no(turn.query)
     return EvidenceSet(texts=texts, support=support, evidence=evidence, yes_no=yes_no, flags=tuple(flags))
 

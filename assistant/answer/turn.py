@@ -118,6 +118,7 @@ class Turn:
     given: list[Passage] | None = None  # passages chosen by the caller: no search
     query: str = ""  # the question resolved against the conversation (what is searched and answered)
     about: tuple[str, ...] = ()  # the studies the question names or describes (the plan's, scope "named")
+    across: bool = False  # the question collects over several studies (Plan.across): one sentence per paper first
     passages: list[Passage] = field(default_factory=list)
     gate: AnswerFlag | None = None  # why the question is refused before generation
     texts: list[str] = field(default_factory=list)  # sanitised passage texts (what the model may use)

@@ -434,3 +434,10 @@ def test_population_before_a_study_noun_describes_the_study() -> None:
     assert "species" not in survey.fields and "kind" not in survey.fields
     asked = make_plan("Which population did Attal et al. 2021 study?", None, RECS)
     assert "species" in asked.fields
+
+
+def test_a_wh_question_over_a_set_of_studies_collects_across_them() -> None:
+    assert make_plan("What behavioural tests did the rat rTMS studies use?", None, RECS).across
+    assert make_plan("Which of the trials in the collection used neuronavigation?", None, RECS).across
+    assert not make_plan("What pooled effect did the 2022 meta-analysis report?", None, RECS).across
+    assert not make_plan("Did the rat studies use von Frey filaments?", None, RECS).across  # yes/no: one verdict

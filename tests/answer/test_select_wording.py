@@ -61,3 +61,17 @@ def test_the_study_a_question_describes_gives_its_best_sentences_first() -> None
     assert {e.n for e in both} == {1, 2}
     about = select_evidence(q, [described, other], max_sentences=2, dense={}, about=[described.chunk.paper_id])
     assert [e.n for e in about] == [1, 1]
+
+
+def test_a_question_over_several_studies_takes_each_papers_best_sentence_first() -> None:
+    """"What tests did the rat studies use?": a paper whose best sentence shares little of the question still gives
+    it before the best paper's second sentence (invented wording)."""
+    best = make_passage("luo", "Results", "Rats in the rTMS study were tested with von Frey filaments for "
+                        "mechanical pain. Rats in the rTMS study were also tested on the hot plate for heat pain.",
+                        rank=1)
+    weak = make_passage("chen", "Results", "Sucrose intake was lower after the injury.", rank=2)
+    q = "What behavioural tests did the rat rTMS studies use to measure pain, sucrose preference included?"
+    plain = select_evidence(q, [best, weak], max_sentences=2, dense={})
+    assert [e.n for e in plain] == [1, 1]
+    across = select_evidence(q, [best, weak], max_sentences=2, dense={}, across=True)
+    assert sorted(e.n for e in across) == [1, 2]
