@@ -33,6 +33,7 @@ from assistant.answer.judge import Judge, make_judge
 from assistant.answer.llm import LLM
 from assistant.answer.plan import Plan, make_plan
 from assistant.answer.stages import PaperPassages, Retriever, Similar
+from assistant.answer.subject import foreign_subject
 from assistant.answer.terms import term_set
 from assistant.answer.turn import Retrieved, Turn
 from assistant.answer.unstated import unstated_fields
@@ -238,6 +239,8 @@ class AnswerEngine:
         turn = turn.but(passages=stages.retrieve(turn, self.search, s, explicit_mode=explicit))
         clock.timings["retrieve_s"] = time.perf_counter() - t_r
         turn = turn.but(gate=stages.gate(turn, s))
+        if turn.gate is None and s.refusal_missing_terms and foreign_subject(turn.question, self.vocabulary):
+            turn = turn.but(gate=AnswerFlag.QUESTION_TERM_MISSING)  # "Does laser therapy …?": not in the corpus
         if turn.gate in THRESHOLD_GATES and plan.scope == "named" and plan.studies and all(
                 any(p.chunk.paper_id == pid for p in turn.passages) for pid in plan.studies):
             turn = turn.but(gate=None)  # the studies it names were found: a weak match is their wording, not absence
