@@ -370,8 +370,9 @@ def make_plan(question: str, focus: Focus | None = None, records: Mapping[str, S
     asks = asks_of(question, asked, fields, own, n_named)
     draft = Plan(**{**asdict(draft), "asks": asks, "yes_no": "yes_no" in asks})
     studies, scope = choose_studies(draft, focus, records, asked, points_back, by_name)
-    if not draft.yes_no or any(comparator(question, f) for f in fields):
-        fields = tuple(f for f in fields if not (comparator(question, f) if draft.yes_no else describing(question, f)))
+    if not draft.yes_no or any(comparator(question, f) or definite(question, f) for f in fields):
+        fields = tuple(f for f in fields if not (comparator(question, f) or definite(question, f) if draft.yes_no
+                                                 else describing(question, f)))
         asks = asks_of(question, asked, fields, own, n_named)
     if scope == "named" and len(studies) == 1:  # "which trials went into Finnerup 2015?": the trials inside it
         asks = tuple(a for a in asks if a != "which_studies")
@@ -398,6 +399,18 @@ def cue_words(question: str, field: str) -> list[tuple[str, bool]]:
 
 COMPARATOR_BEFORE = COMPARE_WORDS | {"beat", "beats", "outperform", "outperformed", "outperforms"}
 """Words before a field cue that make it the comparator ("did it beat sham?", "more than placebo"), not the ask."""
+
+
+_DEFINITE = frozenset(["the", "this", "that", "these", "those", "their", "its", "his", "her"])
+
+
+def definite(question: str, field: str) -> bool:
+    """Does every word that cues ``field`` describe a study already picked out ("did rTMS beat sham in the Hosomi
+    2020 multicentre trial?": "the … trial"), not what is asked of it ("was it a multicentre trial?")?"""
+    ws = re.findall(r"[a-z0-9][a-z0-9\-]*", question.lower())
+    cued = [(i, d) for i, (w, d) in zip((i for i, w in enumerate(ws) if term_set(w) & FIELD_CUES[field]),
+                                        cue_words(question, field), strict=True)]
+    return bool(cued) and all(d and any(w in _DEFINITE for w in ws[max(0, i - 6):i]) for i, d in cued)
 
 
 def comparator(question: str, field: str) -> bool:

@@ -441,3 +441,10 @@ def test_a_wh_question_over_a_set_of_studies_collects_across_them() -> None:
     assert make_plan("Which of the trials in the collection used neuronavigation?", None, RECS).across
     assert not make_plan("What pooled effect did the 2022 meta-analysis report?", None, RECS).across
     assert not make_plan("Did the rat studies use von Frey filaments?", None, RECS).across  # yes/no: one verdict
+
+
+def test_a_design_word_in_a_definite_description_is_not_asked() -> None:
+    described = make_plan("Did rTMS beat sham in the Attal et al. 2021 multicentre trial?", None, RECS)
+    assert described.yes_no and "design" not in described.fields
+    asked = make_plan("Was Attal et al. 2021 a multicentre trial?", None, RECS)
+    assert asked.yes_no and "design" in asked.fields
