@@ -104,16 +104,14 @@ class LLMComposer:
         s = self.settings
         if s.prompt_evidence == "sentences" and turn.evidence:
             yes_no: bool | Literal["findings"] = "findings" if self.probes(turn) else turn.yes_no
-            return evidence_messages(turn.query, turn.evidence, turn.passages, yes_no=yes_no,
-                                     each=each_study(turn)) + turn.again
+            return evidence_messages(turn.query, turn.evidence, turn.passages, yes_no=yes_no) + turn.again
         excerpts = [snippet(t, turn.query, s.llm_passage_chars) for t in turn.texts]
         return answer_messages(turn.query, excerpts, turn.passages) + turn.again
 
     def grammar(self, turn: Turn) -> str | None:
         if not self.settings.constrained_output or not getattr(self.llm, "supports_grammar", False):
             return None
-        return answer_grammar(len(turn.passages), yes_no=turn.yes_no and not self.probes(turn),
-                              max_sentences=4 if each_study(turn) and not turn.yes_no else 3)
+        return answer_grammar(len(turn.passages), yes_no=turn.yes_no and not self.probes(turn))
 
     def compose(self, turn: Turn) -> Generator[str, None, Probe]:
         if self.from_findings(turn):
@@ -181,8 +179,3 @@ def verdict_logodds(llm: DecidesYesNo, question: str, findings: str) -> VerdictP
 @functools.lru_cache(maxsize=4)
 def verdict_model(path: Path | None) -> verdict.VerdictModel:
     return verdict.VerdictModel.load(path)
-
-
-def each_study(turn: Turn) -> bool:
-    """Is the question over several studies (it collects, or names two or more), answered one study at a time?"""
-    return turn.across or len(turn.about) >= 2

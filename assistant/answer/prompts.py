@@ -143,16 +143,14 @@ def evidence_block(sentences: list[EvidenceSentence], passages: list[Passage]) -
 
 
 def evidence_messages(question: str, sentences: list[EvidenceSentence], passages: list[Passage],
-                      yes_no: bool | Literal["findings"] = False, each: bool = False) -> list[dict[str, str]]:
+                      yes_no: bool | Literal["findings"] = False) -> list[dict[str, str]]:
     """Chat messages for an answer from evidence sentences (``yes_no``: True asks for the verdict word first,
-    "findings" for the finding alone, its verdict being asked for separately; ``each``: the question is over
-    several studies, answered one study at a time). The system prompt is fixed: llama.cpp caches it."""
+    "findings" for the finding alone, its verdict being asked for separately). The system prompt is fixed:
+    llama.cpp caches it."""
     how = ("Start with Yes. or No., then state the finding in the evidence that decides it" if yes_no is True
-           else "State what the evidence found on it" if yes_no == "findings"
-           else "Answer it for each study in turn, naming the study" if each else "Answer it directly")
-    most = "four" if each and yes_no is False else "three"
+           else "State what the evidence found on it" if yes_no == "findings" else "Answer it directly")
     user = (f"Evidence:\n{evidence_block(sentences, passages)}\n\nQuestion: {question}\n"
-            f"{how} in at most {most} sentences, each ending with its paper number like [1].")
+            f"{how} in at most three sentences, each ending with its paper number like [1].")
     return chat(EVIDENCE_SYSTEM, user)
 
 
