@@ -24,10 +24,10 @@ def questions() -> list[Question]:
     return load_questions(DEFAULT_QUESTIONS)
 
 
-FRESH = [PROJECT_ROOT / "eval" / name / "questions.jsonl" for name in ("fresh", "fresh2", "fresh3")]
+FRESH = [PROJECT_ROOT / "eval" / name / "questions.jsonl" for name in ("fresh", "fresh2", "fresh3", "fresh4")]
 
 
-@pytest.fixture(scope="module", params=[DEFAULT_QUESTIONS, *FRESH], ids=["own", "fresh", "fresh2", "fresh3"])
+@pytest.fixture(scope="module", params=[DEFAULT_QUESTIONS, *FRESH], ids=["own", "fresh", "fresh2", "fresh3", "fresh4"])
 def each_set(request: pytest.FixtureRequest) -> list[Question]:
     return load_questions(request.param)
 
