@@ -165,9 +165,11 @@ def has_species(record: StudyRecord, species: Iterable[str]) -> bool:
 def fields_asked(question: str, asked: set[str], markers: tuple[str, ...]) -> tuple[str, ...]:
     """The record fields the question asks for; the population only when it is the question ("patients or
     rats?", "in humans?"), not a filter of an effect question ("does it lower TNF-α in rats?")."""
-    found = [f for f, cues in FIELD_CUES.items() if cues & asked and f not in ("species", "sizes", "stimulation")]
     valued = _VALUED_PROTOCOL.sub(lambda m: " " if re.search(r"\d", m.group(0)) else m.group(0), question)
-    if FIELD_CUES["stimulation"] & term_set(valued):
+    unvalued = term_set(valued)  # "the neuronavigated 10 Hz sessions" is the subject, not a protocol field asked
+    found = [f for f, cues in FIELD_CUES.items() if cues & (unvalued if f.startswith("stimulation.") else asked)
+             and f not in ("species", "sizes", "stimulation")]
+    if FIELD_CUES["stimulation"] & unvalued:
         found += [f for f in PROTOCOL_FIELDS if f not in found]
     species = species_named(question)
     ws = words(question)
@@ -197,7 +199,8 @@ def fields_asked(question: str, asked: set[str], markers: tuple[str, ...]) -> tu
 _HOW_BIG = re.compile(r"\bhow (?:big|large)\b(?! (?:\w+ ){0,2}(?:drop|effect|change|reduction|decrease|increase|fall"
                       r"|rise|difference|improvement|relief|gain|loss)s?\b)", re.I)
 """"How big was it?" asks a size; "how big was the drop?" a magnitude."""
-_VALUED_PROTOCOL = re.compile(r"\bthe (?:[\w-]+ ){0,4}?(?:protocols?|regimens?|parameters|settings)\b", re.I)
+_VALUED_PROTOCOL = re.compile(
+    r"\bthe (?:[\w-]+ ){0,4}?(?:protocols?|regimens?|parameters|settings|sessions?|courses?)\b", re.I)
 """A protocol named by its values ("the 5-day 20 Hz protocol"): it is what the question is about, not what it asks
 for (only when a value in it has a digit: "the stimulation protocol" still asks)."""
 

@@ -55,7 +55,7 @@ def unstated_fields(plan: Plan, records: Mapping[str, StudyRecord],
     if plan.scope != "named" or len(plan.studies) != 1 or passages_of is None or plan.whole_protocol:
         return ()
     only_size = plan.fields == ("sizes",)  # "how many rats per group in Kim 2013 (Iba1/GFAP)?": markers describe
-    if plan.markers and not only_size or plan.yes_no or any(f not in _COULD_STATE for f in plan.design_fields):
+    if plan.yes_no or any(f not in _COULD_STATE for f in plan.design_fields):
         return ()  # a design field other than the size: the record's answer or the passages say what they say
     record = records.get(plan.studies[0])
     asked = plan.protocol_fields + plan.design_fields
