@@ -239,7 +239,7 @@ class AnswerEngine:
         turn = turn.but(passages=stages.retrieve(turn, self.search, s, explicit_mode=explicit))
         clock.timings["retrieve_s"] = time.perf_counter() - t_r
         turn = turn.but(gate=stages.gate(turn, s))
-        if turn.gate is None and s.refusal_missing_terms and foreign_subject(turn.question, self.vocabulary):
+        if turn.gate is None and s.refusal_missing_terms and foreign_subject(turn.question, lambda: self.vocabulary):
             turn = turn.but(gate=AnswerFlag.QUESTION_TERM_MISSING)  # "Does laser therapy …?": not in the corpus
         if turn.gate in THRESHOLD_GATES and plan.scope == "named" and plan.studies and all(
                 any(p.chunk.paper_id == pid for p in turn.passages) for pid in plan.studies):

@@ -12,7 +12,7 @@ judged: "Did Hu et al. 2022 and Toledo et al. 2021 agree …" is about studies t
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from assistant.answer.terms import QUESTION_OPENERS, STUDY_NOUNS, TOPIC_TERMS, terms
 
@@ -47,11 +47,12 @@ def subject_words(question: str) -> list[str]:
     return out
 
 
-def foreign_subject(question: str, vocabulary: Collection[str] | None) -> set[str]:
-    """The terms of the treatment the subject names that occur nowhere in the corpus (``vocabulary``: its terms),
-    when it names neither the corpus's topic nor a study; empty otherwise."""
+def foreign_subject(question: str, vocabulary: Callable[[], Collection[str] | None]) -> set[str]:
+    """The terms of the treatment the subject names that occur nowhere in the corpus (``vocabulary()``: its terms,
+    read only for a question with such a subject), when it names neither the corpus's topic nor a study; empty
+    otherwise."""
     words = subject_words(question)
-    if not vocabulary or not words:
+    if not words:
         return set()
     head = next((i for i, w in enumerate(words) if _TREATMENT.search(w)), None)
     if head is None:
@@ -61,4 +62,7 @@ def foreign_subject(question: str, vocabulary: Collection[str] | None) -> set[st
     if (TOPIC_TERMS & set(subject) or any(re.search(r"\d", w) for w in words)
             or {w.lower() for w in words} & STUDY_NOUNS):
         return set()
-    return {t for t in subject if t.isalpha() and len(t) >= MIN_LETTERS and t not in vocabulary}
+    known = vocabulary()
+    if not known:
+        return set()
+    return {t for t in subject if t.isalpha() and len(t) >= MIN_LETTERS and t not in known}

@@ -17,18 +17,19 @@ def test_the_subject_is_the_words_before_what_is_claimed() -> None:
 
 
 def test_a_treatment_the_corpus_never_names() -> None:
-    assert foreign_subject("Does low-level laser therapy reduce IL-6 after sciatic nerve injury?", VOCAB) == {"laser"}
-    assert foreign_subject("Is electroacupuncture treatment better than rTMS?", VOCAB)
+    laser = "Does low-level laser therapy reduce IL-6 after sciatic nerve injury?"
+    assert foreign_subject(laser, lambda: VOCAB) == {"laser"}
+    assert foreign_subject("Is electroacupuncture treatment better than rTMS?", lambda: VOCAB)
 
 
 def test_not_judged_when_it_names_the_topic_a_study_or_no_treatment() -> None:
-    assert not foreign_subject("Does low frequency stimulation reduce IL-6?", VOCAB)  # every word known
-    assert not foreign_subject("Does deep rTMS stimulation with an H-coil help?", VOCAB)  # the corpus's topic
-    assert not foreign_subject("Did the Hosomi 2013 stimulation trial blind raters?", VOCAB)  # a study
+    assert not foreign_subject("Does low frequency stimulation reduce IL-6?", lambda: VOCAB)  # every word known
+    assert not foreign_subject("Does deep rTMS stimulation with an H-coil help?", lambda: VOCAB)  # the corpus's topic
+    assert not foreign_subject("Did the Hosomi 2013 stimulation trial blind raters?", lambda: VOCAB)  # a study
     # no treatment named: other words may be phrased otherwise than the abstract ("underprescribe")
-    assert not foreign_subject("Do tuberculosis patients underprescribe drugs?", VOCAB)
-    assert not foreign_subject("Are tuberculosis patients adherent to prescribed treatment?", VOCAB)
-    assert not foreign_subject("Does laser therapy reduce IL-6?", None)  # no vocabulary: nothing judged
+    assert not foreign_subject("Do tuberculosis patients underprescribe drugs?", lambda: VOCAB)
+    assert not foreign_subject("Are tuberculosis patients adherent to prescribed treatment?", lambda: VOCAB)
+    assert not foreign_subject("Does laser therapy reduce IL-6?", lambda: None)  # no vocabulary: nothing judged
 
 
 def test_the_engine_refuses_a_question_about_a_treatment_the_corpus_never_names(search) -> None:  # type: ignore[no-untyped-def]
