@@ -94,6 +94,15 @@ def test_second_run_reuses_the_index_without_building(first_run, cache, settings
     assert report["overall"]["recall@1"] is not None and report["config"]["retrieval"] == "bm25"
 
 
+def test_an_index_an_older_builder_wrote_is_not_reused(first_run, cache, settings, monkeypatch):
+    from assistant.eval.pubmedqa import build
+
+    folder = cache / first_run[1]["index"]["key"]
+    local = settings.model_copy(update={"corpus_dir": folder / "corpus", "index_dir": folder / "index"})
+    assert build._ready(folder, local, first_run[1]["index"]["key"]) is not None
+    monkeypatch.setattr(build, "BUILDER_VERSION", build.BUILDER_VERSION + 1)
+    assert build._ready(folder, local, first_run[1]["index"]["key"]) is None
+
 def test_run_resumes_and_refuses_another_configuration(cache, settings, tmp_path, monkeypatch):
     from assistant.api import Assistant
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from assistant.eval.pubmedqa.data import Abstract, PubMedQAData
 from assistant.eval.pubmedqa.subset import seeded_order
-from assistant.index.builder import build_index
+from assistant.index.builder import BUILDER_VERSION, build_index
 from assistant.index.store import current_version, manifest_differences, read_manifest
 from assistant.settings import PROJECT_ROOT, Settings
 
@@ -110,8 +110,9 @@ def _ready(folder: Path, settings: Settings, key: str) -> dict[str, Any] | None:
         info: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return None
-    if info.get("key") != key or manifest_differences(read_manifest(settings.index_dir), settings):
-        return None
+    manifest = read_manifest(settings.index_dir)
+    if info.get("key") != key or manifest_differences(manifest, settings) or manifest.builder_version < BUILDER_VERSION:
+        return None  # an index an older builder wrote is built again (its files are re-read; embeddings cached)
     return info
 
 
