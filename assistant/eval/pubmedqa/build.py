@@ -111,7 +111,8 @@ def _ready(folder: Path, settings: Settings, key: str) -> dict[str, Any] | None:
     except (OSError, json.JSONDecodeError):
         return None
     manifest = read_manifest(settings.index_dir)
-    if info.get("key") != key or manifest_differences(manifest, settings) or manifest.builder_version < BUILDER_VERSION:
+    if (info.get("key") != key or manifest_differences(manifest, settings)
+            or manifest is None or manifest.builder_version < BUILDER_VERSION):
         return None  # an index an older builder wrote is built again (its files are re-read; embeddings cached)
     return info
 
