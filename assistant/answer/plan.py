@@ -179,7 +179,7 @@ def fields_asked(question: str, asked: set[str], markers: tuple[str, ...]) -> tu
                 or bool(_HOW_BIG.search(question)))  # "how big was it?": its size
     if how_many or FIELD_CUES["sizes"] - {"many"} & asked:
         found.append("sizes")
-    named = {t for w, d in cue_words(question, "species") if not d for t in term_set(w)}
+    named = {t for c in cues_of(question, "species") if not c.describes for t in term_set(c.word)}
     short = len(asked) <= 4  # "In humans?", "and in rats?"
     # "in which neuropathic pain populations?" asks which patients by their pain, not the species
     of_pain = any(w.startswith("popul") and ws[i - 1:i] in (["pain"], ["patient"]) for i, w in enumerate(ws))
@@ -373,16 +373,32 @@ def make_plan(question: str, focus: Focus | None = None, records: Mapping[str, S
     asks = asks_of(question, asked, fields, own, n_named)
     draft = Plan(**{**asdict(draft), "asks": asks, "yes_no": "yes_no" in asks})
     studies, scope = choose_studies(draft, focus, records, asked, points_back, by_name)
-    if not draft.yes_no or any(comparator(question, f) or definite(question, f) for f in fields):
-        fields = tuple(f for f in fields if not (comparator(question, f) or definite(question, f) if draft.yes_no
-                                                 else describing(question, f)))
-        asks = asks_of(question, asked, fields, own, n_named)
+    def premise(f: str) -> bool:  # a field word that describes the study, not what is asked of it
+        return comparator(question, f) or definite(question, f) if draft.yes_no else describing(question, f)
+    kept = tuple(f for f in fields if not premise(f))
+    if kept != fields:
+        fields, asks = kept, asks_of(question, asked, kept, own, n_named)
     if scope == "named" and len(studies) == 1:  # "which trials went into Finnerup 2015?": the trials inside it
         asks = tuple(a for a in asks if a != "which_studies")
     return Plan(**{**asdict(draft), "asks": asks, "fields": fields, "studies": studies, "scope": scope})
 
 
-def cue_words(question: str, field: str) -> list[tuple[str, bool]]:
+COMPARATOR_BEFORE = COMPARE_WORDS | {"beat", "beats", "outperform", "outperformed", "outperforms"}
+"""Words before a field cue that make it the comparator ("did it beat sham?", "more than placebo"), not the ask."""
+_DEFINITE = frozenset(["the", "this", "that", "these", "those", "their", "its", "his", "her"])
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A question's word that cues a record field, the (up to six) words before it, and whether it describes a
+    study or names a comparator rather than asking for the field (see ``cues_of``)."""
+
+    word: str
+    before: tuple[str, ...]
+    describes: bool
+
+
+def cues_of(question: str, field: str) -> list[Cue]:
     """The question's words that cue ``field``, each with whether it describes a study ("the multicentre
     sham-controlled trial", "their rat rTMS study": a study noun follows within a few words, no function word
     between) or names a comparator ("more than sham") rather than asking for it ("was there a sham group?"; "how
@@ -396,35 +412,26 @@ def cue_words(question: str, field: str) -> list[tuple[str, bool]]:
             if w in STOPWORDS:
                 return False
         return False
-    return [(w, i > 0 and ws[i - 1] != "how" and (before_noun(i) or ws[i - 1] in COMPARATOR_BEFORE))
+    return [Cue(w, tuple(ws[max(0, i - 6):i]),
+                i > 0 and ws[i - 1] != "how" and (before_noun(i) or ws[i - 1] in COMPARATOR_BEFORE))
             for i, w in enumerate(ws) if term_set(w) & FIELD_CUES[field]]
-
-
-COMPARATOR_BEFORE = COMPARE_WORDS | {"beat", "beats", "outperform", "outperformed", "outperforms"}
-"""Words before a field cue that make it the comparator ("did it beat sham?", "more than placebo"), not the ask."""
-
-
-_DEFINITE = frozenset(["the", "this", "that", "these", "those", "their", "its", "his", "her"])
 
 
 def definite(question: str, field: str) -> bool:
     """Does every word that cues ``field`` describe a study already picked out ("did rTMS beat sham in the Hosomi
     2020 multicentre trial?": "the … trial"), not what is asked of it ("was it a multicentre trial?")?"""
-    ws = re.findall(r"[a-z0-9][a-z0-9\-]*", question.lower())
-    cued = [(i, d) for i, (w, d) in zip((i for i, w in enumerate(ws) if term_set(w) & FIELD_CUES[field]),
-                                        cue_words(question, field), strict=True)]
-    return bool(cued) and all(d and any(w in _DEFINITE for w in ws[max(0, i - 6):i]) for i, d in cued)
+    cued = cues_of(question, field)
+    return bool(cued) and all(c.describes and bool(_DEFINITE & set(c.before)) for c in cued)
 
 
 def comparator(question: str, field: str) -> bool:
     """Is every word that cues ``field`` a comparator ("did active rTMS beat sham?" asks the effect, not the
     control)?"""
-    ws = re.findall(r"[a-z0-9][a-z0-9\-]*", question.lower())
-    cued = [i for i, w in enumerate(ws) if term_set(w) & FIELD_CUES[field]]
-    return bool(cued) and all(i > 0 and ws[i - 1] in COMPARATOR_BEFORE for i in cued)
+    cued = cues_of(question, field)
+    return bool(cued) and all(bool(c.before) and c.before[-1] in COMPARATOR_BEFORE for c in cued)
 
 
 def describing(question: str, field: str) -> bool:
-    """Does every word that cues ``field`` describe a study (see ``cue_words``)?"""
-    cued = cue_words(question, field)
-    return bool(cued) and all(d for _, d in cued)
+    """Does every word that cues ``field`` describe a study (see ``cues_of``)?"""
+    cued = cues_of(question, field)
+    return bool(cued) and all(c.describes for c in cued)

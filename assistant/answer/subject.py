@@ -42,7 +42,7 @@ def subject_words(question: str) -> list[str]:
     for w in ws[1:]:
         if _PREDICATE.match(w) or w.lower() in _PREPOSITIONS:
             break
-        if not (not out and w.lower() in _SKIPPED):
+        if out or w.lower() not in _SKIPPED:  # a leading "the", "any" … is no part of the name
             out.append(w)
     return out
 
