@@ -33,7 +33,14 @@ from assistant.answer.extractive import ANSWER_TYPES
 from assistant.answer.judge import Judge
 from assistant.answer.prompts import sanitize
 from assistant.answer.select import best_sentences_for, gives_text, select_evidence, usable_texts
-from assistant.answer.terms import AMOUNT_WORDS, TOPIC_TERMS, missing_named_terms, named_terms, term_set
+from assistant.answer.terms import (
+    AMOUNT_WORDS,
+    TOPIC_TERMS,
+    missing_named_terms,
+    named_terms,
+    term_set,
+    unknown_terms,
+)
 from assistant.answer.turn import Checked, Draft, EvidenceSet, Findings, Probe, Shown, Turn, VerdictResult
 from assistant.corpus.sentences import sentence_spans
 from assistant.errors import AssistantError, QuestionError
@@ -350,11 +357,6 @@ def ask_again(turn: Turn, composer: Composer, judge: Judge, settings: Settings) 
 
 
 # --- fallback ----------------------------------------------------------------------------------------
-def unknown_terms(question: str, vocabulary: Collection[str]) -> set[str]:
-    """The question's terms (numbers aside) that occur nowhere in the corpus."""
-    return {t for t in term_set(question) if t not in vocabulary and not t.isdigit()}
-
-
 def outside_corpus(question: str, vocabulary: Collection[str] | None, share: float) -> bool:
     """Whether at least ``share`` of the question's terms, and two or more, are unknown to the corpus. On the
     project's questions the unanswerable ones hold 20–40 % such terms (dose, titration, montage, infusion), the

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection
 
-from assistant.answer.terms import QUESTION_OPENERS, STUDY_NOUNS, TOPIC_TERMS, terms
+from assistant.answer.terms import QUESTION_OPENERS, STUDY_NOUNS, TOPIC_TERMS, terms, unknown_terms
 
 _OPENERS = frozenset(QUESTION_OPENERS["whether"].split())
 _SKIPPED = frozenset(["the", "a", "an", "any", "this", "that", "these", "those"])
@@ -65,4 +65,4 @@ def foreign_subject(question: str, vocabulary: Callable[[], Collection[str] | No
     known = vocabulary()
     if not known:
         return set()
-    return {t for t in subject if t.isalpha() and len(t) >= MIN_LETTERS and t not in known}
+    return {t for t in unknown_terms(" ".join(words), known) if t.isalpha() and len(t) >= MIN_LETTERS}

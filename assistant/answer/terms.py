@@ -9,6 +9,7 @@ names one the evidence lacks is not supported.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from assistant.biotext import GREEK_NAMES, TERM_ALIASES, TERM_GREEK
 from assistant.biotext import fold_terms as fold
@@ -132,6 +133,11 @@ def named_terms(text: str) -> set[str]:
 
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _QUANTITY = re.compile(r"\d+(?:\.\d+)?[a-z]{0,3}")  # 10, 20hz, 5mg: passages may give values in other words
+
+
+def unknown_terms(text: str, vocabulary: Collection[str]) -> set[str]:
+    """The terms of ``text`` (numbers aside) that occur nowhere in the corpus (``vocabulary``: its terms)."""
+    return {t for t in term_set(text) if t not in vocabulary and not t.isdigit()}
 
 
 def missing_named_terms(question: str, texts: list[str]) -> set[str]:
